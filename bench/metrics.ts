@@ -1,0 +1,142 @@
+/**
+ * Error and rate metrics of the benchmark. All errors are computed in float64
+ * over the finite values of the original; the value range that PSNR and NRMSE
+ * use is the range of the original data (not of the reconstruction).
+ *
+ * @module
+ */
+
+/** Error statistics of one reconstruction. */
+export interface ErrorStats {
+  /** Values compared (finite in the original). */
+  count: number;
+  /** Root-mean-square error, original units. */
+  rmse: number;
+  /** `rmse / range`. */
+  nrmse: number;
+  /** `20 log10(range / rmse)` in dB; `Infinity` for an exact reconstruction. */
+  psnr: number;
+  /** Largest absolute error, original units. */
+  maxAbsError: number;
+}
+
+/** Smallest and largest finite value. */
+export function valueRange(data: ArrayLike<number>): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
+}
+
+/**
+ * Compare a reconstruction with the original. Positions where the original is
+ * not finite are left out; a non-finite reconstruction of a finite value counts
+ * as an infinite error.
+ *
+ * @param original Reference values.
+ * @param reconstructed Same length as `original`.
+ * @param range Value range for PSNR and NRMSE; default `max - min` of `original`.
+ */
+export function errorStats(
+  original: ArrayLike<number>,
+  reconstructed: ArrayLike<number>,
+  range?: number,
+): ErrorStats {
+  if (original.length !== reconstructed.length) {
+    throw new TypeError(
+      `Cannot compare arrays: lengths differ (${original.length} vs ${reconstructed.length})`,
+    );
+  }
+  if (range === undefined) {
+    const r = valueRange(original);
+    range = r.max - r.min;
+  }
+  let sum = 0;
+  let maxAbs = 0;
+  let count = 0;
+  for (let i = 0; i < original.length; i++) {
+    const a = original[i];
+    if (!Number.isFinite(a)) continue;
+    const d = Math.abs(reconstructed[i] - a);
+    const e = Number.isNaN(d) ? Infinity : d;
+    sum += e * e;
+    if (e > maxAbs) maxAbs = e;
+    count++;
+  }
+  const rmse = count > 0 ? Math.sqrt(sum / count) : 0;
+  return {
+    count,
+    rmse,
+    nrmse: rmse / range,
+    psnr: rmse === 0 ? Infinity : 20 * Math.log10(range / rmse),
+    maxAbsError: maxAbs,
+  };
+}
+
+/** RMSE that gives `psnr` dB for a value range. */
+export function rmseForPsnr(psnr: number, range: number): number {
+  return range * 10 ** (-psnr / 20);
+}
+
+/**
+ * Sample an original `[T, H, W]` stack at given original rows and columns:
+ * `out[t][i][j] = original[t][rows[i]][cols[j]]` (indices clamped to the array).
+ * A decoded level of the codec lists the original rows and columns it samples.
+ */
+export function sampleGrid(
+  original: Float32Array,
+  shape: [number, number, number],
+  rows: ArrayLike<number>,
+  cols: ArrayLike<number>,
+): Float32Array {
+  const [T, H, W] = shape;
+  const h = rows.length, w = cols.length;
+  const out = new Float32Array(T * h * w);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < h; i++) {
+      const src = (t * H + Math.min(H - 1, Math.max(0, rows[i]))) * W;
+      const dst = (t * h + i) * w;
+      for (let j = 0; j < w; j++) {
+        out[dst + j] = original[src + Math.min(W - 1, Math.max(0, cols[j]))];
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Centre-sample an original `[T, H, W]` stack at stride `s`, the way the codec
+ * builds its coarse levels (the centre pixel of every stride-2 window, repeated):
+ * `out[t][i][j] = original[t][i*s + r0][j*s + c0]` for the decoded shape
+ * `[T, h, w]`. `offset = [r0, c0]` (default `[0, 0]`) is where the level's first
+ * row and column sit in the original.
+ */
+export function centreSample(
+  original: Float32Array,
+  shape: [number, number, number],
+  s: number,
+  decodedShape: [number, number, number],
+  offset: [number, number] = [0, 0],
+): Float32Array {
+  const [t2, h, w] = decodedShape;
+  if (t2 !== shape[0]) {
+    throw new TypeError(`Cannot sample level: ${t2} snapshots decoded, ${shape[0]} original`);
+  }
+  const rows = Array.from({ length: h }, (_, i) => i * s + offset[0]);
+  const cols = Array.from({ length: w }, (_, j) => j * s + offset[1]);
+  return sampleGrid(original, shape, rows, cols);
+}
+
+/** Megabytes (1e6 bytes) per second of raw float32 data. */
+export function throughput(rawBytes: number, seconds: number): number {
+  return seconds > 0 ? rawBytes / 1e6 / seconds : Infinity;
+}
+
+/** Bits per value of a compressed size. */
+export function bitsPerValue(compressedBytes: number, values: number): number {
+  return (8 * compressedBytes) / values;
+}

@@ -1,0 +1,317 @@
+/**
+ * Rate-distortion plots: bits per value (log scale) against PSNR, one panel per
+ * dataset, one line per method. The figure is built once as a list of drawing
+ * primitives, then written as hand-written SVG or rasterized into RGBA (simple
+ * line and marker rasterizer, built-in 5x7 font) for `encodePng`.
+ *
+ * @module
+ */
+import { drawText, measureText, type RgbaImage } from "../src/colormap.ts";
+
+/** One point of a curve. */
+export interface RdPoint {
+  bitsPerValue: number;
+  psnr: number;
+}
+
+/** One line of a panel. */
+export interface RdSeries {
+  label: string;
+  points: RdPoint[];
+}
+
+/** One panel (dataset). */
+export interface RdPanel {
+  title: string;
+  series: RdSeries[];
+}
+
+type Rgb = [number, number, number];
+type Anchor = "start" | "middle" | "end";
+
+/** Drawing primitives in pixel coordinates (y down). */
+type Shape =
+  | { kind: "line"; x1: number; y1: number; x2: number; y2: number; color: Rgb; width: number }
+  | { kind: "polyline"; points: [number, number][]; color: Rgb; width: number }
+  | { kind: "marker"; x: number; y: number; color: Rgb; shape: number }
+  | { kind: "text"; x: number; y: number; text: string; anchor: Anchor; size: 1 | 2; color: Rgb }
+  | { kind: "rect"; x: number; y: number; w: number; h: number; stroke: Rgb };
+
+/** A figure: size plus primitives. */
+export interface Scene {
+  width: number;
+  height: number;
+  shapes: Shape[];
+}
+
+// Distinct colours (Okabe-Ito palette, colour-blind safe).
+const PALETTE: Rgb[] = [
+  [0, 114, 178],
+  [213, 94, 0],
+  [0, 158, 115],
+  [204, 121, 167],
+  [86, 180, 233],
+  [230, 159, 0],
+  [0, 0, 0],
+  [240, 228, 66],
+];
+const GREY: Rgb = [200, 200, 200];
+const BLACK: Rgb = [0, 0, 0];
+
+const PANEL_W = 420;
+const PANEL_H = 320;
+const MARGIN = { left: 52, right: 14, top: 30, bottom: 40 };
+const LEGEND_ROW = 14;
+
+/** Lay out the rate-distortion figure. Non-finite points (lossless runs) are left out. */
+export function rdScene(panels: RdPanel[]): Scene {
+  const labels = [...new Set(panels.flatMap((p) => p.series.map((s) => s.label)))];
+  const colorOf = new Map(labels.map((l, i) => [l, PALETTE[i % PALETTE.length]]));
+  const shapeOf = new Map(labels.map((l, i) => [l, i % 4]));
+  const legendRows = Math.ceil(labels.length / 4);
+  const width = Math.max(1, panels.length) * PANEL_W;
+  const height = PANEL_H + legendRows * LEGEND_ROW + 10;
+  const shapes: Shape[] = [];
+
+  panels.forEach((panel, n) => {
+    const ox = n * PANEL_W;
+    const x0 = ox + MARGIN.left, x1 = ox + PANEL_W - MARGIN.right;
+    const y0 = MARGIN.top, y1 = PANEL_H - MARGIN.bottom;
+    const pts = panel.series.flatMap((s) => s.points).filter(finitePoint);
+    const bpvs = pts.map((p) => p.bitsPerValue);
+    const psnrs = pts.map((p) => p.psnr);
+    const lx0 = Math.floor(Math.log10(Math.min(...bpvs, 1)));
+    const lx1 = Math.max(lx0 + 1, Math.ceil(Math.log10(Math.max(...bpvs, 1))));
+    const py0 = Math.floor(Math.min(...psnrs, 30) / 10) * 10;
+    const py1 = Math.max(py0 + 10, Math.ceil(Math.max(...psnrs, 60) / 10) * 10);
+    const px = (b: number) => x0 + ((Math.log10(b) - lx0) / (lx1 - lx0)) * (x1 - x0);
+    const py = (v: number) => y1 - ((v - py0) / (py1 - py0)) * (y1 - y0);
+
+    // Grid and ticks: decades on x, every 10 dB on y.
+    for (let e = lx0; e <= lx1; e++) {
+      const x = px(10 ** e);
+      shapes.push({ kind: "line", x1: x, y1: y0, x2: x, y2: y1, color: GREY, width: 1 });
+      const label = e >= 0 ? `${10 ** e}` : `${(10 ** e).toFixed(-e)}`;
+      shapes.push({
+        kind: "text",
+        x,
+        y: y1 + 6,
+        text: label,
+        anchor: "middle",
+        size: 1,
+        color: BLACK,
+      });
+    }
+    for (let v = py0; v <= py1; v += 10) {
+      const y = py(v);
+      shapes.push({ kind: "line", x1: x0, y1: y, x2: x1, y2: y, color: GREY, width: 1 });
+      shapes.push({
+        kind: "text",
+        x: x0 - 5,
+        y: y - 3,
+        text: `${v}`,
+        anchor: "end",
+        size: 1,
+        color: BLACK,
+      });
+    }
+    shapes.push({ kind: "rect", x: x0, y: y0, w: x1 - x0, h: y1 - y0, stroke: BLACK });
+    shapes.push({
+      kind: "text",
+      x: (x0 + x1) / 2,
+      y: 8,
+      text: panel.title,
+      anchor: "middle",
+      size: 2,
+      color: BLACK,
+    });
+    shapes.push({
+      kind: "text",
+      x: (x0 + x1) / 2,
+      y: y1 + 20,
+      text: "bits per value (log)",
+      anchor: "middle",
+      size: 1,
+      color: BLACK,
+    });
+    shapes.push({
+      kind: "text",
+      x: ox + 4,
+      y: y0 - 12,
+      text: "PSNR dB",
+      anchor: "start",
+      size: 1,
+      color: BLACK,
+    });
+
+    for (const s of panel.series) {
+      const points = s.points.filter(finitePoint).sort((a, b) => a.bitsPerValue - b.bitsPerValue);
+      const color = colorOf.get(s.label)!;
+      const xy = points.map((p): [number, number] => [px(p.bitsPerValue), py(p.psnr)]);
+      if (xy.length > 1) shapes.push({ kind: "polyline", points: xy, color, width: 2 });
+      for (const [x, y] of xy) {
+        shapes.push({ kind: "marker", x, y, color, shape: shapeOf.get(s.label)! });
+      }
+    }
+  });
+
+  // Legend under the panels, 4 entries per row.
+  const colW = Math.floor(width / 4);
+  labels.forEach((label, i) => {
+    const x = 10 + (i % 4) * colW;
+    const y = PANEL_H + Math.floor(i / 4) * LEGEND_ROW + 6;
+    const color = colorOf.get(label)!;
+    shapes.push({ kind: "line", x1: x, y1: y, x2: x + 18, y2: y, color, width: 2 });
+    shapes.push({ kind: "marker", x: x + 9, y, color, shape: shapeOf.get(label)! });
+    shapes.push({
+      kind: "text",
+      x: x + 24,
+      y: y - 3,
+      text: label,
+      anchor: "start",
+      size: 1,
+      color: BLACK,
+    });
+  });
+  return { width, height, shapes };
+}
+
+function finitePoint(p: RdPoint): boolean {
+  return Number.isFinite(p.bitsPerValue) && p.bitsPerValue > 0 && Number.isFinite(p.psnr);
+}
+
+const rgb = ([r, g, b]: Rgb) => `rgb(${r},${g},${b})`;
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** Write a scene as SVG text. Text `y` is the top of the glyph box, as in the raster. */
+export function sceneToSvg(scene: Scene): string {
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${scene.width}" height="${scene.height}" ` +
+    `viewBox="0 0 ${scene.width} ${scene.height}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  const f = (v: number) => v.toFixed(1);
+  for (const s of scene.shapes) {
+    switch (s.kind) {
+      case "line":
+        out.push(
+          `<line x1="${f(s.x1)}" y1="${f(s.y1)}" x2="${f(s.x2)}" y2="${f(s.y2)}" stroke="${
+            rgb(s.color)
+          }" stroke-width="${s.width}"/>`,
+        );
+        break;
+      case "polyline":
+        out.push(
+          `<polyline fill="none" stroke="${rgb(s.color)}" stroke-width="${s.width}" points="${
+            s.points.map(([x, y]) => `${f(x)},${f(y)}`).join(" ")
+          }"/>`,
+        );
+        break;
+      case "marker": {
+        const c = rgb(s.color);
+        if (s.shape === 0) out.push(`<circle cx="${f(s.x)}" cy="${f(s.y)}" r="3.5" fill="${c}"/>`);
+        else if (s.shape === 1) {
+          out.push(`<rect x="${f(s.x - 3)}" y="${f(s.y - 3)}" width="6" height="6" fill="${c}"/>`);
+        } else if (s.shape === 2) {
+          out.push(
+            `<polygon points="${f(s.x)},${f(s.y - 4)} ${f(s.x + 4)},${f(s.y + 3)} ${f(s.x - 4)},${
+              f(s.y + 3)
+            }" fill="${c}"/>`,
+          );
+        } else {
+          out.push(
+            `<polygon points="${f(s.x)},${f(s.y - 4)} ${f(s.x + 4)},${f(s.y)} ${f(s.x)},${
+              f(s.y + 4)
+            } ${f(s.x - 4)},${f(s.y)}" fill="${c}"/>`,
+          );
+        }
+        break;
+      }
+      case "text": {
+        const size = s.size === 2 ? 14 : 10;
+        out.push(
+          `<text x="${f(s.x)}" y="${
+            f(s.y + size * 0.85)
+          }" font-size="${size}" text-anchor="${s.anchor}" fill="${rgb(s.color)}">${
+            esc(s.text)
+          }</text>`,
+        );
+        break;
+      }
+      case "rect":
+        out.push(
+          `<rect x="${f(s.x)}" y="${f(s.y)}" width="${f(s.w)}" height="${
+            f(s.h)
+          }" fill="none" stroke="${rgb(s.stroke)}"/>`,
+        );
+    }
+  }
+  out.push("</svg>");
+  return out.join("\n") + "\n";
+}
+
+/** Rasterize a scene into an RGBA image on white. */
+export function sceneToRgba(scene: Scene): RgbaImage {
+  const { width, height } = scene;
+  const image: RgbaImage = { rgba: new Uint8Array(width * height * 4).fill(255), width, height };
+  const plot = (x: number, y: number, c: Rgb) => {
+    x = Math.round(x);
+    y = Math.round(y);
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    const i = 4 * (y * width + x);
+    image.rgba[i] = c[0];
+    image.rgba[i + 1] = c[1];
+    image.rgba[i + 2] = c[2];
+  };
+  // A line as a sequence of square brush stamps, one per pixel step along the major axis.
+  const line = (xa: number, ya: number, xb: number, yb: number, c: Rgb, w: number) => {
+    const steps = Math.max(1, Math.ceil(Math.max(Math.abs(xb - xa), Math.abs(yb - ya))));
+    const r = (w - 1) / 2;
+    for (let k = 0; k <= steps; k++) {
+      const x = xa + ((xb - xa) * k) / steps;
+      const y = ya + ((yb - ya) * k) / steps;
+      for (let dy = -Math.floor(r); dy <= Math.ceil(r); dy++) {
+        for (let dx = -Math.floor(r); dx <= Math.ceil(r); dx++) plot(x + dx, y + dy, c);
+      }
+    }
+  };
+  for (const s of scene.shapes) {
+    switch (s.kind) {
+      case "line":
+        line(s.x1, s.y1, s.x2, s.y2, s.color, s.width);
+        break;
+      case "polyline":
+        for (let k = 1; k < s.points.length; k++) {
+          const [a, b] = [s.points[k - 1], s.points[k]];
+          line(a[0], a[1], b[0], b[1], s.color, s.width);
+        }
+        break;
+      case "marker":
+        for (let dy = -4; dy <= 4; dy++) {
+          for (let dx = -4; dx <= 4; dx++) {
+            const inside = s.shape === 0
+              ? dx * dx + dy * dy <= 12
+              : s.shape === 1
+              ? Math.abs(dx) <= 3 && Math.abs(dy) <= 3
+              : s.shape === 2
+              ? dy >= -4 && dy <= 3 && Math.abs(dx) <= (dy + 4) / 2
+              : Math.abs(dx) + Math.abs(dy) <= 4;
+            if (inside) plot(s.x + dx, s.y + dy, s.color);
+          }
+        }
+        break;
+      case "text": {
+        const w = measureText(s.text, s.size);
+        const x = s.anchor === "start" ? s.x : s.anchor === "middle" ? s.x - w / 2 : s.x - w;
+        drawText(image, s.text, x, s.y, { color: s.color, scale: s.size });
+        break;
+      }
+      case "rect":
+        line(s.x, s.y, s.x + s.w, s.y, s.stroke, 1);
+        line(s.x + s.w, s.y, s.x + s.w, s.y + s.h, s.stroke, 1);
+        line(s.x + s.w, s.y + s.h, s.x, s.y + s.h, s.stroke, 1);
+        line(s.x, s.y + s.h, s.x, s.y, s.stroke, 1);
+    }
+  }
+  return image;
+}

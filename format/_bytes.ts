@@ -1,0 +1,182 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+// Byte-level helpers shared by the chunk codecs: a growable writer, zlib with exact output sizes,
+// bit packing and JSON bodies. Decoders here throw MrcFormatError with `offset: null`; the readers
+// add the file offset (see `withOffset`).
+
+import { unzlibSync, zlibSync } from "npm:fflate@0.8.2";
+import { adler32 } from "./_checksum.ts";
+import { chunkError } from "./_chunk_error.ts";
+import { MrcFormatError } from "./error.ts";
+
+/** A growable little-endian byte buffer (hyparquet-writer's `ByteWriter`). */
+export class ByteWriter {
+  #bytes: Uint8Array = new Uint8Array(256);
+  #view: DataView = new DataView(this.#bytes.buffer);
+  /** Number of bytes written. */
+  length = 0;
+
+  /** Makes room for `n` more bytes, doubling so that appends are amortized O(1). */
+  ensure(n: number): void {
+    const need = this.length + n;
+    if (need <= this.#bytes.length) return;
+    const next = new Uint8Array(Math.max(need, this.#bytes.length * 2));
+    next.set(this.#bytes.subarray(0, this.length));
+    this.#bytes = next;
+    this.#view = new DataView(next.buffer);
+  }
+  appendUint8(value: number): void {
+    this.ensure(1);
+    this.#bytes[this.length++] = value;
+  }
+  appendUint16(value: number): void {
+    this.ensure(2);
+    this.#view.setUint16(this.length, value, true);
+    this.length += 2;
+  }
+  appendUint32(value: number): void {
+    this.ensure(4);
+    this.#view.setUint32(this.length, value, true);
+    this.length += 4;
+  }
+  appendUint64(value: number): void {
+    this.ensure(8);
+    this.#view.setBigUint64(this.length, BigInt(value), true);
+    this.length += 8;
+  }
+  appendFloat32(value: number): void {
+    this.ensure(4);
+    this.#view.setFloat32(this.length, value, true);
+    this.length += 4;
+  }
+  appendBytes(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.#bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+  /** The bytes written so far (a copy, so the writer can be dropped). */
+  toBytes(): Uint8Array {
+    return this.#bytes.slice(0, this.length);
+  }
+}
+
+/** `new DataView` over exactly the bytes of `u8`. */
+export function viewOf(u8: Uint8Array): DataView {
+  return new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
+}
+
+/** Reads a u64 as a number, or returns -1 when it exceeds 2^53 - 1. */
+export function getUint64(view: DataView, offset: number): number {
+  const value = view.getBigUint64(offset, true);
+  return value > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(value);
+}
+
+/** Compresses to a zlib stream (RFC 1950), level 9 for the smallest files. */
+export function zlibCompress(bytes: Uint8Array): Uint8Array {
+  return zlibSync(bytes, { level: 9 });
+}
+
+/**
+ * Inflates a zlib stream that must produce exactly `expected` bytes. The output buffer has
+ * `expected + 1` bytes, so a stream that would produce more is detected without ever allocating
+ * more (fflate silently stops writing at the end of a caller-supplied buffer).
+ */
+export function zlibDecompressExact(
+  data: Uint8Array,
+  expected: number,
+  chunkType: string,
+): Uint8Array {
+  // DEFLATE cannot expand more than 1032:1 (258-byte matches coded in 2 bits), so a larger
+  // declared size is garbage; refusing it here keeps allocations proportional to the input.
+  if (expected > data.length * 1032 + 1024) {
+    throw chunkError(
+      chunkType,
+      null,
+      `absurd size (${data.length} bytes of zlib data cannot inflate to ${expected} bytes)`,
+    );
+  }
+  let out: Uint8Array;
+  try {
+    out = unzlibSync(data, { out: new Uint8Array(expected + 1) });
+  } catch (e) {
+    throw chunkError(chunkType, null, `invalid zlib data (${(e as Error).message})`, e);
+  }
+  if (out.length !== expected) {
+    throw chunkError(
+      chunkType,
+      null,
+      `zlib data inflates to ${out.length > expected ? "more than " + expected : out.length} bytes, expected ${expected}`,
+    );
+  }
+  if (data.length < 6) throw chunkError(chunkType, null, "zlib data too short");
+  const stored = viewOf(data).getUint32(data.length - 4, false);
+  const actual = adler32(out);
+  if (stored !== actual) {
+    throw chunkError(
+      chunkType,
+      null,
+      `zlib Adler-32 mismatch (expected 0x${stored.toString(16).padStart(8, "0")}, found 0x${
+        actual.toString(16).padStart(8, "0")
+      })`,
+    );
+  }
+  return out;
+}
+
+/** Packs 0/non-0 bytes into bits, row-major, least significant bit first, into `out` at `start`. */
+export function packBits(values: Uint8Array, out: Uint8Array, start: number): void {
+  for (let i = 0; i < values.length; i++) {
+    if (values[i]) out[start + (i >>> 3)] |= 1 << (i & 7);
+  }
+}
+
+/**
+ * Unpacks `count` bits starting at byte `start`; the padding bits of the last byte must be zero
+ * (a cheap consistency check that also makes the encoding canonical).
+ */
+export function unpackBits(
+  bytes: Uint8Array,
+  start: number,
+  count: number,
+  chunkType: string,
+): Uint8Array {
+  const values = new Uint8Array(count);
+  for (let i = 0; i < count; i++) values[i] = (bytes[start + (i >>> 3)] >>> (i & 7)) & 1;
+  if (count & 7 && bytes[start + (count >>> 3)] >>> (count & 7)) {
+    throw chunkError(chunkType, null, "padding bits after a bit mask are not zero");
+  }
+  return values;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { fatal: true });
+
+/** UTF-8 JSON bytes of `value`. */
+export function encodeJson(value: unknown): Uint8Array {
+  return encoder.encode(JSON.stringify(value));
+}
+
+/** Parses a UTF-8 JSON body; throws MrcFormatError on bad UTF-8 or bad JSON. */
+export function decodeJson(body: Uint8Array, chunkType: string): unknown {
+  try {
+    return JSON.parse(decoder.decode(body));
+  } catch (e) {
+    throw chunkError(chunkType, null, `invalid JSON (${(e as Error).message})`, e);
+  }
+}
+
+/**
+ * Rethrows a decoder's MrcFormatError (which has no offset) with the chunk's file offset; other
+ * errors become MrcFormatError too, so that bad input never escapes as another class.
+ */
+export function withOffset(error: unknown, chunkType: string, offset: number): MrcFormatError {
+  if (error instanceof MrcFormatError) {
+    if (error.offset !== null) return error;
+    const prefix = `Cannot read chunk "${chunkType}": `;
+    const problem = error.message.startsWith(prefix)
+      ? error.message.slice(prefix.length)
+      : error.message;
+    return chunkError(error.chunkType ?? chunkType, offset, problem, error.cause);
+  }
+  return chunkError(chunkType, offset, `invalid body (${(error as Error)?.message})`, error);
+}

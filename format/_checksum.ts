@@ -1,0 +1,44 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zlib's crc32()) and Adler-32.
+
+// A 256-entry table makes the CRC one table look-up per byte; it is built once on import
+// (1 KiB, well under a millisecond) rather than shipped as a literal.
+const CRC_TABLE: Uint32Array = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+/** Continues a CRC-32 over `bytes`; start with `crc = 0`. Same values as zlib's `crc32()`. */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc;
+  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** Adler-32 of `bytes`, as stored big-endian at the end of a zlib stream. */
+export function adler32(bytes: Uint8Array): number {
+  let a = 1;
+  let b = 0;
+  // 5552 is the largest n with 255n(n+1)/2 + (n+1)(65520) < 2^32, so sums stay exact between mods.
+  for (let i = 0; i < bytes.length;) {
+    const end = Math.min(i + 5552, bytes.length);
+    for (; i < end; i++) {
+      a += bytes[i];
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/** `0x1a2b3c4d` style, 8 hex digits. */
+export function hex32(value: number): string {
+  return "0x" + (value >>> 0).toString(16).padStart(8, "0");
+}

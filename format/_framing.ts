@@ -1,0 +1,307 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+// Preamble, chunk framing, index body and trailer (SPEC.md §2, §3, §5, §6). Shared by the writer
+// and both readers. Parsers here know the file offset and throw MrcFormatError with it.
+
+import {
+  ADDRESS_LENGTH,
+  CHUNK_FRAME_LENGTH,
+  CHUNK_TYPES,
+  END_MAGIC,
+  INDEX_ENTRY_LENGTH,
+  NO_BLOCK,
+  NO_LEVEL,
+  PREAMBLE_LENGTH,
+  SIGNATURE,
+  TRAILER_LENGTH,
+  VERSION_MAJOR,
+  VERSION_MINOR,
+} from "./_constants.ts";
+import { ByteWriter, getUint64, viewOf } from "./_bytes.ts";
+import { crc32, hex32 } from "./_checksum.ts";
+import { chunkError } from "./_chunk_error.ts";
+import { hasMrcSignature } from "./signature.ts";
+
+/** Where a chunk sits in the file, as listed by the index. */
+export interface MrcChunkEntry {
+  /** 4-character chunk type, e.g. `"CODE"`. */
+  type: string;
+  /** Level index, or `null` for file-level chunks. */
+  level: number | null;
+  /** Snapshot block index, or `null` for chunks not tied to a block. */
+  block: number | null;
+  /** Flags of the chunk address (0 in version 1.0; readers ignore them). */
+  flags: number;
+  /** Offset of the chunk's first byte (its length field) in the file. */
+  offset: number;
+  /** Total chunk bytes: 12 bytes of framing plus the payload. */
+  length: number;
+}
+
+/** A format version. */
+export interface MrcVersion {
+  major: number;
+  minor: number;
+}
+
+/** A parsed chunk: its address and body (payload after the 8-byte address). */
+export interface ParsedChunk {
+  type: string;
+  level: number | null;
+  block: number | null;
+  flags: number;
+  body: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+
+/** Whether a type is 4 ASCII letters or digits (SPEC.md §3). */
+export function isValidType(type: string): boolean {
+  return /^[A-Za-z0-9]{4}$/.test(type);
+}
+
+function typeOf(bytes: Uint8Array, at: number): string {
+  return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
+}
+
+/** Throws unless the version can be read: same major, any minor. */
+export function checkVersion(version: MrcVersion, offset: number): void {
+  const { major, minor } = version;
+  if (major > VERSION_MAJOR) {
+    throw chunkError(
+      null,
+      offset,
+      `format version ${major}.${minor} is newer than the supported version ${VERSION_MAJOR}.${VERSION_MINOR} (major version ${major} > ${VERSION_MAJOR})`,
+    );
+  }
+  if (major < 1) {
+    throw chunkError(
+      null,
+      offset,
+      `format version ${major}.${minor} is not a released version (supported: ${VERSION_MAJOR}.${VERSION_MINOR})`,
+    );
+  }
+}
+
+/** The 14-byte preamble: signature and version. */
+export function encodePreamble(version: MrcVersion): Uint8Array {
+  const out = new Uint8Array(PREAMBLE_LENGTH);
+  out.set(SIGNATURE);
+  const view = viewOf(out);
+  view.setUint16(10, version.major, true);
+  view.setUint16(12, version.minor, true);
+  return out;
+}
+
+/** Parses the preamble (`bytes` holds at least 14 bytes from offset 0). */
+export function decodePreamble(bytes: Uint8Array): MrcVersion {
+  if (bytes.length < PREAMBLE_LENGTH) {
+    throw chunkError(
+      null,
+      0,
+      `file truncated (needs ${PREAMBLE_LENGTH} bytes of signature and version, got ${bytes.length})`,
+    );
+  }
+  if (!hasMrcSignature(bytes)) throw chunkError(null, 0, "not an .mrc file (wrong signature)");
+  const view = viewOf(bytes);
+  const version = { major: view.getUint16(10, true), minor: view.getUint16(12, true) };
+  checkVersion(version, 10);
+  return version;
+}
+
+/** Frames a chunk: length, type, address, body, CRC. */
+export function encodeChunk(
+  type: string,
+  address: { level: number | null; block: number | null; flags?: number },
+  body: Uint8Array,
+): Uint8Array {
+  const payload = ADDRESS_LENGTH + body.length;
+  const out = new Uint8Array(CHUNK_FRAME_LENGTH + payload);
+  const view = viewOf(out);
+  view.setUint32(0, payload, true);
+  out.set(encoder.encode(type), 4);
+  view.setUint16(8, address.level ?? NO_LEVEL, true);
+  view.setUint16(10, address.flags ?? 0, true);
+  view.setUint32(12, address.block ?? NO_BLOCK, true);
+  out.set(body, 16);
+  view.setUint32(out.length - 4, crc32(out.subarray(4, out.length - 4)), true);
+  return out;
+}
+
+/** Reads length and type from the first 8 bytes of a chunk; checks only the type's characters. */
+export function decodeChunkPrefix(bytes: Uint8Array, offset: number): { payload: number; type: string } {
+  const payload = viewOf(bytes).getUint32(0, true);
+  const type = typeOf(bytes, 4);
+  if (!isValidType(type)) {
+    throw chunkError(
+      null,
+      offset,
+      `invalid chunk type ${JSON.stringify(type)} (expected 4 ASCII letters or digits)`,
+    );
+  }
+  if (payload < ADDRESS_LENGTH) {
+    throw chunkError(
+      type,
+      offset,
+      `payload length ${payload} is shorter than the ${ADDRESS_LENGTH}-byte address`,
+    );
+  }
+  return { payload, type };
+}
+
+/**
+ * Verifies and parses one whole chunk (`bytes` is exactly the chunk, framing included, found at
+ * file offset `offset`).
+ */
+export function decodeChunk(bytes: Uint8Array, offset: number): ParsedChunk {
+  if (bytes.length < CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) {
+    throw chunkError(
+      null,
+      offset,
+      `chunk truncated (needs at least ${CHUNK_FRAME_LENGTH + ADDRESS_LENGTH} bytes, got ${bytes.length})`,
+    );
+  }
+  const { payload, type } = decodeChunkPrefix(bytes, offset);
+  if (CHUNK_FRAME_LENGTH + payload !== bytes.length) {
+    throw chunkError(
+      type,
+      offset,
+      `payload length ${payload} disagrees with the index (chunk length ${bytes.length}, expected payload ${
+        bytes.length - CHUNK_FRAME_LENGTH
+      })`,
+    );
+  }
+  const view = viewOf(bytes);
+  const expected = view.getUint32(bytes.length - 4, true);
+  const found = crc32(bytes.subarray(4, bytes.length - 4));
+  if (expected !== found) {
+    throw chunkError(type, offset, `CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`);
+  }
+  const level = view.getUint16(8, true);
+  const block = view.getUint32(12, true);
+  return {
+    type,
+    level: level === NO_LEVEL ? null : level,
+    flags: view.getUint16(10, true),
+    block: block === NO_BLOCK ? null : block,
+    body: bytes.subarray(16, bytes.length - 4),
+  };
+}
+
+/** The `INDX` body: u32 count, then 24-byte entries. */
+export function encodeIndexBody(entries: readonly MrcChunkEntry[]): Uint8Array {
+  const out = new ByteWriter();
+  out.appendUint32(entries.length);
+  for (const e of entries) {
+    out.appendBytes(encoder.encode(e.type));
+    out.appendUint16(e.level ?? NO_LEVEL);
+    out.appendUint16(e.flags);
+    out.appendUint32(e.block ?? NO_BLOCK);
+    out.appendUint32(e.length);
+    out.appendUint64(e.offset);
+  }
+  return out.toBytes();
+}
+
+/** Parses an `INDX` body found in the chunk at file offset `offset`. */
+export function decodeIndexBody(body: Uint8Array, offset: number): MrcChunkEntry[] {
+  const type = CHUNK_TYPES.index;
+  if (body.length < 4) throw chunkError(type, offset, `body has ${body.length} bytes, expected >= 4`);
+  const view = viewOf(body);
+  const count = view.getUint32(0, true);
+  if (4 + count * INDEX_ENTRY_LENGTH !== body.length) {
+    throw chunkError(
+      type,
+      offset,
+      `${count} entries need ${4 + count * INDEX_ENTRY_LENGTH} bytes, body has ${body.length}`,
+    );
+  }
+  const entries: MrcChunkEntry[] = [];
+  for (let i = 0, at = 4; i < count; i++, at += INDEX_ENTRY_LENGTH) {
+    const entryType = typeOf(body, at);
+    if (!isValidType(entryType)) {
+      throw chunkError(type, offset, `entry ${i} has invalid type ${JSON.stringify(entryType)}`);
+    }
+    const level = view.getUint16(at + 4, true);
+    const block = view.getUint32(at + 8, true);
+    const entryOffset = getUint64(view, at + 16);
+    if (entryOffset < 0) throw chunkError(type, offset, `entry ${i} has an offset above 2^53`);
+    entries.push({
+      type: entryType,
+      level: level === NO_LEVEL ? null : level,
+      flags: view.getUint16(at + 6, true),
+      block: block === NO_BLOCK ? null : block,
+      length: view.getUint32(at + 12, true),
+      offset: entryOffset,
+    });
+  }
+  return entries;
+}
+
+/** Where the index is, as recorded by the trailer. */
+export interface Trailer extends MrcVersion {
+  indexOffset: number;
+  indexLength: number;
+}
+
+/** The 28-byte trailer. */
+export function encodeTrailer(trailer: Trailer): Uint8Array {
+  const out = new Uint8Array(TRAILER_LENGTH);
+  const view = viewOf(out);
+  view.setBigUint64(0, BigInt(trailer.indexOffset), true);
+  view.setUint32(8, trailer.indexLength, true);
+  view.setUint16(12, trailer.major, true);
+  view.setUint16(14, trailer.minor, true);
+  view.setUint32(16, crc32(out.subarray(0, 16)), true);
+  out.set(END_MAGIC, 20);
+  return out;
+}
+
+/**
+ * Parses the trailer (`bytes` = the last 28 bytes, found at `offset` in a file of `fileLength`
+ * bytes) and checks that the index lies between the preamble and the trailer.
+ */
+export function decodeTrailer(bytes: Uint8Array, offset: number, fileLength: number): Trailer {
+  if (bytes.length !== TRAILER_LENGTH) {
+    throw chunkError(null, offset, `file truncated (trailer has ${bytes.length} of ${TRAILER_LENGTH} bytes)`);
+  }
+  for (let i = 0; i < END_MAGIC.length; i++) {
+    if (bytes[20 + i] !== END_MAGIC[i]) {
+      throw chunkError(null, offset, "file truncated or not an .mrc file (no end magic in the last 8 bytes)");
+    }
+  }
+  const view = viewOf(bytes);
+  const expected = view.getUint32(16, true);
+  const found = crc32(bytes.subarray(0, 16));
+  if (expected !== found) {
+    throw chunkError(null, offset, `trailer CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`);
+  }
+  const trailer = {
+    indexOffset: getUint64(view, 0),
+    indexLength: view.getUint32(8, true),
+    major: view.getUint16(12, true),
+    minor: view.getUint16(14, true),
+  };
+  checkVersion(trailer, offset + 12);
+  if (
+    trailer.indexOffset < PREAMBLE_LENGTH ||
+    trailer.indexOffset + trailer.indexLength !== fileLength - TRAILER_LENGTH
+  ) {
+    throw chunkError(
+      null,
+      offset,
+      `index at offset ${trailer.indexOffset} with length ${trailer.indexLength} does not end at the trailer (offset ${
+        fileLength - TRAILER_LENGTH
+      })`,
+    );
+  }
+  return trailer;
+}
+
+/** Error for an index entry that disagrees with what the chunk or the header says. */
+export function describeEntry(e: { type: string; level: number | null; block: number | null }): string {
+  const parts = [`"${e.type}"`];
+  if (e.level !== null) parts.push(`level ${e.level}`);
+  if (e.block !== null) parts.push(`block ${e.block}`);
+  return parts.join(" ");
+}

@@ -1,0 +1,392 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+/**
+ * The `MHDR` chunk: the file header, a UTF-8 JSON object (SPEC.md §4.1), and helpers that derive
+ * geometry from it.
+ *
+ * @module
+ */
+
+import { CHUNK_TYPES } from "./_constants.ts";
+import { decodeJson, encodeJson } from "./_bytes.ts";
+import { chunkError } from "./_chunk_error.ts";
+
+/** Header entry of one level, coarse (index 0) to fine. */
+export interface MrcLevelHeader {
+  /** Level grid `[h, w]`, odd; level k+1 has `2 * grid_k + 1`. */
+  grid: [number, number];
+  /** Latent grid `[(h - 1) / 2, (w - 1) / 2]`. */
+  latent: [number, number];
+  /** Channels per widening group, in training order (may be empty). */
+  groups: number[];
+  /** Uniform quantization steps: `base` (level 0 only, else `null`) and one per group. */
+  quant: { base: number | null; groups: number[] };
+}
+
+/** The validated `MHDR` header of a version 1.x file (SPEC.md §4.1). */
+export interface MrcHeader {
+  /** Original array shape `[T, H, W]`. */
+  shape: [number, number, number];
+  /** Original element type. */
+  dtype: "float32" | "float64";
+  /** Stored finest grid `[Hg, Wg]`, odd, at least `[H, W]`. */
+  grid: [number, number];
+  /** The original occupies rows `top .. top+H-1` and columns `left .. left+W-1` of the finest grid. */
+  crop: [number, number];
+  /** How the original was padded to the finest grid. */
+  padMode: "reflect" | "replicate";
+  /** `original = stored * scale + offset`. */
+  normalization: { offset: number; scale: number };
+  /** Snapshots per `CODE` block. */
+  blockSize: number;
+  /** Levels, coarse to fine; the last one's grid equals `grid`. */
+  levels: MrcLevelHeader[];
+  /** How integer codes map to values: `value = q * step`. */
+  quantization: "uniform-midtread";
+  /** Missing values of the original. `count` is the number of missing elements. */
+  missing: { mode: "none" | "nan" | "fill"; fillValue: number | null; count: number };
+}
+
+const MAX_DIMENSION = 0x7fffffff;
+const MAX_LEVELS = 30;
+const MAX_GROUPS = 0xffff;
+
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max;
+const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => {
+  const text = JSON.stringify(v);
+  return text === undefined ? String(v) : text.length > 60 ? text.slice(0, 57) + "..." : text;
+};
+
+function intPair(v: unknown, min: number): v is [number, number] {
+  return Array.isArray(v) && v.length === 2 && isInt(v[0], min, MAX_DIMENSION) &&
+    isInt(v[1], min, MAX_DIMENSION);
+}
+
+/** Returns the first problem of a header candidate, or `null` when it is valid. */
+function findProblem(h: unknown): string | null {
+  if (!isObject(h)) return `must be a JSON object, found ${show(h)}`;
+  const { shape, dtype, grid, crop, padMode, normalization, blockSize, levels, quantization, missing } =
+    h;
+  if (
+    !Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => isInt(v, 1, MAX_DIMENSION))
+  ) {
+    return `"shape" must be 3 positive integers, found ${show(shape)}`;
+  }
+  const [t, height, width] = shape as number[];
+  if (t * height * width > Number.MAX_SAFE_INTEGER) return `"shape" ${show(shape)} is too large`;
+  if (dtype !== "float32" && dtype !== "float64") {
+    return `"dtype" must be "float32" or "float64", found ${show(dtype)}`;
+  }
+  if (!intPair(grid, 1) || grid[0] % 2 === 0 || grid[1] % 2 === 0) {
+    return `"grid" must be 2 odd positive integers, found ${show(grid)}`;
+  }
+  if (grid[0] < height || grid[1] < width) {
+    return `"grid" ${show(grid)} is smaller than the original ${height}x${width}`;
+  }
+  if (!intPair(crop, 0) || crop[0] + height > grid[0] || crop[1] + width > grid[1]) {
+    return `"crop" must place ${height}x${width} inside grid ${show(grid)}, found ${show(crop)}`;
+  }
+  if (padMode !== "reflect" && padMode !== "replicate") {
+    return `"padMode" must be "reflect" or "replicate", found ${show(padMode)}`;
+  }
+  if (
+    !isObject(normalization) || !isFiniteNumber(normalization.offset) ||
+    !isFiniteNumber(normalization.scale) || normalization.scale === 0
+  ) {
+    return `"normalization" must be {offset, scale} with finite numbers and scale != 0, found ${
+      show(normalization)
+    }`;
+  }
+  if (!isInt(blockSize, 1, MAX_DIMENSION)) {
+    return `"blockSize" must be a positive integer, found ${show(blockSize)}`;
+  }
+  if (!Array.isArray(levels) || levels.length < 1 || levels.length > MAX_LEVELS) {
+    return `"levels" must be an array of 1 to ${MAX_LEVELS} levels, found ${show(levels)}`;
+  }
+  // Expected grids, finest to coarsest: grid_(k-1) = (grid_k - 1) / 2, all odd and >= 3.
+  const expectedGrids: [number, number][] = [grid];
+  for (let k = levels.length - 2; k >= 0; k--) {
+    const [h, w] = expectedGrids[0];
+    expectedGrids.unshift([(h - 1) / 2, (w - 1) / 2]);
+  }
+  for (let k = 0; k < levels.length; k++) {
+    const level = levels[k];
+    const at = `levels[${k}]`;
+    if (!isObject(level)) return `"${at}" must be an object, found ${show(level)}`;
+    const expected = expectedGrids[k];
+    if (!intPair(expected, 3) || expected[0] % 2 === 0 || expected[1] % 2 === 0) {
+      return `"grid" ${show(grid)} cannot have ${levels.length} levels (level ${k} would be ${
+        show(expected)
+      }, needs odd sizes >= 3)`;
+    }
+    const g = level.grid;
+    if (!intPair(g, 3) || g[0] !== expected[0] || g[1] !== expected[1]) {
+      return `"${at}.grid" must be ${
+        show(expected)
+      } (grid_k = 2 * grid_(k-1) + 1, last = "grid"), found ${show(g)}`;
+    }
+    const latent = level.latent;
+    if (
+      !Array.isArray(latent) || latent.length !== 2 || latent[0] !== (g[0] - 1) / 2 ||
+      latent[1] !== (g[1] - 1) / 2
+    ) {
+      return `"${at}.latent" must be ${show([(g[0] - 1) / 2, (g[1] - 1) / 2])}, found ${
+        show(latent)
+      }`;
+    }
+    const groups = level.groups;
+    if (
+      !Array.isArray(groups) || groups.length > MAX_GROUPS ||
+      !groups.every((m) => isInt(m, 1, MAX_GROUPS))
+    ) {
+      return `"${at}.groups" must be an array of positive channel counts, found ${show(groups)}`;
+    }
+    const quant = level.quant;
+    if (!isObject(quant)) return `"${at}.quant" must be an object, found ${show(quant)}`;
+    const base = quant.base;
+    if (k === 0 ? !(isFiniteNumber(base) && base > 0) : base !== null) {
+      return `"${at}.quant.base" must be ${
+        k === 0 ? "a positive number" : "null"
+      }, found ${show(base)}`;
+    }
+    const steps = quant.groups;
+    if (
+      !Array.isArray(steps) || steps.length !== groups.length ||
+      !steps.every((s) => isFiniteNumber(s) && s > 0)
+    ) {
+      return `"${at}.quant.groups" must be ${groups.length} positive numbers, found ${show(steps)}`;
+    }
+  }
+  if (quantization !== "uniform-midtread") {
+    return `"quantization" must be "uniform-midtread", found ${show(quantization)}`;
+  }
+  if (!isObject(missing)) return `"missing" must be an object, found ${show(missing)}`;
+  const { mode, fillValue, count } = missing;
+  if (mode !== "none" && mode !== "nan" && mode !== "fill") {
+    return `"missing.mode" must be "none", "nan" or "fill", found ${show(mode)}`;
+  }
+  if (mode === "fill" ? !isFiniteNumber(fillValue) : fillValue !== null) {
+    return `"missing.fillValue" must be ${
+      mode === "fill" ? "a finite number" : "null"
+    } for mode ${show(mode)}, found ${show(fillValue)}`;
+  }
+  if (!isInt(count, 0, t * height * width) || (mode === "none" && count !== 0)) {
+    return `"missing.count" must be an integer in 0..${
+      mode === "none" ? 0 : t * height * width
+    }, found ${show(count)}`;
+  }
+  return null;
+}
+
+/**
+ * Checks a parsed header object against the version 1.x schema (SPEC.md §4.1). Unknown extra
+ * properties are kept: a newer minor version may add them.
+ *
+ * @param value The parsed JSON.
+ * @returns `value`, typed.
+ * @throws {MrcFormatError} On the first violation, with `chunkType` `"MHDR"`.
+ *
+ * @example Rejecting an even grid
+ * ```ts
+ * import assert from "node:assert";
+ * import { MrcFormatError, validateHeader } from "./mod.ts";
+ *
+ * assert.throws(() => validateHeader({ shape: [1, 2, 2] }), MrcFormatError);
+ * ```
+ */
+export function validateHeader(value: unknown): MrcHeader {
+  const problem = findProblem(value);
+  if (problem !== null) throw chunkError(CHUNK_TYPES.header, null, `invalid header (${problem})`);
+  return value as MrcHeader;
+}
+
+/**
+ * Encodes a header as the `MHDR` body: UTF-8 JSON with the known properties in spec order
+ * followed by any extra properties.
+ *
+ * @param header The header.
+ * @returns The chunk body.
+ * @throws {TypeError} When the header is invalid.
+ *
+ * @example Round trip
+ * ```ts
+ * import assert from "node:assert";
+ * import { decodeHeader, encodeHeader, type MrcHeader } from "./mod.ts";
+ *
+ * const header: MrcHeader = {
+ *   shape: [4, 5, 6], dtype: "float32", grid: [7, 7], crop: [1, 0], padMode: "reflect",
+ *   normalization: { offset: 0, scale: 1 }, blockSize: 2,
+ *   levels: [{ grid: [7, 7], latent: [3, 3], groups: [2], quant: { base: 0.1, groups: [0.05] } }],
+ *   quantization: "uniform-midtread", missing: { mode: "none", fillValue: null, count: 0 },
+ * };
+ * assert.deepStrictEqual(decodeHeader(encodeHeader(header)), header);
+ * ```
+ */
+export function encodeHeader(header: MrcHeader): Uint8Array {
+  const problem = findProblem(header);
+  if (problem !== null) throw new TypeError(`Cannot encode header: ${problem}`);
+  const {
+    shape,
+    dtype,
+    grid,
+    crop,
+    padMode,
+    normalization,
+    blockSize,
+    levels,
+    quantization,
+    missing,
+    ...extra
+  } = header;
+  return encodeJson({
+    shape,
+    dtype,
+    grid,
+    crop,
+    padMode,
+    normalization: { offset: normalization.offset, scale: normalization.scale },
+    blockSize,
+    levels: levels.map((l) => ({
+      grid: l.grid,
+      latent: l.latent,
+      groups: l.groups,
+      quant: { base: l.quant.base, groups: l.quant.groups },
+    })),
+    quantization,
+    missing: { mode: missing.mode, fillValue: missing.fillValue, count: missing.count },
+    ...extra,
+  });
+}
+
+/**
+ * Decodes and validates an `MHDR` body.
+ *
+ * @param body The chunk body (UTF-8 JSON).
+ * @returns The validated header.
+ * @throws {MrcFormatError} On bad UTF-8, bad JSON or a schema violation.
+ *
+ * @example Bad JSON
+ * ```ts
+ * import assert from "node:assert";
+ * import { decodeHeader, MrcFormatError } from "./mod.ts";
+ *
+ * assert.throws(() => decodeHeader(new TextEncoder().encode("{")), MrcFormatError);
+ * ```
+ */
+export function decodeHeader(body: Uint8Array): MrcHeader {
+  return validateHeader(decodeJson(body, CHUNK_TYPES.header));
+}
+
+/**
+ * Number of `CODE` blocks per level: `ceil(T / blockSize)`.
+ *
+ * @param header A valid header.
+ * @returns The block count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { blockCount, type MrcHeader } from "./mod.ts";
+ *
+ * assert.strictEqual(blockCount({ shape: [5, 1, 1], blockSize: 2 } as MrcHeader), 3);
+ * ```
+ */
+export function blockCount(header: MrcHeader): number {
+  return Math.ceil(header.shape[0] / header.blockSize);
+}
+
+/**
+ * Number of snapshots in block `block`: `blockSize`, except for a shorter last block.
+ *
+ * @param header A valid header.
+ * @param block Block index in `0 .. blockCount(header) - 1`.
+ * @returns The snapshot count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { blockSnapshots, type MrcHeader } from "./mod.ts";
+ *
+ * assert.strictEqual(blockSnapshots({ shape: [5, 1, 1], blockSize: 2 } as MrcHeader, 2), 1);
+ * ```
+ */
+export function blockSnapshots(header: MrcHeader, block: number): number {
+  return Math.max(0, Math.min(header.blockSize, header.shape[0] - block * header.blockSize));
+}
+
+/**
+ * Number of `CODE` streams of a level: the base stream (level 0 only) plus one per channel of
+ * every group.
+ *
+ * @param header A valid header.
+ * @param level Level index.
+ * @returns The stream count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { codeStreamCount, type MrcHeader } from "./mod.ts";
+ *
+ * const header = { levels: [{ groups: [2, 1] }, { groups: [3] }] } as MrcHeader;
+ * assert.strictEqual(codeStreamCount(header, 0), 4);
+ * assert.strictEqual(codeStreamCount(header, 1), 3);
+ * ```
+ */
+export function codeStreamCount(header: MrcHeader, level: number): number {
+  const groups = header.levels[level].groups;
+  return (level === 0 ? 1 : 0) + groups.reduce((a, b) => a + b, 0);
+}
+
+/** Part of a level grid that covers the original array (see {@linkcode levelCrop}). */
+export interface LevelCrop {
+  /** First level-grid row inside the original extent. */
+  top: number;
+  /** First level-grid column inside the original extent. */
+  left: number;
+  /** Number of rows (may be 0 on very coarse levels). */
+  height: number;
+  /** Number of columns (may be 0 on very coarse levels). */
+  width: number;
+}
+
+/**
+ * Where the original extent lies on level `level` (SPEC.md §4.1.1): with `s = 2^(N-1-level)`,
+ * level pixel `i` is finest pixel `i * s`, and the crop keeps rows `i` with
+ * `top <= i * s <= top + H - 1` (same for columns).
+ *
+ * @param header A valid header.
+ * @param level Level index.
+ * @returns The crop on the level grid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { levelCrop, type MrcHeader } from "./mod.ts";
+ *
+ * const header = {
+ *   shape: [1, 13, 10], grid: [15, 11], crop: [1, 0],
+ *   levels: [{ grid: [7, 5] }, { grid: [15, 11] }],
+ * } as MrcHeader;
+ * assert.deepStrictEqual(levelCrop(header, 1), { top: 1, left: 0, height: 13, width: 10 });
+ * assert.deepStrictEqual(levelCrop(header, 0), { top: 1, left: 0, height: 6, width: 5 });
+ * ```
+ */
+export function levelCrop(header: MrcHeader, level: number): LevelCrop {
+  if (!Number.isInteger(level) || level < 0 || level >= header.levels.length) {
+    throw new RangeError(
+      `Cannot compute crop of level ${level}: the file has levels 0..${header.levels.length - 1}`,
+    );
+  }
+  const s = 2 ** (header.levels.length - 1 - level);
+  const [, height, width] = header.shape;
+  const [top, left] = header.crop;
+  const r0 = Math.ceil(top / s);
+  const r1 = Math.floor((top + height - 1) / s);
+  const c0 = Math.ceil(left / s);
+  const c1 = Math.floor((left + width - 1) / s);
+  return { top: r0, left: c0, height: Math.max(0, r1 - r0 + 1), width: Math.max(0, c1 - c0 + 1) };
+}

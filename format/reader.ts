@@ -1,0 +1,420 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+/**
+ * Random access to `.mrc` files through a {@linkcode RangeSource}: open with three reads, then
+ * one read per chunk.
+ *
+ * @module
+ */
+
+import {
+  ADDRESS_LENGTH,
+  CHUNK_FRAME_LENGTH,
+  CHUNK_TYPES,
+  PREAMBLE_LENGTH,
+  TRAILER_LENGTH,
+} from "./_constants.ts";
+import { withOffset } from "./_bytes.ts";
+import {
+  decodeChunk,
+  decodeIndexBody,
+  decodePreamble,
+  decodeTrailer,
+  describeEntry,
+  type MrcChunkEntry,
+  type MrcVersion,
+  type ParsedChunk,
+} from "./_framing.ts";
+import { ChunkOrder } from "./_order.ts";
+import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
+import { chunkError } from "./_chunk_error.ts";
+import { blockCount, blockSnapshots, codeStreamCount, decodeHeader, type MrcHeader } from "./header.ts";
+import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
+import { decodeMasks } from "./masks.ts";
+import { decodeMeta } from "./meta.ts";
+import { decodeMissingMask, type MissingMask } from "./missing_mask.ts";
+import type { RangeSource, ReadOptions } from "./source.ts";
+
+export type { MrcChunkEntry, MrcVersion } from "./_framing.ts";
+
+/** Options of {@linkcode openMrc}. */
+export interface OpenMrcOptions {
+  /** Aborts the open; passed to every source read. Default: none. */
+  signal?: AbortSignal;
+}
+
+/** An open `.mrc` file. Every `read…` method costs exactly one source read. */
+export interface MrcFile {
+  /** Format version of the file (same major as this reader, minor may be newer). */
+  readonly version: MrcVersion;
+  /** The validated header. */
+  readonly header: MrcHeader;
+  /** The parsed `META` object, or `null` when the file has none. */
+  readonly meta: Record<string, unknown> | null;
+  /** Every chunk except `INDX`, in file order, as listed by the index. */
+  readonly chunks: readonly MrcChunkEntry[];
+  /** File size in bytes. */
+  readonly byteLength: number;
+  /**
+   * Finds a chunk by address.
+   *
+   * @param type Chunk type.
+   * @param level Level, or `null` for file-level chunks.
+   * @param block Block, or `null`.
+   * @returns The entry, or `null` when absent.
+   */
+  findChunk(type: string, level?: number | null, block?: number | null): MrcChunkEntry | null;
+  /**
+   * Reads one chunk (one source read of exactly its bytes) and verifies its length, type,
+   * address and CRC.
+   *
+   * @param entry An entry of {@linkcode MrcFile.chunks}.
+   * @param options Signal.
+   * @returns The chunk body (the payload after the 8-byte address).
+   */
+  readChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<Uint8Array>;
+  /** Reads and decodes the `DECW` chunk of a level. */
+  readLevelWeights(level: number, options?: ReadOptions): Promise<LevelWeights>;
+  /** Reads and decodes the `MASK` chunk of a level: one latent-grid mask per group. */
+  readMasks(level: number, options?: ReadOptions): Promise<Uint8Array[]>;
+  /**
+   * Reads and decodes one `CODE` chunk, checking its snapshot and stream counts against the
+   * header (and stream sizes against the masks, when `readMasks(level)` was called before).
+   */
+  readCodeBlock(level: number, block: number, options?: ReadOptions): Promise<DecodedCodeBlock>;
+  /**
+   * Reads and decodes the `NANM` chunk and checks its count against `header.missing.count`.
+   * Resolves with `null` when `header.missing.mode` is `"none"`.
+   */
+  readMissingMask(options?: ReadOptions): Promise<MissingMask | null>;
+}
+
+const keyOf = (type: string, level: number | null, block: number | null) =>
+  `${type}/${level}/${block}`;
+
+/** One source read that must return exactly `length` bytes. */
+async function readExact(
+  source: RangeSource,
+  offset: number,
+  length: number,
+  chunkType: string | null,
+  signal: AbortSignal | undefined,
+): Promise<Uint8Array> {
+  const bytes = await source.read(offset, length, { signal });
+  if (bytes.length !== length) {
+    throw chunkError(
+      chunkType,
+      offset,
+      `file truncated (needs ${length} bytes, got ${bytes.length})`,
+    );
+  }
+  return bytes;
+}
+
+/** Checks that a parsed chunk is the one the index promised. */
+function checkAgainstEntry(chunk: ParsedChunk, entry: MrcChunkEntry): void {
+  if (
+    chunk.type !== entry.type || chunk.level !== entry.level || chunk.block !== entry.block ||
+    chunk.flags !== entry.flags
+  ) {
+    throw chunkError(
+      chunk.type,
+      entry.offset,
+      `index disagrees with the chunk (index: ${describeEntry(entry)} flags ${entry.flags}, chunk: ${
+        describeEntry(chunk)
+      } flags ${chunk.flags})`,
+    );
+  }
+}
+
+class MrcFileImpl implements MrcFile {
+  readonly version: MrcVersion;
+  readonly header: MrcHeader;
+  readonly meta: Record<string, unknown> | null;
+  readonly chunks: readonly MrcChunkEntry[];
+  readonly byteLength: number;
+  #source: RangeSource;
+  #byKey: Map<string, MrcChunkEntry>;
+  #entries: Set<MrcChunkEntry>;
+  #maskCounts = new Map<number, number[]>();
+
+  constructor(
+    source: RangeSource,
+    version: MrcVersion,
+    header: MrcHeader,
+    meta: Record<string, unknown> | null,
+    chunks: MrcChunkEntry[],
+  ) {
+    this.#source = source;
+    this.byteLength = source.byteLength;
+    this.version = version;
+    this.header = header;
+    this.meta = meta;
+    this.chunks = chunks;
+    this.#entries = new Set(chunks);
+    this.#byKey = new Map();
+    for (const e of chunks) {
+      const key = keyOf(e.type, e.level, e.block);
+      if (!this.#byKey.has(key)) this.#byKey.set(key, e);
+    }
+  }
+
+  findChunk(type: string, level: number | null = null, block: number | null = null): MrcChunkEntry | null {
+    return this.#byKey.get(keyOf(type, level, block)) ?? null;
+  }
+
+  async readChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<Uint8Array> {
+    if (!this.#entries.has(entry)) {
+      throw new TypeError("Cannot read chunk: the entry is not one of this file's chunks");
+    }
+    const bytes = await readExact(this.#source, entry.offset, entry.length, entry.type, options?.signal);
+    const chunk = decodeChunk(bytes, entry.offset);
+    checkAgainstEntry(chunk, entry);
+    return chunk.body;
+  }
+
+  #checkLevel(level: number, what: string): void {
+    if (!Number.isInteger(level) || level < 0 || level >= this.header.levels.length) {
+      throw new RangeError(
+        `Cannot read ${what} of level ${level}: the file has levels 0..${this.header.levels.length - 1}`,
+      );
+    }
+  }
+
+  async #decode<T>(
+    type: string,
+    level: number | null,
+    block: number | null,
+    options: ReadOptions | undefined,
+    decode: (body: Uint8Array) => T,
+  ): Promise<T> {
+    const entry = this.findChunk(type, level, block);
+    if (entry === null) {
+      // Unreachable for required chunks: open() checked that they exist.
+      throw chunkError(type, null, `no ${describeEntry({ type, level, block })} chunk in the index`);
+    }
+    const body = await this.readChunk(entry, options);
+    try {
+      return decode(body);
+    } catch (e) {
+      throw withOffset(e, type, entry.offset);
+    }
+  }
+
+  async readLevelWeights(level: number, options?: ReadOptions): Promise<LevelWeights> {
+    this.#checkLevel(level, `"DECW"`);
+    const groups = this.header.levels[level].groups;
+    return await this.#decode(
+      CHUNK_TYPES.levelWeights,
+      level,
+      null,
+      options,
+      (body) => decodeLevelWeights(body, groups),
+    );
+  }
+
+  async readMasks(level: number, options?: ReadOptions): Promise<Uint8Array[]> {
+    this.#checkLevel(level, `"MASK"`);
+    const { latent, groups } = this.header.levels[level];
+    const masks = await this.#decode(
+      CHUNK_TYPES.masks,
+      level,
+      null,
+      options,
+      (body) => decodeMasks(body, latent, groups.length),
+    );
+    this.#maskCounts.set(level, masks.map((m) => m.reduce((n, v) => n + v, 0)));
+    return masks;
+  }
+
+  async readCodeBlock(level: number, block: number, options?: ReadOptions): Promise<DecodedCodeBlock> {
+    this.#checkLevel(level, `"CODE"`);
+    const blocks = blockCount(this.header);
+    if (!Number.isInteger(block) || block < 0 || block >= blocks) {
+      throw new RangeError(`Cannot read "CODE" block ${block}: the file has blocks 0..${blocks - 1}`);
+    }
+    const { latent, groups } = this.header.levels[level];
+    const snapshots = blockSnapshots(this.header, block);
+    const streams = codeStreamCount(this.header, level);
+    const counts = this.#maskCounts.get(level);
+    const positions = latent[0] * latent[1];
+    return await this.#decode(CHUNK_TYPES.code, level, block, options, (body) => {
+      const code = decodeCodeBlock(body);
+      const problem = (text: string) => chunkError(CHUNK_TYPES.code, null, text);
+      if (code.snapshots !== snapshots) {
+        throw problem(`block has ${code.snapshots} snapshots, the header implies ${snapshots}`);
+      }
+      if (code.streams.length !== streams) {
+        throw problem(`block has ${code.streams.length} streams, the header implies ${streams}`);
+      }
+      let s = 0;
+      if (level === 0) {
+        if (code.valuesPerSnapshot[0] !== positions) {
+          throw problem(`base stream has ${code.valuesPerSnapshot[0]} values per snapshot, expected ${positions}`);
+        }
+        s = 1;
+      }
+      groups.forEach((m, g) => {
+        const want = counts ? counts[g] : code.valuesPerSnapshot[s];
+        for (let c = 0; c < m; c++, s++) {
+          const found = code.valuesPerSnapshot[s];
+          if (found !== want || found > positions) {
+            throw problem(
+              `stream ${s} (group ${g}, channel ${c}) has ${found} values per snapshot, expected ${want} <= ${positions}`,
+            );
+          }
+        }
+      });
+      return code;
+    });
+  }
+
+  async readMissingMask(options?: ReadOptions): Promise<MissingMask | null> {
+    if (this.header.missing.mode === "none") return null;
+    const { shape, missing } = this.header;
+    return await this.#decode(CHUNK_TYPES.missingMask, null, null, options, (body) => {
+      const result = decodeMissingMask(body, shape);
+      let count = result.mask.reduce((n, v) => n + v, 0);
+      if (result.shared) count *= shape[0];
+      if (count !== missing.count) {
+        throw chunkError(
+          CHUNK_TYPES.missingMask,
+          null,
+          `mask marks ${count} missing values, the header says ${missing.count}`,
+        );
+      }
+      return result;
+    });
+  }
+}
+
+/**
+ * Opens an `.mrc` file for random access with exactly three source reads:
+ * 1. the 28-byte trailer at the end;
+ * 2. the `INDX` chunk the trailer points to;
+ * 3. bytes `0 ..` end of `MHDR` (or of `META`, when it directly follows `MHDR`): the signature,
+ *    version, header and metadata.
+ *
+ * It then checks the index against the header: entries tile the file from the preamble to the
+ * index without gaps or overlaps, and the required chunks are present exactly once in the
+ * required order (SPEC.md §7). After that, each `read…` method costs one read of exactly one
+ * chunk's bytes.
+ *
+ * @param source Where the bytes come from: {@linkcode fromBytes}, {@linkcode fromFileHandle},
+ *   {@linkcode fromUrl}.
+ * @param options Signal.
+ * @returns The open file.
+ * @throws {MrcFormatError} On any malformed, truncated or unsupported input.
+ *
+ * @example Reading one code block from a file in memory
+ * ```ts
+ * import assert from "node:assert";
+ * import { countingSource, fromBytes, MrcFormatError, openMrc } from "./mod.ts";
+ *
+ * await assert.rejects(openMrc(fromBytes(new Uint8Array(64))), MrcFormatError);
+ * ```
+ */
+export async function openMrc(source: RangeSource, options: OpenMrcOptions = {}): Promise<MrcFile> {
+  if (typeof source?.read !== "function" || !Number.isSafeInteger(source.byteLength)) {
+    throw new TypeError("Cannot open file: expected a RangeSource with byteLength and read()");
+  }
+  const { signal } = options;
+  const size = source.byteLength;
+  const minimum = PREAMBLE_LENGTH + 2 * (CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) + TRAILER_LENGTH;
+  if (size < minimum) {
+    throw chunkError(null, size, `file truncated (${size} bytes, an .mrc file has at least ${minimum})`);
+  }
+
+  // Read 1: trailer.
+  const trailerOffset = size - TRAILER_LENGTH;
+  const trailer = decodeTrailer(
+    await readExact(source, trailerOffset, TRAILER_LENGTH, null, signal),
+    trailerOffset,
+    size,
+  );
+
+  // Read 2: index.
+  const { indexOffset, indexLength } = trailer;
+  const indexBytes = await readExact(source, indexOffset, indexLength, CHUNK_TYPES.index, signal);
+  const indexChunk = decodeChunk(indexBytes, indexOffset);
+  if (indexChunk.type !== CHUNK_TYPES.index || indexChunk.level !== null || indexChunk.block !== null) {
+    throw chunkError(
+      indexChunk.type,
+      indexOffset,
+      `the trailer points to ${describeEntry(indexChunk)}, expected "INDX" without level or block`,
+    );
+  }
+  const entries = decodeIndexBody(indexChunk.body, indexOffset);
+
+  // The entries must tile [preamble end, index offset) in order: every byte is then covered by a
+  // CRC, and offsets are in bounds and non-overlapping by construction.
+  let expectedOffset = PREAMBLE_LENGTH;
+  for (const e of entries) {
+    if (e.offset !== expectedOffset || e.length < CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) {
+      throw chunkError(
+        CHUNK_TYPES.index,
+        indexOffset,
+        `entry ${describeEntry(e)} at offset ${e.offset} with length ${e.length} does not start where the previous chunk ends (offset ${expectedOffset}) or is too short`,
+      );
+    }
+    expectedOffset += e.length;
+  }
+  if (expectedOffset !== indexOffset) {
+    throw chunkError(
+      CHUNK_TYPES.index,
+      indexOffset,
+      `chunks end at offset ${expectedOffset}, but the index starts at ${indexOffset}`,
+    );
+  }
+  const first = entries[0];
+  if (first?.type !== CHUNK_TYPES.header || first.level !== null || first.block !== null) {
+    throw chunkError(
+      CHUNK_TYPES.index,
+      indexOffset,
+      `missing "MHDR" chunk (the first chunk is ${first ? describeEntry(first) : "absent"})`,
+    );
+  }
+
+  // Read 3: preamble + MHDR (+ META right after it).
+  const metaEntry = entries[1]?.type === CHUNK_TYPES.meta ? entries[1] : null;
+  const headEnd = (metaEntry ?? first).offset + (metaEntry ?? first).length;
+  const head = await readExact(source, 0, headEnd, null, signal);
+  const version = decodePreamble(head);
+  if (version.major !== trailer.major || version.minor !== trailer.minor) {
+    throw chunkError(
+      null,
+      10,
+      `version ${version.major}.${version.minor} at the start disagrees with version ${trailer.major}.${trailer.minor} in the trailer`,
+    );
+  }
+  const headerChunk = decodeChunk(head.subarray(first.offset, first.offset + first.length), first.offset);
+  checkAgainstEntry(headerChunk, first);
+  let header: MrcHeader;
+  try {
+    header = decodeHeader(headerChunk.body);
+  } catch (e) {
+    throw withOffset(e, CHUNK_TYPES.header, first.offset);
+  }
+  let meta: Record<string, unknown> | null = null;
+  if (metaEntry) {
+    const metaChunk = decodeChunk(
+      head.subarray(metaEntry.offset, metaEntry.offset + metaEntry.length),
+      metaEntry.offset,
+    );
+    checkAgainstEntry(metaChunk, metaEntry);
+    try {
+      meta = decodeMeta(metaChunk.body);
+    } catch (e) {
+      throw withOffset(e, CHUNK_TYPES.meta, metaEntry.offset);
+    }
+  }
+
+  const order = new ChunkOrder(header);
+  for (let i = 1; i < entries.length; i++) {
+    const problem = order.accept(entries[i]);
+    if (problem !== null) throw chunkError(CHUNK_TYPES.index, indexOffset, problem);
+  }
+  const problem = order.finish();
+  if (problem !== null) throw chunkError(CHUNK_TYPES.index, indexOffset, problem);
+  return new MrcFileImpl(source, version, header, meta, entries);
+}

@@ -1,0 +1,380 @@
+/**
+ * Compression: train MrCAE on the data, encode and quantize every snapshot's
+ * codes, and write the `.mrc` container.
+ *
+ * TensorFlow.js is loaded lazily, on the first call, so that importing this
+ * module (through `mod.ts`) costs nothing for readers.
+ *
+ * @module
+ */
+
+import type { MrcHeader } from "../format/header.ts";
+import { MrcWriter } from "../format/writer.ts";
+import { chooseSteps, decoderParts, encodeCodes, quantize, type Steps } from "./encode.ts";
+import { decodeLevel, type LevelDecoderParts } from "./decode.ts";
+import { finestIndex, levelCrop, prepareData, type Prepared } from "./prepare.ts";
+import type { MrcaeModel } from "./model.ts";
+import type { TrainOptions, TrainProgress, TrainReport } from "./train/types.ts";
+import type { BackendName } from "./backend.ts";
+
+/** The tool version written into every file's metadata. */
+export const VERSION = "0.1.0";
+
+/** Options of {@linkcode compress}. Training options are documented in `src/train/types.ts`. */
+export interface CompressOptions extends TrainOptions {
+  /**
+   * Snapshots per `CODE` block: the unit of random access in time. Smaller blocks make short
+   * frame ranges cheaper to read and the file a little larger. Default 64.
+   */
+  blockSize?: number;
+  /**
+   * How much quantizing the codes may add to each level's mean squared error, as a fraction of
+   * the trained model's own error at that level. Default 0.1 (about 0.4 dB of PSNR); larger
+   * values make smaller files.
+   */
+  quantBudget?: number;
+  /** A value that marks missing data (besides NaN, which always does). Default: none. */
+  fillValue?: number;
+  /** Element type to record for the original (decoders return this type). Default: from the input array. */
+  dtype?: "float32" | "float64";
+}
+
+/** One level's measured error after quantization, in original units over the original extent. */
+export interface LevelError {
+  level: number;
+  /** The level's grid over the original extent, `[rows, cols]`. */
+  grid: [number, number];
+  rmse: number;
+  /** `20 log10(range / rmse)` with the original data's range; null when the data is constant. */
+  psnr: number | null;
+  maxAbsError: number;
+}
+
+/** The metadata record (`META`) that `compress` writes. */
+export interface CompressReport {
+  tool: string;
+  version: string;
+  created: string;
+  backend: BackendName;
+  seed: number;
+  trainSeconds: number;
+  encodeSeconds: number;
+  /** Per level, after quantization (what a reader gets). */
+  levels: LevelError[];
+  /** The training report (stages, per-level errors of the float model in normalized units). */
+  training: TrainReport;
+  /** Quantization budget used and steps chosen (per level, per stream). */
+  quantization: { budget: number; steps: Steps };
+}
+
+/** A byte sink: anything with `write`, or a `WritableStream`. */
+export type ByteSink = { write(bytes: Uint8Array): void | Promise<void> } | WritableStream<Uint8Array>;
+
+/**
+ * Trains, encodes and writes a `.mrc` file into `sink`.
+ *
+ * @param values `T * H * W` values, snapshot-major (C order).
+ * @param shape `[T, H, W]` or `[H, W]` (one snapshot).
+ * @param sink Where the file's bytes go, in order.
+ * @param options Training and encoding options.
+ * @returns The report written into the file's metadata and the file size.
+ */
+export async function compressTo(
+  values: Float32Array | Float64Array,
+  shape: readonly number[],
+  sink: ByteSink,
+  options: CompressOptions = {},
+): Promise<{ report: CompressReport; bytes: number }> {
+  const dims = checkShape(values, shape);
+  const levels = options.levels ?? 3;
+  if (!Number.isInteger(levels) || levels < 1 || levels > 8) {
+    throw new RangeError(`Cannot compress: levels must be an integer from 1 to 8, found ${levels}`);
+  }
+  const blockSize = options.blockSize ?? 64;
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 65536) {
+    throw new RangeError(`Cannot compress: blockSize must be an integer from 1 to 65536, found ${blockSize}`);
+  }
+  const quantBudget = options.quantBudget ?? 0.1;
+  if (!(quantBudget > 0 && quantBudget <= 10)) {
+    throw new RangeError(`Cannot compress: quantBudget must be in (0, 10], found ${quantBudget}`);
+  }
+  const prepared = prepareData(values, dims, levels, options.fillValue);
+  const [T] = dims;
+  const [hg, wg] = prepared.geometry.grid;
+
+  const { trainMrcae } = await import("./train/mod.ts");
+  const trainStart = performance.now();
+  const { model, report: training } = await trainMrcae(
+    { data: prepared.data, shape: [T, hg, wg], valid: prepared.valid },
+    { ...options, levels },
+  );
+  const trainSeconds = (performance.now() - trainStart) / 1000;
+  options.signal?.throwIfAborted();
+
+  const encodeStart = performance.now();
+  const codes = encodeCodes(model, prepared.data, T);
+  const parts = decoderParts(model);
+  const floatMse = levelErrors(parts, codes, prepared, 1).map((e) => e.mse);
+  // A floor keeps steps finite for data the model reproduces exactly (constant fields).
+  const budget = floatMse.map((m) => Math.max(m * quantBudget, 1e-12));
+  let steps = chooseSteps(parts, budget);
+  let quantized = quantizeAll(codes, steps);
+  // The step model assumes independent rounding errors; check it and tighten if it was optimistic.
+  for (let attempt = 0; attempt < 6; attempt++) {
+    const added = quantizationMse(parts, codes, quantized, steps, T);
+    if (added.every((a, k) => a <= 1.5 * budget[k])) break;
+    steps = steps.map((level) => level.map((s) => s * 0.7));
+    quantized = quantizeAll(codes, steps);
+  }
+  const stepParts = withSteps(parts, steps);
+  const errors = levelErrors(stepParts, quantized, prepared, prepared.normalization.scale);
+  const encodeSeconds = (performance.now() - encodeStart) / 1000;
+
+  const header = makeHeader(model, prepared, steps, blockSize, options, values);
+  const report: CompressReport = {
+    tool: "mrcae",
+    version: VERSION,
+    created: new Date().toISOString(),
+    backend: training.backend,
+    seed: training.seed,
+    trainSeconds,
+    encodeSeconds,
+    levels: errors.map((e) => ({
+      level: e.level,
+      grid: e.grid,
+      rmse: e.rmse,
+      psnr: prepared.range > 0 ? (e.rmse > 0 ? 20 * Math.log10(prepared.range / e.rmse) : Infinity) : null,
+      maxAbsError: e.maxAbsError,
+    })),
+    training,
+    quantization: { budget: quantBudget, steps },
+  };
+  const bytes = await writeFile(sink, header, report, model, prepared, quantized, blockSize);
+  return { report, bytes };
+}
+
+/**
+ * Trains and encodes into an in-memory `.mrc` file.
+ *
+ * @param values `T * H * W` values, snapshot-major.
+ * @param shape `[T, H, W]` or `[H, W]`.
+ * @param options Training and encoding options.
+ * @returns The file's bytes.
+ */
+export async function compress(
+  values: Float32Array | Float64Array,
+  shape: readonly number[],
+  options: CompressOptions = {},
+): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  const { bytes } = await compressTo(values, shape, { write: (b) => void parts.push(b.slice()) }, options);
+  const out = new Uint8Array(bytes);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+function checkShape(values: Float32Array | Float64Array, shape: readonly number[]): [number, number, number] {
+  if (!(values instanceof Float32Array || values instanceof Float64Array)) {
+    throw new TypeError("Cannot compress: values must be a Float32Array or Float64Array");
+  }
+  if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 3)) {
+    throw new TypeError(`Cannot compress: shape must be [T, H, W] or [H, W], found ${JSON.stringify(shape)}`);
+  }
+  const dims = (shape.length === 2 ? [1, ...shape] : [...shape]) as [number, number, number];
+  if (!dims.every((d) => Number.isInteger(d) && d >= 1)) {
+    throw new RangeError(`Cannot compress: shape must hold positive integers, found ${JSON.stringify(shape)}`);
+  }
+  const n = dims[0] * dims[1] * dims[2];
+  if (n !== values.length) {
+    throw new RangeError(
+      `Cannot compress: shape ${dims.join("x")} needs ${n} values, found ${values.length}`,
+    );
+  }
+  return dims;
+}
+
+function quantizeAll(codes: Float32Array[][], steps: Steps): Int32Array[][] {
+  return codes.map((level, k) => level.map((stream, s) => quantize(stream, steps[k][s])));
+}
+
+function withSteps(parts: LevelDecoderParts[], steps: Steps): LevelDecoderParts[] {
+  return parts.map((p, k) => {
+    const first = k === 0 ? 1 : 0;
+    const groupSteps: number[] = [];
+    let s = first;
+    for (const g of p.groups) {
+      groupSteps.push(steps[k][s]);
+      s += g.channels;
+    }
+    return { ...p, baseStep: k === 0 ? steps[0][0] : null, groupSteps };
+  });
+}
+
+const DECODE_CHUNK = 16;
+
+/** Decodes snapshots `[first, first + n)` at every level (normalized units). */
+function decodeRange(
+  parts: LevelDecoderParts[],
+  streams: ArrayLike<number>[][],
+  first: number,
+  n: number,
+): Float32Array[] {
+  let prev: Float32Array | null = null;
+  return parts.map((p, k) => {
+    const out = new Float32Array(n * p.grid[0] * p.grid[1]);
+    decodeLevel(p, k, prev, streams[k], first, n, out);
+    prev = out;
+    return out;
+  });
+}
+
+/** Mean squared difference per level between decoding the float codes and the quantized ones. */
+function quantizationMse(
+  parts: LevelDecoderParts[],
+  codes: Float32Array[][],
+  quantized: Int32Array[][],
+  steps: Steps,
+  count: number,
+): number[] {
+  const stepParts = withSteps(parts, steps);
+  const sums = parts.map(() => 0);
+  for (let first = 0; first < count; first += DECODE_CHUNK) {
+    const n = Math.min(DECODE_CHUNK, count - first);
+    const exact = decodeRange(parts, codes, first, n);
+    const approx = decodeRange(stepParts, quantized, first, n);
+    exact.forEach((e, k) => {
+      const a = approx[k];
+      let s = 0;
+      for (let i = 0; i < e.length; i++) s += (a[i] - e[i]) ** 2;
+      sums[k] += s;
+    });
+  }
+  return sums.map((s, k) => s / (count * parts[k].grid[0] * parts[k].grid[1]));
+}
+
+/**
+ * Errors of every level's decoded output against the level's data (centre samples of the
+ * finest data) over the original extent and valid positions, multiplied by `scale`.
+ */
+function levelErrors(
+  parts: LevelDecoderParts[],
+  streams: ArrayLike<number>[][],
+  prepared: Prepared,
+  scale: number,
+): { level: number; grid: [number, number]; mse: number; rmse: number; maxAbsError: number }[] {
+  const { geometry, data, valid } = prepared;
+  const [T, H, W] = geometry.shape;
+  const [top, left] = geometry.crop;
+  const [hg, wg] = geometry.grid;
+  const n = parts.length;
+  const stats = parts.map((_, k) => {
+    const s = 2 ** (n - 1 - k);
+    return { s, rows: levelCrop(top, H, s), cols: levelCrop(left, W, s), sum: 0, count: 0, max: 0 };
+  });
+  for (let first = 0; first < T; first += DECODE_CHUNK) {
+    const n = Math.min(DECODE_CHUNK, T - first);
+    decodeRange(parts, streams, first, n).forEach((out, k) => {
+      const st = stats[k];
+      const [h, w] = parts[k].grid;
+      const [r0, nr] = st.rows, [c0, nc] = st.cols;
+      for (let t = 0; t < n; t++) {
+        for (let i = r0; i < r0 + nr; i++) {
+          for (let j = c0; j < c0 + nc; j++) {
+            const f = (first + t) * hg * wg + finestIndex(i, st.s) * wg + finestIndex(j, st.s);
+            if (!valid[f]) continue;
+            const e = Math.abs(out[t * h * w + i * w + j] - data[f]);
+            st.sum += e * e;
+            st.count++;
+            if (e > st.max) st.max = e;
+          }
+        }
+      }
+    });
+  }
+  return stats.map((st, k) => {
+    const mse = st.count > 0 ? st.sum / st.count : 0;
+    return {
+      level: k,
+      grid: [st.rows[1], st.cols[1]] as [number, number],
+      mse,
+      rmse: Math.sqrt(mse) * scale,
+      maxAbsError: st.max * scale,
+    };
+  });
+}
+
+function makeHeader(
+  model: MrcaeModel,
+  prepared: Prepared,
+  steps: Steps,
+  blockSize: number,
+  options: CompressOptions,
+  values: Float32Array | Float64Array,
+): MrcHeader {
+  const g = prepared.geometry;
+  const missingMode = prepared.missingCount === 0 ? "none" : options.fillValue !== undefined ? "fill" : "nan";
+  return {
+    shape: g.shape,
+    dtype: options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
+    grid: g.grid,
+    crop: g.crop,
+    padMode: g.padMode,
+    normalization: prepared.normalization,
+    blockSize,
+    levels: model.levels.map((lv, k) => {
+      const groupSteps: number[] = [];
+      let s = k === 0 ? 1 : 0;
+      for (const gr of lv.groups) {
+        groupSteps.push(steps[k][s]);
+        s += gr.channels;
+      }
+      return {
+        grid: lv.grid,
+        latent: lv.latent,
+        groups: lv.groups.map((gr) => gr.channels),
+        quant: { base: k === 0 ? steps[0][0] : null, groups: groupSteps },
+      };
+    }),
+    quantization: "uniform-midtread",
+    missing: {
+      mode: missingMode,
+      fillValue: missingMode === "fill" ? options.fillValue! : null,
+      count: prepared.missingCount,
+    },
+  };
+}
+
+async function writeFile(
+  sink: ByteSink,
+  header: MrcHeader,
+  report: CompressReport,
+  model: MrcaeModel,
+  prepared: Prepared,
+  quantized: Int32Array[][],
+  blockSize: number,
+): Promise<number> {
+  const writer = new MrcWriter(sink);
+  await writer.writeHeader(header);
+  await writer.writeMeta(report as unknown as Record<string, unknown>);
+  if (prepared.missing) await writer.writeMissingMask(prepared.missing);
+  const T = header.shape[0];
+  for (let k = 0; k < model.levels.length; k++) {
+    const lv = model.levels[k];
+    await writer.writeLevelWeights(k, lv);
+    await writer.writeMasks(k, lv.groups.map((g) => g.mask));
+    const streams = quantized[k];
+    const sizes = streams.map((s) => s.length / T);
+    for (let b = 0, first = 0; first < T; b++, first += blockSize) {
+      const n = Math.min(blockSize, T - first);
+      const block = streams.map((s, i) => s.subarray(first * sizes[i], (first + n) * sizes[i]));
+      await writer.writeCodeBlock(k, b, { snapshots: n, streams: block });
+    }
+  }
+  return await writer.finish();
+}
+
+export type { TrainProgress };

@@ -1,0 +1,57 @@
+/**
+ * The `preview` picture: one frame at every level side by side, and the mask heat maps of
+ * every level (how many widening groups cover each latent position), as in the paper's
+ * Fig. 5 b/c.
+ *
+ * @module
+ */
+
+import { applyColormap, composeImage, type Panel } from "./colormap.ts";
+import { encodePng } from "./png.ts";
+import type { MrcFile } from "./mrc_file.ts";
+
+/**
+ * Renders frame `frame` of every level and the mask heat maps into one PNG.
+ *
+ * @param file An opened file.
+ * @param frame The snapshot to show.
+ * @returns PNG bytes.
+ */
+export async function renderPreview(file: MrcFile, frame: number): Promise<Uint8Array> {
+  const T = file.header.shape[0];
+  if (!Number.isInteger(frame) || frame < 0 || frame >= T) {
+    throw new RangeError(`Cannot preview frame ${frame}: the file has frames 0 to ${T - 1}`);
+  }
+  const levels: Panel[] = [];
+  const masks: Panel[] = [];
+  let min = Infinity, max = -Infinity;
+  const decoded = [];
+  for await (const level of file.progressive({ frames: [frame, frame + 1] })) {
+    decoded.push(level);
+    for (const v of level.data) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  for (const d of decoded) {
+    const [, h, w] = d.shape;
+    levels.push({
+      rgba: applyColormap(d.data, w, h, { min, max }),
+      width: w,
+      height: h,
+      label: `L${d.level} ${h}x${w}`,
+    });
+    const lv = file.header.levels[d.level];
+    const [lh, lw] = lv.latent;
+    const heat = new Float32Array(lh * lw);
+    for (const m of await file.masks(d.level)) for (let i = 0; i < m.length; i++) heat[i] += m[i];
+    masks.push({
+      rgba: applyColormap(heat, lw, lh, { min: 0, max: Math.max(1, lv.groups.length) }),
+      width: lw,
+      height: lh,
+      label: `L${d.level} masks ${lv.groups.length}g`,
+    });
+  }
+  const image = composeImage([...levels, ...masks], { columns: decoded.length, scale: 2 });
+  return encodePng(image.rgba, image.width, image.height);
+}

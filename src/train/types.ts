@@ -1,0 +1,134 @@
+/**
+ * Input, options, progress and report types of {@link trainMrcae}.
+ *
+ * @module
+ */
+import type { BackendName } from "../backend.ts";
+
+/** Training data: the finest padded grid, normalized to about [0, 1]. */
+export interface TrainInput {
+  /** `T * H * W` values, snapshot-major, all finite. */
+  data: Float32Array;
+  /** `[T, H, W]`; `H` and `W` must allow the requested levels (see `levelGrids`). */
+  shape: [number, number, number];
+  /**
+   * Optional validity, length `H * W` (same for every snapshot) or `T * H * W`;
+   * 0 excludes a value from the loss, the masks and the report (missing values, padding).
+   */
+  valid?: Uint8Array;
+}
+
+/** Training options. Defaults follow the paper where it gives a value. */
+export interface TrainOptions {
+  /** Number of levels `N`. Default 3. */
+  levels?: number;
+  /**
+   * Channels of each widening group, per level (NOT cumulative). Default
+   * `[[1, 1, 1], [1, 1, 1], [2, 2, 2]]` for 3 levels: the authors' cumulative
+   * `[[1,2,3,4],[1,2,3,4],[1,3,5,7]]` (first entry = the deepening channel).
+   * Other level counts: three 1-channel groups per level, three 2-channel groups at the finest.
+   */
+  groups?: number[][];
+  /** Tolerance per level for the masks. Default `[1e-3, 5e-4, 1e-4]` (3 levels; log-spaced 1e-3..1e-4 otherwise). */
+  tol?: number[];
+  /** Loss weight `w` of the MSE term (the rest goes to the max term). Default 0.5. */
+  omega?: number;
+  /** Step budget per stage (one step = one Adam update on one batch). Default 300. */
+  steps?: number;
+  /** Snapshots per batch (capped at the training count). Default 32. */
+  batch?: number;
+  /** Adam learning rate. Default 1e-3 (paper). */
+  learningRate?: number;
+  /** Init noise `eps` (Appendix A). Default 0.01. */
+  initNoise?: number;
+  /** Train/validation/test fractions, shuffled by `seed`. Default `[0.7, 0.2, 0.1]`. */
+  split?: [number, number, number];
+  /** Seed of init noise, split and batches. Default 0. */
+  seed?: number;
+  /** Backend, default `"auto"` (hardware WebGPU, else wasm, else cpu). */
+  backend?: "auto" | BackendName;
+  /** Cancels training between steps; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called after every optimizer step. */
+  onProgress?: (e: TrainProgress) => void;
+}
+
+/** One progress event (after every optimizer step). */
+export interface TrainProgress {
+  level: number;
+  /** Stage index over the whole run, from 0. */
+  stage: number;
+  op: "deepen" | "widen";
+  step: number;
+  steps: number;
+  /** Training loss of this step's batch. */
+  loss: number;
+  /** Seconds since training started. */
+  elapsed: number;
+}
+
+/** Options after defaults. */
+export interface ResolvedTrainOptions {
+  levels: number;
+  groups: number[][];
+  tol: number[];
+  omega: number;
+  steps: number;
+  batch: number;
+  learningRate: number;
+  initNoise: number;
+  split: [number, number, number];
+  seed: number;
+  backend: "auto" | BackendName;
+}
+
+/** One training stage (a deepening or widening operation and its training). */
+export interface StageReport {
+  level: number;
+  op: "deepen" | "widen";
+  /** Channels of the widening groups of this level so far. */
+  groups: number[];
+  /** Parameters of the whole network after this stage. */
+  params: number;
+  /** Optimizer steps run (at most the budget). */
+  steps: number;
+  /** Why the stage ended. */
+  stop: "budget" | "converged";
+  seconds: number;
+  /** Training loss of the last step. */
+  loss: number;
+  /** Validation loss of the kept (best) parameters: sum over levels 0..level of eq. 3.1. */
+  valLoss: number;
+  /** Eq. 3.4 on the validation snapshots: this level's output bilinearly upsampled to the finest grid. */
+  globalMetric: number;
+  /** Fraction of latent positions the new group's mask keeps, or null for deepening. */
+  maskFraction: number | null;
+  /** Fraction of this level's latent positions still unresolved after the stage. */
+  unresolvedFraction: number;
+}
+
+/** Errors of one level's output `y_k` against that level's data, on valid positions. */
+export interface LevelReport {
+  level: number;
+  grid: [number, number];
+  rmse: number;
+  /** `10 log10(range^2 / mse)` with the range of the normalized data (1 when constant). */
+  psnr: number;
+  maxAbsError: number;
+}
+
+/** What {@link trainMrcae} did. */
+export interface TrainReport {
+  backend: BackendName;
+  adapter?: string;
+  seed: number;
+  seconds: number;
+  options: ResolvedTrainOptions;
+  /** Snapshot indices of each split (with T = 1 all three are `[0]`). */
+  split: { train: number[]; validation: number[]; test: number[] };
+  stages: StageReport[];
+  /** Final model, all snapshots. */
+  levels: LevelReport[];
+  /** Final model, test snapshots only. */
+  testLevels: LevelReport[];
+}

@@ -1,0 +1,55 @@
+// Shared test helpers: a seeded PRNG, byte concatenation and a collecting sink.
+
+/** Mulberry32: a tiny seeded PRNG with 2^32 states, good enough for test payloads. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Random integer in `[lo, hi]`. */
+export function randInt(rand: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+/** Concatenates byte arrays. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** A sink that keeps everything written to it. */
+export function collectingSink(): { write(bytes: Uint8Array): void; bytes(): Uint8Array } {
+  const parts: Uint8Array[] = [];
+  return {
+    write(bytes: Uint8Array) {
+      parts.push(bytes.slice());
+    },
+    bytes: () => concat(parts),
+  };
+}
+
+/** A stream that delivers `bytes` in pieces of `piece` bytes. */
+export function streamOf(bytes: Uint8Array, piece = 7): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) {
+        controller.close();
+        return;
+      }
+      controller.enqueue(bytes.slice(at, at + piece));
+      at += piece;
+    },
+  });
+}

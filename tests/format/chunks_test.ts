@@ -1,0 +1,320 @@
+// Round trips and rejections of every chunk body codec, and of the framing.
+import assert from "node:assert";
+import {
+  decodeCodeBlock,
+  decodeHeader,
+  decodeLevelWeights,
+  decodeMasks,
+  decodeMeta,
+  decodeMissingMask,
+  encodeCodeBlock,
+  encodeHeader,
+  encodeLevelWeights,
+  encodeMasks,
+  encodeMeta,
+  encodeMissingMask,
+  hasMrcSignature,
+  levelCrop,
+  type MrcHeader,
+  MrcFormatError,
+} from "../../format/mod.ts";
+import { zlibCompress } from "../../format/_bytes.ts";
+import { crc32 } from "../../format/_checksum.ts";
+import {
+  decodeChunk,
+  decodeIndexBody,
+  decodeTrailer,
+  encodeChunk,
+  encodeIndexBody,
+  encodeTrailer,
+  type MrcChunkEntry,
+} from "../../format/_framing.ts";
+import { prng, randInt } from "./_helpers.ts";
+
+const SIZES = [0, 1, 9, 100];
+
+function header(): MrcHeader {
+  return {
+    shape: [5, 13, 10],
+    dtype: "float64",
+    grid: [15, 11],
+    crop: [1, 0],
+    padMode: "replicate",
+    normalization: { offset: -1.5, scale: 0.25 },
+    blockSize: 2,
+    levels: [
+      { grid: [7, 5], latent: [3, 2], groups: [2], quant: { base: 0.5, groups: [0.1] } },
+      { grid: [15, 11], latent: [7, 5], groups: [], quant: { base: null, groups: [] } },
+    ],
+    quantization: "uniform-midtread",
+    missing: { mode: "fill", fillValue: -999, count: 3 },
+  };
+}
+
+Deno.test("crc32() matches zlib's check value", () => {
+  assert.strictEqual(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
+  assert.strictEqual(crc32(new Uint8Array(0)), 0);
+});
+
+Deno.test("hasMrcSignature() accepts only the signature", () => {
+  const bytes = new Uint8Array([0x8a, 0x4d, 0x52, 0x43, 0x41, 0x45, 0x0d, 0x0a, 0x1a, 0x0a]);
+  assert.ok(hasMrcSignature(bytes));
+  assert.ok(!hasMrcSignature(bytes.subarray(0, 9)));
+  // A cryo-EM MRC file starts with three int32 dimensions.
+  assert.ok(!hasMrcSignature(new Uint8Array([64, 0, 0, 0, 64, 0, 0, 0, 64, 0, 0, 0])));
+});
+
+Deno.test("encodeHeader() round trips and keeps unknown properties", () => {
+  const h = header();
+  assert.deepStrictEqual(decodeHeader(encodeHeader(h)), h);
+  const extended = { ...h, future: { x: 1 } } as MrcHeader;
+  assert.deepStrictEqual(decodeHeader(encodeHeader(extended)), extended);
+});
+
+Deno.test("decodeHeader() rejects schema violations", () => {
+  const cases: [string, (h: Record<string, unknown> & MrcHeader) => void][] = [
+    ["shape", (h) => (h.shape = [0, 13, 10])],
+    ["dtype", (h) => ((h as Record<string, unknown>).dtype = "int8")],
+    ["grid", (h) => (h.grid = [14, 11])],
+    ["grid", (h) => (h.grid = [11, 11])],
+    ["crop", (h) => (h.crop = [3, 0])],
+    ["padMode", (h) => ((h as Record<string, unknown>).padMode = "zero")],
+    ["normalization", (h) => (h.normalization = { offset: 0, scale: 0 })],
+    ["blockSize", (h) => (h.blockSize = 1.5)],
+    ["levels", (h) => (h.levels = [])],
+    ["levels[0].grid", (h) => (h.levels[0].grid = [5, 5])],
+    ["levels[1].latent", (h) => (h.levels[1].latent = [7, 6])],
+    ["levels[0].groups", (h) => (h.levels[0].groups = [0])],
+    ["levels[1].quant.base", (h) => (h.levels[1].quant.base = 1)],
+    ["levels[0].quant.base", (h) => (h.levels[0].quant.base = null)],
+    ["levels[0].quant.groups", (h) => (h.levels[0].quant.groups = [])],
+    ["quantization", (h) => ((h as Record<string, unknown>).quantization = "x")],
+    ["missing.fillValue", (h) => (h.missing.fillValue = null)],
+    ["missing.count", (h) => (h.missing.count = 1e9)],
+    ["grid", (h) => (h.grid = [7, 5])], // 2 levels need a finest grid of at least 7x7
+  ];
+  for (const [field, mutate] of cases) {
+    const h = structuredClone(header()) as Record<string, unknown> & MrcHeader;
+    mutate(h);
+    const body = new TextEncoder().encode(JSON.stringify(h));
+    assert.throws(
+      () => decodeHeader(body),
+      (e) =>
+        e instanceof MrcFormatError && e.chunkType === "MHDR" && e.message.includes(field),
+      field,
+    );
+    assert.throws(() => encodeHeader(h), TypeError, field);
+  }
+  assert.throws(() => decodeHeader(new Uint8Array([0xff])), MrcFormatError);
+  assert.throws(() => decodeHeader(new TextEncoder().encode("[]")), MrcFormatError);
+});
+
+Deno.test("levelCrop() maps the original extent to every level", () => {
+  const h = header();
+  assert.deepStrictEqual(levelCrop(h, 1), { top: 1, left: 0, height: 13, width: 10 });
+  // s = 2: rows i with 1 <= 2i <= 13 are 1..6; columns 0 <= 2j <= 9 are 0..4.
+  assert.deepStrictEqual(levelCrop(h, 0), { top: 1, left: 0, height: 6, width: 5 });
+  assert.throws(() => levelCrop(h, 2), RangeError);
+});
+
+Deno.test("encodeMeta() round trips", () => {
+  const meta = { tool: "mrcae", timings: { train: 1.5 }, list: [1, "a", null], unicode: "µm ✓" };
+  assert.deepStrictEqual(decodeMeta(encodeMeta(meta)), meta);
+  assert.deepStrictEqual(decodeMeta(encodeMeta({})), {});
+  assert.throws(() => decodeMeta(new TextEncoder().encode("nope")), MrcFormatError);
+});
+
+Deno.test("encodeMissingMask() round trips shared and per-snapshot masks", () => {
+  const rand = prng(1);
+  for (const [t, h, w] of [[1, 1, 1], [1, 3, 3], [4, 5, 7], [3, 17, 9]]) {
+    for (const density of [0, 0.1, 1]) {
+      const plane = Array.from({ length: h * w }, () => (rand() < density ? 1 : 0));
+      const shared = new Uint8Array(t * h * w);
+      for (let i = 0; i < t; i++) shared.set(plane, i * h * w);
+      const got = decodeMissingMask(encodeMissingMask(shared, [t, h, w]), [t, h, w]);
+      assert.deepStrictEqual(got, { shared: true, mask: new Uint8Array(plane) });
+      if (t > 1) {
+        const varying = Uint8Array.from(shared, () => (rand() < 0.3 ? 1 : 0));
+        varying[h * w] = varying[0] ? 0 : 1; // snapshot 1 differs from snapshot 0
+        const decoded = decodeMissingMask(encodeMissingMask(varying, [t, h, w]), [t, h, w]);
+        assert.deepStrictEqual(decoded, { shared: false, mask: varying });
+      }
+    }
+  }
+  assert.throws(() => encodeMissingMask(new Uint8Array(5), [2, 2, 2]), TypeError);
+  const body = encodeMissingMask(new Uint8Array(4), [1, 2, 2]);
+  assert.throws(() => decodeMissingMask(body, [1, 20, 20]), MrcFormatError);
+  assert.throws(() => decodeMissingMask(new Uint8Array([2, ...body.subarray(1)]), [1, 2, 2]), MrcFormatError);
+  assert.throws(() => decodeMissingMask(new Uint8Array(0), [1, 2, 2]), MrcFormatError);
+});
+
+Deno.test("encodeLevelWeights() round trips float32 weights", () => {
+  const rand = prng(2);
+  const f = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+  for (const groups of [[], [1], [3, 1, 7]]) {
+    const weights = {
+      deconv: { kernel: f(9), bias: Math.fround(rand()) },
+      groups: groups.map((m) => ({ deconvKernels: f(m * 9), deconvBias: Math.fround(-rand()) })),
+    };
+    const body = encodeLevelWeights(weights);
+    assert.strictEqual(body.length, 4 * (10 + groups.reduce((n, m) => n + 9 * m + 1, 0)));
+    assert.deepStrictEqual(decodeLevelWeights(body, groups), weights);
+    assert.throws(() => decodeLevelWeights(body, [...groups, 1]), MrcFormatError);
+  }
+  assert.throws(
+    () => encodeLevelWeights({ deconv: { kernel: new Float32Array(8), bias: 0 }, groups: [] }),
+    TypeError,
+  );
+});
+
+Deno.test("encodeMasks() round trips masks of every size", () => {
+  const rand = prng(3);
+  for (const latent of [[0, 0], [1, 1], [3, 2], [7, 5], [31, 17]] as [number, number][]) {
+    for (const groupCount of [0, 1, 3]) {
+      const masks = Array.from(
+        { length: groupCount },
+        () => Uint8Array.from({ length: latent[0] * latent[1] }, () => (rand() < 0.5 ? 1 : 0)),
+      );
+      assert.deepStrictEqual(decodeMasks(encodeMasks(masks, latent), latent, groupCount), masks);
+    }
+  }
+  const body = encodeMasks([new Uint8Array(6)], [2, 3]);
+  assert.throws(() => decodeMasks(body, [2, 3], 2), MrcFormatError);
+  // Non-zero padding bits are rejected: 6 bits used of 8.
+  assert.throws(() => decodeMasks(zlibCompress(new Uint8Array([0xff])), [2, 3], 1), MrcFormatError);
+  assert.throws(() => encodeMasks([new Uint8Array(5)], [2, 3]), TypeError);
+});
+
+Deno.test("encodeCodeBlock() round trips with every predictor", () => {
+  const rand = prng(4);
+  for (const snapshots of SIZES) {
+    for (const positions of SIZES) {
+      const streams = [positions, Math.floor(positions / 2), 1].map((n) => {
+        const values = new Int32Array(n * snapshots);
+        for (let p = 0; p < n; p++) {
+          let v = randInt(rand, -1000, 1000);
+          for (let t = 0; t < snapshots; t++) {
+            values[t * n + p] = v;
+            v += randInt(rand, -5, 5);
+          }
+        }
+        return values;
+      });
+      const block = { snapshots, streams };
+      for (const predictor of [undefined, 0, 1, 2] as const) {
+        const decoded = decodeCodeBlock(encodeCodeBlock(block, { predictor }));
+        assert.deepStrictEqual(decoded.streams, streams);
+        assert.strictEqual(decoded.snapshots, snapshots);
+        if (predictor !== undefined) assert.strictEqual(decoded.predictor, predictor);
+      }
+    }
+  }
+});
+
+Deno.test("encodeCodeBlock() handles int32 extremes and keeps the smallest predictor", () => {
+  const extremes = new Int32Array([2147483647, -2147483648, 2147483647, -2147483648, 0, -1]);
+  for (const predictor of [0, 1, 2] as const) {
+    const block = { snapshots: 6, streams: [extremes] };
+    assert.deepStrictEqual(decodeCodeBlock(encodeCodeBlock(block, { predictor })).streams, [extremes]);
+  }
+  const ramp = Int32Array.from({ length: 200 }, (_, i) => 1000 * (i >> 2) + (i & 3) * 7);
+  const block = { snapshots: 50, streams: [ramp] };
+  const sizes = [0, 1, 2].map((p) => encodeCodeBlock(block, { predictor: p as 0 | 1 | 2 }).length);
+  const chosen = encodeCodeBlock(block);
+  assert.strictEqual(chosen.length, Math.min(...sizes));
+});
+
+Deno.test("decodeCodeBlock() rejects inconsistent or garbage bodies", () => {
+  const good = encodeCodeBlock({ snapshots: 2, streams: [new Int32Array([1, 2, 3, 4])] });
+  const view = new DataView(good.buffer);
+  const mutate = (f: (copy: Uint8Array, v: DataView) => void) => {
+    const copy = good.slice();
+    f(copy, new DataView(copy.buffer));
+    return copy;
+  };
+  const bad = [
+    good.subarray(0, 5),
+    mutate((_, v) => v.setUint32(4, 1e6, true)), // 1e6 streams, 4 MB of header not present
+    mutate((_, v) => v.setUint32(0, 3, true)), // snapshots disagree with uncompressed length
+    mutate((c) => (c[12] = 7)), // unknown predictor
+    mutate((_, v) => v.setUint32(13, view.getUint32(13, true) + 1, true)), // raw length
+    mutate((_, v) => v.setUint32(0, 0xffffffff, true)), // absurd value count
+    mutate((c) => (c[c.length - 1] ^= 1)), // Adler-32
+    good.subarray(0, good.length - 3),
+  ];
+  for (const body of bad) assert.throws(() => decodeCodeBlock(body), MrcFormatError);
+
+  // Hand-made bodies: one stream of 1 value per snapshot, 1 snapshot, predictor 0.
+  const withVarints = (varints: number[]) => {
+    const raw = new Uint8Array(varints);
+    const z = zlibCompress(raw);
+    const body = new Uint8Array(17 + z.length);
+    const v = new DataView(body.buffer);
+    v.setUint32(0, 1, true);
+    v.setUint32(4, 1, true);
+    v.setUint32(8, 1, true);
+    body[12] = 0;
+    v.setUint32(13, raw.length, true);
+    body.set(z, 17);
+    return body;
+  };
+  assert.deepStrictEqual(decodeCodeBlock(withVarints([0x03])).streams, [new Int32Array([-2])]);
+  assert.deepStrictEqual(
+    decodeCodeBlock(withVarints([0xff, 0xff, 0xff, 0xff, 0x0f])).streams,
+    [new Int32Array([-2147483648])],
+  );
+  // 5-byte varint above int32 after zigzag, 6-byte varint, trailing bytes, truncated varint.
+  assert.throws(() => decodeCodeBlock(withVarints([0xff, 0xff, 0xff, 0xff, 0x1f])), MrcFormatError);
+  assert.throws(() => decodeCodeBlock(withVarints([0x80, 0x80, 0x80, 0x80, 0x80])), MrcFormatError);
+  assert.throws(() => decodeCodeBlock(withVarints([0x01, 0x01])), MrcFormatError);
+  assert.throws(() => decodeCodeBlock(withVarints([0x81])), MrcFormatError);
+  assert.throws(
+    () => encodeCodeBlock({ snapshots: 2, streams: [new Int32Array(3)] }),
+    TypeError,
+  );
+});
+
+Deno.test("encodeChunk() frames, and decodeChunk() verifies, chunks of every size", () => {
+  const rand = prng(5);
+  for (const size of SIZES) {
+    const body = Uint8Array.from({ length: size }, () => randInt(rand, 0, 255));
+    for (const address of [{ level: null, block: null }, { level: 3, block: 70000 }]) {
+      const bytes = encodeChunk("TEST", address, body);
+      assert.strictEqual(bytes.length, 20 + size);
+      const chunk = decodeChunk(bytes, 100);
+      assert.deepStrictEqual(chunk, { type: "TEST", ...address, flags: 0, body });
+      const broken = bytes.slice();
+      broken[broken.length - 5] ^= 0x40;
+      assert.throws(
+        () => decodeChunk(broken, 100),
+        (e) =>
+          e instanceof MrcFormatError && e.offset === 100 && e.chunkType === "TEST" &&
+          /^Cannot read chunk "TEST" at offset 100: CRC mismatch \(expected 0x[0-9a-f]{8}, found 0x[0-9a-f]{8}\)$/
+            .test(e.message),
+      );
+    }
+  }
+});
+
+Deno.test("encodeIndexBody() and encodeTrailer() round trip", () => {
+  const rand = prng(6);
+  for (const count of SIZES) {
+    const entries: MrcChunkEntry[] = Array.from({ length: count }, (_, i) => ({
+      type: ["CODE", "MASK", "Xy12"][i % 3],
+      level: i % 2 ? null : randInt(rand, 0, 65534),
+      block: i % 3 ? null : randInt(rand, 0, 2 ** 32 - 2),
+      flags: 0,
+      offset: randInt(rand, 0, 2 ** 50),
+      length: randInt(rand, 20, 2 ** 32 - 1),
+    }));
+    assert.deepStrictEqual(decodeIndexBody(encodeIndexBody(entries), 0), entries);
+  }
+  const trailer = { indexOffset: 2 ** 40, indexLength: 1234, major: 1, minor: 7 };
+  const size = trailer.indexOffset + trailer.indexLength + 28;
+  assert.deepStrictEqual(decodeTrailer(encodeTrailer(trailer), size - 28, size), trailer);
+  assert.throws(() => decodeTrailer(encodeTrailer(trailer), size - 27, size + 1), MrcFormatError);
+  assert.throws(
+    () => decodeTrailer(encodeTrailer({ ...trailer, major: 2 }), size - 28, size),
+    /version 2\.7 is newer than the supported version 1\.0/,
+  );
+});
