@@ -9,7 +9,8 @@
 
 import { parseArgs } from "node:util";
 
-const USAGE = `mrcae: multiresolution convolutional autoencoder compression for T x H x W float arrays
+const USAGE =
+  `mrcae: multiresolution convolutional autoencoder compression for T x H x W float arrays
 
 Usage: deno run -A cli.ts <command> [options]
 
@@ -80,7 +81,9 @@ function fail(err: unknown): never {
 function parseList(value: string | undefined, what: string): number[] | undefined {
   if (value === undefined) return undefined;
   const list = value.split(",").map((v) => Number(v.trim()));
-  if (list.some((v) => !Number.isFinite(v))) throw new Error(`--${what} must be a comma-separated list of numbers, found "${value}"`);
+  if (list.some((v) => !Number.isFinite(v))) {
+    throw new Error(`--${what} must be a comma-separated list of numbers, found "${value}"`);
+  }
   return list;
 }
 
@@ -110,7 +113,10 @@ async function checkOutput(path: string | undefined, force: boolean | undefined)
 }
 
 /** Writes through a temporary file in the same directory and renames it, so no half-written output is left. */
-async function writeAtomic(path: string, write: (file: Deno.FsFile) => Promise<void>): Promise<void> {
+async function writeAtomic(
+  path: string,
+  write: (file: Deno.FsFile) => Promise<void>,
+): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   let file: Deno.FsFile;
   try {
@@ -133,7 +139,10 @@ async function writeAtomic(path: string, write: (file: Deno.FsFile) => Promise<v
   }
 }
 
-async function readInput(path: string, shapeArg?: string): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
+async function readInput(
+  path: string,
+  shapeArg?: string,
+): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
@@ -145,18 +154,26 @@ async function readInput(path: string, shapeArg?: string): Promise<{ data: Float
   if (hasNpySignature(bytes)) {
     const npy = parseNpy(bytes);
     if (npy.shape.length !== 2 && npy.shape.length !== 3) {
-      throw new Error(`${path}: expected shape (T, H, W) or (H, W), found (${npy.shape.join(", ")})`);
+      throw new Error(
+        `${path}: expected shape (T, H, W) or (H, W), found (${npy.shape.join(", ")})`,
+      );
     }
     return { data: npy.data, shape: npy.shape };
   }
-  if (!shapeArg) throw new Error(`${path} is not a .npy file: pass --shape T,H,W to read raw little-endian float32`);
+  if (!shapeArg) {
+    throw new Error(
+      `${path} is not a .npy file: pass --shape T,H,W to read raw little-endian float32`,
+    );
+  }
   const shape = parseList(shapeArg, "shape")!;
   if (shape.length < 2 || shape.length > 3 || !shape.every((v) => Number.isInteger(v) && v > 0)) {
     throw new Error(`--shape must be T,H,W or H,W with positive integers, found "${shapeArg}"`);
   }
   const n = shape.reduce((a, b) => a * b, 1);
   if (bytes.length !== n * 4) {
-    throw new Error(`${path} has ${bytes.length} bytes, but shape ${shape.join("x")} of float32 needs ${n * 4}`);
+    throw new Error(
+      `${path} has ${bytes.length} bytes, but shape ${shape.join("x")} of float32 needs ${n * 4}`,
+    );
   }
   const data = new Float32Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -165,7 +182,22 @@ async function readInput(path: string, shapeArg?: string): Promise<{ data: Float
 }
 
 /** A progress line on stderr: a bar when stderr is a terminal, plain lines (every few seconds) otherwise. */
-function progressReporter(quiet: boolean): { update(e: { level: number; stage: number; op: string; step: number; steps: number; loss: number; elapsed: number }): void; done(): void } {
+function progressReporter(
+  quiet: boolean,
+): {
+  update(
+    e: {
+      level: number;
+      stage: number;
+      op: string;
+      step: number;
+      steps: number;
+      loss: number;
+      elapsed: number;
+    },
+  ): void;
+  done(): void;
+} {
   if (quiet) return { update() {}, done() {} };
   const tty = Deno.stderr.isTerminal();
   const enc = new TextEncoder();
@@ -174,12 +206,14 @@ function progressReporter(quiet: boolean): { update(e: { level: number; stage: n
   return {
     update(e) {
       const frac = e.steps > 0 ? e.step / e.steps : 1;
-      const label = `level ${e.level} stage ${e.stage} ${e.op.padEnd(6)} step ${String(e.step).padStart(5)}/${e.steps} loss ${
-        e.loss.toExponential(3)
-      } ${e.elapsed.toFixed(1)}s`;
+      const label = `level ${e.level} stage ${e.stage} ${e.op.padEnd(6)} step ${
+        String(e.step).padStart(5)
+      }/${e.steps} loss ${e.loss.toExponential(3)} ${e.elapsed.toFixed(1)}s`;
       if (tty) {
         const width = 24, fill = Math.round(frac * width);
-        Deno.stderr.writeSync(enc.encode(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${label}\x1b[K`));
+        Deno.stderr.writeSync(
+          enc.encode(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${label}\x1b[K`),
+        );
       } else if (e.stage !== lastStage || e.elapsed - lastPlain >= 5 || e.step === e.steps) {
         lastPlain = e.elapsed;
         lastStage = e.stage;
@@ -197,7 +231,9 @@ function parseGroups(value: string | undefined): number[][] | undefined {
   return value.split(";").map((level) =>
     level.trim() === "" ? [] : level.split(",").map((v) => {
       const n = Number(v.trim());
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--groups must be like "1,1;1,1;2,2", found "${value}"`);
+      if (!Number.isInteger(n) || n < 1) {
+        throw new Error(`--groups must be like "1,1;1,1;2,2", found "${value}"`);
+      }
       return n;
     })
   );
@@ -270,15 +306,27 @@ async function commandCompress(args: string[]): Promise<void> {
   if (!values.quiet) {
     const raw = input.data.length * 4;
     const r = result!;
-    console.log(`${positionals[0]} -> ${output}: ${fmtBytes(r.bytes)} (ratio ${(raw / r.bytes).toFixed(1)} vs float32), backend ${r.report.backend}, trained in ${r.report.trainSeconds.toFixed(1)} s`);
+    console.log(
+      `${positionals[0]} -> ${output}: ${fmtBytes(r.bytes)} (ratio ${
+        (raw / r.bytes).toFixed(1)
+      } vs float32), backend ${r.report.backend}, trained in ${r.report.trainSeconds.toFixed(1)} s`,
+    );
     for (const e of r.report.levels) {
-      console.log(`  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"}  max ${e.maxAbsError.toExponential(3)}`);
+      console.log(
+        `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
+          e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
+        }  max ${e.maxAbsError.toExponential(3)}`,
+      );
     }
   }
 }
 
 function fmtBytes(n: number): string {
-  return n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1048576).toFixed(2)} MiB`;
+  return n < 1024
+    ? `${n} B`
+    : n < 1048576
+    ? `${(n / 1024).toFixed(1)} KiB`
+    : `${(n / 1048576).toFixed(2)} MiB`;
 }
 
 function parseFrames(value: string | undefined): [number, number] | undefined {
@@ -329,7 +377,11 @@ async function commandDecompress(args: string[]): Promise<void> {
     let off = 0;
     while (off < bytes.length) off += await f.write(bytes.subarray(off));
   });
-  console.log(`${positionals[0]} -> ${output}: level ${decoded.level}, shape (${decoded.shape.join(", ")}), ${file.header.dtype}`);
+  console.log(
+    `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
+      decoded.shape.join(", ")
+    }), ${file.header.dtype}`,
+  );
 }
 
 async function commandInfo(args: string[]): Promise<void> {
@@ -380,24 +432,50 @@ async function commandInfo(args: string[]): Promise<void> {
       maskCoverage: coverage[k],
     })),
     bytesByKind: kinds,
-    chunks: file.chunks.map((c) => ({ type: c.type, level: c.level, block: c.block, offset: c.offset, length: c.length })),
+    chunks: file.chunks.map((c) => ({
+      type: c.type,
+      level: c.level,
+      block: c.block,
+      offset: c.offset,
+      length: c.length,
+    })),
   };
   if (values.json) return void console.log(JSON.stringify(summary, null, 2));
-  console.log(`${positionals[0]}: ${fmtBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`);
-  console.log(`  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${summary.ratio.toFixed(1)} vs float32`);
-  if (h.missing.mode !== "none") console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
-  if (file.report) console.log(`  trained on ${file.report.backend} in ${file.report.trainSeconds.toFixed(1)} s, seed ${file.report.seed}`);
-  console.log("  level  grid      bytes      rmse        psnr      max abs     mask coverage per group");
-  for (const l of summary.levels) {
+  console.log(
+    `${positionals[0]}: ${fmtBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
+  );
+  console.log(
+    `  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${
+      summary.ratio.toFixed(1)
+    } vs float32`,
+  );
+  if (h.missing.mode !== "none") {
+    console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
+  }
+  if (file.report) {
     console.log(
-      `  ${String(l.level).padEnd(5)}  ${`${l.grid[0]}x${l.grid[1]}`.padEnd(8)}  ${fmtBytes(l.bytes).padEnd(9)}  ${
-        l.rmse === null ? "-".padEnd(10) : l.rmse.toExponential(3)
-      }  ${l.psnr === null ? "-".padEnd(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)}  ${
-        l.maxAbsError === null ? "-".padEnd(10) : l.maxAbsError.toExponential(3)
-      }  ${l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")}`,
+      `  trained on ${file.report.backend} in ${
+        file.report.trainSeconds.toFixed(1)
+      } s, seed ${file.report.seed}`,
     );
   }
-  console.log(`  bytes by kind: ${Object.entries(kinds).map(([k, v]) => `${k} ${fmtBytes(v)}`).join(", ")}`);
+  console.log(
+    "  level  grid      bytes      rmse        psnr      max abs     mask coverage per group",
+  );
+  for (const l of summary.levels) {
+    console.log(
+      `  ${String(l.level).padEnd(5)}  ${`${l.grid[0]}x${l.grid[1]}`.padEnd(8)}  ${
+        fmtBytes(l.bytes).padEnd(9)
+      }  ${l.rmse === null ? "-".padEnd(10) : l.rmse.toExponential(3)}  ${
+        l.psnr === null ? "-".padEnd(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
+      }  ${l.maxAbsError === null ? "-".padEnd(10) : l.maxAbsError.toExponential(3)}  ${
+        l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
+      }`,
+    );
+  }
+  console.log(
+    `  bytes by kind: ${Object.entries(kinds).map(([k, v]) => `${k} ${fmtBytes(v)}`).join(", ")}`,
+  );
 }
 
 async function commandPreview(args: string[]): Promise<void> {

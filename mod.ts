@@ -37,7 +37,7 @@ export * from "./src/compress.ts";
 export * from "./src/mrc_file.ts";
 export * from "./src/metrics.ts";
 export * from "./src/toy.ts";
-export { hasNpySignature, encodeNpy, parseNpy, type NpyArray } from "./src/npy.ts";
+export { encodeNpy, hasNpySignature, type NpyArray, parseNpy } from "./src/npy.ts";
 export {
   countingSource,
   fromBytes,

@@ -49,6 +49,8 @@ export interface Peer {
   unavailable(): Promise<string | undefined>;
   /** Compress and decompress `data`, meeting `target` when lossy. */
   run(data: Float32Array, shape: [number, number, number], target?: Target): Promise<PeerRun>;
+  /** Drop what the peer cached for `data` (temporary files, decompositions). */
+  release?(data: Float32Array): Promise<void>;
 }
 
 const now = () => performance.now() / 1000;
@@ -221,6 +223,10 @@ export function svdPeer(): Peer {
     name: "svd",
     lossless: false,
     unavailable: () => Promise.resolve(undefined),
+    release(data) {
+      cache.delete(data);
+      return Promise.resolve();
+    },
     run(data, shape, target) {
       if (!target) throw new TypeError("Cannot run svd: a target is required");
       const [T, H, W] = shape;
@@ -330,6 +336,11 @@ export function zfpPeer(tmpDir: string, command = "zfp"): Peer {
         }
         return `zfp CLI failed to start: ${(err as Error).message}`;
       }
+    },
+    async release(data) {
+      const input = inputs.get(data);
+      inputs.delete(data);
+      if (input) await Deno.remove(input).catch(() => {});
     },
     async run(data, shape, target) {
       if (!target) throw new TypeError("Cannot run zfp: a target is required");

@@ -1,6 +1,7 @@
 /**
  * Rate-distortion plots: bits per value (log scale) against PSNR, one panel per
- * dataset, one line per method. The figure is built once as a list of drawing
+ * dataset, one line per method. PSNR is capped at 100 dB: higher points and
+ * lossless runs (infinite PSNR) are drawn on the panel's top edge. The figure is built once as a list of drawing
  * primitives, then written as hand-written SVG or rasterized into RGBA (simple
  * line and marker rasterizer, built-in 5x7 font) for `encodePng`.
  *
@@ -60,7 +61,7 @@ const BLACK: Rgb = [0, 0, 0];
 
 const PANEL_W = 420;
 const PANEL_H = 320;
-const MARGIN = { left: 52, right: 14, top: 30, bottom: 40 };
+const MARGIN = { left: 52, right: 14, top: 30, bottom: 44 };
 const LEGEND_ROW = 14;
 
 /** Lay out the rate-distortion figure. Non-finite points (lossless runs) are left out. */
@@ -77,15 +78,30 @@ export function rdScene(panels: RdPanel[]): Scene {
     const ox = n * PANEL_W;
     const x0 = ox + MARGIN.left, x1 = ox + PANEL_W - MARGIN.right;
     const y0 = MARGIN.top, y1 = PANEL_H - MARGIN.bottom;
-    const pts = panel.series.flatMap((s) => s.points).filter(finitePoint);
+    const pts = panel.series.flatMap((s) => s.points).filter(finitePoint)
+      .map((p) => ({ ...p, psnr: Math.min(p.psnr, PSNR_CAP) }));
     const bpvs = pts.map((p) => p.bitsPerValue);
     const psnrs = pts.map((p) => p.psnr);
     const lx0 = Math.floor(Math.log10(Math.min(...bpvs, 1)));
     const lx1 = Math.max(lx0 + 1, Math.ceil(Math.log10(Math.max(...bpvs, 1))));
     const py0 = Math.floor(Math.min(...psnrs, 30) / 10) * 10;
     const py1 = Math.max(py0 + 10, Math.ceil(Math.max(...psnrs, 60) / 10) * 10);
+    if (
+      pts.length < panel.series.flatMap((s) => s.points).length || Math.max(...psnrs) >= PSNR_CAP
+    ) {
+      shapes.push({
+        kind: "text",
+        x: ox + PANEL_W - MARGIN.right,
+        y: y1 + 30,
+        text: `top edge: >=${py1} dB / lossless`,
+        anchor: "end",
+        size: 1,
+        color: BLACK,
+      });
+    }
     const px = (b: number) => x0 + ((Math.log10(b) - lx0) / (lx1 - lx0)) * (x1 - x0);
-    const py = (v: number) => y1 - ((v - py0) / (py1 - py0)) * (y1 - y0);
+    // Lossless (infinite PSNR) and very high PSNR points sit on the top edge.
+    const py = (v: number) => y1 - ((Math.min(v, py1) - py0) / (py1 - py0)) * (y1 - y0);
 
     // Grid and ticks: decades on x, every 10 dB on y.
     for (let e = lx0; e <= lx1; e++) {
@@ -176,8 +192,11 @@ export function rdScene(panels: RdPanel[]): Scene {
   return { width, height, shapes };
 }
 
+/** PSNR above this (including lossless runs) is drawn on the panel's top edge. */
+const PSNR_CAP = 100;
+
 function finitePoint(p: RdPoint): boolean {
-  return Number.isFinite(p.bitsPerValue) && p.bitsPerValue > 0 && Number.isFinite(p.psnr);
+  return Number.isFinite(p.bitsPerValue) && p.bitsPerValue > 0 && !Number.isNaN(p.psnr);
 }
 
 const rgb = ([r, g, b]: Rgb) => `rgb(${r},${g},${b})`;

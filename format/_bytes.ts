@@ -4,6 +4,8 @@
 // bit packing and JSON bodies. Decoders here throw MrcFormatError with `offset: null`; the readers
 // add the file offset (see `withOffset`).
 
+// The full pinned specifier (not an import-map name) keeps format/ importable from a URL by
+// projects without our deno.json.
 import { unzlibSync, zlibSync } from "npm:fflate@0.8.2";
 import { adler32 } from "./_checksum.ts";
 import { chunkError } from "./_chunk_error.ts";
@@ -105,7 +107,9 @@ export function zlibDecompressExact(
     throw chunkError(
       chunkType,
       null,
-      `zlib data inflates to ${out.length > expected ? "more than " + expected : out.length} bytes, expected ${expected}`,
+      `zlib data inflates to ${
+        out.length > expected ? "more than " + expected : out.length
+      } bytes, expected ${expected}`,
     );
   }
   if (data.length < 6) throw chunkError(chunkType, null, "zlib data too short");

@@ -49,7 +49,16 @@ export const SIGNATURE: Uint8Array = new Uint8Array([
   0x0a,
 ]);
 /** The 8 magic bytes that end every file (SPEC.md §6). */
-export const END_MAGIC: Uint8Array = new Uint8Array([0x8a, 0x45, 0x4e, 0x44, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const END_MAGIC: Uint8Array = new Uint8Array([
+  0x8a,
+  0x45,
+  0x4e,
+  0x44,
+  0x0d,
+  0x0a,
+  0x1a,
+  0x0a,
+]);
 
 /** Major version written by this implementation; readers refuse a larger one. */
 export const VERSION_MAJOR = 1;

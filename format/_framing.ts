@@ -129,7 +129,10 @@ export function encodeChunk(
 }
 
 /** Reads length and type from the first 8 bytes of a chunk; checks only the type's characters. */
-export function decodeChunkPrefix(bytes: Uint8Array, offset: number): { payload: number; type: string } {
+export function decodeChunkPrefix(
+  bytes: Uint8Array,
+  offset: number,
+): { payload: number; type: string } {
   const payload = viewOf(bytes).getUint32(0, true);
   const type = typeOf(bytes, 4);
   if (!isValidType(type)) {
@@ -158,7 +161,9 @@ export function decodeChunk(bytes: Uint8Array, offset: number): ParsedChunk {
     throw chunkError(
       null,
       offset,
-      `chunk truncated (needs at least ${CHUNK_FRAME_LENGTH + ADDRESS_LENGTH} bytes, got ${bytes.length})`,
+      `chunk truncated (needs at least ${
+        CHUNK_FRAME_LENGTH + ADDRESS_LENGTH
+      } bytes, got ${bytes.length})`,
     );
   }
   const { payload, type } = decodeChunkPrefix(bytes, offset);
@@ -175,7 +180,11 @@ export function decodeChunk(bytes: Uint8Array, offset: number): ParsedChunk {
   const expected = view.getUint32(bytes.length - 4, true);
   const found = crc32(bytes.subarray(4, bytes.length - 4));
   if (expected !== found) {
-    throw chunkError(type, offset, `CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`);
+    throw chunkError(
+      type,
+      offset,
+      `CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`,
+    );
   }
   const level = view.getUint16(8, true);
   const block = view.getUint32(12, true);
@@ -206,7 +215,9 @@ export function encodeIndexBody(entries: readonly MrcChunkEntry[]): Uint8Array {
 /** Parses an `INDX` body found in the chunk at file offset `offset`. */
 export function decodeIndexBody(body: Uint8Array, offset: number): MrcChunkEntry[] {
   const type = CHUNK_TYPES.index;
-  if (body.length < 4) throw chunkError(type, offset, `body has ${body.length} bytes, expected >= 4`);
+  if (body.length < 4) {
+    throw chunkError(type, offset, `body has ${body.length} bytes, expected >= 4`);
+  }
   const view = viewOf(body);
   const count = view.getUint32(0, true);
   if (4 + count * INDEX_ENTRY_LENGTH !== body.length) {
@@ -263,18 +274,30 @@ export function encodeTrailer(trailer: Trailer): Uint8Array {
  */
 export function decodeTrailer(bytes: Uint8Array, offset: number, fileLength: number): Trailer {
   if (bytes.length !== TRAILER_LENGTH) {
-    throw chunkError(null, offset, `file truncated (trailer has ${bytes.length} of ${TRAILER_LENGTH} bytes)`);
+    throw chunkError(
+      null,
+      offset,
+      `file truncated (trailer has ${bytes.length} of ${TRAILER_LENGTH} bytes)`,
+    );
   }
   for (let i = 0; i < END_MAGIC.length; i++) {
     if (bytes[20 + i] !== END_MAGIC[i]) {
-      throw chunkError(null, offset, "file truncated or not an .mrc file (no end magic in the last 8 bytes)");
+      throw chunkError(
+        null,
+        offset,
+        "file truncated or not an .mrc file (no end magic in the last 8 bytes)",
+      );
     }
   }
   const view = viewOf(bytes);
   const expected = view.getUint32(16, true);
   const found = crc32(bytes.subarray(0, 16));
   if (expected !== found) {
-    throw chunkError(null, offset, `trailer CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`);
+    throw chunkError(
+      null,
+      offset,
+      `trailer CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`,
+    );
   }
   const trailer = {
     indexOffset: getUint64(view, 0),
@@ -299,7 +322,9 @@ export function decodeTrailer(bytes: Uint8Array, offset: number, fileLength: num
 }
 
 /** Error for an index entry that disagrees with what the chunk or the header says. */
-export function describeEntry(e: { type: string; level: number | null; block: number | null }): string {
+export function describeEntry(
+  e: { type: string; level: number | null; block: number | null },
+): string {
   const parts = [`"${e.type}"`];
   if (e.level !== null) parts.push(`level ${e.level}`);
   if (e.block !== null) parts.push(`block ${e.block}`);

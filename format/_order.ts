@@ -47,7 +47,9 @@ export class ChunkOrder {
 
   #expected(): Address {
     if (this.#level >= this.#levels) return { type: "INDX", level: null, block: null };
-    if (this.#step === 0) return { type: CHUNK_TYPES.levelWeights, level: this.#level, block: null };
+    if (this.#step === 0) {
+      return { type: CHUNK_TYPES.levelWeights, level: this.#level, block: null };
+    }
     if (this.#step === 1) return { type: CHUNK_TYPES.masks, level: this.#level, block: null };
     return { type: CHUNK_TYPES.code, level: this.#level, block: this.#step - 2 };
   }

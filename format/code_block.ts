@@ -112,7 +112,10 @@ function writeResiduals(block: CodeBlock, vps: number[], predictor: CodePredicto
  * assert.deepStrictEqual(decoded.valuesPerSnapshot, [2]);
  * ```
  */
-export function encodeCodeBlock(block: CodeBlock, options: EncodeCodeBlockOptions = {}): Uint8Array {
+export function encodeCodeBlock(
+  block: CodeBlock,
+  options: EncodeCodeBlockOptions = {},
+): Uint8Array {
   const { snapshots, streams } = block;
   if (!Number.isInteger(snapshots) || snapshots < 0 || snapshots > 0xffffffff) {
     throw new TypeError(`Cannot encode code block: snapshots must be a u32, found ${snapshots}`);
@@ -138,7 +141,9 @@ export function encodeCodeBlock(block: CodeBlock, options: EncodeCodeBlockOption
     }
     const raw = writeResiduals(block, vps, predictor);
     const data = zlibCompress(raw);
-    if (best === null || data.length < best.data.length) best = { predictor, raw: raw.length, data };
+    if (best === null || data.length < best.data.length) {
+      best = { predictor, raw: raw.length, data };
+    }
   }
   const out = new ByteWriter();
   out.appendUint32(snapshots);

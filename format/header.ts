@@ -69,8 +69,18 @@ function intPair(v: unknown, min: number): v is [number, number] {
 /** Returns the first problem of a header candidate, or `null` when it is valid. */
 function findProblem(h: unknown): string | null {
   if (!isObject(h)) return `must be a JSON object, found ${show(h)}`;
-  const { shape, dtype, grid, crop, padMode, normalization, blockSize, levels, quantization, missing } =
-    h;
+  const {
+    shape,
+    dtype,
+    grid,
+    crop,
+    padMode,
+    normalization,
+    blockSize,
+    levels,
+    quantization,
+    missing,
+  } = h;
   if (
     !Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => isInt(v, 1, MAX_DIMENSION))
   ) {
@@ -149,9 +159,9 @@ function findProblem(h: unknown): string | null {
     if (!isObject(quant)) return `"${at}.quant" must be an object, found ${show(quant)}`;
     const base = quant.base;
     if (k === 0 ? !(isFiniteNumber(base) && base > 0) : base !== null) {
-      return `"${at}.quant.base" must be ${
-        k === 0 ? "a positive number" : "null"
-      }, found ${show(base)}`;
+      return `"${at}.quant.base" must be ${k === 0 ? "a positive number" : "null"}, found ${
+        show(base)
+      }`;
     }
     const steps = quant.groups;
     if (
@@ -170,9 +180,9 @@ function findProblem(h: unknown): string | null {
     return `"missing.mode" must be "none", "nan" or "fill", found ${show(mode)}`;
   }
   if (mode === "fill" ? !isFiniteNumber(fillValue) : fillValue !== null) {
-    return `"missing.fillValue" must be ${
-      mode === "fill" ? "a finite number" : "null"
-    } for mode ${show(mode)}, found ${show(fillValue)}`;
+    return `"missing.fillValue" must be ${mode === "fill" ? "a finite number" : "null"} for mode ${
+      show(mode)
+    }, found ${show(fillValue)}`;
   }
   if (!isInt(count, 0, t * height * width) || (mode === "none" && count !== 0)) {
     return `"missing.count" must be an integer in 0..${
@@ -347,16 +357,17 @@ export interface LevelCrop {
   top: number;
   /** First level-grid column inside the original extent. */
   left: number;
-  /** Number of rows (may be 0 on very coarse levels). */
+  /** Number of rows (at least 1). */
   height: number;
-  /** Number of columns (may be 0 on very coarse levels). */
+  /** Number of columns (at least 1). */
   width: number;
 }
 
 /**
  * Where the original extent lies on level `level` (SPEC.md §4.1.1): with `s = 2^(N-1-level)`,
- * level pixel `i` is finest pixel `i * s`, and the crop keeps rows `i` with
- * `top <= i * s <= top + H - 1` (same for columns).
+ * level pixel `i` is finest pixel `s * (i + 1) - 1` (each coarser level keeps window centres),
+ * and the crop keeps rows `i` with `top <= s * (i + 1) - 1 <= top + H - 1` (same for columns), or
+ * the one nearest row when none qualifies.
  *
  * @param header A valid header.
  * @param level Level index.
@@ -372,7 +383,7 @@ export interface LevelCrop {
  *   levels: [{ grid: [7, 5] }, { grid: [15, 11] }],
  * } as MrcHeader;
  * assert.deepStrictEqual(levelCrop(header, 1), { top: 1, left: 0, height: 13, width: 10 });
- * assert.deepStrictEqual(levelCrop(header, 0), { top: 1, left: 0, height: 6, width: 5 });
+ * assert.deepStrictEqual(levelCrop(header, 0), { top: 0, left: 0, height: 7, width: 5 });
  * ```
  */
 export function levelCrop(header: MrcHeader, level: number): LevelCrop {
@@ -384,9 +395,18 @@ export function levelCrop(header: MrcHeader, level: number): LevelCrop {
   const s = 2 ** (header.levels.length - 1 - level);
   const [, height, width] = header.shape;
   const [top, left] = header.crop;
-  const r0 = Math.ceil(top / s);
-  const r1 = Math.floor((top + height - 1) / s);
-  const c0 = Math.ceil(left / s);
-  const c1 = Math.floor((left + width - 1) / s);
-  return { top: r0, left: c0, height: Math.max(0, r1 - r0 + 1), width: Math.max(0, c1 - c0 + 1) };
+  const [r0, rows] = axisCrop(top, height, s);
+  const [c0, cols] = axisCrop(left, width, s);
+  return { top: r0, left: c0, height: rows, width: cols };
+}
+
+/**
+ * Level pixels `[first, count]` whose finest sample `s * (i + 1) - 1` lies in
+ * `[start, start + length)`; the nearest one when none does.
+ */
+export function axisCrop(start: number, length: number, s: number): [number, number] {
+  const first = Math.ceil((start + 1) / s) - 1;
+  const last = Math.floor((start + length) / s) - 1;
+  if (last < first) return [Math.max(0, Math.round((start + (length - 1) / 2 + 1) / s) - 1), 1];
+  return [first, last - first + 1];
 }

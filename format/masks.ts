@@ -37,7 +37,10 @@ function checkLatent(latent: readonly number[], what: string): number {
  * assert.deepStrictEqual(decodeMasks(encodeMasks(masks, [2, 3]), [2, 3], 2), masks);
  * ```
  */
-export function encodeMasks(masks: readonly Uint8Array[], latent: readonly [number, number]): Uint8Array {
+export function encodeMasks(
+  masks: readonly Uint8Array[],
+  latent: readonly [number, number],
+): Uint8Array {
   const size = checkLatent(latent, "encode");
   const stride = Math.ceil(size / 8);
   const packed = new Uint8Array(stride * masks.length);

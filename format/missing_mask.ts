@@ -52,7 +52,10 @@ function checkShape(shape: readonly number[], what: string): void {
  * assert.deepStrictEqual(decoded, { shared: true, mask: new Uint8Array([1, 0, 0]) });
  * ```
  */
-export function encodeMissingMask(mask: Uint8Array, shape: readonly [number, number, number]): Uint8Array {
+export function encodeMissingMask(
+  mask: Uint8Array,
+  shape: readonly [number, number, number],
+): Uint8Array {
   checkShape(shape, "encode");
   const [t, h, w] = shape;
   const plane = h * w;

@@ -28,7 +28,13 @@ import {
 import { ChunkOrder } from "./_order.ts";
 import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { blockCount, blockSnapshots, codeStreamCount, decodeHeader, type MrcHeader } from "./header.ts";
+import {
+  blockCount,
+  blockSnapshots,
+  codeStreamCount,
+  decodeHeader,
+  type MrcHeader,
+} from "./header.ts";
 import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { decodeMasks } from "./masks.ts";
 import { decodeMeta } from "./meta.ts";
@@ -120,9 +126,9 @@ function checkAgainstEntry(chunk: ParsedChunk, entry: MrcChunkEntry): void {
     throw chunkError(
       chunk.type,
       entry.offset,
-      `index disagrees with the chunk (index: ${describeEntry(entry)} flags ${entry.flags}, chunk: ${
-        describeEntry(chunk)
-      } flags ${chunk.flags})`,
+      `index disagrees with the chunk (index: ${
+        describeEntry(entry)
+      } flags ${entry.flags}, chunk: ${describeEntry(chunk)} flags ${chunk.flags})`,
     );
   }
 }
@@ -159,7 +165,11 @@ class MrcFileImpl implements MrcFile {
     }
   }
 
-  findChunk(type: string, level: number | null = null, block: number | null = null): MrcChunkEntry | null {
+  findChunk(
+    type: string,
+    level: number | null = null,
+    block: number | null = null,
+  ): MrcChunkEntry | null {
     return this.#byKey.get(keyOf(type, level, block)) ?? null;
   }
 
@@ -167,7 +177,13 @@ class MrcFileImpl implements MrcFile {
     if (!this.#entries.has(entry)) {
       throw new TypeError("Cannot read chunk: the entry is not one of this file's chunks");
     }
-    const bytes = await readExact(this.#source, entry.offset, entry.length, entry.type, options?.signal);
+    const bytes = await readExact(
+      this.#source,
+      entry.offset,
+      entry.length,
+      entry.type,
+      options?.signal,
+    );
     const chunk = decodeChunk(bytes, entry.offset);
     checkAgainstEntry(chunk, entry);
     return chunk.body;
@@ -176,7 +192,9 @@ class MrcFileImpl implements MrcFile {
   #checkLevel(level: number, what: string): void {
     if (!Number.isInteger(level) || level < 0 || level >= this.header.levels.length) {
       throw new RangeError(
-        `Cannot read ${what} of level ${level}: the file has levels 0..${this.header.levels.length - 1}`,
+        `Cannot read ${what} of level ${level}: the file has levels 0..${
+          this.header.levels.length - 1
+        }`,
       );
     }
   }
@@ -191,7 +209,11 @@ class MrcFileImpl implements MrcFile {
     const entry = this.findChunk(type, level, block);
     if (entry === null) {
       // Unreachable for required chunks: open() checked that they exist.
-      throw chunkError(type, null, `no ${describeEntry({ type, level, block })} chunk in the index`);
+      throw chunkError(
+        type,
+        null,
+        `no ${describeEntry({ type, level, block })} chunk in the index`,
+      );
     }
     const body = await this.readChunk(entry, options);
     try {
@@ -227,11 +249,17 @@ class MrcFileImpl implements MrcFile {
     return masks;
   }
 
-  async readCodeBlock(level: number, block: number, options?: ReadOptions): Promise<DecodedCodeBlock> {
+  async readCodeBlock(
+    level: number,
+    block: number,
+    options?: ReadOptions,
+  ): Promise<DecodedCodeBlock> {
     this.#checkLevel(level, `"CODE"`);
     const blocks = blockCount(this.header);
     if (!Number.isInteger(block) || block < 0 || block >= blocks) {
-      throw new RangeError(`Cannot read "CODE" block ${block}: the file has blocks 0..${blocks - 1}`);
+      throw new RangeError(
+        `Cannot read "CODE" block ${block}: the file has blocks 0..${blocks - 1}`,
+      );
     }
     const { latent, groups } = this.header.levels[level];
     const snapshots = blockSnapshots(this.header, block);
@@ -250,7 +278,11 @@ class MrcFileImpl implements MrcFile {
       let s = 0;
       if (level === 0) {
         if (code.valuesPerSnapshot[0] !== positions) {
-          throw problem(`base stream has ${code.valuesPerSnapshot[0]} values per snapshot, expected ${positions}`);
+          throw problem(
+            `base stream has ${
+              code.valuesPerSnapshot[0]
+            } values per snapshot, expected ${positions}`,
+          );
         }
         s = 1;
       }
@@ -292,8 +324,9 @@ class MrcFileImpl implements MrcFile {
  * Opens an `.mrc` file for random access with exactly three source reads:
  * 1. the 28-byte trailer at the end;
  * 2. the `INDX` chunk the trailer points to;
- * 3. bytes `0 ..` end of `MHDR` (or of `META`, when it directly follows `MHDR`): the signature,
- *    version, header and metadata.
+ * 3. bytes `0 ..` end of `MHDR` (or of `META`, when it directly follows `MHDR`, as in every
+ *    file this version writes): the signature, version, header and metadata. A `META` chunk
+ *    placed elsewhere by a newer minor version costs a fourth read.
  *
  * It then checks the index against the header: entries tile the file from the preamble to the
  * index without gaps or overlaps, and the required chunks are present exactly once in the
@@ -322,7 +355,11 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
   const size = source.byteLength;
   const minimum = PREAMBLE_LENGTH + 2 * (CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) + TRAILER_LENGTH;
   if (size < minimum) {
-    throw chunkError(null, size, `file truncated (${size} bytes, an .mrc file has at least ${minimum})`);
+    throw chunkError(
+      null,
+      size,
+      `file truncated (${size} bytes, an .mrc file has at least ${minimum})`,
+    );
   }
 
   // Read 1: trailer.
@@ -337,7 +374,9 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
   const { indexOffset, indexLength } = trailer;
   const indexBytes = await readExact(source, indexOffset, indexLength, CHUNK_TYPES.index, signal);
   const indexChunk = decodeChunk(indexBytes, indexOffset);
-  if (indexChunk.type !== CHUNK_TYPES.index || indexChunk.level !== null || indexChunk.block !== null) {
+  if (
+    indexChunk.type !== CHUNK_TYPES.index || indexChunk.level !== null || indexChunk.block !== null
+  ) {
     throw chunkError(
       indexChunk.type,
       indexOffset,
@@ -354,7 +393,9 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
       throw chunkError(
         CHUNK_TYPES.index,
         indexOffset,
-        `entry ${describeEntry(e)} at offset ${e.offset} with length ${e.length} does not start where the previous chunk ends (offset ${expectedOffset}) or is too short`,
+        `entry ${
+          describeEntry(e)
+        } at offset ${e.offset} with length ${e.length} does not start where the previous chunk ends (offset ${expectedOffset}) or is too short`,
       );
     }
     expectedOffset += e.length;
@@ -376,8 +417,9 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
   }
 
   // Read 3: preamble + MHDR (+ META right after it).
-  const metaEntry = entries[1]?.type === CHUNK_TYPES.meta ? entries[1] : null;
-  const headEnd = (metaEntry ?? first).offset + (metaEntry ?? first).length;
+  const metaEntry = entries.find((e) => e.type === CHUNK_TYPES.meta) ?? null;
+  const inHead = metaEntry === entries[1];
+  const headEnd = inHead ? metaEntry!.offset + metaEntry!.length : first.offset + first.length;
   const head = await readExact(source, 0, headEnd, null, signal);
   const version = decodePreamble(head);
   if (version.major !== trailer.major || version.minor !== trailer.minor) {
@@ -387,7 +429,10 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
       `version ${version.major}.${version.minor} at the start disagrees with version ${trailer.major}.${trailer.minor} in the trailer`,
     );
   }
-  const headerChunk = decodeChunk(head.subarray(first.offset, first.offset + first.length), first.offset);
+  const headerChunk = decodeChunk(
+    head.subarray(first.offset, first.offset + first.length),
+    first.offset,
+  );
   checkAgainstEntry(headerChunk, first);
   let header: MrcHeader;
   try {
@@ -397,10 +442,12 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
   }
   let meta: Record<string, unknown> | null = null;
   if (metaEntry) {
-    const metaChunk = decodeChunk(
-      head.subarray(metaEntry.offset, metaEntry.offset + metaEntry.length),
-      metaEntry.offset,
-    );
+    // META directly follows MHDR in files written by this version; a newer minor version may put
+    // other chunks in between, which costs a fourth read.
+    const metaBytes = inHead
+      ? head.subarray(metaEntry.offset, metaEntry.offset + metaEntry.length)
+      : await readExact(source, metaEntry.offset, metaEntry.length, CHUNK_TYPES.meta, signal);
+    const metaChunk = decodeChunk(metaBytes, metaEntry.offset);
     checkAgainstEntry(metaChunk, metaEntry);
     try {
       meta = decodeMeta(metaChunk.body);

@@ -53,7 +53,9 @@ function checkRange(byteLength: number, offset: number, length: number): void {
  * ```
  */
 export function fromBytes(bytes: Uint8Array): RangeSource {
-  if (!(bytes instanceof Uint8Array)) throw new TypeError("Cannot make source: expected a Uint8Array");
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError("Cannot make source: expected a Uint8Array");
+  }
   return {
     byteLength: bytes.length,
     read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
@@ -142,7 +144,9 @@ function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortS
 
 function httpError(url: string, what: string, response: Response): Error {
   return new Error(
-    `Cannot ${what} ${url}: HTTP ${response.status}${response.statusText ? " " + response.statusText : ""}`,
+    `Cannot ${what} ${url}: HTTP ${response.status}${
+      response.statusText ? " " + response.statusText : ""
+    }`,
   );
 }
 
@@ -165,7 +169,10 @@ function httpError(url: string, what: string, response: Response): Error {
  * const mrc = await openMrc(await fromUrl("https://example.com/data.mrc"));
  * ```
  */
-export async function fromUrl(url: string | URL, options: FromUrlOptions = {}): Promise<RangeSource> {
+export async function fromUrl(
+  url: string | URL,
+  options: FromUrlOptions = {},
+): Promise<RangeSource> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const href = String(url);
   const request = (range: string, signal?: AbortSignal) => {

@@ -109,11 +109,15 @@ const zlibBound = (n: number) => n + Math.ceil(n / 8) + 1024;
 
 /** Largest payload a known chunk type can have under `header`, or Infinity for unknown types. */
 function maxPayload(type: string, header: MrcHeader | null, level: number | null, seen: number) {
-  if (type === CHUNK_TYPES.header || type === CHUNK_TYPES.meta) return ADDRESS_LENGTH + MAX_JSON_LENGTH;
+  if (type === CHUNK_TYPES.header || type === CHUNK_TYPES.meta) {
+    return ADDRESS_LENGTH + MAX_JSON_LENGTH;
+  }
   if (type === CHUNK_TYPES.index) return ADDRESS_LENGTH + 4 + seen * INDEX_ENTRY_LENGTH;
   if (header === null) return Infinity;
   const [t, h, w] = header.shape;
-  if (type === CHUNK_TYPES.missingMask) return ADDRESS_LENGTH + 1 + zlibBound(Math.ceil(t * h * w / 8));
+  if (type === CHUNK_TYPES.missingMask) {
+    return ADDRESS_LENGTH + 1 + zlibBound(Math.ceil(t * h * w / 8));
+  }
   if (level === null || level >= header.levels.length) return Infinity; // order check reports it
   const { latent, groups } = header.levels[level];
   const positions = latent[0] * latent[1];
@@ -125,15 +129,17 @@ function maxPayload(type: string, header: MrcHeader | null, level: number | null
   }
   if (type === CHUNK_TYPES.code) {
     const streams = codeStreamCount(header, level);
-    return ADDRESS_LENGTH + 13 + 4 * streams + zlibBound(5 * header.blockSize * streams * positions);
+    return ADDRESS_LENGTH + 13 + 4 * streams +
+      zlibBound(5 * header.blockSize * streams * positions);
   }
   return Infinity;
 }
 
 /**
- * Reads an `.mrc` file from a stream and yields every chunk (known or not, except `INDX`) as
- * soon as its last byte has arrived, after checking its CRC and its place in the order rules
- * (SPEC.md §7). At the end it checks the index and the trailer against the chunks it saw.
+ * Reads an `.mrc` file from a stream and yields every chunk (known or not) as soon as its last
+ * byte has arrived, after checking its CRC and its place in the order rules (SPEC.md §7). The
+ * last chunk yielded is `INDX`, and only after the index and the trailer have been checked
+ * against the chunks seen and the stream has ended: receiving it means the whole file is valid.
  *
  * At most one chunk plus the bytes of the current network read are buffered, and a declared
  * length above what the header allows is rejected before anything is allocated. A stream that
@@ -230,7 +236,11 @@ export async function* readMrcStream(
 
       if (header === null) {
         if (type !== CHUNK_TYPES.header || chunk.level !== null || chunk.block !== null) {
-          throw chunkError(type, offset, `missing "MHDR" chunk (the first chunk is ${describeEntry(chunk)})`);
+          throw chunkError(
+            type,
+            offset,
+            `missing "MHDR" chunk (the first chunk is ${describeEntry(chunk)})`,
+          );
         }
         try {
           header = decodeHeader(chunk.body);
@@ -270,11 +280,17 @@ export async function* readMrcStream(
           throw chunkError(null, offset, "unexpected bytes after the trailer");
         }
         finished = true;
+        // Last: the index itself, once everything including the trailer checked out.
+        yield { ...entry, body: chunk.body, version };
         return;
       } else {
         // Check the per-level bound now that the level is known.
         if (payload > maxPayload(type, header, chunk.level, seen.length)) {
-          throw chunkError(type, offset, `absurd payload length ${payload} for ${describeEntry(chunk)}`);
+          throw chunkError(
+            type,
+            offset,
+            `absurd payload length ${payload} for ${describeEntry(chunk)}`,
+          );
         }
         const problem = order!.accept(chunk);
         if (problem !== null) throw chunkError(type, offset, problem);
@@ -289,4 +305,3 @@ export async function* readMrcStream(
     reader.releaseLock();
   }
 }
-

@@ -7,9 +7,9 @@
  */
 
 import {
+  ADDRESS_LENGTH,
   CHUNK_TYPES,
   MAX_PAYLOAD_LENGTH,
-  ADDRESS_LENGTH,
   VERSION_MAJOR,
   VERSION_MINOR,
 } from "./_constants.ts";
@@ -24,7 +24,13 @@ import {
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
 import { type CodeBlock, encodeCodeBlock, type EncodeCodeBlockOptions } from "./code_block.ts";
-import { blockSnapshots, codeStreamCount, decodeHeader, encodeHeader, type MrcHeader } from "./header.ts";
+import {
+  blockSnapshots,
+  codeStreamCount,
+  decodeHeader,
+  encodeHeader,
+  type MrcHeader,
+} from "./header.ts";
 import { encodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { encodeMasks } from "./masks.ts";
 import { encodeMeta } from "./meta.ts";
@@ -126,7 +132,9 @@ export class MrcWriter {
       this.#write = async (bytes) => await byteSink.write(bytes);
       this.#close = () => Promise.resolve();
     } else {
-      throw new TypeError("Cannot make writer: expected a WritableStream or an object with write()");
+      throw new TypeError(
+        "Cannot make writer: expected a WritableStream or an object with write()",
+      );
     }
     this.#signal = options.signal;
     this.#version = options.version ?? { major: VERSION_MAJOR, minor: VERSION_MINOR };
@@ -163,10 +171,17 @@ export class MrcWriter {
     throw new TypeError(`Cannot write chunk: ${message}`);
   }
 
-  #append(type: string, level: number | null, block: number | null, body: Uint8Array): Promise<void> {
+  #append(
+    type: string,
+    level: number | null,
+    block: number | null,
+    body: Uint8Array,
+  ): Promise<void> {
     if (this.#finished) this.#fail("the writer is finished");
     if (this.#failure !== null) return Promise.reject(this.#failure);
-    if (!isValidType(type)) this.#fail(`type ${JSON.stringify(type)} is not 4 ASCII letters or digits`);
+    if (!isValidType(type)) {
+      this.#fail(`type ${JSON.stringify(type)} is not 4 ASCII letters or digits`);
+    }
     if (body.length > MAX_PAYLOAD_LENGTH - ADDRESS_LENGTH) {
       this.#fail(`"${type}" body of ${body.length} bytes exceeds the 4 GiB chunk limit`);
     }
@@ -175,14 +190,23 @@ export class MrcWriter {
       this.#fail(`"MHDR" must not have a level or block`);
     }
     if (this.#header === null) {
-      if (type !== CHUNK_TYPES.header) this.#fail(`"MHDR" must be the first chunk, found "${type}"`);
+      if (type !== CHUNK_TYPES.header) {
+        this.#fail(`"MHDR" must be the first chunk, found "${type}"`);
+      }
     } else {
       const problem = this.#order!.accept({ type, level, block });
       if (problem !== null) this.#fail(problem);
     }
     const chunk = encodeChunk(type, { level, block }, body);
     const preamble = this.#offset === 0 ? this.#enqueue(encodePreamble(this.#version)) : null;
-    this.#entries.push({ type, level, block, flags: 0, offset: this.#offset, length: chunk.length });
+    this.#entries.push({
+      type,
+      level,
+      block,
+      flags: 0,
+      offset: this.#offset,
+      length: chunk.length,
+    });
     const written = this.#enqueue(chunk);
     return preamble ? preamble.then(() => written) : written;
   }
@@ -192,7 +216,9 @@ export class MrcWriter {
     if (header === null) this.#fail(`"MHDR" must be the first chunk, found ${what}`);
     if (!Number.isInteger(level) || level < 0 || level >= header.levels.length) {
       throw new RangeError(
-        `Cannot write ${what} of level ${level}: the header has levels 0..${header.levels.length - 1}`,
+        `Cannot write ${what} of level ${level}: the header has levels 0..${
+          header.levels.length - 1
+        }`,
       );
     }
     return header.levels[level];
@@ -277,7 +303,9 @@ export class MrcWriter {
   async writeMasks(level: number, masks: readonly Uint8Array[]): Promise<void> {
     const { latent, groups } = this.#levelHeader(level, `"MASK"`);
     if (masks.length !== groups.length) {
-      this.#fail(`"MASK" level ${level} has ${masks.length} masks, the header has ${groups.length} groups`);
+      this.#fail(
+        `"MASK" level ${level} has ${masks.length} masks, the header has ${groups.length} groups`,
+      );
     }
     const body = encodeMasks(masks, latent);
     const counts = masks.map((m) => m.reduce((n, v) => n + (v ? 1 : 0), 0));
@@ -306,11 +334,15 @@ export class MrcWriter {
     const header = this.#header!;
     const snapshots = blockSnapshots(header, block);
     if (code.snapshots !== snapshots) {
-      this.#fail(`"CODE" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`);
+      this.#fail(
+        `"CODE" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+      );
     }
     const streams = codeStreamCount(header, level);
     if (code.streams.length !== streams) {
-      this.#fail(`"CODE" level ${level} block ${block} has ${code.streams.length} streams, expected ${streams}`);
+      this.#fail(
+        `"CODE" level ${level} block ${block} has ${code.streams.length} streams, expected ${streams}`,
+      );
     }
     const expected: number[] = [];
     if (level === 0) expected.push(levelHeader.latent[0] * levelHeader.latent[1]);
@@ -376,7 +408,11 @@ export class MrcWriter {
     if (problem !== null) this.#fail(problem);
     this.#finished = true;
     const indexOffset = this.#offset;
-    const index = encodeChunk(CHUNK_TYPES.index, { level: null, block: null }, encodeIndexBody(this.#entries));
+    const index = encodeChunk(
+      CHUNK_TYPES.index,
+      { level: null, block: null },
+      encodeIndexBody(this.#entries),
+    );
     this.#enqueue(index).catch(() => {});
     const trailer = encodeTrailer({ indexOffset, indexLength: index.length, ...this.#version });
     await this.#enqueue(trailer);

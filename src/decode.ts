@@ -90,7 +90,9 @@ export function decodeLevel(
       for (let i = 0; i < lh * lw; i++) baseLatent[i] = base[off + i] * step;
       deconv3s2(baseLatent, lh, lw, parts.deconv.kernel, parts.deconv.bias + bias, dst);
     } else {
-      if (prev === null) throw new TypeError(`Cannot decode level ${level}: the previous level is missing`);
+      if (prev === null) {
+        throw new TypeError(`Cannot decode level ${level}: the previous level is missing`);
+      }
       deconvPadded(
         prev.subarray(t * lh * lw, (t + 1) * lh * lw),
         lh,

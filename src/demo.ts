@@ -28,23 +28,37 @@ export async function runDemo(args: string[], help: string): Promise<void> {
   const out = values.out ?? "out";
   const frames = values.frames ? Number(values.frames) : 500;
   const steps = values.steps ? Number(values.steps) : undefined;
-  if (!Number.isInteger(frames) || frames < 1) throw new Error(`--frames must be a positive integer, found "${values.frames}"`);
-  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new Error(`--steps must be a positive integer, found "${values.steps}"`);
+  if (!Number.isInteger(frames) || frames < 1) {
+    throw new Error(`--frames must be a positive integer, found "${values.frames}"`);
+  }
+  if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
+    throw new Error(`--steps must be a positive integer, found "${values.steps}"`);
+  }
   await Deno.mkdir(out, { recursive: true });
 
   const { data, shape } = toyOscillatory({ frames });
   const raw = data.length * 4;
-  console.log(`toy problem 1 (two oscillatory modes): ${shape.join(" x ")} float32, ${(raw / 1048576).toFixed(1)} MiB`);
+  console.log(
+    `toy problem 1 (two oscillatory modes): ${shape.join(" x ")} float32, ${
+      (raw / 1048576).toFixed(1)
+    } MiB`,
+  );
   const parts: Uint8Array[] = [];
   const t0 = performance.now();
   let lastLine = 0;
-  const { report, bytes } = await compressTo(data, shape, { write: (b) => void parts.push(b.slice()) }, {
+  const { report, bytes } = await compressTo(data, shape, {
+    write: (b) => void parts.push(b.slice()),
+  }, {
     steps,
     backend: values.backend as "auto" | "webgpu" | "wasm" | "cpu" | undefined,
     onProgress: (e) => {
       if (e.elapsed - lastLine >= 10 || e.step === e.steps) {
         lastLine = e.elapsed;
-        console.error(`  training: level ${e.level} stage ${e.stage} ${e.op} step ${e.step}/${e.steps} loss ${e.loss.toExponential(2)} (${e.elapsed.toFixed(0)} s)`);
+        console.error(
+          `  training: level ${e.level} stage ${e.stage} ${e.op} step ${e.step}/${e.steps} loss ${
+            e.loss.toExponential(2)
+          } (${e.elapsed.toFixed(0)} s)`,
+        );
       }
     },
   });
@@ -54,11 +68,14 @@ export async function runDemo(args: string[], help: string): Promise<void> {
   for (const p of parts) file.set(p, (at += p.length) - p.length);
   await Deno.writeFile(`${out}/demo.mrc`, file);
   console.log(
-    `compressed in ${compressSeconds.toFixed(1)} s (training ${report.trainSeconds.toFixed(1)} s on ${report.backend}): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
+    `compressed in ${compressSeconds.toFixed(1)} s (training ${
+      report.trainSeconds.toFixed(1)
+    } s on ${report.backend}): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
   );
 
   const mrc = await openMrc(file);
-  const header = bytes - mrc.chunks.filter((c) => c.level !== null).reduce((a, c) => a + c.length, 0);
+  const header = bytes -
+    mrc.chunks.filter((c) => c.level !== null).reduce((a, c) => a + c.length, 0);
   const rows: string[] = [];
   rows.push("| level | grid | bytes to decode | ratio | PSNR (dB) | max abs error | decode s |");
   rows.push("|---|---|---|---|---|---|---|");
@@ -71,13 +88,17 @@ export async function runDemo(args: string[], help: string): Promise<void> {
     const m = levelMetrics(decoded, data, shape);
     const levelRaw = decoded.data.length * 4;
     rows.push(
-      `| ${info.level} | ${decoded.shape[1]}x${decoded.shape[2]} | ${cumulative} | ${(levelRaw / cumulative).toFixed(1)} | ${
-        m.psnr === null ? "-" : m.psnr.toFixed(2)
-      } | ${m.maxAbsError.toExponential(2)} | ${seconds.toFixed(3)} |`,
+      `| ${info.level} | ${decoded.shape[1]}x${decoded.shape[2]} | ${cumulative} | ${
+        (levelRaw / cumulative).toFixed(1)
+      } | ${m.psnr === null ? "-" : m.psnr.toFixed(2)} | ${m.maxAbsError.toExponential(2)} | ${
+        seconds.toFixed(3)
+      } |`,
     );
   }
   console.log(rows.join("\n"));
-  console.log("(ratio = float32 bytes of the level's output / bytes needed to decode it; errors against the original sampled on the level's grid)");
+  console.log(
+    "(ratio = float32 bytes of the level's output / bytes needed to decode it; errors against the original sampled on the level's grid)",
+  );
   for (const frame of [0, Math.floor(frames / 2)]) {
     const png = await renderPreview(mrc, frame);
     await Deno.writeFile(`${out}/demo-frame${frame}.png`, png);

@@ -15,7 +15,11 @@ import { decodeLevel, type LevelDecoderParts, streamSizes } from "./decode.ts";
  * valued codes of every level, one array per stream (see `streamSizes()`),
  * each snapshot-major.
  */
-export function encodeCodes(model: MrcaeModel, data: Float32Array, count: number): Float32Array[][] {
+export function encodeCodes(
+  model: MrcaeModel,
+  data: Float32Array,
+  count: number,
+): Float32Array[][] {
   const levels = model.levels;
   const n = levels.length;
   const positions = levels.map((lv) => lv.groups.map((g) => maskPositions(g.mask)));
@@ -23,7 +27,9 @@ export function encodeCodes(model: MrcaeModel, data: Float32Array, count: number
     const list: Float32Array[] = [];
     if (k === 0) list.push(new Float32Array(count * lv.latent[0] * lv.latent[1]));
     lv.groups.forEach((g, gi) => {
-      for (let c = 0; c < g.channels; c++) list.push(new Float32Array(count * positions[k][gi].length));
+      for (let c = 0; c < g.channels; c++) {
+        list.push(new Float32Array(count * positions[k][gi].length));
+      }
     });
     return list;
   });
@@ -101,8 +107,17 @@ export function streamGains(parts: LevelDecoderParts[]): number[][][] {
       for (let k = j; k < n; k++) {
         const [h, w] = zero[k].grid;
         const out = new Float32Array(h * w);
-        if (k === j) decodeLevel(zero[k], k, k === 0 ? null : new Float32Array(zero[k].latent[0] * zero[k].latent[1]), streams, 0, 1, out);
-        else {
+        if (k === j) {
+          decodeLevel(
+            zero[k],
+            k,
+            k === 0 ? null : new Float32Array(zero[k].latent[0] * zero[k].latent[1]),
+            streams,
+            0,
+            1,
+            out,
+          );
+        } else {
           const empty = streamSizes(zero[k], k).map((sz) => new Float32Array(sz));
           decodeLevel(zero[k], k, prev, empty, 0, 1, out);
         }
@@ -128,47 +143,41 @@ export function quantize(values: Float32Array, step: number): Int32Array {
 export type Steps = number[][];
 
 /**
- * Chooses a uniform quantization step for every code stream so that
- * quantization adds about `budget[K]` to the mean squared error of each level
- * `K` (normalized units).
+ * Chooses a uniform quantization step for every code stream of level `k` so that quantization
+ * adds about `budget` to the level's mean squared error (normalized units).
  *
- * Model: rounding adds independent errors of variance `step^2 / 12` to every
- * code, and a code of stream `s` adds `gain(s, K)` of energy to level `K`. Within
- * a level every code gets the same share (steps `~ 1 / sqrt(gain)`), which
- * minimises the rate for the distortion at high rate; levels are allotted coarse
- * to fine, each taking what the lower levels' noise left of its budget (at least
- * a quarter).
+ * Model: rounding adds independent errors of variance `step^2 / 12` to every code, and a code of
+ * stream `s` adds `gain(s)` of energy to the level. Every code gets the same share of the budget
+ * (steps `~ 1 / sqrt(gain)`), which minimises the rate for the distortion at high rate. Groups
+ * share one step (the file stores one per group): their channels use the mean gain. Errors
+ * passed on to finer levels are not budgeted here: each finer level's codes are fitted to the
+ * quantized coarser output (see `src/refine.ts`) and absorb part of them.
+ *
+ * @param parts The level's decoder.
+ * @param k The level.
+ * @param gains `streamGains(parts)[k]`.
+ * @param budget Allowed added MSE.
+ * @returns One step per stream.
  */
-export function chooseSteps(parts: LevelDecoderParts[], budget: number[]): Steps {
-  const gains = streamGains(parts);
-  const n = parts.length;
-  const steps: Steps = [];
-  for (let k = 0; k < n; k++) {
-    const [h, w] = parts[k].grid;
-    const pixels = h * w;
-    let inherited = 0;
-    for (let j = 0; j < k; j++) {
-      const sizes = streamSizes(parts[j], j);
-      sizes.forEach((size, s) => {
-        inherited += (steps[j][s] ** 2 / 12) * size * gains[j][s][k - j] / pixels;
-      });
-    }
-    const remaining = Math.max(budget[k] - inherited, budget[k] / 4);
-    const sizes = streamSizes(parts[k], k);
-    let codes = 0;
-    for (const size of sizes) codes += size;
-    // Each code's share of the added MSE: remaining * pixels / codes = step^2/12 * gain.
-    const share = codes > 0 ? (remaining * pixels) / codes : 0;
-    // The file stores one step per group: its channels share their mean gain.
-    const own = gains[k].map((g) => g[0]);
-    let s = k === 0 ? 1 : 0;
-    for (const g of parts[k].groups) {
-      let mean = 0;
-      for (let c = 0; c < g.channels; c++) mean += own[s + c] / g.channels;
-      for (let c = 0; c < g.channels; c++) own[s + c] = mean;
-      s += g.channels;
-    }
-    steps.push(own.map((g) => (g > 0 && share > 0 ? Math.sqrt((12 * share) / g) : 1)));
+export function levelSteps(
+  parts: LevelDecoderParts,
+  k: number,
+  gains: number[][],
+  budget: number,
+): number[] {
+  const [h, w] = parts.grid;
+  const sizes = streamSizes(parts, k);
+  let codes = 0;
+  for (const size of sizes) codes += size;
+  // Each code's share of the added MSE: budget * pixels / codes = step^2/12 * gain.
+  const share = codes > 0 ? (budget * h * w) / codes : 0;
+  const own = gains.map((g) => g[0]);
+  let s = k === 0 ? 1 : 0;
+  for (const g of parts.groups) {
+    let mean = 0;
+    for (let c = 0; c < g.channels; c++) mean += own[s + c] / g.channels;
+    for (let c = 0; c < g.channels; c++) own[s + c] = mean;
+    s += g.channels;
   }
-  return steps;
+  return own.map((g) => (g > 0 && share > 0 ? Math.sqrt((12 * share) / g) : 1));
 }

@@ -91,14 +91,18 @@ export function levelGrids(finest: [number, number], levels: number): [number, n
   for (let k = 1; k < levels; k++) {
     const [h, w] = grids[0];
     if (h % 2 === 0 || w % 2 === 0) {
-      throw new RangeError(`Cannot build ${levels} levels from grid ${finest[0]}x${finest[1]}: ${h}x${w} is even`);
+      throw new RangeError(
+        `Cannot build ${levels} levels from grid ${finest[0]}x${finest[1]}: ${h}x${w} is even`,
+      );
     }
     grids.unshift([(h - 1) / 2, (w - 1) / 2]);
   }
   const [h0, w0] = grids[0];
   if (h0 < 3 || w0 < 3 || h0 % 2 === 0 || w0 % 2 === 0) {
     throw new RangeError(
-      `Cannot build ${levels} levels from grid ${finest[0]}x${finest[1]}: level 0 would be ${h0}x${w0} (needs odd sizes >= 3)`,
+      `Cannot build ${levels} levels from grid ${finest[0]}x${
+        finest[1]
+      }: level 0 would be ${h0}x${w0} (needs odd sizes >= 3)`,
     );
   }
   return grids;

@@ -19,7 +19,6 @@ import { decodeLevelWeights } from "../format/level_weights.ts";
 import { decodeCodeBlock } from "../format/code_block.ts";
 import { decodeMissingMask } from "../format/missing_mask.ts";
 import { decodeHeader } from "../format/header.ts";
-import { decodeMeta } from "../format/meta.ts";
 import { MrcFormatError } from "../format/error.ts";
 import { decodeLevel, type LevelDecoderParts } from "./decode.ts";
 import { maskPositions } from "./ops.ts";
@@ -98,7 +97,13 @@ export class MrcFile {
   }
 
   /** Every chunk of the file, in file order. */
-  get chunks(): { type: string; level: number | null; block: number | null; offset: number; length: number }[] {
+  get chunks(): {
+    type: string;
+    level: number | null;
+    block: number | null;
+    offset: number;
+    length: number;
+  }[] {
     return this.#container.chunks.map((c) => ({ ...c }));
   }
 
@@ -149,7 +154,9 @@ export class MrcFile {
     await this.#missing(options);
     for (let k = 0; k < this.levelCount; k++) {
       await this.#parts(k, options);
-      for (let b = 0; b < blockCount(this.header); b++) await this.#container.readCodeBlock(k, b, options);
+      for (let b = 0; b < blockCount(this.header); b++) {
+        await this.#container.readCodeBlock(k, b, options);
+      }
     }
   }
 
@@ -197,7 +204,9 @@ export class MrcFile {
       decodeLevel(
         parts,
         level,
-        prev === null ? null : prev.subarray((first - start) * prevPlane, (last - start) * prevPlane),
+        prev === null
+          ? null
+          : prev.subarray((first - start) * prevPlane, (last - start) * prevPlane),
         block.streams,
         first - b * bs,
         last - first,
@@ -222,7 +231,12 @@ export class MrcFile {
     let mask: Uint8Array | null = null;
     if (this.header.missing.mode !== "none") {
       const stored = await this.#container.readMissingMask(options);
-      if (stored === null) throw new MrcFormatError("Cannot read the missing-value mask: the header counts missing values but the file has no NANM chunk", { chunkType: "NANM" });
+      if (stored === null) {
+        throw new MrcFormatError(
+          "Cannot read the missing-value mask: the header counts missing values but the file has no NANM chunk",
+          { chunkType: "NANM" },
+        );
+      }
       mask = expandMissing(this.header, stored);
     }
     this.#cache.missing = mask;
@@ -231,7 +245,9 @@ export class MrcFile {
 
   #checkLevel(level: number): void {
     if (!Number.isInteger(level) || level < 0 || level >= this.levelCount) {
-      throw new RangeError(`Cannot decode level ${level}: the file has levels 0 to ${this.levelCount - 1}`);
+      throw new RangeError(
+        `Cannot decode level ${level}: the file has levels 0 to ${this.levelCount - 1}`,
+      );
     }
   }
 
@@ -250,7 +266,12 @@ function blockCount(h: MrcHeader): number {
   return Math.ceil(h.shape[0] / h.blockSize);
 }
 
-function makeParts(h: MrcHeader, level: number, weights: LevelWeights, masks: Uint8Array[]): LevelDecoderParts {
+function makeParts(
+  h: MrcHeader,
+  level: number,
+  weights: LevelWeights,
+  masks: Uint8Array[],
+): LevelDecoderParts {
   const lv = h.levels[level];
   return {
     grid: lv.grid,
@@ -278,7 +299,8 @@ function checkStreams(
   const sizes: number[] = [];
   if (level === 0) sizes.push(parts.latent[0] * parts.latent[1]);
   for (const g of parts.groups) for (let c = 0; c < g.channels; c++) sizes.push(g.positions.length);
-  const ok = streams.length === sizes.length && streams.every((s, i) => s.length === sizes[i] * snapshots);
+  const ok = streams.length === sizes.length &&
+    streams.every((s, i) => s.length === sizes[i] * snapshots);
   if (!ok) {
     throw new MrcFormatError(
       `Cannot decode chunk "CODE" of level ${level}, block ${block}: its streams disagree with the header and masks (expected ${sizes.length} streams of ${
@@ -357,21 +379,34 @@ export async function openMrc(
   return new MrcFile(await openContainer(source, { signal: options.signal }));
 }
 
-async function toSource(input: MrcInput, options: { signal?: AbortSignal; fetch?: typeof fetch }): Promise<RangeSource> {
+async function toSource(
+  input: MrcInput,
+  options: { signal?: AbortSignal; fetch?: typeof fetch },
+): Promise<RangeSource> {
   if (input instanceof Uint8Array) return fromBytes(input);
   if (typeof input === "object" && input !== null && "read" in input && "byteLength" in input) {
     return input as RangeSource;
   }
-  const url = input instanceof URL ? input : /^[a-z][a-z0-9+.-]*:\/\//i.test(input) ? new URL(input) : null;
+  const url = input instanceof URL
+    ? input
+    : /^[a-z][a-z0-9+.-]*:\/\//i.test(input)
+    ? new URL(input)
+    : null;
   if (url && (url.protocol === "http:" || url.protocol === "https:")) {
     return await fromUrl(url, { fetch: options.fetch, signal: options.signal });
   }
   // A local file: only where a file system API exists (Deno).
   const deno = (globalThis as { Deno?: { open(p: string | URL): Promise<unknown> } }).Deno;
-  if (!deno) throw new TypeError(`Cannot open ${String(input)}: no file system here; pass bytes or an http(s) URL`);
+  if (!deno) {
+    throw new TypeError(
+      `Cannot open ${String(input)}: no file system here; pass bytes or an http(s) URL`,
+    );
+  }
   const handle = await deno.open(url ?? (input as string));
   return await fromFileHandle(handle as Parameters<typeof fromFileHandle>[0]);
 }
+
+const LEVEL_CHUNKS = new Set(["DECW", "MASK", "CODE"]);
 
 /**
  * Decodes a `.mrc` file arriving as a stream, level by level: yields level 0 for every snapshot as
@@ -392,7 +427,9 @@ export async function* decodeStream(
   const flush = (): DecodedLevel => {
     const h = header!;
     if (weights === null || masks === null || codes.length !== blockCount(h)) {
-      throw new MrcFormatError(`Cannot decode level ${current}: its chunks are incomplete`, { chunkType: null });
+      throw new MrcFormatError(`Cannot decode level ${current}: its chunks are incomplete`, {
+        chunkType: null,
+      });
     }
     const parts = makeParts(h, current, weights, masks);
     const T = h.shape[0];
@@ -414,6 +451,7 @@ export async function* decodeStream(
     prev = out;
     return finishLevel(h, current, out, 0, T, missing);
   };
+  let received = 0;
   for await (const chunk of readMrcStream(stream, { signal: options.signal })) {
     if (chunk.type === "MHDR") {
       header = decodeHeader(chunk.body);
@@ -424,27 +462,25 @@ export async function* decodeStream(
       missing = expandMissing(header, decodeMissingMask(chunk.body, header.shape));
       continue;
     }
-    if (chunk.type === "META") {
-      decodeMeta(chunk.body);
-      continue;
-    }
-    if (chunk.level === null || chunk.level === undefined) {
-      if (chunk.type === "INDX" && current >= 0) {
-        yield flush();
-        current = -2;
-      }
+    // Chunk types of a newer minor version, and file-level chunks, carry nothing to decode.
+    if (!LEVEL_CHUNKS.has(chunk.type) || chunk.level === null || chunk.level === undefined) {
       continue;
     }
     if (chunk.level !== current) {
-      if (current >= 0) yield flush();
       current = chunk.level;
       weights = null;
       masks = null;
       codes = [];
+      received = 0;
     }
     const lv = header.levels[current];
     if (chunk.type === "DECW") weights = decodeLevelWeights(chunk.body, lv.groups);
     else if (chunk.type === "MASK") masks = decodeMasks(chunk.body, lv.latent, lv.groups.length);
-    else if (chunk.type === "CODE") codes[chunk.block!] = decodeCodeBlock(chunk.body).streams;
+    else {
+      codes[chunk.block!] = decodeCodeBlock(chunk.body).streams;
+      received++;
+    }
+    // A level is shown as soon as its last chunk is in (the writer puts them in order).
+    if (weights !== null && masks !== null && received === blockCount(header)) yield flush();
   }
 }

@@ -1,4 +1,5 @@
 // This module is browser compatible.
+import { axisCrop } from "../format/header.ts";
 /**
  * From a user's array to what the network trains on, and back: the grid, the
  * edge padding, value normalization and missing values.
@@ -50,8 +51,14 @@ function sourceIndex(p: number, n: number, mode: "reflect" | "replicate"): numbe
 /** Row/column lookup tables from grid coordinates to original coordinates. */
 export function padTables(g: Geometry): { rows: Int32Array; cols: Int32Array } {
   const [, h, w] = g.shape;
-  const rows = Int32Array.from({ length: g.grid[0] }, (_, i) => sourceIndex(i - g.crop[0], h, g.padMode));
-  const cols = Int32Array.from({ length: g.grid[1] }, (_, j) => sourceIndex(j - g.crop[1], w, g.padMode));
+  const rows = Int32Array.from(
+    { length: g.grid[0] },
+    (_, i) => sourceIndex(i - g.crop[0], h, g.padMode),
+  );
+  const cols = Int32Array.from(
+    { length: g.grid[1] },
+    (_, j) => sourceIndex(j - g.crop[1], w, g.padMode),
+  );
   return { rows, cols };
 }
 
@@ -103,13 +110,17 @@ export function prepareData(
       missingCount++;
     } else if (!Number.isFinite(v)) {
       const t = Math.floor(i / plane), r = Math.floor((i % plane) / W), c = i % W;
-      throw new RangeError(`Cannot compress: value at [${t}, ${r}, ${c}] is ${v} (only finite values or NaN are allowed)`);
+      throw new RangeError(
+        `Cannot compress: value at [${t}, ${r}, ${c}] is ${v} (only finite values or NaN are allowed)`,
+      );
     } else {
       if (v < min) min = v;
       if (v > max) max = v;
     }
   }
-  if (missingCount === values.length) throw new RangeError("Cannot compress: every value is missing");
+  if (missingCount === values.length) {
+    throw new RangeError("Cannot compress: every value is missing");
+  }
   const range = max - min;
   const normalization = { offset: min, scale: range > 0 ? range : 1 };
   const inv = 1 / normalization.scale;
@@ -138,7 +149,12 @@ export function prepareData(
     // Multi-source breadth-first search: each never-seen pixel takes a nearest seen one's mean.
     for (let q = 0; q < qEnd; q++) {
       const p = queue[q], r = (p / W) | 0, c = p - r * W;
-      const next = [r > 0 ? p - W : -1, r < H - 1 ? p + W : -1, c > 0 ? p - 1 : -1, c < W - 1 ? p + 1 : -1];
+      const next = [
+        r > 0 ? p - W : -1,
+        r < H - 1 ? p + W : -1,
+        c > 0 ? p - 1 : -1,
+        c < W - 1 ? p + 1 : -1,
+      ];
       for (const n of next) {
         if (n >= 0 && !has[n]) {
           has[n] = 1;
@@ -147,7 +163,9 @@ export function prepareData(
         }
       }
     }
-    for (let i = 0; i < values.length; i++) filled[i] = missing[i] ? mean[i % plane] : (values[i] - min) * inv;
+    for (let i = 0; i < values.length; i++) {
+      filled[i] = missing[i] ? mean[i % plane] : (values[i] - min) * inv;
+    }
   } else {
     for (let i = 0; i < values.length; i++) filled[i] = (values[i] - min) * inv;
   }
@@ -170,7 +188,15 @@ export function prepareData(
       }
     }
   }
-  return { geometry, normalization, data, valid, missing: missingCount > 0 ? missing : null, missingCount, range };
+  return {
+    geometry,
+    normalization,
+    data,
+    valid,
+    missing: missingCount > 0 ? missing : null,
+    missingCount,
+    range,
+  };
 }
 
 /**
@@ -183,16 +209,7 @@ export function finestIndex(i: number, stride: number): number {
 
 /**
  * The level pixels (rows or columns) whose finest-grid sample falls in the original extent
- * `[start, start + length)`: returns `[first, count]`.
+ * `[start, start + length)`: returns `[first, count]` (SPEC.md §4.1.1).
  */
-export function levelCrop(
-  start: number,
-  length: number,
-  stride: number,
-): [number, number] {
-  const first = Math.ceil((start + 1) / stride) - 1;
-  const last = Math.floor((start + length) / stride) - 1;
-  // An extent narrower than the level's stride may hold no level pixel: keep the nearest one.
-  if (last < first) return [Math.max(0, Math.round((start + (length - 1) / 2 + 1) / stride) - 1), 1];
-  return [first, last - first + 1];
-}
+export const levelCrop: (start: number, length: number, stride: number) => [number, number] =
+  axisCrop;

@@ -21,7 +21,9 @@ export interface ToyOptions {
  *
  * @returns `frames * size * size` float32 values, snapshot-major, and the shape.
  */
-export function toyOscillatory(options: ToyOptions = {}): { data: Float32Array; shape: [number, number, number] } {
+export function toyOscillatory(
+  options: ToyOptions = {},
+): { data: Float32Array; shape: [number, number, number] } {
   const n = options.size ?? 127, T = options.frames ?? 500;
   const s0 = 10, s1 = 0.25, w0 = 0.5, w1 = 4;
   const u = new Float64Array(n * n), v = new Float64Array(n * n);
@@ -30,7 +32,8 @@ export function toyOscillatory(options: ToyOptions = {}): { data: Float32Array; 
     for (let j = 0; j < n; j++) {
       const x = -5 + (10 * j) / (n - 1);
       u[i * n + j] = Math.cosh((x + 1) / s0) * Math.cosh((y - 1) / s0);
-      v[i * n + j] = Math.exp(-((x - 1) ** 2 + (y + 1) ** 2) / (2 * s1 * s1)) / Math.sqrt(2 * Math.PI * s1);
+      v[i * n + j] = Math.exp(-((x - 1) ** 2 + (y + 1) ** 2) / (2 * s1 * s1)) /
+        Math.sqrt(2 * Math.PI * s1);
     }
   }
   const data = new Float32Array(T * n * n);
@@ -46,7 +49,9 @@ export function toyOscillatory(options: ToyOptions = {}): { data: Float32Array; 
  * Two oscillatory modes with one drifting (eq. 4.3-4.4): as {@linkcode toyOscillatory} but
  * `v(x,y,t) = exp(-((x-3+0.5t)^2 + (y+3-0.5t)^2)/(2 s1^2)) / sqrt(2 pi s1)` and `t` on `[0, 4 pi]`.
  */
-export function toyDrifting(options: ToyOptions = {}): { data: Float32Array; shape: [number, number, number] } {
+export function toyDrifting(
+  options: ToyOptions = {},
+): { data: Float32Array; shape: [number, number, number] } {
   const n = options.size ?? 127, T = options.frames ?? 500;
   const s0 = 10, s1 = 0.25, w0 = 0.5, w1 = 4;
   const data = new Float32Array(T * n * n);
@@ -58,7 +63,8 @@ export function toyDrifting(options: ToyOptions = {}): { data: Float32Array; sha
       for (let j = 0; j < n; j++) {
         const x = -5 + (10 * j) / (n - 1);
         const u = Math.cosh((x + 1) / s0) * Math.cosh((y - 1) / s0);
-        const v = Math.exp(-((x - 3 + 0.5 * time) ** 2 + (y + 3 - 0.5 * time) ** 2) / (2 * s1 * s1)) /
+        const v =
+          Math.exp(-((x - 3 + 0.5 * time) ** 2 + (y + 3 - 0.5 * time) ** 2) / (2 * s1 * s1)) /
           Math.sqrt(2 * Math.PI * s1);
         data[(t * n + i) * n + j] = u * a + v * b;
       }

@@ -8,7 +8,6 @@
  * kernels on the path from the variables to the loss. A gradient already
  * registered (by someone loading tfjs's own) is left alone.
  */
-// deno-lint-ignore no-import-prefix
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 
 type Saved = tf.Tensor[];

@@ -8,7 +8,6 @@
  * channels (kernels concatenated along the channel axis, masks as one
  * `[1, h, w, M]` tensor): fewer, larger kernels.
  */
-// deno-lint-ignore no-import-prefix
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { GroupModel, LevelModel, MrcaeModel } from "../model.ts";
 

@@ -10,7 +10,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 
 /** Attributes tfjs passes to `Conv2DBackpropFilter`. */

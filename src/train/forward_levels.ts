@@ -3,7 +3,6 @@
  *
  * @module
  */
-// deno-lint-ignore no-import-prefix
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import type { MrcaeModel } from "../model.ts";
 import { disposeLevel, forward, netFromModel } from "./_net.ts";

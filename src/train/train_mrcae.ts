@@ -9,6 +9,7 @@ import { levelGrids, type MrcaeModel } from "../model.ts";
 import { selectBackend } from "../backend.ts";
 import { Random } from "./_random.ts";
 import { centreSample, dilate, latentAverage } from "./_grid.ts";
+import { centre, levelsLoss } from "./_loss.ts";
 import {
   BILINEAR,
   deconvPadded,
@@ -161,38 +162,6 @@ function hostBatch(p: Pyramid, k: number, idx: number[]): [tf.Tensor4D, tf.Tenso
     v = tf.tensor4d(vb, [idx.length, h, w, 1]);
   }
   return [tf.tensor4d(x, [idx.length, h, w, 1]), v];
-}
-
-/** Every-other-pixel sample starting at 1: level-k data/validity -> level k-1. */
-function centre(t: tf.Tensor4D): tf.Tensor4D {
-  const [n, h, w] = t.shape;
-  return tf.stridedSlice(t, [0, 1, 1, 0], [n, h, w, 1], [1, 2, 2, 1]) as tf.Tensor4D;
-}
-
-/**
- * Eq. 3.1 on one batch with validity weights: `w * MSE + (1 - w) * max_p mean_b err^2`.
- * `v` is null (all valid), `[1,H,W,1]` (per pixel, `nValid` ones) or `[B,H,W,1]`.
- */
-function paperLoss(
-  y: tf.Tensor4D,
-  d: tf.Tensor4D,
-  v: tf.Tensor4D | null,
-  nValid: number,
-  omega: number,
-): tf.Scalar {
-  const e2 = tf.squaredDifference(y, d);
-  const b = y.shape[0];
-  if (!v) return tf.add(tf.mul(omega, tf.mean(e2)), tf.mul(1 - omega, tf.max(tf.mean(e2, 0))));
-  const e2v = tf.mul(e2, v);
-  if (v.shape[0] === 1) {
-    return tf.add(
-      tf.mul(omega / (b * nValid), tf.sum(e2v)),
-      tf.mul(1 - omega, tf.max(tf.mean(e2v, 0))),
-    );
-  }
-  const mse = tf.div(tf.sum(e2v), tf.maximum(tf.sum(v), 1));
-  const perPixel = tf.div(tf.sum(e2v, 0), tf.maximum(tf.sum(v, 0), 1));
-  return tf.add(tf.mul(omega, mse), tf.mul(1 - omega, tf.max(perPixel)));
 }
 
 /** Per-pixel error sums of one level over a set of snapshots. */
@@ -413,20 +382,8 @@ export async function trainMrcae(
   const totalParams = () => net.reduce((s, l) => s + levelParams(l), 0);
 
   /** Sum over levels j <= k of eq. 3.1 on one batch. */
-  const batchLoss = (k: number, x: tf.Tensor4D, v: tf.Tensor4D | null): tf.Scalar => {
-    const ys = forward(net, k, x);
-    let total: tf.Scalar | null = null;
-    let d = x, vv = v;
-    for (let j = k; j >= 0; j--) {
-      const term = paperLoss(ys[j], d, vv ?? pixelValid?.[j] ?? null, nValid[j], omega);
-      total = total ? tf.add(total, term) : term;
-      if (j > 0) {
-        d = centre(d);
-        vv = vv ? centre(vv) : null;
-      }
-    }
-    return total!;
-  };
+  const batchLoss = (k: number, x: tf.Tensor4D, v: tf.Tensor4D | null): tf.Scalar =>
+    levelsLoss(net, k, x, v, pixelValid, nValid, omega);
 
   async function trainStage(
     k: number,

@@ -15,8 +15,8 @@ import {
   encodeMissingMask,
   hasMrcSignature,
   levelCrop,
-  type MrcHeader,
   MrcFormatError,
+  type MrcHeader,
 } from "../../format/mod.ts";
 import { zlibCompress } from "../../format/_bytes.ts";
 import { crc32 } from "../../format/_checksum.ts";
@@ -99,8 +99,7 @@ Deno.test("decodeHeader() rejects schema violations", () => {
     const body = new TextEncoder().encode(JSON.stringify(h));
     assert.throws(
       () => decodeHeader(body),
-      (e) =>
-        e instanceof MrcFormatError && e.chunkType === "MHDR" && e.message.includes(field),
+      (e) => e instanceof MrcFormatError && e.chunkType === "MHDR" && e.message.includes(field),
       field,
     );
     assert.throws(() => encodeHeader(h), TypeError, field);
@@ -112,8 +111,8 @@ Deno.test("decodeHeader() rejects schema violations", () => {
 Deno.test("levelCrop() maps the original extent to every level", () => {
   const h = header();
   assert.deepStrictEqual(levelCrop(h, 1), { top: 1, left: 0, height: 13, width: 10 });
-  // s = 2: rows i with 1 <= 2i <= 13 are 1..6; columns 0 <= 2j <= 9 are 0..4.
-  assert.deepStrictEqual(levelCrop(h, 0), { top: 1, left: 0, height: 6, width: 5 });
+  // s = 2 samples finest pixel 2i + 1: rows with 1 <= 2i+1 <= 13 are 0..6; columns 0..4.
+  assert.deepStrictEqual(levelCrop(h, 0), { top: 0, left: 0, height: 7, width: 5 });
   assert.throws(() => levelCrop(h, 2), RangeError);
 });
 
@@ -144,7 +143,10 @@ Deno.test("encodeMissingMask() round trips shared and per-snapshot masks", () =>
   assert.throws(() => encodeMissingMask(new Uint8Array(5), [2, 2, 2]), TypeError);
   const body = encodeMissingMask(new Uint8Array(4), [1, 2, 2]);
   assert.throws(() => decodeMissingMask(body, [1, 20, 20]), MrcFormatError);
-  assert.throws(() => decodeMissingMask(new Uint8Array([2, ...body.subarray(1)]), [1, 2, 2]), MrcFormatError);
+  assert.throws(
+    () => decodeMissingMask(new Uint8Array([2, ...body.subarray(1)]), [1, 2, 2]),
+    MrcFormatError,
+  );
   assert.throws(() => decodeMissingMask(new Uint8Array(0), [1, 2, 2]), MrcFormatError);
 });
 
@@ -215,7 +217,9 @@ Deno.test("encodeCodeBlock() handles int32 extremes and keeps the smallest predi
   const extremes = new Int32Array([2147483647, -2147483648, 2147483647, -2147483648, 0, -1]);
   for (const predictor of [0, 1, 2] as const) {
     const block = { snapshots: 6, streams: [extremes] };
-    assert.deepStrictEqual(decodeCodeBlock(encodeCodeBlock(block, { predictor })).streams, [extremes]);
+    assert.deepStrictEqual(decodeCodeBlock(encodeCodeBlock(block, { predictor })).streams, [
+      extremes,
+    ]);
   }
   const ramp = Int32Array.from({ length: 200 }, (_, i) => 1000 * (i >> 2) + (i & 3) * 7);
   const block = { snapshots: 50, streams: [ramp] };

@@ -20,7 +20,9 @@ function naiveDeconv(z: Float32Array, h: number, w: number, k: Float32Array): Fl
   for (let i = 0; i < h; i++) {
     for (let j = 0; j < w; j++) {
       for (let dy = 0; dy < 3; dy++) {
-        for (let dx = 0; dx < 3; dx++) out[(2 * i + dy) * W + 2 * j + dx] += k[3 * dy + dx] * z[i * w + j];
+        for (let dx = 0; dx < 3; dx++) {
+          out[(2 * i + dy) * W + 2 * j + dx] += k[3 * dy + dx] * z[i * w + j];
+        }
       }
     }
   }
@@ -70,7 +72,9 @@ Deno.test("deconvPadded() equals replicate-pad, scatter, crop 2", () => {
   const full = naiveDeconv(p, ph, pw, k);
   const FW = 2 * pw + 1, oh = 2 * h + 1, ow = 2 * w + 1;
   const ref = new Float64Array(oh * ow);
-  for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) ref[i * ow + j] = full[(i + 2) * FW + j + 2] + 1;
+  for (let i = 0; i < oh; i++) {
+    for (let j = 0; j < ow; j++) ref[i * ow + j] = full[(i + 2) * FW + j + 2] + 1;
+  }
   close(deconvPadded(y, h, w, k, 1), ref);
 });
 

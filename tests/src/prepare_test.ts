@@ -47,8 +47,14 @@ Deno.test("prepareData() fills missing values and keeps their positions", () => 
 });
 
 Deno.test("prepareData() rejects infinities and all-missing data", () => {
-  assert.throws(() => prepareData(Float32Array.of(1, Infinity, 2, 3), [1, 2, 2], 1), /\[0, 0, 1\] is Infinity/);
-  assert.throws(() => prepareData(Float32Array.of(NaN, NaN, NaN, NaN), [1, 2, 2], 1), /every value is missing/);
+  assert.throws(
+    () => prepareData(Float32Array.of(1, Infinity, 2, 3), [1, 2, 2], 1),
+    /\[0, 0, 1\] is Infinity/,
+  );
+  assert.throws(
+    () => prepareData(Float32Array.of(NaN, NaN, NaN, NaN), [1, 2, 2], 1),
+    /every value is missing/,
+  );
 });
 
 Deno.test("prepareData() handles a constant field without dividing by zero", () => {

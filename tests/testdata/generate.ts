@@ -50,11 +50,11 @@ export function describeSmall(): GoldenDescription {
     missing: { mode: "nan", fillValue: null, count: 0 },
   };
   const [t, h, w] = header.shape;
-  const missingMask = Array.from({ length: h * w }, () => (rand() < 0.05 ? 1 : 0));
+  const missingMask = Array.from({ length: h * w }, () => (rand() < 0.05 ? 1 : 0) as number);
   header.missing.count = t * missingMask.reduce((a, b) => a + b, 0);
   const levels = header.levels.map((level, k) => {
     const positions = level.latent[0] * level.latent[1];
-    const masks = level.groups.map(() => Array.from({ length: positions }, () => (rand() < 0.5 ? 1 : 0)));
+    const masks = level.groups.map(() => Array.from({ length: positions }, () => (rand() < 0.5 ? 1 : 0) as number));
     const counts = masks.map((m) => m.reduce((a, b) => a + b, 0));
     const perStream = [...(k === 0 ? [positions] : []), ...level.groups.flatMap((m, g) => Array(m).fill(counts[g]))];
     const blocks = [];

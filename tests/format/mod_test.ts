@@ -1,0 +1,51 @@
+// The public API of format/mod.ts, and its browser compatibility.
+import assert from "node:assert";
+import * as format from "../../format/mod.ts";
+
+Deno.test("format/mod.ts exports the public API", () => {
+  assert.deepStrictEqual(Object.keys(format).sort(), [
+    "MrcFormatError",
+    "MrcWriter",
+    "axisCrop",
+    "blockCount",
+    "blockSnapshots",
+    "codeStreamCount",
+    "countingSource",
+    "decodeCodeBlock",
+    "decodeHeader",
+    "decodeLevelWeights",
+    "decodeMasks",
+    "decodeMeta",
+    "decodeMissingMask",
+    "encodeCodeBlock",
+    "encodeHeader",
+    "encodeLevelWeights",
+    "encodeMasks",
+    "encodeMeta",
+    "encodeMissingMask",
+    "fromBytes",
+    "fromFileHandle",
+    "fromUrl",
+    "hasMrcSignature",
+    "levelCrop",
+    "openMrc",
+    "readMrcStream",
+    "validateHeader",
+  ]);
+});
+
+Deno.test("format/ files are browser compatible", async () => {
+  const dir = new URL("../../format/", import.meta.url);
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.name.endsWith(".ts")) continue;
+    const text = await Deno.readTextFile(new URL(entry.name, dir));
+    assert.ok(text.startsWith("// This module is browser compatible."), entry.name);
+    // Code only: doc comments may show `Deno.open` and `node:assert` in examples.
+    const code = text.replace(/^\s*(\/\*|\*|\/\/).*$/gm, "");
+    assert.ok(!/\bDeno\./.test(code), `${entry.name} uses Deno.*`);
+    assert.ok(!/from "\.\.\/|@tensorflow/.test(code), `${entry.name} imports outside format/`);
+    for (const [, spec] of code.matchAll(/from "([^"]+)"/g)) {
+      assert.ok(spec.startsWith("./") || spec === "npm:fflate@0.8.2", `${entry.name}: ${spec}`);
+    }
+  }
+});

@@ -1,0 +1,185 @@
+import assert from "node:assert";
+import {
+  compress,
+  countingSource,
+  decodeStream,
+  fromBytes,
+  levelMetrics,
+  MrcFormatError,
+  openMrc,
+} from "../../mod.ts";
+import { SHAPE, sharedFile, smallField, TOL } from "./_fixtures.ts";
+
+function streamOf(bytes: Uint8Array, piece = 97): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + piece));
+      at += piece;
+    },
+  });
+}
+
+Deno.test("compress() round trip: every level meets its tolerance and the report matches the decode", async () => {
+  const { data, bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  assert.deepStrictEqual(file.header.shape, SHAPE);
+  const range = Math.max(...data) - Math.min(...data);
+  for (let k = 0; k < 3; k++) {
+    const decoded = await file.decode({ level: k });
+    const m = levelMetrics(decoded, data, SHAPE);
+    const mse = (m.rmse / range) ** 2;
+    assert.ok(mse <= TOL[k], `level ${k}: normalized MSE ${mse} above tolerance ${TOL[k]}`);
+    const reported = file.levels[k];
+    assert.ok(
+      Math.abs(reported.rmse! - m.rmse) <= 1e-6 * range,
+      `level ${k}: report ${reported.rmse} vs ${m.rmse}`,
+    );
+    assert.ok(Math.abs(reported.maxAbsError! - m.maxAbsError) <= 1e-5 * range);
+  }
+  assert.ok(
+    bytes.length < data.length * 4,
+    `file ${bytes.length} bytes is not smaller than the input`,
+  );
+});
+
+Deno.test("MrcFile.decode() level shapes sample the original extent", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  // Grid 31 x 39 (27 x 37 padded), crop [2, 1]: stride 4 samples rows 3, 7, ..., inside rows 2..28.
+  const shapes = [];
+  for (let k = 0; k < 3; k++) shapes.push((await file.decode({ level: k })).shape);
+  assert.deepStrictEqual(shapes[2], SHAPE);
+  assert.deepStrictEqual(shapes[1], [10, 13, 19]);
+  const l0 = await file.decode({ level: 0 });
+  assert.deepStrictEqual(Array.from(l0.rows), [1, 5, 9, 13, 17, 21, 25]);
+});
+
+Deno.test("MrcFile.decode() of a frame range equals the same frames of a full decode", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  for (const level of [0, 2]) {
+    const full = await file.decode({ level });
+    const part = await file.decode({ level, frames: [3, 9] });
+    const plane = full.shape[1] * full.shape[2];
+    assert.deepStrictEqual(part.data, full.data.slice(3 * plane, 9 * plane));
+  }
+});
+
+Deno.test("MrcFile.decode() of one frame reads only the blocks that hold it", async () => {
+  const { bytes } = await sharedFile();
+  const source = countingSource(fromBytes(bytes));
+  const file = await openMrc(source);
+  const opened = source.bytesRead;
+  await file.decode({ level: 0, frames: [5, 6] });
+  const code = file.chunks.find((c) => c.type === "CODE" && c.level === 0 && c.block === 1)!;
+  const decw = file.chunks.find((c) => c.type === "DECW" && c.level === 0)!;
+  const mask = file.chunks.find((c) => c.type === "MASK" && c.level === 0)!;
+  assert.strictEqual(source.bytesRead - opened, code.length + decw.length + mask.length);
+});
+
+Deno.test("MrcFile.progressive() yields levels in order, equal to decode()", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  let k = 0;
+  for await (const level of file.progressive()) {
+    assert.strictEqual(level.level, k);
+    assert.deepStrictEqual(level.data, (await file.decode({ level: k })).data);
+    k++;
+  }
+  assert.strictEqual(k, 3);
+});
+
+Deno.test("decodeStream() yields every level in order, equal to random access", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  const levels = [];
+  for await (const level of decodeStream(streamOf(bytes))) levels.push(level);
+  assert.deepStrictEqual(levels.map((l) => l.level), [0, 1, 2]);
+  for (const l of levels) {
+    assert.deepStrictEqual(l.data, (await file.decode({ level: l.level })).data);
+  }
+});
+
+Deno.test("decodeStream() of a stream cut after level 0 yields level 0, then MrcFormatError", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  const firstLevel1 = file.chunks.find((c) => c.level === 1)!;
+  const cut = bytes.slice(0, firstLevel1.offset + 5);
+  const got: number[] = [];
+  await assert.rejects(async () => {
+    for await (const level of decodeStream(streamOf(cut))) got.push(level.level);
+  }, MrcFormatError);
+  assert.deepStrictEqual(got, [0]);
+});
+
+Deno.test("compress() keeps odd grid sizes, T = 1 and a (H, W) shape", async () => {
+  const data = smallField(1, 21, 13);
+  const bytes = await compress(data, [21, 13], { levels: 2, steps: 10, backend: "cpu" });
+  const file = await openMrc(bytes);
+  assert.deepStrictEqual(file.header.shape, [1, 21, 13]);
+  assert.deepStrictEqual((await file.decode()).shape, [1, 21, 13]);
+});
+
+Deno.test("compress() restores NaN positions exactly and keeps finite values finite", async () => {
+  const [T, H, W] = [4, 15, 19];
+  const data = smallField(T, H, W);
+  const holes = new Set<number>();
+  for (let i = 0; i < data.length; i += 37) holes.add(i);
+  for (let p = 0; p < 20; p++) for (let t = 0; t < T; t++) holes.add(t * H * W + 3 * W + p % W); // a land strip
+  for (const i of holes) data[i] = NaN;
+  const bytes = await compress(data, [T, H, W], { levels: 2, steps: 10, backend: "cpu" });
+  const file = await openMrc(bytes);
+  assert.strictEqual(file.header.missing.count, holes.size);
+  const out = await file.decode();
+  for (let i = 0; i < data.length; i++) {
+    assert.strictEqual(Number.isNaN(out.data[i]), holes.has(i), `index ${i}`);
+  }
+  const coarse = await file.decode({ level: 0 });
+  for (let t = 0; t < T; t++) {
+    coarse.rows.forEach((r, i) =>
+      coarse.cols.forEach((c, j) => {
+        const v = coarse.data[(t * coarse.shape[1] + i) * coarse.shape[2] + j];
+        assert.strictEqual(Number.isNaN(v), holes.has(t * H * W + r * W + c));
+      })
+    );
+  }
+});
+
+Deno.test("compress() handles a constant field exactly", async () => {
+  const data = new Float32Array(2 * 9 * 9).fill(4.25);
+  const file = await openMrc(
+    await compress(data, [2, 9, 9], { levels: 1, steps: 5, backend: "cpu" }),
+  );
+  const out = await file.decode();
+  for (const v of out.data) assert.ok(Math.abs(v - 4.25) < 1e-6, `${v}`);
+});
+
+Deno.test("compress() rejects bad input with a clear error", async () => {
+  await assert.rejects(
+    compress(new Float32Array(10), [2, 2, 2]),
+    /shape 2x2x2 needs 8 values, found 10/,
+  );
+  await assert.rejects(
+    compress(new Float32Array(4), [1, 2, 2, 1]),
+    /shape must be \[T, H, W\] or \[H, W\]/,
+  );
+  await assert.rejects(
+    compress(Float32Array.of(1, 2, -Infinity, 4), [1, 2, 2]),
+    /value at \[0, 1, 0\] is -Infinity/,
+  );
+  // deno-lint-ignore no-explicit-any
+  await assert.rejects(compress([1, 2, 3, 4] as any, [2, 2]), TypeError);
+  await assert.rejects(
+    compress(new Float32Array(4), [2, 2], { tol: [1, 2] }),
+    /tol needs 3 positive numbers/,
+  );
+});
+
+Deno.test("MrcFile.decode() rejects bad levels and frame ranges", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  await assert.rejects(file.decode({ level: 3 }), /levels 0 to 2/);
+  await assert.rejects(file.decode({ frames: [4, 11] }), /frames 0:10/);
+});
