@@ -369,7 +369,13 @@ async function commandDecompress(args: string[]): Promise<void> {
   const file = await openFile(positionals[0]);
   const frames = parseFrames(values.frames);
   if (frames && frames[1] === Infinity) frames[1] = file.header.shape[0];
-  const decoded = await file.decode({ level: parseNumber(values.level, "level", true), frames });
+  const level = parseNumber(values.level, "level", true);
+  let decoded;
+  try {
+    decoded = await file.decode({ level, frames });
+  } catch (e) {
+    throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+  }
   const { encodeNpy } = await import("./src/npy.ts");
   const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
   await writeAtomic(output, async (f) => {
@@ -495,7 +501,12 @@ async function commandPreview(args: string[]): Promise<void> {
   const file = await openFile(positionals[0]);
   const frame = parseNumber(values.frame, "frame", true) ?? 0;
   const { renderPreview } = await import("./src/preview.ts");
-  const png = await renderPreview(file, frame);
+  let png: Uint8Array;
+  try {
+    png = await renderPreview(file, frame);
+  } catch (e) {
+    throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+  }
   await writeAtomic(output, async (f) => {
     let off = 0;
     while (off < png.length) off += await f.write(png.subarray(off));

@@ -35,10 +35,30 @@ interface AdapterProbe {
 // deno-lint-ignore no-explicit-any
 type AnyAdapter = any;
 
+/**
+ * Mesa's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid" on stderr when that variable is
+ * unset, which looks like our own error line. Point it at a private 0700 directory first (best
+ * effort: without env/write permissions the probe runs as is).
+ */
+async function ensureRuntimeDir(): Promise<void> {
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!deno || deno.build.os !== "linux") return;
+  try {
+    if (deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = `/tmp/mrcae-runtime-${deno.uid() ?? "user"}`;
+    await deno.mkdir(dir, { recursive: true, mode: 0o700 });
+    await deno.chmod(dir, 0o700);
+    deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // No permission: the probe still works, only noisier.
+  }
+}
+
 async function probeAdapter(): Promise<AdapterProbe | null> {
   // deno-lint-ignore no-explicit-any
   const gpu = (globalThis.navigator as any)?.gpu;
   if (!gpu || typeof gpu.requestAdapter !== "function") return null;
+  await ensureRuntimeDir();
   let adapter: AnyAdapter = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });

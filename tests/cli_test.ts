@@ -1,0 +1,141 @@
+import assert from "node:assert";
+import { encodeNpy, parseNpy } from "../src/npy.ts";
+import { smallField } from "./src/_fixtures.ts";
+
+const cli = new URL("../cli.ts", import.meta.url).pathname;
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-sys", cli, ...args],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp): void {
+  assert.notStrictEqual(r.code, 0);
+  const lines = r.stderr.trim().split("\n");
+  assert.strictEqual(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0], /^error: /);
+  assert.match(lines[0], pattern);
+}
+
+let dir = "";
+const path = (name: string) => `${dir}/${name}`;
+
+Deno.test({
+  name: "cli.ts compress, info, decompress and preview work end to end",
+  async fn() {
+    dir = await Deno.makeTempDir();
+    const [T, H, W] = [6, 19, 23];
+    await Deno.writeFile(path("in.npy"), encodeNpy(smallField(T, H, W), [T, H, W]));
+    const c = await run(
+      "compress",
+      path("in.npy"),
+      "-o",
+      path("a.mrc"),
+      "--levels",
+      "2",
+      "--steps",
+      "10",
+      "--backend",
+      "cpu",
+      "--block",
+      "4",
+    );
+    assert.strictEqual(c.code, 0, c.stderr);
+    assert.match(c.stdout, /ratio/);
+    assert.match(c.stdout, /level 1 19x23/);
+
+    const info = await run("info", path("a.mrc"), "--json");
+    assert.strictEqual(info.code, 0, info.stderr);
+    const summary = JSON.parse(info.stdout);
+    assert.deepStrictEqual(summary.shape, [T, H, W]);
+    assert.strictEqual(summary.levels.length, 2);
+    for (const key of ["level", "grid", "bytes", "rmse", "psnr", "maxAbsError"]) {
+      assert.ok(key in summary.levels[0], key);
+    }
+    assert.strictEqual(summary.totalBytes, (await Deno.stat(path("a.mrc"))).size);
+    assert.ok(
+      summary.chunks.every((c: { type: string; offset: number; length: number }) =>
+        c.type && c.length > 0
+      ),
+    );
+    const text = await run("info", path("a.mrc"));
+    assert.strictEqual(text.code, 0);
+    assert.match(text.stdout, /chunks verified/);
+
+    const d = await run(
+      "decompress",
+      path("a.mrc"),
+      "-o",
+      path("out.npy"),
+      "--level",
+      "0",
+      "--frames",
+      "1:3",
+    );
+    assert.strictEqual(d.code, 0, d.stderr);
+    const npy = parseNpy(await Deno.readFile(path("out.npy")));
+    assert.deepStrictEqual(npy.shape, [2, 9, 11]); // level 0 samples rows 1, 3, ..., 17
+
+    const p = await run("preview", path("a.mrc"), "-o", path("p.png"), "--frame", "2");
+    assert.strictEqual(p.code, 0, p.stderr);
+    const png = await Deno.readFile(path("p.png"));
+    assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+  },
+});
+
+Deno.test("cli.ts refuses to overwrite without --force and leaves no temporary file", async () => {
+  const before = await Deno.readFile(path("out.npy"));
+  const r = await run("decompress", path("a.mrc"), "-o", path("out.npy"));
+  assertOneLineError(r, /exists: pass --force/);
+  assert.deepStrictEqual(await Deno.readFile(path("out.npy")), before);
+  const ok = await run("decompress", path("a.mrc"), "-o", path("out.npy"), "--force");
+  assert.strictEqual(ok.code, 0, ok.stderr);
+  const names = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  assert.deepStrictEqual(names.filter((n) => n.endsWith(".tmp")), []);
+});
+
+Deno.test("cli.ts gives one-line errors for bad input", async () => {
+  assertOneLineError(await run("info", path("missing.mrc")), /no such file/);
+  assertOneLineError(
+    await run("compress", path("missing.npy"), "-o", path("x.mrc")),
+    /no such file/,
+  );
+  // An int32 .npy.
+  const header = "{'descr': '<i4', 'fortran_order': False, 'shape': (2, 2), }";
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  const bytes = new Uint8Array([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0, 0, 0]);
+  const text = new TextEncoder().encode(header + " ".repeat(pad) + "\n");
+  new DataView(bytes.buffer).setUint16(8, text.length, true);
+  await Deno.writeFile(path("int.npy"), new Uint8Array([...bytes, ...text, ...new Uint8Array(16)]));
+  assertOneLineError(
+    await run("compress", path("int.npy"), "-o", path("x.mrc")),
+    /dtype "<i4" is not supported/,
+  );
+  // A corrupt .mrc: flip one byte in the middle.
+  const good = await Deno.readFile(path("a.mrc"));
+  const bad = good.slice();
+  bad[bad.length >> 1] ^= 0xff;
+  await Deno.writeFile(path("bad.mrc"), bad);
+  assertOneLineError(await run("info", path("bad.mrc")), /CRC mismatch|Cannot/);
+  assertOneLineError(await run("decompress", path("bad.mrc"), "-o", path("y.npy")), /bad\.mrc/);
+  await assert.rejects(Deno.stat(path("y.npy")), Deno.errors.NotFound);
+  // Raw input with a wrong size, and an unknown command.
+  await Deno.writeFile(path("raw.f32"), new Uint8Array(40));
+  assertOneLineError(
+    await run("compress", path("raw.f32"), "-o", path("x.mrc"), "--shape", "2,2,3"),
+    /has 40 bytes/,
+  );
+  assertOneLineError(await run("frobnicate"), /unknown command/);
+  assertOneLineError(
+    await run("compress", path("in.npy"), "-o", "/nonexistent-dir/x.mrc"),
+    /cannot write/,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
