@@ -49,6 +49,22 @@ export class LevelOperator {
     return this.offsets[this.offsets.length - 1];
   }
 
+  /** Squared norm of one column of stream `s` (an interior code): its kernel's energy. */
+  columnEnergy(s: number): number {
+    const { parts } = this;
+    let kernel: Float32Array;
+    if (this.level === 0 && s === 0) kernel = parts.deconv.kernel;
+    else {
+      let i = this.level === 0 ? s - 1 : s;
+      let g = 0;
+      while (i >= parts.groups[g].channels) i -= parts.groups[g++].channels;
+      kernel = parts.groups[g].deconvKernels.subarray(9 * i, 9 * i + 9);
+    }
+    let e = 0;
+    for (const v of kernel) e += v * v;
+    return e;
+  }
+
   /** `out = A x` on the level grid. */
   apply(x: Float64Array, out: Float64Array): void {
     const { parts } = this;
@@ -151,7 +167,15 @@ export function refineCodes(
   let bias = parts.deconv.bias;
   for (const g of parts.groups) bias += g.deconvBias;
   const n = op.size;
+  // Jacobi preconditioning: solve for y = x / scale with columns of unit norm, so that streams
+  // whose decoder kernels are still small (a freshly widened group) converge as fast as the rest.
+  const scale = new Float64Array(n);
+  for (let si = 0; si + 1 < offsets.length; si++) {
+    const norm = Math.sqrt(op.columnEnergy(si));
+    scale.fill(norm > 1e-12 ? 1 / norm : 0, offsets[si], offsets[si + 1]);
+  }
   const x = new Float64Array(n), s = new Float64Array(n), p = new Float64Array(n);
+  const scaled = new Float64Array(n);
   const r = new Float64Array(plane), q = new Float64Array(plane), fixed = new Float32Array(plane);
   for (let t = 0; t < count; t++) {
     const vOff = sharedValid ? 0 : t * plane;
@@ -176,11 +200,13 @@ export function refineCodes(
       r[i] = valid[vOff + i] ? target[t * plane + i] - fixed[i] - q[i] : 0;
     }
     op.adjoint(r, s);
+    for (let i = 0; i < n; i++) s[i] *= scale[i];
     let gamma = dot(s, s);
     const gamma0 = gamma;
     p.set(s);
     for (let it = 0; it < iterations && gamma > 1e-20 && gamma > 1e-14 * gamma0; it++) {
-      op.apply(p, q);
+      for (let i = 0; i < n; i++) scaled[i] = p[i] * scale[i];
+      op.apply(scaled, q);
       let qq = 0;
       for (let i = 0; i < plane; i++) {
         if (!valid[vOff + i]) q[i] = 0;
@@ -188,9 +214,10 @@ export function refineCodes(
       }
       if (qq <= 0) break;
       const alpha = gamma / qq;
-      for (let i = 0; i < n; i++) x[i] += alpha * p[i];
+      for (let i = 0; i < n; i++) x[i] += alpha * scaled[i];
       for (let i = 0; i < plane; i++) r[i] -= alpha * q[i];
       op.adjoint(r, s);
+      for (let i = 0; i < n; i++) s[i] *= scale[i];
       const next = dot(s, s);
       const beta = next / gamma;
       gamma = next;
