@@ -9,7 +9,7 @@
  * @module
  */
 
-import { deconv3s2, deconvPadded, scatterSparse } from "./ops.ts";
+import { deconvPadded, scatterSparse } from "./ops.ts";
 import type { Filter } from "./model.ts";
 
 /** What decoding one level needs besides its codes. */
@@ -18,7 +18,7 @@ export interface LevelDecoderParts {
   grid: [number, number];
   /** Latent grid `[lh, lw]`. */
   latent: [number, number];
-  /** `d(k)`: plain deconv of the base code at level 0, padded deconv of `y_{k-1}` above. */
+  /** `d(k)`: padded deconv of the base code (level 0) or of `y_{k-1}` (above). */
   deconv: Filter;
   /** Widening groups: decoder kernels and the kept latent positions. */
   groups: DecoderGroup[];
@@ -88,7 +88,7 @@ export function decodeLevel(
       const step = parts.baseStep ?? 1;
       const off = (first + t) * lh * lw;
       for (let i = 0; i < lh * lw; i++) baseLatent[i] = base[off + i] * step;
-      deconv3s2(baseLatent, lh, lw, parts.deconv.kernel, parts.deconv.bias + bias, dst);
+      deconvPadded(baseLatent, lh, lw, parts.deconv.kernel, parts.deconv.bias + bias, dst);
     } else {
       if (prev === null) {
         throw new TypeError(`Cannot decode level ${level}: the previous level is missing`);

@@ -16,8 +16,9 @@
  *   `mask_{k,g} * (convBias_{g,c} + conv(kernel_{g,c}, h_k))` (level-k latent grid).
  *
  * Decoding, also linear:
- * - `y_0 = deconv(levels[0].deconv, z_0) + sum_g (deconvBias_g + sum_c deconv(kernel_{g,c}, z_{0,g,c}))`
- *   where `deconv` is a plain 3x3 stride-2 transposed convolution (`n -> 2n + 1`);
+ * - `y_0 = deconvPadded(levels[0].deconv, z_0) + sum_g (deconvBias_g + sum_c deconv(kernel_{g,c}, z_{0,g,c}))`
+ *   where `deconv` is a plain 3x3 stride-2 transposed convolution (`n -> 2n + 1`) and
+ *   `deconvPadded` is defined below;
  * - `y_k = deconvPadded(levels[k].deconv, y_{k-1}) + sum_g (deconvBias_g + sum_c deconv(kernel_{g,c}, z_{k,g,c}))`
  *   where `deconvPadded` pads its input by one pixel on every side by replicating
  *   edges, applies the stride-2 transposed convolution and crops two pixels from
@@ -30,7 +31,9 @@
  * "scatter" sense for deconv: `out[2i+dy][2j+dx] += k[3*dy+dx] * in[i][j]`.
  * These are exactly TensorFlow.js `conv2d(x, filter [3,3,1,1], 2, "valid")` and
  * `conv2dTranspose(x, filter [3,3,1,1], outShape, 2, "valid")` with the kernel
- * laid out `[dy][dx]`.
+ * laid out `[dy][dx]`. Every `d(k)`, level 0 included, is padded: a plain transposed convolution
+ * gives the border pixels only the outer taps, which no kernel can repair (the authors' code pads
+ * at every level).
  *
  * @module
  */
@@ -67,7 +70,7 @@ export interface LevelModel {
   latent: [number, number];
   /** `c(k)`: level-k grid -> latent grid (for level 0 this produces the base code). */
   conv: Filter;
-  /** `d(k)`: for level 0 a plain deconv of the base code, else a padded deconv of `y_{k-1}`. */
+  /** `d(k)`: a padded deconv of the base code (level 0) or of `y_{k-1}` (levels above). */
   deconv: Filter;
   /** Widening groups in training order. */
   groups: GroupModel[];

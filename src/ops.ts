@@ -136,6 +136,56 @@ export function deconvPadded(
   return out;
 }
 
+/**
+ * Adjoint of {@linkcode deconvPadded} without its bias: for an output-grid plane `r`
+ * (`(2h + 1) x (2w + 1)`) writes `out = D^T r` on the `h x w` input grid (overwriting it). Edge
+ * pixels collect the contributions of the replicated padding too.
+ */
+export function deconvPaddedAdjoint(
+  r: ArrayLike<number>,
+  h: number,
+  w: number,
+  kernel: Float32Array,
+  out: Float64Array = new Float64Array(h * w),
+): Float64Array {
+  const oh = 2 * h + 1, ow = 2 * w + 1;
+  const [k0, k1, k2, k3, k4, k5, k6, k7, k8] = kernel;
+  const clampRow = (p: number) => (p - 1 < 0 ? 0 : p - 1 >= h ? h - 1 : p - 1) * w;
+  out.fill(0);
+  for (let row = 0; row < oh; row++) {
+    const o = row * ow;
+    if ((row & 1) === 0) {
+      const ra = clampRow((row >> 1) + 1), rb = clampRow(row >> 1);
+      for (let c = 0; c < ow; c++) {
+        const v = r[o + c];
+        if ((c & 1) === 0) {
+          const ja = clampCol((c >> 1) + 1, w), jb = clampCol(c >> 1, w);
+          out[ra + ja] += k0 * v;
+          out[ra + jb] += k2 * v;
+          out[rb + ja] += k6 * v;
+          out[rb + jb] += k8 * v;
+        } else {
+          const j = clampCol((c + 1) >> 1, w);
+          out[ra + j] += k1 * v;
+          out[rb + j] += k7 * v;
+        }
+      }
+    } else {
+      const ra = clampRow((row + 1) >> 1);
+      for (let c = 0; c < ow; c++) {
+        const v = r[o + c];
+        if ((c & 1) === 0) {
+          out[ra + clampCol((c >> 1) + 1, w)] += k3 * v;
+          out[ra + clampCol(c >> 1, w)] += k5 * v;
+        } else {
+          out[ra + clampCol((c + 1) >> 1, w)] += k4 * v;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 function clampCol(p: number, w: number): number {
   return p - 1 < 0 ? 0 : p - 1 >= w ? w - 1 : p - 1;
 }

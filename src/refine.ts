@@ -17,7 +17,7 @@
  * @module
  */
 
-import { conv3s2, deconv3s2, deconvPadded } from "./ops.ts";
+import { deconvPadded, deconvPaddedAdjoint } from "./ops.ts";
 import type { LevelDecoderParts } from "./decode.ts";
 
 /** Applies a level's code-to-output map (without biases and without the previous level) and its adjoint. */
@@ -28,6 +28,7 @@ export class LevelOperator {
   readonly offsets: number[];
   readonly #latent: Float32Array;
   readonly #plane: Float32Array;
+  readonly #adjoint: Float64Array;
 
   constructor(parts: LevelDecoderParts, level: number) {
     this.parts = parts;
@@ -42,6 +43,7 @@ export class LevelOperator {
     this.offsets = offsets;
     this.#latent = new Float32Array(parts.latent[0] * parts.latent[1]);
     this.#plane = new Float32Array(parts.grid[0] * parts.grid[1]);
+    this.#adjoint = new Float64Array(parts.latent[0] * parts.latent[1]);
   }
 
   /** Length of one snapshot's code vector. */
@@ -68,13 +70,13 @@ export class LevelOperator {
   /** `out = A x` on the level grid. */
   apply(x: Float64Array, out: Float64Array): void {
     const { parts } = this;
-    const [h, w] = parts.grid;
+    const w = parts.grid[1];
     const [lh, lw] = parts.latent;
     let s = 0;
     if (this.level === 0) {
       const z = this.#latent;
       for (let i = 0; i < z.length; i++) z[i] = x[i];
-      deconv3s2(z, lh, lw, parts.deconv.kernel, 0, this.#plane);
+      deconvPadded(z, lh, lw, parts.deconv.kernel, 0, this.#plane);
       for (let i = 0; i < out.length; i++) out[i] = this.#plane[i];
       s = 1;
     } else {
@@ -101,20 +103,17 @@ export class LevelOperator {
         }
       }
     }
-    void h;
   }
 
   /** `out = A^T r` (a stride-2 correlation at every code position). */
   adjoint(r: Float64Array, out: Float64Array): void {
     const { parts } = this;
-    const [h, w] = parts.grid;
+    const w = parts.grid[1];
     const [, lw] = parts.latent;
     let s = 0;
     if (this.level === 0) {
-      const plane = this.#plane;
-      for (let i = 0; i < plane.length; i++) plane[i] = r[i];
-      conv3s2(plane, h, w, parts.deconv.kernel, 0, this.#latent);
-      for (let i = 0; i < this.#latent.length; i++) out[i] = this.#latent[i];
+      deconvPaddedAdjoint(r, parts.latent[0], lw, parts.deconv.kernel, this.#adjoint);
+      out.set(this.#adjoint);
       s = 1;
     }
     for (const g of parts.groups) {

@@ -1,5 +1,12 @@
 import assert from "node:assert";
-import { conv3s2, deconv3s2, deconvPadded, maskPositions, scatterSparse } from "../../src/ops.ts";
+import {
+  conv3s2,
+  deconv3s2,
+  deconvPadded,
+  deconvPaddedAdjoint,
+  maskPositions,
+  scatterSparse,
+} from "../../src/ops.ts";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -108,4 +115,16 @@ Deno.test("scatterSparse() equals a dense deconv of the masked latent", () => {
     naiveDeconv(z, lh, lw, kernels.subarray(9 * c, 9 * c + 9)).forEach((v, i) => (ref[i] += v));
   }
   close(out, ref);
+});
+
+Deno.test("deconvPaddedAdjoint() is the adjoint of deconvPadded(): <D y, r> = <y, D^T r>", () => {
+  const r = rng(5);
+  const h = 5, w = 8, y = rand(h * w, r), k = rand(9, r);
+  const out = rand((2 * h + 1) * (2 * w + 1), r);
+  const dy = deconvPadded(y, h, w, k, 0);
+  const dtr = deconvPaddedAdjoint(out, h, w, k);
+  let a = 0, b = 0;
+  for (let i = 0; i < dy.length; i++) a += dy[i] * out[i];
+  for (let i = 0; i < y.length; i++) b += y[i] * dtr[i];
+  assert.ok(Math.abs(a - b) < 1e-4 * Math.abs(a), `${a} vs ${b}`);
 });
