@@ -128,16 +128,9 @@ export function forward(levels: NetLevel[], top: number, x: tf.Tensor4D): tf.Ten
   const ys: tf.Tensor4D[] = [];
   const l0 = levels[0];
   const z0 = tf.add(tf.conv2d(h[0], l0.convK as tf.Tensor4D, 2, "valid"), l0.convB) as tf.Tensor4D;
-  let y = tf.add(
-    tf.conv2dTranspose(
-      z0,
-      l0.deconvK as tf.Tensor4D,
-      [x.shape[0], l0.grid[0], l0.grid[1], 1],
-      2,
-      "valid",
-    ),
-    l0.deconvB,
-  ) as tf.Tensor4D;
+  // Level 0 pads like every level (as the authors' code does): a plain transposed conv gives the
+  // border pixels only the outer taps, which no kernel can repair, and training stalls (~24 dB).
+  let y = deconvPadded(z0, l0.deconvK as tf.Tensor4D, l0.deconvB);
   const g0 = groupsOutput(l0, h[0]);
   if (g0) y = tf.add(y, g0);
   ys.push(y);

@@ -56,7 +56,7 @@ function resolveOptions(o: TrainOptions): ResolvedTrainOptions {
     omega: o.omega ?? 0.5,
     steps: o.steps ?? 300,
     batch: o.batch ?? 32,
-    learningRate: o.learningRate ?? 1e-3,
+    learningRate: o.learningRate ?? 3e-3,
     initNoise: o.initNoise ?? 0.01,
     split: o.split ?? [0.7, 0.2, 0.1],
     seed: o.seed ?? 0,

@@ -33,11 +33,19 @@ export interface TrainOptions {
   tol?: number[];
   /** Loss weight `w` of the MSE term (the rest goes to the max term). Default 0.5. */
   omega?: number;
-  /** Step budget per stage (one step = one Adam update on one batch). Default 300. */
+  /**
+   * Step budget per stage (one step = one Adam update on one batch). Default 300.
+   * On toy1 (500 x 127 x 127, 2 cores, wasm) steps 300, batch 32, lr 3e-3 train in
+   * ~150 s to 48.4 / 48.3 / 49.1 dB test PSNR (authors: 44.2 / 46.8 / 47.0 dB in
+   * ~2,350 s).
+   */
   steps?: number;
   /** Snapshots per batch (capped at the training count). Default 32. */
   batch?: number;
-  /** Adam learning rate. Default 1e-3 (paper). */
+  /**
+   * Adam learning rate. Default 3e-3: the paper's 1e-3 with batch 32 stops
+   * stages early at a worse loss (toy1: 48.3 / 43.9 / 40.3 dB at 200 steps).
+   */
   learningRate?: number;
   /** Init noise `eps` (Appendix A). Default 0.01. */
   initNoise?: number;

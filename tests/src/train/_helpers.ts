@@ -94,7 +94,7 @@ export function deconvPaddedTs(
   return out;
 }
 
-/** Naive encode + decode of one snapshot following the comments of `src/model.ts`. */
+/** Naive encode + decode of one snapshot following `src/model.ts`. */
 export function naiveLevels(model: MrcaeModel, x: Float32Array): Float32Array[] {
   const n = model.levels.length;
   const h: Float32Array[] = new Array(n);
@@ -110,8 +110,8 @@ export function naiveLevels(model: MrcaeModel, x: Float32Array): Float32Array[] 
     const [gh, gw] = lv.grid, [lh, lw] = lv.latent;
     let y: Float32Array;
     if (k === 0) {
-      y = new Float32Array(gh * gw);
-      deconvInto(lv.deconv.kernel, conv(lv.conv.kernel, lv.conv.bias, h[0], gh, gw), lh, lw, y);
+      const z0 = conv(lv.conv.kernel, lv.conv.bias, h[0], gh, gw);
+      y = deconvPaddedTs(lv.deconv.kernel, z0, lh, lw);
     } else {
       y = deconvPaddedTs(lv.deconv.kernel, prev!, lh, lw);
     }

@@ -81,6 +81,10 @@ Deno.test("trainMrcae() masks a localized blob first and lowers the error stage 
     levels: 2,
     groups: [[1], [1, 1]],
     tol: [2e-3, 1e-3],
+    // With w = 0.5 the max term lets the deepening trade a ~10% gain error on the 0.3 offset of
+    // the background for a smaller peak error at the blob, and the first mask then covers
+    // everything; the paper's advice for such a field is a larger w.
+    omega: 0.9,
     steps: 150,
     batch: 16,
     learningRate: 1e-2,
@@ -288,4 +292,45 @@ Deno.test("trainMrcae() one step on webgpu (software adapter) matches cpu", asyn
   const cpu = flatWeights(await oneStep("cpu"));
   const d = maxAbsDiff(cpu, gpu);
   assert.ok(d < STEP_TOL, `webgpu vs cpu: ${d}`);
+});
+
+/** Two smooth separable modes with cosine time coefficients, min-max normalized to [0, 1]. */
+function twoModeField(t: number, n: number): Float32Array {
+  const out = new Float32Array(t * n * n);
+  for (let s = 0; s < t; s++) {
+    const a = Math.cos(0.3 * s), b = Math.cos(1.7 * s + 0.5);
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const x = -1 + (2 * j) / (n - 1), y = -1 + (2 * i) / (n - 1);
+        const u = Math.cosh(0.8 * (x + 0.2)) * Math.cosh(0.8 * (y - 0.1));
+        const v = Math.exp(-((x - 0.3) ** 2 + (y + 0.2) ** 2) / 0.18);
+        out[s * n * n + i * n + j] = u * a + v * b;
+      }
+    }
+  }
+  let lo = Infinity, hi = -Infinity;
+  for (const x of out) [lo, hi] = [Math.min(lo, x), Math.max(hi, x)];
+  return out.map((x) => (x - lo) / (hi - lo));
+}
+
+// Level 0 of a smooth field whose borders are far from 0: the authors' code reaches ~40 dB
+// here. With a plain (unpadded) level-0 decoder the border rows/columns get half the kernel's
+// weight and training stalls near 20-25 dB: this test guards the padded one.
+Deno.test({
+  name: "trainMrcae() reaches 35 dB at level 0 on a smooth two-mode field (31x31)",
+  fn: async () => {
+    const [t, n] = [40, 31];
+    const data = twoModeField(t, n);
+    const { report } = await trainMrcae({ data, shape: [t, n, n] }, {
+      levels: 1,
+      groups: [[1, 1]],
+      tol: [1e-9],
+      steps: 200,
+      batch: 64,
+      backend: "wasm",
+    });
+    for (const l of [report.levels[0], report.testLevels[0]]) {
+      assert.ok(l.psnr > 35, `level 0 PSNR ${l.psnr.toFixed(2)} dB`);
+    }
+  },
 });
