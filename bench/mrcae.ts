@@ -40,7 +40,7 @@ export interface MrcaeSetting {
 
 /** Quality settings from coarse to fine (the paper's tolerances are `tol-paper`). */
 export const MRCAE_SETTINGS: MrcaeSetting[] = [
-  { name: "tol-coarse", tol: [1e-2, 5e-3, 1e-3] },
+  { name: "tol-coarse", tol: [1e-3, 5e-4, 2e-4] },
   { name: "tol-paper", tol: [1e-3, 5e-4, 1e-4] },
   { name: "tol-fine", tol: [1e-4, 5e-5, 1e-5] },
 ];

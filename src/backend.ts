@@ -45,7 +45,7 @@ async function ensureRuntimeDir(): Promise<void> {
   if (!deno || deno.build.os !== "linux") return;
   try {
     if (deno.env.get("XDG_RUNTIME_DIR")) return;
-    const dir = `/tmp/mrcae-runtime-${deno.uid() ?? "user"}`;
+    const dir = `/tmp/mrcae-runtime-${deno.env.get("USER") ?? "user"}`;
     await deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await deno.chmod(dir, 0o700);
     deno.env.set("XDG_RUNTIME_DIR", dir);

@@ -11,9 +11,9 @@
 import type { MrcHeader } from "../format/header.ts";
 import { MrcWriter } from "../format/writer.ts";
 import {
+  allocateSteps,
   decoderParts,
   encodeCodes,
-  levelSteps,
   quantize,
   type Steps,
   streamGains,
@@ -135,36 +135,46 @@ export async function compressTo(
   const encodeStart = performance.now();
   const codes = encodeCodes(model, prepared.data, T);
   const parts = decoderParts(model);
-  const gains = streamGains(parts);
   const iterations = options.refine ?? 30;
-  const steps: Steps = [];
-  const quantized: Int32Array[][] = [];
+  const n = parts.length;
+  const targets = parts.map((p, k) => levelTarget(prepared, n, k, p.grid));
+  // Pass 1, open loop: fit the codes level by level and measure each level's error unquantized.
+  const floatMse: number[] = [];
   let prev: Float32Array | null = null;
-  for (let k = 0; k < parts.length; k++) {
+  for (let k = 0; k < n; k++) {
     options.signal?.throwIfAborted();
-    const { target, valid } = levelTarget(prepared, parts.length, k, parts[k].grid);
+    const { target, valid } = targets[k];
     if (iterations > 0) {
       refineCodes(new LevelOperator(parts[k], k), codes[k], target, valid, prev, iterations);
     }
     const exact = new Float32Array(target.length);
     decodeLevel(parts[k], k, prev, codes[k], 0, T, exact);
-    // Quantization may take half of the slack left between the level's error and its tolerance,
-    // or quantBudget of the error, whichever is more; the floor keeps steps finite for data the
-    // model reproduces exactly (constant fields).
-    const mse = weightedMse(exact, target, valid);
-    const budget = Math.max(quantBudget * mse, tol[k] / 2 - mse, 1e-12);
-    let levelStep = levelSteps(parts[k], k, gains[k], budget);
+    floatMse.push(weightedMse(exact, target, valid));
+    prev = exact;
+  }
+  // Quantization may add quantBudget of each level's error, or fill the level up to half its
+  // tolerance if that is more; the floor keeps steps finite where the model is exact.
+  const budget = floatMse.map((m, k) => Math.max(quantBudget * m, tol[k] / 2 - m, 1e-12));
+  const steps = allocateSteps(parts, streamGains(parts), budget);
+  // Pass 2, closed loop: each finer level is refitted to the quantized coarser output, then
+  // quantized; the result is checked against the budget (the noise model may be optimistic).
+  const quantized: Int32Array[][] = [];
+  prev = null;
+  for (let k = 0; k < n; k++) {
+    options.signal?.throwIfAborted();
+    const { target, valid } = targets[k];
+    if (iterations > 0 && k > 0) {
+      refineCodes(new LevelOperator(parts[k], k), codes[k], target, valid, prev, iterations);
+    }
     let out = new Float32Array(target.length);
     let q: Int32Array[] = [];
-    // The step model assumes independent rounding errors; check it and tighten if it was optimistic.
     for (let attempt = 0; attempt < 8; attempt++) {
-      q = codes[k].map((stream, s) => quantize(stream, levelStep[s]));
-      decodeLevel(withLevelSteps(parts[k], k, levelStep), k, prev, q, 0, T, out);
-      if (weightedMse(out, exact, null) <= 1.5 * budget) break;
-      levelStep = levelStep.map((v) => v * 0.7);
+      q = codes[k].map((stream, s) => quantize(stream, steps[k][s]));
+      decodeLevel(withLevelSteps(parts[k], k, steps[k]), k, prev, q, 0, T, out);
+      if (weightedMse(out, target, valid) <= floatMse[k] + 1.5 * budget[k]) break;
+      steps[k] = steps[k].map((v) => v * 0.7);
       out = new Float32Array(target.length);
     }
-    steps.push(levelStep);
     quantized.push(q);
     prev = out;
   }

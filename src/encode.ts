@@ -143,41 +143,66 @@ export function quantize(values: Float32Array, step: number): Int32Array {
 export type Steps = number[][];
 
 /**
- * Chooses a uniform quantization step for every code stream of level `k` so that quantization
- * adds about `budget` to the level's mean squared error (normalized units).
+ * Chooses a uniform quantization step for every code stream so that quantization adds at most
+ * `budget[K]` to the mean squared error of every level `K` (normalized units).
  *
  * Model: rounding adds independent errors of variance `step^2 / 12` to every code, and a code of
- * stream `s` adds `gain(s)` of energy to the level. Every code gets the same share of the budget
- * (steps `~ 1 / sqrt(gain)`), which minimises the rate for the distortion at high rate. Groups
- * share one step (the file stores one per group): their channels use the mean gain. Errors
- * passed on to finer levels are not budgeted here: each finer level's codes are fitted to the
- * quantized coarser output (see `src/refine.ts`) and absorb part of them.
+ * stream `s` (level `j`) adds `gain(s, K)` of energy to level `K >= j`: coarse codes reach every
+ * finer level through the deepening decoders. Within a level every code gets the same noise
+ * energy `e_j` (steps `~ 1 / sqrt(gain)`), which minimises the rate for the distortion at high
+ * rate; groups share one step (the file stores one per group), using their channels' mean gain.
+ * Levels are allotted coarse to fine: level `j` takes, of every level `K >= j`, an equal share of
+ * what the coarser levels left of `budget[K]` (`1 / (K - j + 1)`), and its `e_j` is the largest
+ * that fits all of them. This is conservative: finer codes are fitted to the quantized coarser
+ * output (`src/refine.ts`) and cancel part of the inherited error.
  *
- * @param parts The level's decoder.
- * @param k The level.
- * @param gains `streamGains(parts)[k]`.
- * @param budget Allowed added MSE.
- * @returns One step per stream.
+ * @param parts Every level's decoder.
+ * @param gains `streamGains(parts)`.
+ * @param budget Allowed added MSE per level.
+ * @returns Steps per level, per stream.
  */
-export function levelSteps(
-  parts: LevelDecoderParts,
-  k: number,
-  gains: number[][],
-  budget: number,
-): number[] {
-  const [h, w] = parts.grid;
-  const sizes = streamSizes(parts, k);
-  let codes = 0;
-  for (const size of sizes) codes += size;
-  // Each code's share of the added MSE: budget * pixels / codes = step^2/12 * gain.
-  const share = codes > 0 ? (budget * h * w) / codes : 0;
-  const own = gains.map((g) => g[0]);
+export function allocateSteps(
+  parts: LevelDecoderParts[],
+  gains: number[][][],
+  budget: number[],
+): Steps {
+  const n = parts.length;
+  const used = budget.map(() => 0);
+  const steps: Steps = [];
+  for (let j = 0; j < n; j++) {
+    const sizes = streamSizes(parts[j], j);
+    const own = groupMeanGains(parts[j], j, gains[j].map((g) => g[0]));
+    // reach[K - j]: added MSE at level K per unit of e_j.
+    const reach: number[] = [];
+    for (let K = j; K < n; K++) {
+      let r = 0;
+      sizes.forEach((size, s) => {
+        if (own[s] > 0) r += (size * gains[j][s][K - j]) / own[s];
+      });
+      reach.push(r / (parts[K].grid[0] * parts[K].grid[1]));
+    }
+    let e = Infinity;
+    for (let K = j; K < n; K++) {
+      if (reach[K - j] <= 0) continue;
+      const left = Math.max(budget[K] - used[K], budget[K] / 20);
+      e = Math.min(e, left / (K - j + 1) / reach[K - j]);
+    }
+    if (!Number.isFinite(e)) e = budget[j];
+    for (let K = j; K < n; K++) used[K] += e * reach[K - j];
+    steps.push(own.map((g) => (g > 0 ? Math.sqrt((12 * e) / g) : 1)));
+  }
+  return steps;
+}
+
+/** Per-stream gains with each group's channels replaced by their mean. */
+function groupMeanGains(parts: LevelDecoderParts, k: number, gains: number[]): number[] {
+  const out = gains.slice();
   let s = k === 0 ? 1 : 0;
   for (const g of parts.groups) {
     let mean = 0;
-    for (let c = 0; c < g.channels; c++) mean += own[s + c] / g.channels;
-    for (let c = 0; c < g.channels; c++) own[s + c] = mean;
+    for (let c = 0; c < g.channels; c++) mean += out[s + c] / g.channels;
+    for (let c = 0; c < g.channels; c++) out[s + c] = mean;
     s += g.channels;
   }
-  return own.map((g) => (g > 0 && share > 0 ? Math.sqrt((12 * share) / g) : 1));
+  return out;
 }
