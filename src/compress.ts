@@ -37,10 +37,10 @@ export interface CompressOptions extends TrainOptions {
   blockSize?: number;
   /**
    * How much quantizing the codes may add to each level's mean squared error, as a fraction of
-   * the model's own error at that level (at least: half of what is left between that error and
-   * half the level's tolerance `tol`, in normalized units where the data's range is 1). Default
-   * 0.1 (about 0.4 dB of PSNR where the model beats its tolerance by far); larger values make
-   * smaller files.
+   * the model's own (unquantized) error at that level. Default 0.1 (about 0.4 dB of PSNR); larger
+   * values make smaller files. The finest level may also use whatever is left up to half its
+   * tolerance `tol` (normalized units, where the data's range is 1), so `tol` sets the finest
+   * level's target error.
    */
   quantBudget?: number;
   /** A value that marks missing data (besides NaN, which always does). Default: none. */
@@ -82,6 +82,13 @@ export interface CompressReport {
   /** Quantization budget used and steps chosen (per level, per stream). */
   quantization: { budget: number; steps: Steps };
 }
+
+/** The report as a file stores it (`MrcFile.report`): the training split as counts. */
+export type StoredReport = Omit<CompressReport, "training"> & {
+  training: Omit<TrainReport, "split"> & {
+    split: { train: number; validation: number; test: number };
+  };
+};
 
 /** A byte sink: anything with `write`, or a `WritableStream`. */
 export type ByteSink =
@@ -152,9 +159,13 @@ export async function compressTo(
     floatMse.push(weightedMse(exact, target, valid));
     prev = exact;
   }
-  // Quantization may add quantBudget of each level's error, or fill the level up to half its
-  // tolerance if that is more; the floor keeps steps finite where the model is exact.
-  const budget = floatMse.map((m, k) => Math.max(quantBudget * m, tol[k] / 2 - m, 1e-12));
+  // Quantization may add quantBudget of each level's error; the finest level may instead fill up
+  // to half its tolerance if that is more. Coarse levels are a small part of the file, and their
+  // noise reaches every finer level, so they keep nearly the model's quality. The floor keeps
+  // steps finite where the model is exact.
+  const budget = floatMse.map((m, k) =>
+    Math.max(quantBudget * m, k === n - 1 ? tol[k] / 2 - m : 0, 1e-12)
+  );
   const steps = allocateSteps(parts, streamGains(parts), budget);
   // Pass 2, closed loop: each finer level is refitted to the quantized coarser output, then
   // quantized; the result is checked against the budget (the noise model may be optimistic).
@@ -442,6 +453,32 @@ function makeHeader(
   };
 }
 
+/**
+ * The report as stored in `META`: numbers rounded to 6 significant digits and the training split
+ * as counts (the seed reproduces the indices), which keeps it near 2 KB.
+ */
+function compactReport(report: CompressReport): StoredReport & Record<string, unknown> {
+  const { split } = report.training;
+  const training = {
+    ...report.training,
+    split: {
+      train: split.train.length,
+      validation: split.validation.length,
+      test: split.test.length,
+    },
+  };
+  const text = JSON.stringify(
+    { ...report, training },
+    (
+      _,
+      v,
+    ) => (typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
+      ? Number(v.toPrecision(6))
+      : v),
+  );
+  return JSON.parse(text);
+}
+
 async function writeFile(
   sink: ByteSink,
   header: MrcHeader,
@@ -453,7 +490,7 @@ async function writeFile(
 ): Promise<number> {
   const writer = new MrcWriter(sink);
   await writer.writeHeader(header);
-  await writer.writeMeta(report as unknown as Record<string, unknown>);
+  await writer.writeMeta(compactReport(report));
   if (prepared.missing) await writer.writeMissingMask(prepared.missing);
   const T = header.shape[0];
   for (let k = 0; k < model.levels.length; k++) {

@@ -23,7 +23,7 @@ import { MrcFormatError } from "../format/error.ts";
 import { decodeLevel, type LevelDecoderParts } from "./decode.ts";
 import { maskPositions } from "./ops.ts";
 import { finestIndex, levelCrop } from "./prepare.ts";
-import type { CompressReport } from "./compress.ts";
+import type { StoredReport } from "./compress.ts";
 
 /** One decoded level for a range of snapshots, in original units. */
 export interface DecodedLevel {
@@ -83,12 +83,12 @@ export class MrcFile {
   /** The validated header. */
   readonly header: MrcHeader;
   /** The compression report stored in the file, or null. */
-  readonly report: CompressReport | null;
+  readonly report: StoredReport | null;
 
   constructor(container: Container) {
     this.#container = container;
     this.header = container.header;
-    this.report = (container.meta as CompressReport | null) ?? null;
+    this.report = (container.meta as StoredReport | null) ?? null;
   }
 
   /** Total bytes of the file. */
