@@ -168,7 +168,10 @@ export async function compressTo(
   );
   const steps = allocateSteps(parts, streamGains(parts), budget);
   // Pass 2, closed loop: each finer level is refitted to the quantized coarser output, then
-  // quantized; the result is checked against the budget (the noise model may be optimistic).
+  // quantized with the allotted steps scaled by the largest factor whose decoded error meets the
+  // level's target (the noise model above sets the steps' proportions; measuring sets their
+  // scale, which also covers codes far below a step, where the model fails). A level whose
+  // coarser output alone meets the target stores no codes at all.
   const quantized: Int32Array[][] = [];
   prev = null;
   for (let k = 0; k < n; k++) {
@@ -177,17 +180,40 @@ export async function compressTo(
     if (iterations > 0 && k > 0) {
       refineCodes(new LevelOperator(parts[k], k), codes[k], target, valid, prev, iterations);
     }
-    let out = new Float32Array(target.length);
-    let q: Int32Array[] = [];
-    for (let attempt = 0; attempt < 8; attempt++) {
-      q = codes[k].map((stream, s) => quantize(stream, steps[k][s]));
-      decodeLevel(withLevelSteps(parts[k], k, steps[k]), k, prev, q, 0, T, out);
-      if (weightedMse(out, target, valid) <= floatMse[k] + 1.5 * budget[k]) break;
-      steps[k] = steps[k].map((v) => v * 0.7);
-      out = new Float32Array(target.length);
+    const goal = floatMse[k] + budget[k];
+    const out = new Float32Array(target.length);
+    const trial = (scale: number): { q: Int32Array[]; error: number } => {
+      const levelSteps = steps[k].map((v) => v * scale);
+      const q = codes[k].map((stream, s) => quantize(stream, levelSteps[s]));
+      decodeLevel(withLevelSteps(parts[k], k, levelSteps), k, prev, q, 0, T, out);
+      return { q, error: weightedMse(out, target, valid) };
+    };
+    let best: { scale: number; q: Int32Array[] };
+    const zero = k > 0 ? codes[k].map((c) => new Int32Array(c.length)) : null;
+    if (zero && trialZero(parts[k], k, prev, zero, T, out, target, valid) <= goal) {
+      best = { scale: 1, q: zero };
+    } else {
+      // Geometric search on the scale: grow while the target holds, shrink until it does.
+      let scale = 1;
+      let t = trial(scale);
+      if (t.error <= goal) {
+        best = { scale, q: t.q };
+        for (let i = 0; i < 12; i++) {
+          const next = trial(scale * 1.25);
+          if (next.error > goal) break;
+          scale *= 1.25;
+          best = { scale, q: next.q };
+        }
+      } else {
+        for (let i = 0; i < 20 && t.error > goal; i++) t = trial(scale *= 0.8);
+        best = { scale, q: t.q };
+      }
     }
-    quantized.push(q);
-    prev = out;
+    steps[k] = steps[k].map((v) => v * best.scale);
+    quantized.push(best.q);
+    const decoded = new Float32Array(target.length);
+    decodeLevel(withLevelSteps(parts[k], k, steps[k]), k, prev, best.q, 0, T, decoded);
+    prev = decoded;
   }
   const stepParts = parts.map((p, k) => withLevelSteps(p, k, steps[k]));
   const errors = levelErrors(stepParts, quantized, prepared, prepared.normalization.scale);
@@ -272,6 +298,21 @@ function checkShape(
     );
   }
   return dims;
+}
+
+/** Error of level `k` decoded from all-zero codes (the coarser output and biases alone). */
+function trialZero(
+  parts: LevelDecoderParts,
+  k: number,
+  prev: Float32Array | null,
+  zero: Int32Array[],
+  count: number,
+  out: Float32Array,
+  target: Float32Array,
+  valid: Uint8Array,
+): number {
+  decodeLevel(parts, k, prev, zero, 0, count, out);
+  return weightedMse(out, target, valid);
 }
 
 /** The paper's tolerances for 3 levels; otherwise log-spaced from 1e-3 (coarsest) to 1e-4 (finest). */
