@@ -50,10 +50,178 @@ export interface EncodeCodeBlockOptions {
 }
 
 const FIXED_HEAD = 13; // u32 snapshots + u32 streams + u8 predictor + u32 uncompressed length
-const INT32_MIN = -0x80000000;
-const INT32_MAX = 0x7fffffff;
 /** A residual is below 2^34 in magnitude, so its zigzag form fits 35 bits = 5 varint bytes. */
 const MAX_VARINT_BYTES = 5;
+
+/** 2^28: the fifth byte of a varint adds bits 28..34, beyond int32 arithmetic. */
+const TWO_POW_28 = 0x10000000;
+
+/**
+ * Reads `count` zigzag LEB128 varints from `raw` at `pos` into `out` as signed residuals and
+ * returns the position after the last one. One- and two-byte varints (the common case for
+ * smooth series) take a branch-light path in int32 arithmetic; longer ones a loop, which turns
+ * to float64 arithmetic for the fifth byte.
+ */
+function readResiduals(raw: Uint8Array, pos: number, out: Float64Array, count: number): number {
+  const end = raw.length;
+  for (let i = 0; i < count; i++) {
+    if (pos >= end) throw chunkError(CHUNK_TYPES.code, null, "varints end early");
+    let b = raw[pos++];
+    if (b < 0x80) {
+      out[i] = (b >>> 1) ^ -(b & 1);
+      continue;
+    }
+    let z = b & 0x7f;
+    if (pos < end && raw[pos] < 0x80) {
+      z |= raw[pos++] << 7;
+      out[i] = (z >>> 1) ^ -(z & 1);
+      continue;
+    }
+    for (let shift = 7;; shift += 7) {
+      if (shift === 7 * MAX_VARINT_BYTES) {
+        throw chunkError(
+          CHUNK_TYPES.code,
+          null,
+          `varint longer than ${MAX_VARINT_BYTES} bytes at ${pos}`,
+        );
+      }
+      if (pos >= end) throw chunkError(CHUNK_TYPES.code, null, "varints end early");
+      b = raw[pos++];
+      if (shift < 28) z |= (b & 0x7f) << shift;
+      else z += (b & 0x7f) * TWO_POW_28;
+      if (b < 0x80) break;
+    }
+    out[i] = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+  }
+  return pos;
+}
+
+function overflow(x: number, stream: number): never {
+  throw chunkError(CHUNK_TYPES.code, null, `value ${x} of stream ${stream} overflows int32`);
+}
+
+// The three predictors, each one loop over `residuals` (position-major: `[p][t]`) writing
+// `values` snapshot-major (`[t][p]`). The transposition goes through tiles of TILE positions: a
+// plain loop over positions writes `snapshots` values a whole row of `values` apart, which for
+// thousands of positions touches a new page per value. Predictors read the previous snapshots
+// back from `values` (the rows just written, still in cache). `(x | 0) !== x` is the int32 range
+// check: every `x` here is an integer below 2^36 in magnitude, exact in float64. Within a stream,
+// the first overflow in position-major order is reported, as a value-by-value decoder would.
+
+const TILE = 16;
+
+function unpredict(
+  residuals: Float64Array,
+  values: Int32Array,
+  stride: number,
+  snapshots: number,
+  predictor: number,
+  stream: number,
+): void {
+  for (let p0 = 0; p0 < stride; p0 += TILE) {
+    const p1 = Math.min(stride, p0 + TILE);
+    let bad = -1;
+    if (predictor === 0) bad = tileNone(residuals, values, stride, snapshots, p0, p1);
+    else if (predictor === 1) bad = tileDelta(residuals, values, stride, snapshots, p0, p1);
+    else bad = tileLinear(residuals, values, stride, snapshots, p0, p1);
+    if (bad >= 0) reportOverflow(residuals, snapshots, predictor, stream, p0, p1);
+  }
+}
+
+/** Each tile function returns -1, or a non-negative number when some value overflowed. */
+function tileNone(
+  residuals: Float64Array,
+  values: Int32Array,
+  stride: number,
+  snapshots: number,
+  p0: number,
+  p1: number,
+): number {
+  let bad = -1;
+  for (let t = 0, row = 0; t < snapshots; t++, row += stride) {
+    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+      const x = residuals[r];
+      if ((x | 0) !== x) bad = p;
+      values[row + p] = x;
+    }
+  }
+  return bad;
+}
+
+function tileDelta(
+  residuals: Float64Array,
+  values: Int32Array,
+  stride: number,
+  snapshots: number,
+  p0: number,
+  p1: number,
+  count = snapshots,
+): number {
+  let bad = -1;
+  for (let p = p0, r = p0 * snapshots; p < p1; p++, r += snapshots) {
+    const x = residuals[r];
+    if ((x | 0) !== x) bad = p;
+    values[p] = x;
+  }
+  for (let t = 1, row = stride; t < count; t++, row += stride) {
+    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+      const x = residuals[r] + values[row - stride + p];
+      if ((x | 0) !== x) bad = p;
+      values[row + p] = x;
+    }
+  }
+  return bad;
+}
+
+function tileLinear(
+  residuals: Float64Array,
+  values: Int32Array,
+  stride: number,
+  snapshots: number,
+  p0: number,
+  p1: number,
+): number {
+  if (snapshots < 3) return tileDelta(residuals, values, stride, snapshots, p0, p1);
+  let bad = tileDelta(residuals, values, stride, snapshots, p0, p1, 2);
+  for (let t = 2, row = 2 * stride; t < snapshots; t++, row += stride) {
+    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+      const x = residuals[r] + 2 * values[row - stride + p] - values[row - 2 * stride + p];
+      if ((x | 0) !== x) bad = p;
+      values[row + p] = x;
+    }
+  }
+  return bad;
+}
+
+/**
+ * Slow path of a tile with an overflow: redoes it value by value, position-major, to report the
+ * same value as a value-by-value decoder, in float64 from the residuals alone (the fast pass
+ * may have predicted from wrapped int32s after the first overflow).
+ */
+function reportOverflow(
+  residuals: Float64Array,
+  snapshots: number,
+  predictor: number,
+  stream: number,
+  p0: number,
+  p1: number,
+): never {
+  for (let p = p0; p < p1; p++) {
+    let prev = 0, prev2 = 0;
+    for (let t = 0; t < snapshots; t++) {
+      const r = residuals[p * snapshots + t];
+      const x = predictor === 0 || t === 0
+        ? r
+        : predictor === 1 || t === 1
+        ? r + prev
+        : r + 2 * prev - prev2;
+      if ((x | 0) !== x) overflow(x, stream);
+      prev2 = prev;
+      prev = x;
+    }
+  }
+  throw new RangeError("Cannot find the overflowing value"); // unreachable
+}
 
 /** Residual of value `t` of one position's series under `predictor` (exact in float64). */
 function residual(
@@ -207,37 +375,20 @@ export function decodeCodeBlock(body: Uint8Array): DecodedCodeBlock {
     );
   }
   const raw = zlibDecompressExact(body.subarray(headLength), rawLength, type);
-  // Every value takes at least one byte of `raw`, so `total <= rawLength` bounds the allocation.
+  // Every value takes at least one byte of `raw`, so `total <= rawLength` bounds the allocations.
+  let longest = 0;
+  for (const v of valuesPerSnapshot) longest = Math.max(longest, v * snapshots);
+  // Two passes per stream: all varints into `residuals` (in file order, position-major), then
+  // the predictor, which also transposes to snapshot-major. Each pass is a tight loop with no
+  // per-value branching on the predictor. Float64: residuals of predictors 1 and 2 may exceed
+  // int32 (a difference of two int32s).
+  const residuals = new Float64Array(longest);
   let pos = 0;
   const streams = valuesPerSnapshot.map((stride, s) => {
     const values = new Int32Array(stride * snapshots);
-    if (snapshots === 0) return values; // and skip a loop over `stride` positions with no values
-    for (let p = 0; p < stride; p++) {
-      for (let t = 0; t < snapshots; t++) {
-        let z = 0;
-        let scale = 1;
-        for (let i = 0;; i++) {
-          if (i === MAX_VARINT_BYTES) {
-            throw chunkError(type, null, `varint longer than ${MAX_VARINT_BYTES} bytes at ${pos}`);
-          }
-          if (pos >= raw.length) throw chunkError(type, null, "varints end early");
-          const byte = raw[pos++];
-          z += (byte & 0x7f) * scale;
-          if (byte < 0x80) break;
-          scale *= 0x80;
-        }
-        const r = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-        const base = p + t * stride;
-        let x: number;
-        if (predictor === 0 || t === 0) x = r;
-        else if (predictor === 1 || t === 1) x = r + values[base - stride];
-        else x = r + 2 * values[base - stride] - values[base - 2 * stride];
-        if (x < INT32_MIN || x > INT32_MAX) {
-          throw chunkError(type, null, `value ${x} of stream ${s} overflows int32`);
-        }
-        values[base] = x;
-      }
-    }
+    if (values.length === 0) return values;
+    pos = readResiduals(raw, pos, residuals, values.length);
+    unpredict(residuals, values, stride, snapshots, predictor, s);
     return values;
   });
   if (pos !== raw.length) {

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { deconvPadded, scatterSparse } from "./ops.ts";
+import { deconvPadded, scatterCodes, stampOrigins } from "./ops.ts";
 import type { Filter } from "./model.ts";
 
 /** What decoding one level needs besides its codes. */
@@ -51,6 +51,18 @@ export function streamSizes(parts: LevelDecoderParts, level: number): number[] {
   return sizes;
 }
 
+// Stamp origins per positions array: a caller decoding one snapshot at a time (MrcFile.decode)
+// would otherwise recompute them for every snapshot. Keyed weakly, so they go with the parts.
+const originCache = new WeakMap<Int32Array, { lw: number; w: number; origins: Int32Array }>();
+
+function originsOf(positions: Int32Array, lw: number, w: number): Int32Array {
+  const hit = originCache.get(positions);
+  if (hit !== undefined && hit.lw === lw && hit.w === w) return hit.origins;
+  const origins = stampOrigins(positions, lw, w);
+  originCache.set(positions, { lw, w, origins });
+  return origins;
+}
+
 /**
  * Decodes `count` snapshots of one level.
  *
@@ -73,45 +85,49 @@ export function decodeLevel(
 ): void {
   const [h, w] = parts.grid;
   const [lh, lw] = parts.latent;
-  const plane = h * w;
-  let bias = 0;
-  for (const g of parts.groups) bias += g.deconvBias;
-  const baseLatent = new Float32Array(lh * lw);
-  let maxCount = 0;
-  for (const g of parts.groups) maxCount = Math.max(maxCount, g.positions.length * g.channels);
-  const values = new Float32Array(maxCount);
+  const plane = h * w, latentPlane = lh * lw;
+  let groupBias = 0;
+  for (const g of parts.groups) groupBias += g.deconvBias;
+  const bias = parts.deconv.bias + groupBias;
+  if (level !== 0 && prev === null && count > 0) {
+    throw new TypeError(`Cannot decode level ${level}: the previous level is missing`);
+  }
+  // Per group, once per call: where each kept position's stamp starts, and the group's streams.
+  // The codes are read straight from the streams (no dequantized copy).
+  const groupStreams: ArrayLike<number>[][] = [];
+  const origins: Int32Array[] = [];
+  let s = level === 0 ? 1 : 0;
+  for (const g of parts.groups) {
+    groupStreams.push(streams.slice(s, s + g.channels));
+    s += g.channels;
+    origins.push(originsOf(g.positions, lw, w));
+  }
+  const baseLatent = level === 0 ? new Float32Array(latentPlane) : null;
   for (let t = 0; t < count; t++) {
     const dst = out.subarray(t * plane, (t + 1) * plane);
-    let s = 0;
-    if (level === 0) {
-      const base = streams[s++];
+    if (baseLatent !== null) {
+      const base = streams[0];
       const step = parts.baseStep ?? 1;
-      const off = (first + t) * lh * lw;
-      for (let i = 0; i < lh * lw; i++) baseLatent[i] = base[off + i] * step;
-      deconvPadded(baseLatent, lh, lw, parts.deconv.kernel, parts.deconv.bias + bias, dst);
+      const off = (first + t) * latentPlane;
+      for (let i = 0; i < latentPlane; i++) baseLatent[i] = base[off + i] * step;
+      deconvPadded(baseLatent, lh, lw, parts.deconv.kernel, bias, dst);
     } else {
-      if (prev === null) {
-        throw new TypeError(`Cannot decode level ${level}: the previous level is missing`);
-      }
-      deconvPadded(
-        prev.subarray(t * lh * lw, (t + 1) * lh * lw),
-        lh,
-        lw,
-        parts.deconv.kernel,
-        parts.deconv.bias + bias,
-        dst,
-      );
+      const src = prev!.subarray(t * latentPlane, (t + 1) * latentPlane);
+      deconvPadded(src, lh, lw, parts.deconv.kernel, bias, dst);
     }
     for (let gi = 0; gi < parts.groups.length; gi++) {
       const g = parts.groups[gi];
       const n = g.positions.length;
-      const step = parts.groupSteps[gi];
-      for (let c = 0; c < g.channels; c++) {
-        const stream = streams[s++];
-        const off = (first + t) * n;
-        for (let i = 0; i < n; i++) values[c * n + i] = stream[off + i] * step;
-      }
-      if (n > 0) scatterSparse(dst, w, g.positions, lw, g.deconvKernels, g.channels, values, 0);
+      if (n === 0) continue;
+      scatterCodes(
+        dst,
+        w,
+        origins[gi],
+        g.deconvKernels,
+        groupStreams[gi],
+        (first + t) * n,
+        parts.groupSteps[gi],
+      );
     }
   }
 }

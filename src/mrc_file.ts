@@ -168,11 +168,46 @@ export class MrcFile {
     const level = options.level ?? this.levelCount - 1;
     this.#checkLevel(level);
     const [start, end] = this.#checkFrames(options.frames);
-    let prev: Float32Array | null = null;
-    for (let k = 0; k <= level; k++) {
-      prev = await this.#decodeNormalized(k, prev, start, end, options.signal);
+    const { signal } = options;
+    const parts: LevelDecoderParts[] = [];
+    for (let k = 0; k <= level; k++) parts.push(await this.#parts(k, { signal }));
+    const missing = await this.#missing(options);
+    // One snapshot at a time through every level, so that the coarse planes (and the finest one,
+    // until it is de-normalized) stay in cache: the finest level is written to memory once,
+    // instead of once per pass (deconv, scatter, crop and de-normalize) over every snapshot.
+    const e = levelExtent(this.header, level);
+    const frames = end - start;
+    const data = new Float32Array(frames * e.nr * e.nc);
+    const planeOut = e.nr * e.nc;
+    const scratch = parts.map((p) => new Float32Array(p.grid[0] * p.grid[1]));
+    const bs = this.header.blockSize;
+    for (let b = Math.floor(start / bs); b * bs < end; b++) {
+      const blocks: Int32Array[][] = [];
+      for (let k = 0; k <= level; k++) {
+        const block = await this.#container.readCodeBlock(k, b, { signal });
+        checkStreams(block.streams, block.snapshots, parts[k], k, b);
+        blocks.push(block.streams);
+      }
+      const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
+      for (let t = first; t < last; t++) {
+        const dst = data.subarray((t - start) * planeOut, (t - start + 1) * planeOut);
+        for (let k = 0; k <= level; k++) {
+          // A whole finest plane is decoded in place in the output.
+          const out = k === level && e.whole ? dst : scratch[k];
+          decodeLevel(parts[k], k, k === 0 ? null : scratch[k - 1], blocks[k], t - b * bs, 1, out);
+        }
+        denormalize(this.header, e, e.whole ? dst : scratch[level], dst, 1);
+      }
     }
-    return finishLevel(this.header, level, prev!, start, end, await this.#missing(options));
+    if (missing) restoreMissing(this.header, e, data, start, frames, missing);
+    return {
+      level,
+      frames: [start, end],
+      shape: [frames, e.nr, e.nc],
+      data,
+      rows: e.rows,
+      cols: e.cols,
+    };
   }
 
   /** Decodes every level in turn, coarse to fine, for a snapshot range (each level reuses the previous one). */
@@ -320,6 +355,87 @@ function expandMissing(h: MrcHeader, m: { shared: boolean; mask: Uint8Array }): 
   return out;
 }
 
+/** Where a level's stored grid meets the original extent. */
+interface LevelExtent {
+  /** Stored grid `[gh, gw]`. */
+  grid: [number, number];
+  /** First stored row and column inside the extent, and how many. */
+  r0: number;
+  nr: number;
+  c0: number;
+  nc: number;
+  /** Original-grid row (column) that each output row (column) samples. */
+  rows: Int32Array;
+  cols: Int32Array;
+  /** True when the stored grid is exactly the extent (no crop). */
+  whole: boolean;
+}
+
+function levelExtent(h: MrcHeader, level: number): LevelExtent {
+  const s = 2 ** (h.levels.length - 1 - level);
+  const [, H, W] = h.shape;
+  const [top, left] = h.crop;
+  const [gh, gw] = h.levels[level].grid;
+  const [r0, nr] = levelCrop(top, H, s);
+  const [c0, nc] = levelCrop(left, W, s);
+  const rows = new Int32Array(nr);
+  for (let i = 0; i < nr; i++) rows[i] = clamp(finestIndex(r0 + i, s) - top, H);
+  const cols = new Int32Array(nc);
+  for (let j = 0; j < nc; j++) cols[j] = clamp(finestIndex(c0 + j, s) - left, W);
+  const whole = r0 === 0 && c0 === 0 && nr === gh && nc === gw;
+  return { grid: [gh, gw], r0, nr, c0, nc, rows, cols, whole };
+}
+
+/**
+ * Crops `frames` stored planes of `normalized` to the extent and de-normalizes them into `data`
+ * (which may be `normalized` itself when the level is whole).
+ */
+function denormalize(
+  h: MrcHeader,
+  e: LevelExtent,
+  normalized: Float32Array,
+  data: Float32Array,
+  frames: number,
+): void {
+  const { offset, scale } = h.normalization;
+  if (e.whole) {
+    // No crop: one pass over contiguous planes.
+    const n = frames * e.nr * e.nc;
+    for (let i = 0; i < n; i++) data[i] = normalized[i] * scale + offset;
+    return;
+  }
+  const { r0, nr, c0, nc } = e;
+  const [gh, gw] = e.grid;
+  for (let t = 0; t < frames; t++) {
+    for (let i = 0; i < nr; i++) {
+      const src = t * gh * gw + (r0 + i) * gw + c0;
+      const dst = (t * nr + i) * nc;
+      for (let j = 0; j < nc; j++) data[dst + j] = normalized[src + j] * scale + offset;
+    }
+  }
+}
+
+/** Puts the hole value (NaN or the file's fill value) wherever the original data was missing. */
+function restoreMissing(
+  h: MrcHeader,
+  e: LevelExtent,
+  data: Float32Array,
+  start: number,
+  frames: number,
+  missing: Uint8Array,
+): void {
+  const [, H, W] = h.shape;
+  const { nr, nc, rows, cols } = e;
+  const hole = h.missing.mode === "fill" ? h.missing.fillValue! : NaN;
+  for (let t = 0; t < frames; t++) {
+    for (let i = 0; i < nr; i++) {
+      const m = (start + t) * H * W + rows[i] * W;
+      const dst = (t * nr + i) * nc;
+      for (let j = 0; j < nc; j++) if (missing[m + cols[j]]) data[dst + j] = hole;
+    }
+  }
+}
+
 /** Crops the level to the original extent, de-normalizes and restores missing values. */
 function finishLevel(
   h: MrcHeader,
@@ -329,31 +445,19 @@ function finishLevel(
   end: number,
   missing: Uint8Array | null,
 ): DecodedLevel {
-  const n = h.levels.length;
-  const s = 2 ** (n - 1 - level);
-  const [, H, W] = h.shape;
-  const [top, left] = h.crop;
-  const [gh, gw] = h.levels[level].grid;
-  const [r0, nr] = levelCrop(top, H, s);
-  const [c0, nc] = levelCrop(left, W, s);
-  const rows = Int32Array.from({ length: nr }, (_, i) => clamp(finestIndex(r0 + i, s) - top, H));
-  const cols = Int32Array.from({ length: nc }, (_, j) => clamp(finestIndex(c0 + j, s) - left, W));
-  const { offset, scale } = h.normalization;
+  const e = levelExtent(h, level);
   const frames = end - start;
-  const data = new Float32Array(frames * nr * nc);
-  const hole = h.missing.mode === "fill" ? h.missing.fillValue! : NaN;
-  for (let t = 0; t < frames; t++) {
-    for (let i = 0; i < nr; i++) {
-      const src = t * gh * gw + (r0 + i) * gw + c0;
-      const dst = (t * nr + i) * nc;
-      for (let j = 0; j < nc; j++) data[dst + j] = normalized[src + j] * scale + offset;
-      if (missing) {
-        const m = (start + t) * H * W + rows[i] * W;
-        for (let j = 0; j < nc; j++) if (missing[m + cols[j]]) data[dst + j] = hole;
-      }
-    }
-  }
-  return { level, frames: [start, end], shape: [frames, nr, nc], data, rows, cols };
+  const data = new Float32Array(frames * e.nr * e.nc);
+  denormalize(h, e, normalized, data, frames);
+  if (missing) restoreMissing(h, e, data, start, frames, missing);
+  return {
+    level,
+    frames: [start, end],
+    shape: [frames, e.nr, e.nc],
+    data,
+    rows: e.rows,
+    cols: e.cols,
+  };
 }
 
 function clamp(v: number, n: number): number {

@@ -104,34 +104,44 @@ export function deconvPadded(
   bias: number,
   out: Float32Array = new Float32Array((2 * h + 1) * (2 * w + 1)),
 ): Float32Array {
-  const oh = 2 * h + 1, ow = 2 * w + 1;
-  const [k0, k1, k2, k3, k4, k5, k6, k7, k8] = kernel;
-  const clampRow = (p: number) => (p - 1 < 0 ? 0 : p - 1 >= h ? h - 1 : p - 1) * w;
-  for (let r = 0; r < oh; r++) {
-    const o = r * ow;
-    if ((r & 1) === 0) {
-      // Two input rows: tap row 0 from padded row r/2 + 1, tap row 2 from padded row r/2.
-      const ra = clampRow((r >> 1) + 1), rb = clampRow(r >> 1);
-      for (let c = 0; c < ow; c++) {
-        if ((c & 1) === 0) {
-          const ja = clampCol((c >> 1) + 1, w), jb = clampCol(c >> 1, w);
-          out[o + c] = bias + k0 * y[ra + ja] + k2 * y[ra + jb] + k6 * y[rb + ja] + k8 * y[rb + jb];
-        } else {
-          const j = clampCol((c + 1) >> 1, w);
-          out[o + c] = bias + k1 * y[ra + j] + k7 * y[rb + j];
-        }
-      }
-    } else {
-      const ra = clampRow((r + 1) >> 1);
-      for (let c = 0; c < ow; c++) {
-        if ((c & 1) === 0) {
-          const ja = clampCol((c >> 1) + 1, w), jb = clampCol(c >> 1, w);
-          out[o + c] = bias + k3 * y[ra + ja] + k5 * y[ra + jb];
-        } else {
-          out[o + c] = bias + k4 * y[ra + clampCol((c + 1) >> 1, w)];
-        }
-      }
+  const ow = 2 * w + 1;
+  const k0 = kernel[0], k1 = kernel[1], k2 = kernel[2], k3 = kernel[3], k4 = kernel[4];
+  const k5 = kernel[5], k6 = kernel[6], k7 = kernel[7], k8 = kernel[8];
+  // Output row 2m reads input rows m (tap row 0) and m - 1 (tap row 2); row 2m + 1 reads row m
+  // (tap row 1); both clamped to the grid, which is the replicate padding. Columns likewise:
+  // column 2n reads columns n (tap 0) and n - 1 (tap 2), column 2n + 1 reads column n (tap 1).
+  // So each row only clamps its first and last column, and the loop in between runs over
+  // n = 1 .. w - 1 without a branch. The sums keep the order of the definition (bias first,
+  // then taps 0, 2, 6, 8 or 1, 7 ...), so results are bit-identical to the naive gather.
+  for (let m = 0; m <= h; m++) {
+    const ra = (m < h ? m : h - 1) * w;
+    const rb = (m > 0 ? m - 1 : 0) * w;
+    // Even row 2m.
+    let o = 2 * m * ow;
+    let aPrev = y[ra], bPrev = y[rb];
+    out[o] = bias + k0 * aPrev + k2 * aPrev + k6 * bPrev + k8 * bPrev;
+    for (let n = 1; n < w; n++) {
+      const a = y[ra + n], b = y[rb + n];
+      out[o + 2 * n - 1] = bias + k1 * aPrev + k7 * bPrev;
+      out[o + 2 * n] = bias + k0 * a + k2 * aPrev + k6 * b + k8 * bPrev;
+      aPrev = a;
+      bPrev = b;
     }
+    out[o + 2 * w - 1] = bias + k1 * aPrev + k7 * bPrev;
+    out[o + 2 * w] = bias + k0 * aPrev + k2 * aPrev + k6 * bPrev + k8 * bPrev;
+    if (m === h) break;
+    // Odd row 2m + 1.
+    o += ow;
+    aPrev = y[ra];
+    out[o] = bias + k3 * aPrev + k5 * aPrev;
+    for (let n = 1; n < w; n++) {
+      const a = y[ra + n];
+      out[o + 2 * n - 1] = bias + k4 * aPrev;
+      out[o + 2 * n] = bias + k3 * a + k5 * aPrev;
+      aPrev = a;
+    }
+    out[o + 2 * w - 1] = bias + k4 * aPrev;
+    out[o + 2 * w] = bias + k3 * aPrev + k5 * aPrev;
   }
   return out;
 }
@@ -207,28 +217,151 @@ export function scatterSparse(
   offset: number,
 ): void {
   const count = pos.length;
-  const eff = new Float32Array(9);
-  for (let n = 0; n < count; n++) {
+  const streams: Float32Array[] = [];
+  for (let c = 0; c < channels; c++) {
+    streams.push(values.subarray(offset + c * count, offset + (c + 1) * count));
+  }
+  // A float32 value times 1 is itself, so this is exactly the scatter of `values`.
+  scatterCodes(out, w, stampOrigins(pos, lw, w), kernels, streams, 0, 1);
+}
+
+/**
+ * Top-left output index `2i * w + 2j` of the 3x3 stamp of every kept latent position
+ * `pos[n] = i * lw + j`, for {@linkcode scatterCodes}. Computed once per level and block rather
+ * than once per snapshot.
+ */
+export function stampOrigins(pos: Int32Array, lw: number, w: number): Int32Array {
+  const origins = new Int32Array(pos.length);
+  for (let n = 0; n < pos.length; n++) {
+    const i = (pos[n] / lw) | 0;
+    origins[n] = 2 * i * w + 2 * (pos[n] - i * lw);
+  }
+  return origins;
+}
+
+/**
+ * {@linkcode scatterSparse} straight from quantized codes: adds, for every kept position `n`
+ * and channel `c`, the stamp `kernels[9c ..] * v` at `origins[n]` (see {@linkcode stampOrigins})
+ * of `out` (row width `w`), where `v = float32(streams[c][offset + n] * step)`.
+ *
+ * The numerics are those of dequantizing into a Float32Array and combining the channels into one
+ * float32 stamp per position (channel 0 first), so the result does not depend on the path: one
+ * and two channels (every group of the paper's models) have unrolled loops, more channels a
+ * general one. Positions whose values are all zero are skipped.
+ */
+export function scatterCodes(
+  out: Float32Array,
+  w: number,
+  origins: Int32Array,
+  kernels: Float32Array,
+  streams: ArrayLike<number>[],
+  offset: number,
+  step: number,
+): void {
+  const channels = streams.length;
+  if (channels === 1) scatter1(out, w, origins, kernels, streams[0], offset, step);
+  else if (channels === 2) {
+    scatter2(out, w, origins, kernels, streams[0], streams[1], offset, step);
+  } else scatterN(out, w, origins, kernels, streams, offset, step);
+}
+
+function scatter1(
+  out: Float32Array,
+  w: number,
+  origins: Int32Array,
+  kernels: Float32Array,
+  stream: ArrayLike<number>,
+  offset: number,
+  step: number,
+): void {
+  const fround = Math.fround;
+  const k0 = kernels[0], k1 = kernels[1], k2 = kernels[2], k3 = kernels[3], k4 = kernels[4];
+  const k5 = kernels[5], k6 = kernels[6], k7 = kernels[7], k8 = kernels[8];
+  const w2 = 2 * w;
+  for (let n = 0; n < origins.length; n++) {
+    const v = fround(stream[offset + n] * step);
+    if (v === 0) continue;
+    const b = origins[n];
+    out[b] += fround(k0 * v);
+    out[b + 1] += fround(k1 * v);
+    out[b + 2] += fround(k2 * v);
+    out[b + w] += fround(k3 * v);
+    out[b + w + 1] += fround(k4 * v);
+    out[b + w + 2] += fround(k5 * v);
+    out[b + w2] += fround(k6 * v);
+    out[b + w2 + 1] += fround(k7 * v);
+    out[b + w2 + 2] += fround(k8 * v);
+  }
+}
+
+function scatter2(
+  out: Float32Array,
+  w: number,
+  origins: Int32Array,
+  kernels: Float32Array,
+  first: ArrayLike<number>,
+  second: ArrayLike<number>,
+  offset: number,
+  step: number,
+): void {
+  const fround = Math.fround;
+  const a0 = kernels[0], a1 = kernels[1], a2 = kernels[2], a3 = kernels[3], a4 = kernels[4];
+  const a5 = kernels[5], a6 = kernels[6], a7 = kernels[7], a8 = kernels[8];
+  const b0 = kernels[9], b1 = kernels[10], b2 = kernels[11], b3 = kernels[12];
+  const b4 = kernels[13], b5 = kernels[14], b6 = kernels[15], b7 = kernels[16];
+  const b8 = kernels[17];
+  const w2 = 2 * w;
+  for (let n = 0; n < origins.length; n++) {
+    const u = fround(first[offset + n] * step), v = fround(second[offset + n] * step);
+    if (u === 0 && v === 0) continue;
+    const b = origins[n];
+    // float32(float32(a * u) + b * v) is the two-channel stamp; with u = 0 or v = 0 it is the
+    // one-channel stamp of the other.
+    out[b] += fround(fround(a0 * u) + b0 * v);
+    out[b + 1] += fround(fround(a1 * u) + b1 * v);
+    out[b + 2] += fround(fround(a2 * u) + b2 * v);
+    out[b + w] += fround(fround(a3 * u) + b3 * v);
+    out[b + w + 1] += fround(fround(a4 * u) + b4 * v);
+    out[b + w + 2] += fround(fround(a5 * u) + b5 * v);
+    out[b + w2] += fround(fround(a6 * u) + b6 * v);
+    out[b + w2 + 1] += fround(fround(a7 * u) + b7 * v);
+    out[b + w2 + 2] += fround(fround(a8 * u) + b8 * v);
+  }
+}
+
+function scatterN(
+  out: Float32Array,
+  w: number,
+  origins: Int32Array,
+  kernels: Float32Array,
+  streams: ArrayLike<number>[],
+  offset: number,
+  step: number,
+): void {
+  const channels = streams.length;
+  const stamp = new Float32Array(9);
+  for (let n = 0; n < origins.length; n++) {
     // Combine the channels into one effective 3x3 stamp for this position.
-    eff.fill(0);
+    stamp.fill(0);
+    let any = false;
     for (let c = 0; c < channels; c++) {
-      const v = values[offset + c * count + n];
+      const v = Math.fround(streams[c][offset + n] * step);
       if (v === 0) continue;
+      any = true;
       const kb = 9 * c;
-      for (let t = 0; t < 9; t++) eff[t] += kernels[kb + t] * v;
+      for (let t = 0; t < 9; t++) stamp[t] += kernels[kb + t] * v;
     }
-    const p = pos[n];
-    const i = (p / lw) | 0, j = p - i * lw;
-    const base = 2 * i * w + 2 * j;
-    out[base] += eff[0];
-    out[base + 1] += eff[1];
-    out[base + 2] += eff[2];
-    out[base + w] += eff[3];
-    out[base + w + 1] += eff[4];
-    out[base + w + 2] += eff[5];
-    out[base + 2 * w] += eff[6];
-    out[base + 2 * w + 1] += eff[7];
-    out[base + 2 * w + 2] += eff[8];
+    if (!any) continue;
+    const b = origins[n];
+    out[b] += stamp[0];
+    out[b + 1] += stamp[1];
+    out[b + 2] += stamp[2];
+    out[b + w] += stamp[3];
+    out[b + w + 1] += stamp[4];
+    out[b + w + 2] += stamp[5];
+    out[b + 2 * w] += stamp[6];
+    out[b + 2 * w + 1] += stamp[7];
+    out[b + 2 * w + 2] += stamp[8];
   }
 }
 
