@@ -33,18 +33,7 @@
  * @module
  */
 
+export * from "./decode.ts";
 export * from "./src/compress.ts";
-export * from "./src/mrc_file.ts";
-export * from "./src/metrics.ts";
 export * from "./src/toy.ts";
 export { encodeNpy, hasNpySignature, type NpyArray, parseNpy } from "./src/npy.ts";
-export {
-  countingSource,
-  fromBytes,
-  fromFileHandle,
-  fromUrl,
-  hasMrcSignature,
-  MrcFormatError,
-  type RangeSource,
-} from "./format/mod.ts";
-export type { MrcHeader } from "./format/mod.ts";

@@ -20,40 +20,13 @@
  * @module
  */
 import { zlibSync } from "npm:fflate@0.8.2";
+import { crc32 } from "../format/_checksum.ts";
+
+/** The CRC-32 of PNG chunks: the same as zlib's, shared with the `.mrc` container. */
+export { crc32 };
 
 // https://www.w3.org/TR/png/#5PNG-file-signature
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a] as const;
-
-/** CRC-32 (ISO 3309, polynomial 0xedb88320) table, precomputed once: one lookup per byte. */
-const CRC_TABLE: Uint32Array = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-/**
- * Compute the CRC-32 used by PNG chunks (and zip, gzip).
- *
- * @param bytes The bytes to checksum.
- * @returns The CRC as an unsigned 32-bit integer.
- *
- * @example The check value of "123456789"
- * ```ts
- * import { crc32 } from "./png.ts";
- * import assert from "node:assert";
- *
- * assert.strictEqual(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
- * ```
- */
-export function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 /**
  * Check whether bytes start with the 8-byte PNG signature.
