@@ -37,28 +37,31 @@ type AnyAdapter = any;
 
 /**
  * Mesa's Vulkan loader prints "error: XDG_RUNTIME_DIR is invalid" on stderr when that variable is
- * unset, which looks like our own error line. Point it at a private 0700 directory first (best
- * effort: without env/write permissions the probe runs as is).
+ * unset, which looks like our own error line. Points it at a private 0700 directory first.
+ * Returns false when that is not possible (no env or write permission): a desktop session with a
+ * GPU sets the variable itself, so such a process is a headless one where auto-selection skips
+ * the probe rather than print noise.
  */
-async function ensureRuntimeDir(): Promise<void> {
+async function ensureRuntimeDir(): Promise<boolean> {
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
-  if (!deno || deno.build.os !== "linux") return;
+  if (!deno || deno.build.os !== "linux") return true;
   try {
-    if (deno.env.get("XDG_RUNTIME_DIR")) return;
+    if (deno.env.get("XDG_RUNTIME_DIR")) return true;
     const dir = `/tmp/mrcae-runtime-${deno.env.get("USER") ?? "user"}`;
     await deno.mkdir(dir, { recursive: true, mode: 0o700 });
     await deno.chmod(dir, 0o700);
     deno.env.set("XDG_RUNTIME_DIR", dir);
+    return true;
   } catch {
-    // No permission: the probe still works, only noisier.
+    return false;
   }
 }
 
-async function probeAdapter(): Promise<AdapterProbe | null> {
+async function probeAdapter(explicit: boolean): Promise<AdapterProbe | null> {
   // deno-lint-ignore no-explicit-any
   const gpu = (globalThis.navigator as any)?.gpu;
   if (!gpu || typeof gpu.requestAdapter !== "function") return null;
-  await ensureRuntimeDir();
+  if (!(await ensureRuntimeDir()) && !explicit) return null;
   let adapter: AnyAdapter = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
@@ -73,7 +76,8 @@ async function probeAdapter(): Promise<AdapterProbe | null> {
   return { description, fallback };
 }
 
-let webgpuProbe: Promise<AdapterProbe | null> | undefined;
+/** The adapter probe, run once per process: for auto-selection (0) and for an explicit choice (1). */
+const webgpuProbes: (Promise<AdapterProbe | null> | undefined)[] = [];
 
 async function activate(name: BackendName): Promise<boolean> {
   if (tf.getBackend() === name && tf.engine().backendName === name) return true;
@@ -112,7 +116,10 @@ export async function selectBackend(
   }
   // Only the adapter probe decides whether WebGPU is worth starting.
   const wantWebgpu = choice === "webgpu" || choice === "auto";
-  const probe = wantWebgpu ? await (webgpuProbe ??= probeAdapter()) : null;
+  const explicit = choice === "webgpu";
+  const probe = wantWebgpu
+    ? await (webgpuProbes[explicit ? 1 : 0] ??= probeAdapter(explicit))
+    : null;
   if (choice === "webgpu" || (choice === "auto" && probe && !probe.fallback)) {
     if (probe && await activate("webgpu")) {
       ensureConv2dBackpropFilter("webgpu");
