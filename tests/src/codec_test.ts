@@ -223,3 +223,11 @@ Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fe
     await server.shutdown();
   }
 });
+
+Deno.test("compress() size of the fixture does not regress (deterministic: cpu backend, fixed seed)", async () => {
+  const { bytes } = await sharedFile();
+  const file = await openMrc(bytes);
+  // Level chunks only: META holds timings and a date. 4,024 bytes when this test was written.
+  const levelBytes = file.levels.reduce((a, l) => a + l.bytes.total, 0);
+  assert.ok(levelBytes <= 4_100, `level chunks take ${levelBytes} bytes (was 4,024)`);
+});
