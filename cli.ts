@@ -378,14 +378,17 @@ async function commandDecompress(args: string[]): Promise<void> {
   }
   const { encodeNpy } = await import("./src/npy.ts");
   const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
+  // A 2-D input comes back 2-D (its report records the shape it was given).
+  const flat = file.report?.inputShape?.length === 2 && decoded.shape[0] === 1;
+  const shape = flat ? decoded.shape.slice(1) : decoded.shape;
   await writeAtomic(output, async (f) => {
-    const bytes = encodeNpy(data, decoded.shape);
+    const bytes = encodeNpy(data, shape);
     let off = 0;
     while (off < bytes.length) off += await f.write(bytes.subarray(off));
   });
   console.log(
     `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
-      decoded.shape.join(", ")
+      shape.join(", ")
     }), ${file.header.dtype}`,
   );
 }

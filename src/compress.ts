@@ -69,6 +69,8 @@ export interface LevelError {
 /** The metadata record (`META`) that `compress` writes. */
 export interface CompressReport {
   tool: string;
+  /** The shape as the caller gave it (`[H, W]` for a single 2-D field), so tools can write it back. */
+  inputShape: number[];
   version: string;
   created: string;
   backend: BackendName;
@@ -222,6 +224,7 @@ export async function compressTo(
   const header = makeHeader(model, prepared, steps, blockSize, options, values);
   const report: CompressReport = {
     tool: "mrcae",
+    inputShape: [...shape],
     version: VERSION,
     created: new Date().toISOString(),
     backend: training.backend,

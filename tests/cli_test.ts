@@ -133,6 +133,24 @@ Deno.test("cli.ts gives one-line errors for bad input", async () => {
     /has 40 bytes/,
   );
   assertOneLineError(await run("frobnicate"), /unknown command/);
+  // A 2-D (H, W) input comes back 2-D.
+  await Deno.writeFile(path("flat.npy"), encodeNpy(smallField(1, 11, 13), [11, 13]));
+  const c = await run(
+    "compress",
+    path("flat.npy"),
+    "-o",
+    path("flat.mrc"),
+    "--levels",
+    "1",
+    "--steps",
+    "5",
+    "--backend",
+    "cpu",
+  );
+  assert.strictEqual(c.code, 0, c.stderr);
+  const d = await run("decompress", path("flat.mrc"), "-o", path("flat-out.npy"));
+  assert.strictEqual(d.code, 0, d.stderr);
+  assert.deepStrictEqual(parseNpy(await Deno.readFile(path("flat-out.npy"))).shape, [11, 13]);
   assertOneLineError(
     await run("compress", path("in.npy"), "-o", "/nonexistent-dir/x.mrc"),
     /cannot write/,
