@@ -318,6 +318,19 @@ async function commandCompress(args: string[]): Promise<void> {
         }  max ${e.maxAbsError.toExponential(3)}`,
       );
     }
+    // Where the bytes went, from the file's own index.
+    const kinds: Record<string, number> = {};
+    for (const c of (await openFile(output)).chunks) {
+      const kind =
+        { DECW: "weights", MASK: "masks", CODE: "codes", NANM: "missing mask" }[c.type] ??
+          "header+report";
+      kinds[kind] = (kinds[kind] ?? 0) + c.length;
+    }
+    const index = r.bytes - Object.values(kinds).reduce((a, b) => a + b, 0);
+    kinds["signature+index+trailer"] = index;
+    console.log(
+      `  bytes: ${Object.entries(kinds).map(([k, v]) => `${k} ${fmtBytes(v)}`).join(", ")}`,
+    );
   }
 }
 

@@ -49,6 +49,7 @@ Deno.test({
     assert.strictEqual(c.code, 0, c.stderr);
     assert.match(c.stdout, /ratio/);
     assert.match(c.stdout, /level 1 19x23/);
+    assert.match(c.stdout, /bytes: header\+report .*, weights .*, masks .*, codes /);
 
     const info = await run("info", path("a.mrc"), "--json");
     assert.strictEqual(info.code, 0, info.stderr);
