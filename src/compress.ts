@@ -175,6 +175,7 @@ export async function compressTo(
   // scale, which also covers codes far below a step, where the model fails). A level whose
   // coarser output alone meets the target stores no codes at all.
   const quantized: Int32Array[][] = [];
+  const outputs: Float32Array[] = [];
   prev = null;
   for (let k = 0; k < n; k++) {
     options.signal?.throwIfAborted();
@@ -215,10 +216,10 @@ export async function compressTo(
     quantized.push(best.q);
     const decoded = new Float32Array(target.length);
     decodeLevel(withLevelSteps(parts[k], k, steps[k]), k, prev, best.q, 0, T, decoded);
+    outputs.push(decoded);
     prev = decoded;
   }
-  const stepParts = parts.map((p, k) => withLevelSteps(p, k, steps[k]));
-  const errors = levelErrors(stepParts, quantized, prepared, prepared.normalization.scale);
+  const errors = levelErrors(outputs, targets, prepared);
   const encodeSeconds = (performance.now() - encodeStart) / 1000;
 
   const header = makeHeader(model, prepared, steps, blockSize, options, values);
@@ -383,72 +384,40 @@ function levelTarget(
   return { target, valid };
 }
 
-const DECODE_CHUNK = 16;
-
-/** Decodes snapshots `[first, first + n)` at every level (normalized units). */
-function decodeRange(
-  parts: LevelDecoderParts[],
-  streams: ArrayLike<number>[][],
-  first: number,
-  n: number,
-): Float32Array[] {
-  let prev: Float32Array | null = null;
-  return parts.map((p, k) => {
-    const out = new Float32Array(n * p.grid[0] * p.grid[1]);
-    decodeLevel(p, k, prev, streams[k], first, n, out);
-    prev = out;
-    return out;
-  });
-}
-
 /**
- * Errors of every level's decoded output against the level's data (centre samples of the
- * finest data) over the original extent and valid positions, multiplied by `scale`.
+ * Errors of every level's decoded output against the level's data over the original extent and
+ * valid positions, in original units.
  */
 function levelErrors(
-  parts: LevelDecoderParts[],
-  streams: ArrayLike<number>[][],
+  outputs: Float32Array[],
+  targets: { target: Float32Array; valid: Uint8Array }[],
   prepared: Prepared,
-  scale: number,
-): { level: number; grid: [number, number]; mse: number; rmse: number; maxAbsError: number }[] {
-  const { geometry, data, valid } = prepared;
-  const [T, H, W] = geometry.shape;
-  const [top, left] = geometry.crop;
-  const [hg, wg] = geometry.grid;
-  const n = parts.length;
-  const stats = parts.map((_, k) => {
+): { level: number; grid: [number, number]; rmse: number; maxAbsError: number }[] {
+  const [T, H, W] = prepared.geometry.shape;
+  const [top, left] = prepared.geometry.crop;
+  const { scale } = prepared.normalization;
+  const n = outputs.length;
+  return outputs.map((out, k) => {
     const s = 2 ** (n - 1 - k);
-    return { s, rows: levelCrop(top, H, s), cols: levelCrop(left, W, s), sum: 0, count: 0, max: 0 };
-  });
-  for (let first = 0; first < T; first += DECODE_CHUNK) {
-    const n = Math.min(DECODE_CHUNK, T - first);
-    decodeRange(parts, streams, first, n).forEach((out, k) => {
-      const st = stats[k];
-      const [h, w] = parts[k].grid;
-      const [r0, nr] = st.rows, [c0, nc] = st.cols;
-      for (let t = 0; t < n; t++) {
-        for (let i = r0; i < r0 + nr; i++) {
-          for (let j = c0; j < c0 + nc; j++) {
-            const f = (first + t) * hg * wg + finestIndex(i, st.s) * wg + finestIndex(j, st.s);
-            if (!valid[f]) continue;
-            const e = Math.abs(out[t * h * w + i * w + j] - data[f]);
-            st.sum += e * e;
-            st.count++;
-            if (e > st.max) st.max = e;
-          }
+    const [r0, nr] = levelCrop(top, H, s), [c0, nc] = levelCrop(left, W, s);
+    const { target, valid } = targets[k];
+    const plane = out.length / T;
+    const lw = (prepared.geometry.grid[1] + 1) / s - 1; // level grid width
+    let sum = 0, count = 0, max = 0;
+    for (let t = 0; t < T; t++) {
+      for (let i = r0; i < r0 + nr; i++) {
+        const row = t * plane + i * lw;
+        for (let j = c0; j < c0 + nc; j++) {
+          if (!valid[row + j]) continue;
+          const e = Math.abs(out[row + j] - target[row + j]);
+          sum += e * e;
+          count++;
+          if (e > max) max = e;
         }
       }
-    });
-  }
-  return stats.map((st, k) => {
-    const mse = st.count > 0 ? st.sum / st.count : 0;
-    return {
-      level: k,
-      grid: [st.rows[1], st.cols[1]] as [number, number],
-      mse,
-      rmse: Math.sqrt(mse) * scale,
-      maxAbsError: st.max * scale,
-    };
+    }
+    const mse = count > 0 ? sum / count : 0;
+    return { level: k, grid: [nr, nc], rmse: Math.sqrt(mse) * scale, maxAbsError: max * scale };
   });
 }
 
