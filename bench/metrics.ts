@@ -108,29 +108,6 @@ export function sampleGrid(
   return out;
 }
 
-/**
- * Centre-sample an original `[T, H, W]` stack at stride `s`, the way the codec
- * builds its coarse levels (the centre pixel of every stride-2 window, repeated):
- * `out[t][i][j] = original[t][i*s + r0][j*s + c0]` for the decoded shape
- * `[T, h, w]`. `offset = [r0, c0]` (default `[0, 0]`) is where the level's first
- * row and column sit in the original.
- */
-export function centreSample(
-  original: Float32Array,
-  shape: [number, number, number],
-  s: number,
-  decodedShape: [number, number, number],
-  offset: [number, number] = [0, 0],
-): Float32Array {
-  const [t2, h, w] = decodedShape;
-  if (t2 !== shape[0]) {
-    throw new TypeError(`Cannot sample level: ${t2} snapshots decoded, ${shape[0]} original`);
-  }
-  const rows = Array.from({ length: h }, (_, i) => i * s + offset[0]);
-  const cols = Array.from({ length: w }, (_, j) => j * s + offset[1]);
-  return sampleGrid(original, shape, rows, cols);
-}
-
 /** Megabytes (1e6 bytes) per second of raw float32 data. */
 export function throughput(rawBytes: number, seconds: number): number {
   return seconds > 0 ? rawBytes / 1e6 / seconds : Infinity;

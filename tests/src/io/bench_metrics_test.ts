@@ -1,9 +1,9 @@
 import assert from "node:assert";
 import {
   bitsPerValue,
-  centreSample,
   errorStats,
   rmseForPsnr,
+  sampleGrid,
   valueRange,
 } from "../../../bench/metrics.ts";
 import {
@@ -44,16 +44,15 @@ Deno.test("errorStats() skips NaN in the original and counts NaN output as infin
   assert.strictEqual(errorStats([0, 1], [NaN, 1], 1).maxAbsError, Infinity);
 });
 
-Deno.test("centreSample() picks every s-th row and column", () => {
+Deno.test("sampleGrid() picks the given rows and columns of every snapshot, clamped", () => {
   const [T, H, W] = [2, 7, 7];
   const data = new Float32Array(T * H * W).map((_, n) => n);
-  const out = centreSample(data, [T, H, W], 2, [T, 4, 4]);
-  assert.strictEqual(out[0], 0);
-  assert.strictEqual(out[1], 2);
-  assert.strictEqual(out[4], 14);
-  assert.strictEqual(out[16 + 5], 49 + 2 * 7 + 2);
-  const shifted = centreSample(data, [T, H, W], 2, [T, 3, 3], [1, 1]);
-  assert.strictEqual(shifted[0], 8);
+  const out = sampleGrid(data, [T, H, W], [1, 3, 5], [1, 3, 9]);
+  assert.strictEqual(out[0], 8);
+  assert.strictEqual(out[1], 10);
+  assert.strictEqual(out[2], 13); // column 9 clamps to 6
+  assert.strictEqual(out[3], 22);
+  assert.strictEqual(out[9], 49 + 8);
 });
 
 Deno.test("symmetricEigen() decomposes random symmetric matrices", () => {
