@@ -150,7 +150,7 @@ async function readInput(
     if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
     throw new Error(`cannot read ${path}: ${e instanceof Error ? e.message : e}`);
   }
-  const { hasNpySignature, parseNpy } = await import("./src/npy.ts");
+  const { hasNpySignature, parseNpy } = await import("./src/io/npy.ts");
   if (hasNpySignature(bytes)) {
     const npy = parseNpy(bytes);
     if (npy.shape.length !== 2 && npy.shape.length !== 3) {
@@ -285,7 +285,7 @@ async function commandCompress(args: string[]): Promise<void> {
   };
   const output = await checkOutput(values.output, values.force);
   const input = await readInput(positionals[0], values.shape);
-  const { compressTo } = await import("./src/compress.ts");
+  const { compressTo } = await import("./src/encode/compress.ts");
   const progress = progressReporter(!!values.quiet);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error("interrupted"));
@@ -350,7 +350,7 @@ function parseFrames(value: string | undefined): [number, number] | undefined {
 }
 
 async function openFile(path: string) {
-  const { openMrc } = await import("./src/mrc_file.ts");
+  const { openMrc } = await import("./src/read/mrc_file.ts");
   try {
     await Deno.lstat(path);
   } catch (e) {
@@ -389,7 +389,7 @@ async function commandDecompress(args: string[]): Promise<void> {
   } catch (e) {
     throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
   }
-  const { encodeNpy } = await import("./src/npy.ts");
+  const { encodeNpy } = await import("./src/io/npy.ts");
   const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
   // A 2-D input comes back 2-D (its report records the shape it was given).
   const flat = file.report?.inputShape?.length === 2 && decoded.shape[0] === 1;
@@ -516,7 +516,7 @@ async function commandPreview(args: string[]): Promise<void> {
   const output = await checkOutput(values.output, values.force);
   const file = await openFile(positionals[0]);
   const frame = parseNumber(values.frame, "frame", true) ?? 0;
-  const { renderPreview } = await import("./src/preview.ts");
+  const { renderPreview } = await import("./src/io/preview.ts");
   let png: Uint8Array;
   try {
     png = await renderPreview(file, frame);
@@ -546,7 +546,7 @@ async function main(argv: string[]): Promise<void> {
     case "preview":
       return await commandPreview(rest);
     case "demo": {
-      const { runDemo } = await import("./src/demo.ts");
+      const { runDemo } = await import("./cli/demo.ts");
       return await runDemo(rest, HELP.demo);
     }
     default:

@@ -19,8 +19,8 @@
  * @module
  */
 
-export * from "./src/mrc_file.ts";
-export * from "./src/metrics.ts";
+export * from "./src/read/mrc_file.ts";
+export * from "./src/read/metrics.ts";
 export {
   countingSource,
   fromBytes,

@@ -34,6 +34,6 @@
  */
 
 export * from "./decode.ts";
-export * from "./src/compress.ts";
-export * from "./src/toy.ts";
-export { encodeNpy, hasNpySignature, type NpyArray, parseNpy } from "./src/npy.ts";
+export * from "./src/encode/compress.ts";
+export * from "./src/io/toy.ts";
+export { encodeNpy, hasNpySignature, type NpyArray, parseNpy } from "./src/io/npy.ts";

@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { encodeNpy, parseNpy } from "../src/npy.ts";
-import { toyDrifting, toyOscillatory } from "../src/toy.ts";
+import { encodeNpy, parseNpy } from "../src/io/npy.ts";
+import { toyDrifting, toyOscillatory } from "../src/io/toy.ts";
 
 /** One benchmark dataset. */
 export interface Dataset {

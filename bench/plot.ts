@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { drawText, measureText, type RgbaImage } from "../src/colormap.ts";
+import { drawText, measureText, type RgbaImage } from "../src/io/colormap.ts";
 
 /** One point of a curve. */
 export interface RdPoint {

@@ -13,8 +13,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { encodePng } from "../src/png.ts";
-import { applyColormap, composeImage } from "../src/colormap.ts";
+import { encodePng } from "../src/io/png.ts";
+import { applyColormap, composeImage } from "../src/io/colormap.ts";
 import { builtinDataset, type Dataset, defaultSize, npyDataset } from "./datasets.ts";
 import { bitsPerValue, errorStats, throughput, valueRange } from "./metrics.ts";
 import { allPeers } from "./peers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { encodeNpy, parseNpy } from "../src/npy.ts";
+import { encodeNpy, parseNpy } from "../src/io/npy.ts";
 import { smallField } from "./src/_fixtures.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;

@@ -54,7 +54,7 @@ Deno.test("mod.ts imported from a URL (no import map) compresses and decodes in 
     assert.ok(out.success, stderr);
     const result = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").pop()!);
     assert.deepStrictEqual(result.shape, [4, 9, 9]);
-    assert.ok(requests.includes("/mod.ts") && requests.includes("/src/compress.ts"));
+    assert.ok(requests.includes("/mod.ts") && requests.includes("/src/encode/compress.ts"));
   } finally {
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });

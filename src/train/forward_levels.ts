@@ -4,7 +4,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { MrcaeModel } from "../model.ts";
+import type { MrcaeModel } from "../codec/model.ts";
 import { disposeLevel, forward, netFromModel } from "./_net.ts";
 
 /**

@@ -17,7 +17,7 @@
  *
  * @module
  */
-export * from "../backend.ts";
+export * from "./backend.ts";
 export * from "./types.ts";
 export * from "./train_mrcae.ts";
 export * from "./forward_levels.ts";

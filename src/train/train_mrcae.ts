@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { levelGrids, type MrcaeModel } from "../model.ts";
-import { selectBackend } from "../backend.ts";
+import { levelGrids, type MrcaeModel } from "../codec/model.ts";
+import { selectBackend } from "./backend.ts";
 import { Random } from "./_random.ts";
 import { centreSample, dilate, latentAverage } from "./_grid.ts";
 import { centre, levelsLoss } from "./_loss.ts";

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { BackendName } from "../backend.ts";
+import type { BackendName } from "./backend.ts";
 
 /** Training data: the finest padded grid, normalized to about [0, 1]. */
 export interface TrainInput {

@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { encodeNpy, hasNpySignature, parseNpy } from "../../../src/npy.ts";
+import { encodeNpy, hasNpySignature, parseNpy } from "../../../src/io/npy.ts";
 
 /** Deterministic pseudo-random values (mulberry32). */
 function random(seed: number): () => number {

@@ -1,7 +1,7 @@
 import assert from "node:assert";
 import { unzlibSync } from "npm:fflate@0.8.2";
-import { crc32, encodePng, hasPngSignature } from "../../../src/png.ts";
-import { applyColormap, composeImage, drawText, measureText } from "../../../src/colormap.ts";
+import { crc32, encodePng, hasPngSignature } from "../../../src/io/png.ts";
+import { applyColormap, composeImage, drawText, measureText } from "../../../src/io/colormap.ts";
 
 interface Chunk {
   type: string;

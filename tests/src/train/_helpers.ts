@@ -1,5 +1,5 @@
 // Shared helpers of the trainer tests: small fields and a naive decoder of the model contract.
-import type { MrcaeModel } from "../../../src/model.ts";
+import type { MrcaeModel } from "../../../src/codec/model.ts";
 
 /** A seeded LCG, so test data never depends on Math.random. */
 export function lcg(seed: number): () => number {

@@ -8,7 +8,7 @@
 
 import { applyColormap, composeImage, type Panel } from "./colormap.ts";
 import { encodePng } from "./png.ts";
-import type { MrcFile } from "./mrc_file.ts";
+import type { MrcFile } from "../read/mrc_file.ts";
 
 /**
  * Renders frame `frame` of every level and the mask heat maps into one PNG.

@@ -20,7 +20,7 @@
  * @module
  */
 import { zlibSync } from "npm:fflate@0.8.2";
-import { crc32 } from "../format/_checksum.ts";
+import { crc32 } from "../../format/_checksum.ts";
 
 /** The CRC-32 of PNG chunks: the same as zlib's, shared with the `.mrc` container. */
 export { crc32 };

@@ -9,21 +9,21 @@
  * @module
  */
 
-import { openMrc as openContainer } from "../format/reader.ts";
-import { readMrcStream } from "../format/stream_reader.ts";
-import { fromBytes, fromFileHandle, fromUrl, type RangeSource } from "../format/source.ts";
-import type { MrcHeader } from "../format/header.ts";
-import type { LevelWeights } from "../format/level_weights.ts";
-import { decodeMasks } from "../format/masks.ts";
-import { decodeLevelWeights } from "../format/level_weights.ts";
-import { decodeCodeBlock } from "../format/code_block.ts";
-import { decodeMissingMask } from "../format/missing_mask.ts";
-import { decodeHeader } from "../format/header.ts";
-import { MrcFormatError } from "../format/error.ts";
-import { decodeLevel, type LevelDecoderParts } from "./decode.ts";
-import { maskPositions } from "./ops.ts";
-import { finestIndex, levelCrop } from "./prepare.ts";
-import type { StoredReport } from "./compress.ts";
+import { openMrc as openContainer } from "../../format/reader.ts";
+import { readMrcStream } from "../../format/stream_reader.ts";
+import { fromBytes, fromFileHandle, fromUrl, type RangeSource } from "../../format/source.ts";
+import type { MrcHeader } from "../../format/header.ts";
+import type { LevelWeights } from "../../format/level_weights.ts";
+import { decodeMasks } from "../../format/masks.ts";
+import { decodeLevelWeights } from "../../format/level_weights.ts";
+import { decodeCodeBlock } from "../../format/code_block.ts";
+import { decodeMissingMask } from "../../format/missing_mask.ts";
+import { decodeHeader } from "../../format/header.ts";
+import { MrcFormatError } from "../../format/error.ts";
+import { decodeLevel, type LevelDecoderParts } from "../codec/level_decoder.ts";
+import { maskPositions } from "../codec/ops.ts";
+import { finestIndex, levelCrop } from "../encode/prepare.ts";
+import type { StoredReport } from "../encode/compress.ts";
 
 /** One decoded level for a range of snapshots, in original units. */
 export interface DecodedLevel {

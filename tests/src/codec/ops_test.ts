@@ -8,8 +8,8 @@ import {
   scatterCodes,
   scatterSparse,
   stampOrigins,
-} from "../../src/ops.ts";
-import { decodeLevel, type LevelDecoderParts } from "../../src/decode.ts";
+} from "../../../src/codec/ops.ts";
+import { decodeLevel, type LevelDecoderParts } from "../../../src/codec/level_decoder.ts";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

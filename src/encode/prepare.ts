@@ -1,5 +1,5 @@
 // This module is browser compatible.
-import { axisCrop } from "../format/header.ts";
+import { axisCrop } from "../../format/header.ts";
 /**
  * From a user's array to what the network trains on, and back: the grid, the
  * edge padding, value normalization and missing values.

@@ -1,8 +1,8 @@
 import assert from "node:assert";
-import { forwardLevels, trainMrcae } from "../../src/train/mod.ts";
-import { decoderParts, encodeCodes } from "../../src/encode.ts";
-import { decodeLevel } from "../../src/decode.ts";
-import { smallField } from "./_fixtures.ts";
+import { forwardLevels, trainMrcae } from "../../../src/train/mod.ts";
+import { decoderParts, encodeCodes } from "../../../src/encode/encoder.ts";
+import { decodeLevel } from "../../../src/codec/level_decoder.ts";
+import { smallField } from "../_fixtures.ts";
 
 Deno.test("decodeLevel() (plain TypeScript) equals the TensorFlow.js network at every level", async () => {
   const [T, H, W] = [5, 23, 31];

@@ -6,9 +6,9 @@
  * @module
  */
 
-import { conv3s2, maskPositions } from "./ops.ts";
-import type { MrcaeModel } from "./model.ts";
-import { decodeLevel, type LevelDecoderParts, streamSizes } from "./decode.ts";
+import { conv3s2, maskPositions } from "../codec/ops.ts";
+import type { MrcaeModel } from "../codec/model.ts";
+import { decodeLevel, type LevelDecoderParts, streamSizes } from "../codec/level_decoder.ts";
 
 /**
  * Runs the encoder over `T` snapshots on the finest grid and returns the real

@@ -11,8 +11,8 @@ import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import "npm:@tensorflow/tfjs-backend-cpu@4.22.0";
 import "npm:@tensorflow/tfjs-backend-wasm@4.22.0";
 import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
-import { ensureConv2dBackpropFilter } from "./train/conv_backprop_filter.ts";
-import { ensureGradients } from "./train/_gradients.ts";
+import { ensureConv2dBackpropFilter } from "./conv_backprop_filter.ts";
+import { ensureGradients } from "./_gradients.ts";
 
 /** A TensorFlow.js backend the trainer can run on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";

@@ -8,8 +8,8 @@
  * @module
  */
 
-import type { MrcHeader } from "../format/header.ts";
-import { MrcWriter } from "../format/writer.ts";
+import type { MrcHeader } from "../../format/header.ts";
+import { MrcWriter } from "../../format/writer.ts";
 import {
   allocateSteps,
   decoderParts,
@@ -17,13 +17,13 @@ import {
   quantize,
   type Steps,
   streamGains,
-} from "./encode.ts";
+} from "./encoder.ts";
 import { LevelOperator, refineCodes } from "./refine.ts";
-import { decodeLevel, type LevelDecoderParts } from "./decode.ts";
+import { decodeLevel, type LevelDecoderParts } from "../codec/level_decoder.ts";
 import { finestIndex, levelCrop, type Prepared, prepareData } from "./prepare.ts";
-import type { MrcaeModel } from "./model.ts";
-import type { TrainOptions, TrainProgress, TrainReport } from "./train/types.ts";
-import type { BackendName } from "./backend.ts";
+import type { MrcaeModel } from "../codec/model.ts";
+import type { TrainOptions, TrainProgress, TrainReport } from "../train/types.ts";
+import type { BackendName } from "../train/backend.ts";
 
 /** The tool version written into every file's metadata. */
 export const VERSION = "0.1.0";
@@ -132,7 +132,7 @@ export async function compressTo(
   const [hg, wg] = prepared.geometry.grid;
   const tol = resolveTolerances(options.tol, levels);
 
-  const { trainMrcae } = await import("./train/mod.ts");
+  const { trainMrcae } = await import("../train/mod.ts");
   const trainStart = performance.now();
   const { model, report: training } = await trainMrcae(
     { data: prepared.data, shape: [T, hg, wg], valid: prepared.valid },

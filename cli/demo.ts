@@ -6,11 +6,11 @@
  */
 
 import { parseArgs } from "node:util";
-import { toyOscillatory } from "./toy.ts";
-import { compressTo } from "./compress.ts";
-import { openMrc } from "./mrc_file.ts";
-import { levelMetrics } from "./metrics.ts";
-import { renderPreview } from "./preview.ts";
+import { toyOscillatory } from "../src/io/toy.ts";
+import { compressTo } from "../src/encode/compress.ts";
+import { openMrc } from "../src/read/mrc_file.ts";
+import { levelMetrics } from "../src/read/metrics.ts";
+import { renderPreview } from "../src/io/preview.ts";
 
 /** Runs the demo with CLI arguments. */
 export async function runDemo(args: string[], help: string): Promise<void> {

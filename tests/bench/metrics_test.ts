@@ -5,14 +5,14 @@ import {
   rmseForPsnr,
   sampleGrid,
   valueRange,
-} from "../../../bench/metrics.ts";
+} from "../../bench/metrics.ts";
 import {
   podDecompose,
   podFactors,
   podReconstruct,
   podTailEnergy,
   symmetricEigen,
-} from "../../../bench/svd.ts";
+} from "../../bench/svd.ts";
 
 function random(seed: number): () => number {
   let a = seed >>> 0;

@@ -17,8 +17,8 @@
  * @module
  */
 
-import { deconvPadded, deconvPaddedAdjoint } from "./ops.ts";
-import type { LevelDecoderParts } from "./decode.ts";
+import { deconvPadded, deconvPaddedAdjoint } from "../codec/ops.ts";
+import type { LevelDecoderParts } from "../codec/level_decoder.ts";
 
 /** Applies a level's code-to-output map (without biases and without the previous level) and its adjoint. */
 export class LevelOperator {

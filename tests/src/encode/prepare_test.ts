@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { chooseGeometry, levelCrop, prepareData, validSize } from "../../src/prepare.ts";
+import { chooseGeometry, levelCrop, prepareData, validSize } from "../../../src/encode/prepare.ts";
 
 Deno.test("validSize() gives grids that halve down to an odd level 0 of at least 3", () => {
   for (const levels of [1, 2, 3, 4]) {
