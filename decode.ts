@@ -1,8 +1,15 @@
 // This module is browser compatible.
 /**
  * The decode-only entry point of mrcae: everything needed to read `.mrc` files and decode any
- * level, with no TensorFlow.js anywhere in its module graph (a test checks this). Use it in
- * browsers or wherever only reading is needed; `mod.ts` adds compression.
+ * level, with no TensorFlow.js anywhere in its module graph, type-only imports included (a test
+ * checks this). Use it in browsers or wherever only reading is needed; `mod.ts` adds compression.
+ *
+ * - {@linkcode openMrc} opens bytes, a path, a URL (HTTP range requests) or any range source;
+ *   {@linkcode MrcFile.decode} decodes one level for a snapshot range, reading only what it needs;
+ *   {@linkcode MrcFile.progressive} yields every level coarse to fine.
+ * - {@linkcode decodeStream} decodes a file arriving as a stream, yielding each level as soon as
+ *   its bytes are in.
+ * - {@linkcode levelMetrics} compares a decoded level with the original array.
  *
  * @example Decode the coarsest level of a small file
  * ```ts
@@ -19,15 +26,26 @@
  * @module
  */
 
+export * from "./src/read/open.ts";
 export * from "./src/read/mrc_file.ts";
+export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
+export type { DecodedLevel } from "./src/read/output.ts";
+export type { LevelError, StoredReport } from "./src/read/report.ts";
+export { psnr } from "./src/codec/metrics.ts";
 export {
+  type CountingSource,
   countingSource,
+  type FileHandleLike,
   fromBytes,
   fromFileHandle,
   fromUrl,
+  type FromUrlOptions,
   hasMrcSignature,
   MrcFormatError,
+  type MrcFormatErrorOptions,
   type RangeSource,
+  type ReadOptions,
 } from "./format/mod.ts";
-export type { MrcHeader } from "./format/mod.ts";
+export type { MissingMask, MrcHeader, MrcLevelHeader } from "./format/mod.ts";
+export type { MrcContainer } from "./format/mod.ts";

@@ -7,12 +7,13 @@
  * - {@linkcode compress} trains a model on the data (TensorFlow.js, loaded lazily) and returns
  *   the file's bytes; {@linkcode compressTo} writes into a sink or `WritableStream`.
  * - {@linkcode openMrc} opens bytes, a path, a URL (HTTP range requests) or any range source;
- *   {@linkcode MrcFile.decode} decodes one level for a frame range, reading only what it needs;
+ *   {@linkcode MrcFile.decode} decodes one level for a snapshot range, reading only what it needs;
  *   {@linkcode MrcFile.progressive} yields every level coarse to fine.
  * - {@linkcode decodeStream} decodes a file arriving as a stream, yielding each level as soon as
  *   its bytes are in.
  *
- * Decoding is plain TypeScript (the trained network is linear): it never loads TensorFlow.js.
+ * Decoding is plain TypeScript (the trained network is linear): it never loads TensorFlow.js, and
+ * importing this module downloads none of it; the first `compress` call loads it.
  *
  * @example Compress a small field and decode every level
  * ```ts
@@ -26,7 +27,7 @@
  * assert.deepStrictEqual(file.header.shape, [T, H, W]);
  * const finest = await file.decode();
  * assert.deepStrictEqual(finest.shape, [T, H, W]);
- * const coarse = await file.decode({ level: 0, frames: [2, 4] });
+ * const coarse = await file.decode({ level: 0, snapshots: [2, 4] });
  * assert.deepStrictEqual(coarse.shape, [2, 10, 15]);
  * ```
  *
@@ -35,5 +36,10 @@
 
 export * from "./decode.ts";
 export * from "./src/encode/compress.ts";
-export * from "./src/io/toy.ts";
-export { encodeNpy, hasNpySignature, type NpyArray, parseNpy } from "./src/io/npy.ts";
+export {
+  encodeNpy,
+  hasNpySignature,
+  type NpyArray,
+  type NpyDtype,
+  parseNpy,
+} from "./src/io/npy.ts";

@@ -6,9 +6,10 @@
  * times decoding each level from bytes in memory, in MB/s of float32 output. Setup runs once,
  * outside the timed region.
  */
-import { compress, openMrc, toyOscillatory } from "../mod.ts";
+import { compress, openMrc } from "../mod.ts";
+import { toyOscillatory } from "../src/io/toy.ts";
 
-const { data, shape } = toyOscillatory({ frames: 200 });
+const { data, shape } = toyOscillatory({ snapshots: 200 });
 const bytes = await compress(data, shape, { steps: 60, backend: "wasm", seed: 0 });
 const file = await openMrc(bytes);
 const outputBytes = file.levels.map((l) => shape[0] * l.grid[0] * l.grid[1] * 4);
@@ -34,10 +35,10 @@ for (const info of file.levels) {
 }
 
 Deno.bench({
-  name: "decode 10 frames of the finest level",
+  name: "decode 10 snapshots of the finest level",
   group: "range",
   async fn() {
     const f = await openMrc(bytes);
-    await f.decode({ frames: [95, 105] });
+    await f.decode({ snapshots: [95, 105] });
   },
 });

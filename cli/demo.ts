@@ -8,35 +8,42 @@
 import { parseArgs } from "node:util";
 import { toyOscillatory } from "../src/io/toy.ts";
 import { compressTo } from "../src/encode/compress.ts";
-import { openMrc } from "../src/read/mrc_file.ts";
+import { openMrc } from "../src/read/open.ts";
 import { levelMetrics } from "../src/read/metrics.ts";
 import { renderPreview } from "../src/io/preview.ts";
 
-/** Runs the demo with CLI arguments. */
-export async function runDemo(args: string[], help: string): Promise<void> {
+/** Help text of the command. */
+export const HELP = `Usage: cli.ts demo [--out DIR] [--steps N] [--snapshots T] [--backend B]
+
+Generates the paper's first toy problem (two oscillatory modes, 127 x 127, 500 snapshots),
+compresses it, decodes every level and prints a table; writes demo.mrc and preview PNGs to DIR
+(default ./out).`;
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       out: { type: "string" },
       steps: { type: "string" },
-      frames: { type: "string" },
+      snapshots: { type: "string" },
       backend: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
-  if (values.help) return void console.log(help);
+  if (values.help) return void console.log(HELP);
   const out = values.out ?? "out";
-  const frames = values.frames ? Number(values.frames) : 500;
+  const snapshots = values.snapshots ? Number(values.snapshots) : 500;
   const steps = values.steps ? Number(values.steps) : undefined;
-  if (!Number.isInteger(frames) || frames < 1) {
-    throw new Error(`--frames must be a positive integer, found "${values.frames}"`);
+  if (!Number.isInteger(snapshots) || snapshots < 1) {
+    throw new Error(`--snapshots must be a positive integer, found "${values.snapshots}"`);
   }
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
     throw new Error(`--steps must be a positive integer, found "${values.steps}"`);
   }
   await Deno.mkdir(out, { recursive: true });
 
-  const { data, shape } = toyOscillatory({ frames });
+  const { data, shape } = toyOscillatory({ snapshots });
   const raw = data.length * 4;
   console.log(
     `toy problem 1 (two oscillatory modes): ${shape.join(" x ")} float32, ${
@@ -99,9 +106,9 @@ export async function runDemo(args: string[], help: string): Promise<void> {
   console.log(
     "(ratio = float32 bytes of the level's output / bytes needed to decode it; errors against the original sampled on the level's grid)",
   );
-  for (const frame of [0, Math.floor(frames / 2)]) {
-    const png = await renderPreview(mrc, frame);
-    await Deno.writeFile(`${out}/demo-frame${frame}.png`, png);
+  for (const snapshot of [0, Math.floor(snapshots / 2)]) {
+    const png = await renderPreview(mrc, snapshot);
+    await Deno.writeFile(`${out}/demo-snapshot${snapshot}.png`, png);
   }
-  console.log(`wrote ${out}/demo.mrc and ${out}/demo-frame*.png`);
+  console.log(`wrote ${out}/demo.mrc and ${out}/demo-snapshot*.png`);
 }

@@ -63,7 +63,7 @@ export const END_MAGIC: Uint8Array = new Uint8Array([
 /** Major version written by this implementation; readers refuse a larger one. */
 export const VERSION_MAJOR = 1;
 /** Minor version written by this implementation; readers accept a larger one. */
-export const VERSION_MINOR = 0;
+export const VERSION_MINOR = 1;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;

@@ -26,10 +26,10 @@ export interface MrcFormatErrorOptions extends ErrorOptions {
  * @example Catching a bad file
  * ```ts
  * import assert from "node:assert";
- * import { fromBytes, MrcFormatError, openMrc } from "./mod.ts";
+ * import { fromBytes, MrcFormatError, openContainer } from "./mod.ts";
  *
  * await assert.rejects(
- *   openMrc(fromBytes(new Uint8Array(100))),
+ *   openContainer(fromBytes(new Uint8Array(100))),
  *   (e) => e instanceof MrcFormatError && e.chunkType === null,
  * );
  * ```

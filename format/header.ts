@@ -45,6 +45,11 @@ export interface MrcHeader {
   quantization: "uniform-midtread";
   /** Missing values of the original. `count` is the number of missing elements. */
   missing: { mode: "none" | "nan" | "fill"; fillValue: number | null; count: number };
+  /**
+   * Version 1.1: the shape the data was given in, `shape` or, for a single 2-D field (`T = 1`),
+   * `[H, W]`, so that readers can hand it back in the same rank. Absent: `shape`.
+   */
+  inputShape?: number[];
 }
 
 const MAX_DIMENSION = 0x7fffffff;
@@ -80,6 +85,7 @@ function findProblem(h: unknown): string | null {
     levels,
     quantization,
     missing,
+    inputShape,
   } = h;
   if (
     !Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => isInt(v, 1, MAX_DIMENSION))
@@ -188,6 +194,16 @@ function findProblem(h: unknown): string | null {
     return `"missing.count" must be an integer in 0..${
       mode === "none" ? 0 : t * height * width
     }, found ${show(count)}`;
+  }
+  if (inputShape !== undefined) {
+    const same = (a: readonly number[]) =>
+      Array.isArray(inputShape) && inputShape.length === a.length &&
+      a.every((v, i) => inputShape[i] === v);
+    if (!same(shape as number[]) && !(t === 1 && same([height, width]))) {
+      return `"inputShape" must be ${show(shape)}${
+        t === 1 ? ` or ${show([height, width])}` : ""
+      }, found ${show(inputShape)}`;
+    }
   }
   return null;
 }
@@ -347,8 +363,50 @@ export function blockSnapshots(header: MrcHeader, block: number): number {
  * ```
  */
 export function codeStreamCount(header: MrcHeader, level: number): number {
-  const groups = header.levels[level].groups;
-  return (level === 0 ? 1 : 0) + groups.reduce((a, b) => a + b, 0);
+  return streamLayout(header.levels[level].groups, level === 0).count;
+}
+
+/** Where each stream of a level sits in its `CODE` blocks (see {@linkcode streamLayout}). */
+export interface StreamLayout {
+  /** Number of streams. */
+  count: number;
+  /** Index of the base stream (level 0), or `null` (levels above 0 have none). */
+  base: number | null;
+  /** Index of the first stream of each group: group `g` owns `groups[g]` streams from there. */
+  groupStart: number[];
+  /** The group of each stream; `-1` for the base stream. */
+  groupOf: number[];
+}
+
+/**
+ * The stream order of a level (SPEC.md §4.6): the base stream first (level 0 only), then the
+ * channels of each widening group, group by group. The one definition of this order: the writer,
+ * both readers, the decoder and the encoder all take it from here.
+ *
+ * @param groups Channels of each group of the level.
+ * @param hasBase Whether the level has a base stream (level 0).
+ * @returns The layout.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { streamLayout } from "./mod.ts";
+ *
+ * const layout = streamLayout([2, 1], true);
+ * assert.strictEqual(layout.count, 4);
+ * assert.strictEqual(layout.base, 0);
+ * assert.deepStrictEqual(layout.groupStart, [1, 3]);
+ * assert.deepStrictEqual(layout.groupOf, [-1, 0, 0, 1]);
+ * ```
+ */
+export function streamLayout(groups: readonly number[], hasBase: boolean): StreamLayout {
+  const groupOf: number[] = hasBase ? [-1] : [];
+  const groupStart: number[] = [];
+  groups.forEach((channels, g) => {
+    groupStart.push(groupOf.length);
+    for (let c = 0; c < channels; c++) groupOf.push(g);
+  });
+  return { count: groupOf.length, base: hasBase ? 0 : null, groupStart, groupOf };
 }
 
 /** Part of a level grid that covers the original array (see {@linkcode levelCrop}). */
@@ -401,8 +459,43 @@ export function levelCrop(header: MrcHeader, level: number): LevelCrop {
 }
 
 /**
+ * Finest-grid index of level pixel `i` when the level is `stride = 2^(N-1-k)` times coarser
+ * (SPEC.md §4.1.1): each coarser level keeps the centre `2i + 1` of every 3x3 stride-2 window, so
+ * level pixel `i` is finest pixel `stride * (i + 1) - 1`.
+ *
+ * @param i Level pixel (row or column).
+ * @param stride `2^(N-1-k)`.
+ * @returns The finest-grid index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { finestIndex } from "./mod.ts";
+ *
+ * assert.strictEqual(finestIndex(0, 4), 3);
+ * assert.strictEqual(finestIndex(2, 1), 2);
+ * ```
+ */
+export function finestIndex(i: number, stride: number): number {
+  return stride * (i + 1) - 1;
+}
+
+/**
  * Level pixels `[first, count]` whose finest sample `s * (i + 1) - 1` lies in
- * `[start, start + length)`; the nearest one when none does.
+ * `[start, start + length)`; the nearest one when none does (SPEC.md §4.1.1).
+ *
+ * @param start First finest-grid row (column) of the original extent.
+ * @param length Rows (columns) of the original extent.
+ * @param s The level's stride `2^(N-1-k)`.
+ * @returns `[first, count]` on the level grid.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { axisCrop } from "./mod.ts";
+ *
+ * assert.deepStrictEqual(axisCrop(1, 13, 2), [0, 7]);
+ * ```
  */
 export function axisCrop(start: number, length: number, s: number): [number, number] {
   const first = Math.ceil((start + 1) / s) - 1;

@@ -89,3 +89,23 @@ export function decodeMasks(
   }
   return masks;
 }
+
+/**
+ * Number of latent positions a mask keeps (its nonzero elements).
+ *
+ * @param mask A mask, one element per latent position.
+ * @returns The count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { maskCount } from "./mod.ts";
+ *
+ * assert.strictEqual(maskCount(new Uint8Array([1, 0, 1, 1])), 3);
+ * ```
+ */
+export function maskCount(mask: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) n += mask[i] ? 1 : 0;
+  return n;
+}

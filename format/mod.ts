@@ -6,7 +6,7 @@
  * requests or front to back from a stream. `format/SPEC.md` describes the bytes.
  *
  * - Write with {@linkcode MrcWriter}.
- * - Read with {@linkcode openMrc} over a {@linkcode RangeSource} ({@linkcode fromBytes},
+ * - Read with {@linkcode openContainer} over a {@linkcode RangeSource} ({@linkcode fromBytes},
  *   {@linkcode fromFileHandle}, {@linkcode fromUrl}), or with {@linkcode readMrcStream}.
  * - Every bad input throws {@linkcode MrcFormatError}.
  *
@@ -15,7 +15,7 @@
  * @example Write a file, then read one code block with three reads to open and one to read
  * ```ts
  * import assert from "node:assert";
- * import { countingSource, fromBytes, type MrcHeader, MrcWriter, openMrc } from "./mod.ts";
+ * import { countingSource, fromBytes, type MrcHeader, MrcWriter, openContainer } from "./mod.ts";
  *
  * const header: MrcHeader = {
  *   shape: [3, 3, 3], dtype: "float32", grid: [3, 3], crop: [0, 0], padMode: "replicate",
@@ -44,7 +44,7 @@
  * assert.strictEqual(at, size);
  *
  * const source = countingSource(fromBytes(file));
- * const mrc = await openMrc(source);
+ * const mrc = await openContainer(source);
  * assert.deepStrictEqual(mrc.meta, { tool: "example" });
  * const code = await mrc.readCodeBlock(0, 1);
  * assert.deepStrictEqual(code.streams, [new Int32Array([3]), new Int32Array([5])]);

@@ -34,23 +34,24 @@ import {
   codeStreamCount,
   decodeHeader,
   type MrcHeader,
+  streamLayout,
 } from "./header.ts";
 import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
-import { decodeMasks } from "./masks.ts";
+import { decodeMasks, maskCount } from "./masks.ts";
 import { decodeMeta } from "./meta.ts";
 import { decodeMissingMask, type MissingMask } from "./missing_mask.ts";
 import type { RangeSource, ReadOptions } from "./source.ts";
 
 export type { MrcChunkEntry, MrcVersion } from "./_framing.ts";
 
-/** Options of {@linkcode openMrc}. */
-export interface OpenMrcOptions {
+/** Options of {@linkcode openContainer}. */
+export interface OpenContainerOptions {
   /** Aborts the open; passed to every source read. Default: none. */
   signal?: AbortSignal;
 }
 
 /** An open `.mrc` file. Every `read…` method costs exactly one source read. */
-export interface MrcFile {
+export interface MrcContainer {
   /** Format version of the file (same major as this reader, minor may be newer). */
   readonly version: MrcVersion;
   /** The validated header. */
@@ -74,7 +75,7 @@ export interface MrcFile {
    * Reads one chunk (one source read of exactly its bytes) and verifies its length, type,
    * address and CRC.
    *
-   * @param entry An entry of {@linkcode MrcFile.chunks}.
+   * @param entry An entry of {@linkcode MrcContainer.chunks}.
    * @param options Signal.
    * @returns The chunk body (the payload after the 8-byte address).
    */
@@ -133,7 +134,7 @@ function checkAgainstEntry(chunk: ParsedChunk, entry: MrcChunkEntry): void {
   }
 }
 
-class MrcFileImpl implements MrcFile {
+class MrcContainerImpl implements MrcContainer {
   readonly version: MrcVersion;
   readonly header: MrcHeader;
   readonly meta: Record<string, unknown> | null;
@@ -245,7 +246,7 @@ class MrcFileImpl implements MrcFile {
       options,
       (body) => decodeMasks(body, latent, groups.length),
     );
-    this.#maskCounts.set(level, masks.map((m) => m.reduce((n, v) => n + v, 0)));
+    this.#maskCounts.set(level, masks.map(maskCount));
     return masks;
   }
 
@@ -275,28 +276,26 @@ class MrcFileImpl implements MrcFile {
       if (code.streams.length !== streams) {
         throw problem(`block has ${code.streams.length} streams, the header implies ${streams}`);
       }
-      let s = 0;
-      if (level === 0) {
-        if (code.valuesPerSnapshot[0] !== positions) {
+      const layout = streamLayout(groups, level === 0);
+      for (let s = 0; s < layout.count; s++) {
+        const g = layout.groupOf[s];
+        const found = code.valuesPerSnapshot[s];
+        if (g < 0) {
+          if (found !== positions) {
+            throw problem(`base stream has ${found} values per snapshot, expected ${positions}`);
+          }
+          continue;
+        }
+        // Without the masks read, a group's channels must at least agree with each other.
+        const want = counts ? counts[g] : code.valuesPerSnapshot[layout.groupStart[g]];
+        if (found !== want || found > positions) {
           throw problem(
-            `base stream has ${
-              code.valuesPerSnapshot[0]
-            } values per snapshot, expected ${positions}`,
+            `stream ${s} (group ${g}, channel ${
+              s - layout.groupStart[g]
+            }) has ${found} values per snapshot, expected ${want} <= ${positions}`,
           );
         }
-        s = 1;
       }
-      groups.forEach((m, g) => {
-        const want = counts ? counts[g] : code.valuesPerSnapshot[s];
-        for (let c = 0; c < m; c++, s++) {
-          const found = code.valuesPerSnapshot[s];
-          if (found !== want || found > positions) {
-            throw problem(
-              `stream ${s} (group ${g}, channel ${c}) has ${found} values per snapshot, expected ${want} <= ${positions}`,
-            );
-          }
-        }
-      });
       return code;
     });
   }
@@ -342,12 +341,15 @@ class MrcFileImpl implements MrcFile {
  * @example Reading one code block from a file in memory
  * ```ts
  * import assert from "node:assert";
- * import { countingSource, fromBytes, MrcFormatError, openMrc } from "./mod.ts";
+ * import { countingSource, fromBytes, MrcFormatError, openContainer } from "./mod.ts";
  *
- * await assert.rejects(openMrc(fromBytes(new Uint8Array(64))), MrcFormatError);
+ * await assert.rejects(openContainer(fromBytes(new Uint8Array(64))), MrcFormatError);
  * ```
  */
-export async function openMrc(source: RangeSource, options: OpenMrcOptions = {}): Promise<MrcFile> {
+export async function openContainer(
+  source: RangeSource,
+  options: OpenContainerOptions = {},
+): Promise<MrcContainer> {
   if (typeof source?.read !== "function" || !Number.isSafeInteger(source.byteLength)) {
     throw new TypeError("Cannot open file: expected a RangeSource with byteLength and read()");
   }
@@ -463,5 +465,5 @@ export async function openMrc(source: RangeSource, options: OpenMrcOptions = {})
   }
   const problem = order.finish();
   if (problem !== null) throw chunkError(CHUNK_TYPES.index, indexOffset, problem);
-  return new MrcFileImpl(source, version, header, meta, entries);
+  return new MrcContainerImpl(source, version, header, meta, entries);
 }

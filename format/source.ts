@@ -90,10 +90,10 @@ export interface FileHandleLike {
  *
  * @example Reading a file
  * ```ts ignore
- * import { fromFileHandle, openMrc } from "./mod.ts";
+ * import { fromFileHandle, openContainer } from "./mod.ts";
  *
  * using file = await Deno.open("data.mrc");
- * const mrc = await openMrc(await fromFileHandle(file));
+ * const mrc = await openContainer(await fromFileHandle(file));
  * ```
  */
 export async function fromFileHandle(handle: FileHandleLike): Promise<RangeSource> {
@@ -164,9 +164,9 @@ function httpError(url: string, what: string, response: Response): Error {
  *
  * @example Reading a remote file
  * ```ts ignore
- * import { fromUrl, openMrc } from "./mod.ts";
+ * import { fromUrl, openContainer } from "./mod.ts";
  *
- * const mrc = await openMrc(await fromUrl("https://example.com/data.mrc"));
+ * const mrc = await openContainer(await fromUrl("https://example.com/data.mrc"));
  * ```
  */
 export async function fromUrl(

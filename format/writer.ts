@@ -30,9 +30,10 @@ import {
   decodeHeader,
   encodeHeader,
   type MrcHeader,
+  streamLayout,
 } from "./header.ts";
 import { encodeLevelWeights, type LevelWeights } from "./level_weights.ts";
-import { encodeMasks } from "./masks.ts";
+import { encodeMasks, maskCount } from "./masks.ts";
 import { encodeMeta } from "./meta.ts";
 import { encodeMissingMask } from "./missing_mask.ts";
 
@@ -47,8 +48,9 @@ export interface MrcWriterOptions {
   /** Aborts pending and later writes. Default: none. */
   signal?: AbortSignal;
   /**
-   * Version written to the preamble and trailer. Default: this implementation's version (1.0).
-   * Only for testing readers against newer versions.
+   * Version written to the preamble and trailer. Default: this implementation's version (1.1).
+   * For golden files of older versions and for testing readers against newer ones; the caller
+   * keeps the content to what that version allows.
    */
   version?: MrcVersion;
 }
@@ -74,7 +76,7 @@ export interface ChunkAddress {
  * @example Writing a one-level file to memory
  * ```ts
  * import assert from "node:assert";
- * import { fromBytes, MrcWriter, openMrc, type MrcHeader } from "./mod.ts";
+ * import { fromBytes, MrcWriter, openContainer, type MrcHeader } from "./mod.ts";
  *
  * const header: MrcHeader = {
  *   shape: [2, 3, 3], dtype: "float32", grid: [3, 3], crop: [0, 0], padMode: "reflect",
@@ -96,7 +98,7 @@ export interface ChunkAddress {
  *   file.set(part, at);
  *   at += part.length;
  * }
- * const mrc = await openMrc(fromBytes(file));
+ * const mrc = await openContainer(fromBytes(file));
  * assert.deepStrictEqual((await mrc.readCodeBlock(0, 0)).streams, [new Int32Array([3, 4])]);
  * ```
  */
@@ -308,7 +310,7 @@ export class MrcWriter {
       );
     }
     const body = encodeMasks(masks, latent);
-    const counts = masks.map((m) => m.reduce((n, v) => n + (v ? 1 : 0), 0));
+    const counts = masks.map(maskCount);
     const written = this.#append(CHUNK_TYPES.masks, level, null, body);
     this.#maskCounts = { level, counts };
     await written;
@@ -344,12 +346,10 @@ export class MrcWriter {
         `"CODE" level ${level} block ${block} has ${code.streams.length} streams, expected ${streams}`,
       );
     }
-    const expected: number[] = [];
-    if (level === 0) expected.push(levelHeader.latent[0] * levelHeader.latent[1]);
     const counts = this.#maskCounts?.level === level ? this.#maskCounts.counts : null;
-    levelHeader.groups.forEach((m, g) => {
-      for (let c = 0; c < m; c++) expected.push(counts ? counts[g] : NaN);
-    });
+    const expected = streamLayout(levelHeader.groups, level === 0).groupOf.map((g) =>
+      g < 0 ? levelHeader.latent[0] * levelHeader.latent[1] : counts ? counts[g] : NaN
+    );
     code.streams.forEach((stream, s) => {
       const want = expected[s] * snapshots;
       if (!Number.isNaN(want) && stream.length !== want) {

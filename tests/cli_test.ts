@@ -76,14 +76,14 @@ Deno.test({
       path("out.npy"),
       "--level",
       "0",
-      "--frames",
+      "--snapshots",
       "1:3",
     );
     assert.strictEqual(d.code, 0, d.stderr);
     const npy = parseNpy(await Deno.readFile(path("out.npy")));
     assert.deepStrictEqual(npy.shape, [2, 9, 11]); // level 0 samples rows 1, 3, ..., 17
 
-    const p = await run("preview", path("a.mrc"), "-o", path("p.png"), "--frame", "2");
+    const p = await run("preview", path("a.mrc"), "-o", path("p.png"), "--snapshot", "2");
     assert.strictEqual(p.code, 0, p.stderr);
     const png = await Deno.readFile(path("p.png"));
     assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);

@@ -1,28 +1,37 @@
+// What each entry point pulls in: the read path owns nothing of the write path, not even a type.
 import assert from "node:assert";
 
 interface Dep {
   specifier: string;
   code?: { specifier: string };
-  isDynamic?: boolean;
+  type?: { specifier: string };
 }
 interface Info {
   roots: string[];
-  modules: { specifier: string; dependencies?: Dep[]; npmPackage?: string }[];
+  modules: { specifier: string; dependencies?: Dep[] }[];
   redirects?: Record<string, string>;
 }
 
-async function info(entry: string): Promise<Info> {
+const root = new URL("../", import.meta.url);
+
+async function deno(args: string[], options: Deno.CommandOptions = {}): Promise<string> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["info", "--json", new URL(entry, import.meta.url).pathname],
+    args,
     stdout: "piped",
     stderr: "piped",
+    ...options,
   }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const dec = new TextDecoder();
+  assert.ok(out.success, `deno ${args.join(" ")}\n${dec.decode(out.stderr)}`);
+  return dec.decode(out.stdout);
 }
 
-/** Modules reached from the root through runtime (non-type) imports; dynamic ones only if asked. */
-function runtimeGraph(graph: Info, followDynamic: boolean): Set<string> {
+async function info(entry: string): Promise<Info> {
+  return JSON.parse(await deno(["info", "--json", new URL(entry, root).pathname]));
+}
+
+/** Every module reached from the roots through code, type-only and dynamic (literal) imports. */
+function reachable(graph: Info): string[] {
   const bySpecifier = new Map(graph.modules.map((m) => [m.specifier, m]));
   const seen = new Set<string>();
   const stack = [...graph.roots];
@@ -32,25 +41,91 @@ function runtimeGraph(graph: Info, followDynamic: boolean): Set<string> {
     if (seen.has(s)) continue;
     seen.add(s);
     for (const d of bySpecifier.get(s)?.dependencies ?? []) {
-      if (d.code && (followDynamic || !d.isDynamic)) stack.push(d.code.specifier);
+      if (d.code) stack.push(d.code.specifier);
+      if (d.type) stack.push(d.type.specifier);
     }
   }
-  return seen;
+  return [...seen];
 }
 
-Deno.test("decode.ts never loads TensorFlow.js, even through dynamic imports", async () => {
-  const reached = [...runtimeGraph(await info("../decode.ts"), true)];
-  assert.deepStrictEqual(reached.filter((s) => /tensorflow/i.test(s)), []);
+/** A module's code without comments (doc examples may show `Deno.readFile`). */
+async function codeOf(specifier: string): Promise<string> {
+  const text = await Deno.readTextFile(new URL(specifier));
+  return text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+}
+
+Deno.test("decode.ts reaches no TensorFlow.js, no encoder and no Deno global, type-only imports included", async () => {
+  const reached = reachable(await info("decode.ts"));
   assert.ok(reached.some((s) => s.includes("fflate")), "the graph walk found no dependency at all");
+  assert.deepStrictEqual(
+    reached.filter((s) => /tensorflow|\/src\/(encode|train|io)\//.test(s)),
+    [],
+  );
+  for (const s of reached.filter((s) => s.startsWith("file:"))) {
+    assert.ok(!/\bDeno\./.test(await codeOf(s)), `${s} uses the Deno global`);
+  }
 });
 
-Deno.test("mod.ts loads TensorFlow.js only through a dynamic import", async () => {
-  const graph = await info("../mod.ts");
-  assert.deepStrictEqual([...runtimeGraph(graph, false)].filter((s) => /tensorflow/i.test(s)), []);
-  assert.ok([...runtimeGraph(graph, true)].some((s) => /tensorflow/i.test(s)));
+Deno.test("mod.ts reaches no TensorFlow.js module, not even through a dynamic import", async () => {
+  const reached = reachable(await info("mod.ts"));
+  assert.ok(reached.some((s) => s.endsWith("/src/encode/compress.ts")));
+  assert.deepStrictEqual(
+    reached.filter((s) => /tensorflow|\/src\/train\/(?!types\.ts)/.test(s)),
+    [],
+  );
 });
 
 Deno.test("format/ never imports src/, TensorFlow.js or the Deno global", async () => {
-  const reached = [...runtimeGraph(await info("../format/mod.ts"), true)];
+  const reached = reachable(await info("format/mod.ts"));
   assert.deepStrictEqual(reached.filter((s) => /tensorflow|\/src\//.test(s)), []);
+});
+
+Deno.test("decode.ts bundles for browsers with a .d.ts", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await deno([
+      "bundle",
+      "--platform",
+      "browser",
+      "--declaration",
+      "--minify",
+      "-o",
+      `${dir}/decode.js`,
+      new URL("decode.ts", root).pathname,
+    ]);
+    const js = await Deno.readTextFile(`${dir}/decode.js`);
+    const dts = await Deno.readTextFile(`${dir}/decode.d.ts`);
+    assert.ok(!/tensorflow/i.test(js), "the bundle holds TensorFlow.js");
+    assert.ok(js.length < 200_000, `the bundle is ${js.length} bytes`);
+    for (const name of ["openMrc", "decodeStream", "MrcFile", "DecodedLevel", "levelMetrics"]) {
+      assert.match(dts, new RegExp(`\\b${name}\\b`), `the .d.ts lacks ${name}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("importing mod.ts to decode downloads no TensorFlow.js package (fresh cache)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const golden = new URL("tests/testdata/v1.0-small.mrc", root).pathname;
+    await Deno.writeTextFile(
+      `${dir}/main.ts`,
+      `import { openMrc } from "${new URL("mod.ts", root).href}";
+      const file = await openMrc(await Deno.readFile(${JSON.stringify(golden)}));
+      console.log((await file.decode({ level: 0 })).shape.join("x"));`,
+    );
+    const cache = `${dir}/deno_dir`;
+    const out = await deno(["run", "--no-config", "--no-lock", "--allow-read", "main.ts"], {
+      cwd: dir,
+      env: { DENO_DIR: cache, NO_COLOR: "1" },
+    });
+    assert.strictEqual(out.trim(), "5x7x5");
+    const npm = `${cache}/npm/registry.npmjs.org`;
+    const packages = [...Deno.readDirSync(npm)].map((e) => e.name).sort();
+    assert.ok(packages.includes("fflate"), `cached: ${packages}`);
+    assert.deepStrictEqual(packages.filter((p) => p.includes("tensorflow")), []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

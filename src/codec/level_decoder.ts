@@ -1,16 +1,19 @@
 // This module is browser compatible.
 /**
  * Pure-TypeScript decoding of MrCAE codes: level `k` is a recursion of strided
- * transposed convolutions (see `src/model.ts`), so no ML framework is needed.
+ * transposed convolutions (see `model.ts`), so no ML framework is needed.
  *
  * Everything here works in the normalized units the network was trained in;
- * `src/codec_read.ts` crops, de-normalizes and restores missing values.
+ * `src/read/` crops, de-normalizes and restores missing values.
  *
  * @module
  */
 
-import { deconvPadded, scatterCodes, stampOrigins } from "./ops.ts";
+import { deconvPadded, maskPositions, scatterCodes, stampOrigins } from "./ops.ts";
 import type { Filter } from "./model.ts";
+import { MrcFormatError } from "../../format/error.ts";
+import { type MrcHeader, type MrcLevelHeader, streamLayout } from "../../format/header.ts";
+import type { LevelWeights } from "../../format/level_weights.ts";
 
 /** What decoding one level needs besides its codes. */
 export interface LevelDecoderParts {
@@ -39,16 +42,124 @@ export interface DecoderGroup {
 }
 
 /**
+ * The decoder half of one level, wherever it comes from: a trained `LevelModel`, or a file's
+ * `DECW` weights with its header and `MASK` masks.
+ */
+export interface LevelDecoderSource {
+  grid: [number, number];
+  latent: [number, number];
+  deconv: Filter;
+  groups: readonly {
+    channels: number;
+    deconvKernels: Float32Array;
+    deconvBias: number;
+    /** Latent-grid mask, 1 where the group is applied. */
+    mask: Uint8Array;
+  }[];
+}
+
+/**
+ * The one factory of {@linkcode LevelDecoderParts}: the decoder of a level and the quantization
+ * steps of its streams.
+ *
+ * @param level The level's decoder weights, grids and masks.
+ * @param quant Steps as the header stores them: `base` (level 0, else null) and one per group.
+ */
+export function levelDecoderParts(
+  level: LevelDecoderSource,
+  quant: MrcLevelHeader["quant"],
+): LevelDecoderParts {
+  return {
+    grid: level.grid,
+    latent: level.latent,
+    deconv: level.deconv,
+    groups: level.groups.map((g) => ({
+      channels: g.channels,
+      deconvKernels: g.deconvKernels,
+      deconvBias: g.deconvBias,
+      positions: maskPositions(g.mask),
+    })),
+    baseStep: quant.base,
+    groupSteps: [...quant.groups],
+  };
+}
+
+/** A level's decoder from a file: its header entry, `DECW` weights and `MASK` masks. */
+export function fileLevelParts(
+  header: MrcHeader,
+  level: number,
+  weights: LevelWeights,
+  masks: Uint8Array[],
+): LevelDecoderParts {
+  const lv = header.levels[level];
+  return levelDecoderParts({
+    grid: lv.grid,
+    latent: lv.latent,
+    deconv: weights.deconv,
+    groups: weights.groups.map((g, i) => ({
+      channels: lv.groups[i],
+      deconvKernels: g.deconvKernels,
+      deconvBias: g.deconvBias,
+      mask: masks[i],
+    })),
+  }, lv.quant);
+}
+
+/**
+ * Per-stream steps (one per entry of {@linkcode streamSizes}) as the header stores them: the base
+ * step, and one per group (the step of the group's first stream; a group's channels share it).
+ */
+export function streamQuant(
+  steps: readonly number[],
+  groups: readonly number[],
+  hasBase: boolean,
+): MrcLevelHeader["quant"] {
+  const layout = streamLayout(groups, hasBase);
+  return {
+    base: layout.base === null ? null : steps[layout.base],
+    groups: layout.groupStart.map((s) => steps[s]),
+  };
+}
+
+/** Channels of every group of a level. */
+function channelsOf(parts: LevelDecoderParts): number[] {
+  return parts.groups.map((g) => g.channels);
+}
+
+/**
  * Number of code values per snapshot of every stream of a level, in stream
- * order: the base code (level 0 only), then each group's channels.
+ * order (`streamLayout`): the base code (level 0 only), then each group's channels.
  */
 export function streamSizes(parts: LevelDecoderParts, level: number): number[] {
-  const sizes: number[] = [];
-  if (level === 0) sizes.push(parts.latent[0] * parts.latent[1]);
-  for (const g of parts.groups) {
-    for (let c = 0; c < g.channels; c++) sizes.push(g.positions.length);
+  return streamLayout(channelsOf(parts), level === 0).groupOf.map((g) =>
+    g < 0 ? parts.latent[0] * parts.latent[1] : parts.groups[g].positions.length
+  );
+}
+
+/**
+ * Checks decoded `CODE` streams against what the header and masks say a block of `snapshots`
+ * snapshots holds.
+ *
+ * @throws {MrcFormatError} When they disagree.
+ */
+export function checkStreams(
+  streams: ArrayLike<number>[],
+  snapshots: number,
+  parts: LevelDecoderParts,
+  level: number,
+  block: number,
+): void {
+  const sizes = streamSizes(parts, level);
+  const ok = streams.length === sizes.length &&
+    streams.every((s, i) => s.length === sizes[i] * snapshots);
+  if (!ok) {
+    throw new MrcFormatError(
+      `Cannot decode chunk "CODE" of level ${level}, block ${block}: its streams disagree with the header and masks (expected ${sizes.length} streams of ${
+        sizes.join(", ")
+      } values per snapshot)`,
+      { chunkType: "CODE" },
+    );
   }
-  return sizes;
 }
 
 // Stamp origins per positions array: a caller decoding one snapshot at a time (MrcFile.decode)
@@ -96,12 +207,12 @@ export function decodeLevel(
   // The codes are read straight from the streams (no dequantized copy).
   const groupStreams: ArrayLike<number>[][] = [];
   const origins: Int32Array[] = [];
-  let s = level === 0 ? 1 : 0;
-  for (const g of parts.groups) {
+  const layout = streamLayout(channelsOf(parts), level === 0);
+  parts.groups.forEach((g, gi) => {
+    const s = layout.groupStart[gi];
     groupStreams.push(streams.slice(s, s + g.channels));
-    s += g.channels;
     origins.push(originsOf(g.positions, lw, w));
-  }
+  });
   const baseLatent = level === 0 ? new Float32Array(latentPlane) : null;
   for (let t = 0; t < count; t++) {
     const dst = out.subarray(t * plane, (t + 1) * plane);

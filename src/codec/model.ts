@@ -2,7 +2,7 @@
 /**
  * The trained MrCAE network as plain typed arrays: the contract between the
  * training engine (`src/train/`, TensorFlow.js) and the pure-TypeScript encoder
- * and decoder (`src/ops.ts`, `src/decode.ts`).
+ * and decoder (`ops.ts`, `level_decoder.ts`).
  *
  * Geometry. Level `k` works on an `H_k x W_k` grid with odd sizes and
  * `H_k = 2 * H_{k-1} + 1`. Its latent grid is `((H_k - 1) / 2) x ((W_k - 1) / 2)`,
@@ -79,13 +79,6 @@ export interface LevelModel {
 /** A trained network, coarse to fine. `levels[levels.length - 1].grid` is the finest (stored) grid. */
 export interface MrcaeModel {
   levels: LevelModel[];
-}
-
-/** Number of latent positions a mask keeps. */
-export function maskCount(mask: Uint8Array): number {
-  let n = 0;
-  for (let i = 0; i < mask.length; i++) n += mask[i] ? 1 : 0;
-  return n;
 }
 
 /** Level grids from the finest grid: `[coarsest, ..., finest]`. Throws a RangeError when a grid is invalid. */

@@ -1,7 +1,7 @@
 // This module is browser compatible.
 /**
  * The few linear operators of MrCAE on single-channel float planes, as plain
- * typed-array loops. They define the numerics of `src/model.ts` and are used by
+ * typed-array loops. They define the numerics of `model.ts` and are used by
  * both the encoder (codes from data) and the decoder (data from codes), so
  * neither needs TensorFlow.js.
  *
@@ -33,53 +33,6 @@ export function conv3s2(
         k0 * x[r0 + c] + k1 * x[r0 + c + 1] + k2 * x[r0 + c + 2] +
         k3 * x[r1 + c] + k4 * x[r1 + c + 1] + k5 * x[r1 + c + 2] +
         k6 * x[r2 + c] + k7 * x[r2 + c + 1] + k8 * x[r2 + c + 2];
-    }
-  }
-  return out;
-}
-
-/**
- * 3x3 stride-2 transposed convolution of a dense latent, written into `out`
- * (`(2lh + 1) x (2lw + 1)`), which it overwrites: `out = bias + deconv(z)`.
- *
- * Written as a gather (each output pixel reads at most four latent values), so
- * every output value is written once.
- */
-export function deconv3s2(
-  z: Float32Array,
-  lh: number,
-  lw: number,
-  kernel: Float32Array,
-  bias: number,
-  out: Float32Array = new Float32Array((2 * lh + 1) * (2 * lw + 1)),
-): Float32Array {
-  const h = 2 * lh + 1, w = 2 * lw + 1;
-  for (let r = 0; r < h; r++) {
-    const o = r * w;
-    // Latent rows touching output row r: (i, dy) with 2i + dy = r.
-    const even = (r & 1) === 0;
-    const ia = even ? (r >> 1) : (r - 1) >> 1; // dy = 0 (even) or 1 (odd)
-    const dya = even ? 0 : 1;
-    const ib = even ? (r >> 1) - 1 : -1; // dy = 2 (even only)
-    const hasA = ia < lh, hasB = ib >= 0;
-    const za = ia * lw, zb = ib * lw;
-    const ka = 3 * dya, kb = 6;
-    for (let c = 0; c < w; c++) {
-      let s = bias;
-      const ceven = (c & 1) === 0;
-      const ja = ceven ? (c >> 1) : (c - 1) >> 1;
-      const dxa = ceven ? 0 : 1;
-      const jb = ceven ? (c >> 1) - 1 : -1;
-      const hasJA = ja < lw, hasJB = jb >= 0;
-      if (hasA) {
-        if (hasJA) s += kernel[ka + dxa] * z[za + ja];
-        if (hasJB) s += kernel[ka + 2] * z[za + jb];
-      }
-      if (hasB) {
-        if (hasJA) s += kernel[kb + dxa] * z[zb + ja];
-        if (hasJB) s += kernel[kb + 2] * z[zb + jb];
-      }
-      out[o + c] = s;
     }
   }
   return out;
@@ -201,31 +154,6 @@ function clampCol(p: number, w: number): number {
 }
 
 /**
- * Adds the transposed convolution of a sparse latent to `out` (`(2lh+1) x (2lw+1)`):
- * for every kept position `pos[n]` (index into the `lh x lw` latent grid) and
- * every channel `c`, `out[2i+dy][2j+dx] += kernels[9c + 3dy + dx] * values[c][n]`.
- * `values` is channel-major: `values[c * count + n]`, read from `offset`.
- */
-export function scatterSparse(
-  out: Float32Array,
-  w: number,
-  pos: Int32Array,
-  lw: number,
-  kernels: Float32Array,
-  channels: number,
-  values: Float32Array,
-  offset: number,
-): void {
-  const count = pos.length;
-  const streams: Float32Array[] = [];
-  for (let c = 0; c < channels; c++) {
-    streams.push(values.subarray(offset + c * count, offset + (c + 1) * count));
-  }
-  // A float32 value times 1 is itself, so this is exactly the scatter of `values`.
-  scatterCodes(out, w, stampOrigins(pos, lw, w), kernels, streams, 0, 1);
-}
-
-/**
  * Top-left output index `2i * w + 2j` of the 3x3 stamp of every kept latent position
  * `pos[n] = i * lw + j`, for {@linkcode scatterCodes}. Computed once per level and block rather
  * than once per snapshot.
@@ -240,7 +168,7 @@ export function stampOrigins(pos: Int32Array, lw: number, w: number): Int32Array
 }
 
 /**
- * {@linkcode scatterSparse} straight from quantized codes: adds, for every kept position `n`
+ * The sparse part of a level decode, straight from quantized codes: adds, for every kept position `n`
  * and channel `c`, the stamp `kernels[9c ..] * v` at `origins[n]` (see {@linkcode stampOrigins})
  * of `out` (row width `w`), where `v = float32(streams[c][offset + n] * step)`.
  *

@@ -1,11 +1,12 @@
 // This module is browser compatible.
-import { axisCrop } from "../../format/header.ts";
 /**
  * From a user's array to what the network trains on, and back: the grid, the
  * edge padding, value normalization and missing values.
  *
  * @module
  */
+
+import { finestIndex } from "../../format/header.ts";
 
 /** How the original array sits in the stored finest grid. */
 export interface Geometry {
@@ -199,17 +200,42 @@ export function prepareData(
   };
 }
 
-/**
- * Finest-grid index of level pixel `i` when levels differ by `stride = 2^(N-1-k)`: each coarser
- * level takes the centre `2i + 1` of every 3x3 stride-2 window, so `stride * (i + 1) - 1`.
- */
-export function finestIndex(i: number, stride: number): number {
-  return stride * (i + 1) - 1;
+/** One level's data: centre samples of the prepared finest grid (SPEC.md §4.1.1). */
+export interface LevelTarget {
+  /** `T * h * w` normalized values on the level grid. */
+  target: Float32Array;
+  /** Same layout, 1 where a real (non-missing, non-padding) value sits. */
+  valid: Uint8Array;
 }
 
 /**
- * The level pixels (rows or columns) whose finest-grid sample falls in the original extent
- * `[start, start + length)`: returns `[first, count]` (SPEC.md §4.1.1).
+ * Level `k`'s data and validity: the finest-grid samples the level's pixels stand for.
+ *
+ * @param prepared The prepared data.
+ * @param levels Number of levels `N`.
+ * @param k The level.
+ * @param grid The level's grid `[h, w]`.
  */
-export const levelCrop: (start: number, length: number, stride: number) => [number, number] =
-  axisCrop;
+export function levelTarget(
+  prepared: Prepared,
+  levels: number,
+  k: number,
+  grid: [number, number],
+): LevelTarget {
+  const [hg, wg] = prepared.geometry.grid;
+  const T = prepared.geometry.shape[0];
+  const [h, w] = grid;
+  const s = 2 ** (levels - 1 - k);
+  const target = new Float32Array(T * h * w), valid = new Uint8Array(T * h * w);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < h; i++) {
+      const src = t * hg * wg + finestIndex(i, s) * wg;
+      const dst = (t * h + i) * w;
+      for (let j = 0; j < w; j++) {
+        target[dst + j] = prepared.data[src + finestIndex(j, s)];
+        valid[dst + j] = prepared.valid[src + finestIndex(j, s)];
+      }
+    }
+  }
+  return { target, valid };
+}

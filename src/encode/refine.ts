@@ -18,12 +18,15 @@
  */
 
 import { deconvPadded, deconvPaddedAdjoint } from "../codec/ops.ts";
-import type { LevelDecoderParts } from "../codec/level_decoder.ts";
+import { type LevelDecoderParts, streamSizes } from "../codec/level_decoder.ts";
+import { type StreamLayout, streamLayout } from "../../format/header.ts";
 
 /** Applies a level's code-to-output map (without biases and without the previous level) and its adjoint. */
 export class LevelOperator {
   readonly parts: LevelDecoderParts;
   readonly level: number;
+  /** Stream order of the level. */
+  readonly layout: StreamLayout;
   /** Offsets of each stream in a snapshot's code vector; the last entry is its length. */
   readonly offsets: number[];
   readonly #latent: Float32Array;
@@ -33,13 +36,9 @@ export class LevelOperator {
   constructor(parts: LevelDecoderParts, level: number) {
     this.parts = parts;
     this.level = level;
+    this.layout = streamLayout(parts.groups.map((g) => g.channels), level === 0);
     const offsets = [0];
-    if (level === 0) offsets.push(parts.latent[0] * parts.latent[1]);
-    for (const g of parts.groups) {
-      for (let c = 0; c < g.channels; c++) {
-        offsets.push(offsets[offsets.length - 1] + g.positions.length);
-      }
-    }
+    for (const size of streamSizes(parts, level)) offsets.push(offsets[offsets.length - 1] + size);
     this.offsets = offsets;
     this.#latent = new Float32Array(parts.latent[0] * parts.latent[1]);
     this.#plane = new Float32Array(parts.grid[0] * parts.grid[1]);
@@ -54,14 +53,11 @@ export class LevelOperator {
   /** Squared norm of one column of stream `s` (an interior code): its kernel's energy. */
   columnEnergy(s: number): number {
     const { parts } = this;
-    let kernel: Float32Array;
-    if (this.level === 0 && s === 0) kernel = parts.deconv.kernel;
-    else {
-      let i = this.level === 0 ? s - 1 : s;
-      let g = 0;
-      while (i >= parts.groups[g].channels) i -= parts.groups[g++].channels;
-      kernel = parts.groups[g].deconvKernels.subarray(9 * i, 9 * i + 9);
-    }
+    const g = this.layout.groupOf[s];
+    const c = s - this.layout.groupStart[g];
+    const kernel = g < 0
+      ? parts.deconv.kernel
+      : parts.groups[g].deconvKernels.subarray(9 * c, 9 * c + 9);
     let e = 0;
     for (const v of kernel) e += v * v;
     return e;
@@ -72,19 +68,20 @@ export class LevelOperator {
     const { parts } = this;
     const w = parts.grid[1];
     const [lh, lw] = parts.latent;
-    let s = 0;
-    if (this.level === 0) {
+    if (this.layout.base !== null) {
       const z = this.#latent;
-      for (let i = 0; i < z.length; i++) z[i] = x[i];
+      const off = this.offsets[this.layout.base];
+      for (let i = 0; i < z.length; i++) z[i] = x[off + i];
       deconvPadded(z, lh, lw, parts.deconv.kernel, 0, this.#plane);
       for (let i = 0; i < out.length; i++) out[i] = this.#plane[i];
-      s = 1;
     } else {
       out.fill(0);
     }
-    for (const g of parts.groups) {
+    for (let gi = 0; gi < parts.groups.length; gi++) {
+      const g = parts.groups[gi];
       const n = g.positions.length;
-      for (let c = 0; c < g.channels; c++, s++) {
+      for (let c = 0; c < g.channels; c++) {
+        const s = this.layout.groupStart[gi] + c;
         const off = this.offsets[s];
         const k = g.deconvKernels;
         const kb = 9 * c;
@@ -110,15 +107,15 @@ export class LevelOperator {
     const { parts } = this;
     const w = parts.grid[1];
     const [, lw] = parts.latent;
-    let s = 0;
-    if (this.level === 0) {
+    if (this.layout.base !== null) {
       deconvPaddedAdjoint(r, parts.latent[0], lw, parts.deconv.kernel, this.#adjoint);
-      out.set(this.#adjoint);
-      s = 1;
+      out.set(this.#adjoint, this.offsets[this.layout.base]);
     }
-    for (const g of parts.groups) {
+    for (let gi = 0; gi < parts.groups.length; gi++) {
+      const g = parts.groups[gi];
       const n = g.positions.length;
-      for (let c = 0; c < g.channels; c++, s++) {
+      for (let c = 0; c < g.channels; c++) {
+        const s = this.layout.groupStart[gi] + c;
         const off = this.offsets[s];
         const k = g.deconvKernels;
         const kb = 9 * c;
@@ -166,12 +163,12 @@ export function refineCodes(
   let bias = parts.deconv.bias;
   for (const g of parts.groups) bias += g.deconvBias;
   const n = op.size;
-  // Jacobi preconditioning: solve for y = x / scale with columns of unit norm, so that streams
+  // Jacobi preconditioning: solve for y = x / jacobi with columns of unit norm, so that streams
   // whose decoder kernels are still small (a freshly widened group) converge as fast as the rest.
-  const scale = new Float64Array(n);
+  const jacobi = new Float64Array(n);
   for (let si = 0; si + 1 < offsets.length; si++) {
     const norm = Math.sqrt(op.columnEnergy(si));
-    scale.fill(norm > 1e-12 ? 1 / norm : 0, offsets[si], offsets[si + 1]);
+    jacobi.fill(norm > 1e-12 ? 1 / norm : 0, offsets[si], offsets[si + 1]);
   }
   const x = new Float64Array(n), s = new Float64Array(n), p = new Float64Array(n);
   const scaled = new Float64Array(n);
@@ -199,12 +196,12 @@ export function refineCodes(
       r[i] = valid[vOff + i] ? target[t * plane + i] - fixed[i] - q[i] : 0;
     }
     op.adjoint(r, s);
-    for (let i = 0; i < n; i++) s[i] *= scale[i];
+    for (let i = 0; i < n; i++) s[i] *= jacobi[i];
     let gamma = dot(s, s);
     const gamma0 = gamma;
     p.set(s);
     for (let it = 0; it < iterations && gamma > 1e-20 && gamma > 1e-14 * gamma0; it++) {
-      for (let i = 0; i < n; i++) scaled[i] = p[i] * scale[i];
+      for (let i = 0; i < n; i++) scaled[i] = p[i] * jacobi[i];
       op.apply(scaled, q);
       let qq = 0;
       for (let i = 0; i < plane; i++) {
@@ -216,7 +213,7 @@ export function refineCodes(
       for (let i = 0; i < n; i++) x[i] += alpha * scaled[i];
       for (let i = 0; i < plane; i++) r[i] -= alpha * q[i];
       op.adjoint(r, s);
-      for (let i = 0; i < n; i++) s[i] *= scale[i];
+      for (let i = 0; i < n; i++) s[i] *= jacobi[i];
       const next = dot(s, s);
       const beta = next / gamma;
       gamma = next;

@@ -1,5 +1,5 @@
 /**
- * The `preview` picture: one frame at every level side by side, and the mask heat maps of
+ * The `preview` picture: one snapshot at every level side by side, and the mask heat maps of
  * every level (how many widening groups cover each latent position), as in the paper's
  * Fig. 5 b/c.
  *
@@ -11,22 +11,24 @@ import { encodePng } from "./png.ts";
 import type { MrcFile } from "../read/mrc_file.ts";
 
 /**
- * Renders frame `frame` of every level and the mask heat maps into one PNG.
+ * Renders snapshot `snapshot` of every level and the mask heat maps into one PNG.
  *
  * @param file An opened file.
- * @param frame The snapshot to show.
+ * @param snapshot The snapshot to show.
  * @returns PNG bytes.
  */
-export async function renderPreview(file: MrcFile, frame: number): Promise<Uint8Array> {
+export async function renderPreview(file: MrcFile, snapshot: number): Promise<Uint8Array> {
   const T = file.header.shape[0];
-  if (!Number.isInteger(frame) || frame < 0 || frame >= T) {
-    throw new RangeError(`Cannot preview frame ${frame}: the file has frames 0 to ${T - 1}`);
+  if (!Number.isInteger(snapshot) || snapshot < 0 || snapshot >= T) {
+    throw new RangeError(
+      `Cannot preview snapshot ${snapshot}: the file has snapshots 0 to ${T - 1}`,
+    );
   }
   const levels: Panel[] = [];
   const masks: Panel[] = [];
   let min = Infinity, max = -Infinity;
   const decoded = [];
-  for await (const level of file.progressive({ frames: [frame, frame + 1] })) {
+  for await (const level of file.progressive({ snapshots: [snapshot, snapshot + 1] })) {
     decoded.push(level);
     for (const v of level.data) {
       if (v < min) min = v;

@@ -5,12 +5,13 @@
  * @module
  */
 
-import type { DecodedLevel } from "./mrc_file.ts";
+import type { DecodedLevel } from "./output.ts";
+import { psnr } from "../codec/metrics.ts";
 
 /** RMSE, PSNR and max abs error of a decoded level. */
 export interface LevelMetrics {
   rmse: number;
-  /** `20 log10(range / rmse)` with the original's value range; null for a constant original. */
+  /** `psnr()` of `src/codec/metrics.ts` with the original's value range; null for a constant original. */
   psnr: number | null;
   maxAbsError: number;
   /** Values compared (missing ones are skipped). */
@@ -41,7 +42,7 @@ export function levelMetrics(
   const [n, nr, nc] = decoded.shape;
   let sum = 0, count = 0, worst = 0;
   for (let t = 0; t < n; t++) {
-    const src = (decoded.frames[0] + t) * H * W;
+    const src = (decoded.snapshots[0] + t) * H * W;
     for (let i = 0; i < nr; i++) {
       const row = src + decoded.rows[i] * W;
       for (let j = 0; j < nc; j++) {
@@ -58,7 +59,7 @@ export function levelMetrics(
   const range = max - min;
   return {
     rmse,
-    psnr: range > 0 ? (rmse > 0 ? 20 * Math.log10(range / rmse) : Infinity) : null,
+    psnr: psnr(rmse, range),
     maxAbsError: worst,
     count,
   };

@@ -14,8 +14,7 @@ import "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 import { ensureConv2dBackpropFilter } from "./conv_backprop_filter.ts";
 import { ensureGradients } from "./_gradients.ts";
 
-/** A TensorFlow.js backend the trainer can run on. */
-export type BackendName = "webgpu" | "wasm" | "cpu";
+import type { BackendName } from "./types.ts";
 
 /** What {@link selectBackend} picked. */
 export interface SelectedBackend {

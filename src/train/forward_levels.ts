@@ -10,7 +10,7 @@ import { disposeLevel, forward, netFromModel } from "./_net.ts";
 /**
  * Runs a trained model on finest-grid snapshots with the active TensorFlow.js
  * backend and returns every level's intermediate output `y_k` (codes go
- * through the masks as in `model.ts`). Differential reference for the
+ * through the masks as in `src/codec/model.ts`). Differential reference for the
  * pure-TypeScript decoder.
  *
  * @param model A trained model.

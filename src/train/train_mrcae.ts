@@ -5,16 +5,14 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { levelGrids, type MrcaeModel } from "../codec/model.ts";
+import type { MrcaeModel } from "../codec/model.ts";
 import { selectBackend } from "./backend.ts";
 import { Random } from "./_random.ts";
-import { centreSample, dilate, latentAverage } from "./_grid.ts";
-import { centre, levelsLoss } from "./_loss.ts";
+import { dilate } from "./_grid.ts";
+import { levelsLoss } from "./_loss.ts";
 import {
   BILINEAR,
-  deconvPadded,
   disposeLevel,
-  forward,
   levelParams,
   levelVariables,
   makeGroup,
@@ -23,277 +21,13 @@ import {
   type NetLevel,
   refreshMasks,
 } from "./_net.ts";
-import type {
-  LevelReport,
-  ResolvedTrainOptions,
-  StageReport,
-  TrainInput,
-  TrainOptions,
-  TrainReport,
-} from "./types.ts";
+import { resolveOptions } from "./_options.ts";
+import { buildPyramid, hostBatch, splitIndices } from "./_pyramid.ts";
+import { evaluate, levelReport, pixelLoss, unresolved } from "./_evaluate.ts";
+import type { StageReport, TrainInput, TrainOptions, TrainReport } from "./types.ts";
 
 /** Relative decrease of the validation loss between checks below which a stage stops (Appendix B). */
 const SLOW_CONVERGENCE = 1e-3;
-/** Snapshots per forward pass when evaluating. */
-const EVAL_CHUNK = 64;
-
-function defaultTol(n: number): number[] {
-  if (n === 3) return [1e-3, 5e-4, 1e-4];
-  if (n === 1) return [1e-4];
-  return Array.from({ length: n }, (_, k) => 1e-3 * Math.pow(0.1, k / (n - 1)));
-}
-
-function defaultGroups(n: number): number[][] {
-  return Array.from({ length: n }, (_, k) => (k === n - 1 && n > 1 ? [2, 2, 2] : [1, 1, 1]));
-}
-
-function resolveOptions(o: TrainOptions): ResolvedTrainOptions {
-  const levels = o.levels ?? (o.groups?.length ?? o.tol?.length ?? 3);
-  const r: ResolvedTrainOptions = {
-    levels,
-    groups: o.groups ?? defaultGroups(levels),
-    tol: o.tol ?? defaultTol(levels),
-    omega: o.omega ?? 0.5,
-    steps: o.steps ?? 300,
-    batch: o.batch ?? 32,
-    learningRate: o.learningRate ?? 3e-3,
-    initNoise: o.initNoise ?? 0.01,
-    split: o.split ?? [0.7, 0.2, 0.1],
-    seed: o.seed ?? 0,
-    backend: o.backend ?? "auto",
-  };
-  if (!Number.isInteger(levels) || levels < 1) {
-    throw new TypeError(`Cannot train: levels must be a positive integer, got ${levels}`);
-  }
-  if (r.groups.length !== levels || r.tol.length !== levels) {
-    throw new TypeError(
-      `Cannot train ${levels} levels: groups has ${r.groups.length} entries and tol ${r.tol.length}`,
-    );
-  }
-  for (const g of r.groups.flat()) {
-    if (!Number.isInteger(g) || g < 1) {
-      throw new TypeError(`Cannot train: group channels must be positive integers, got ${g}`);
-    }
-  }
-  if (!(r.omega >= 0 && r.omega <= 1)) {
-    throw new RangeError(`Cannot train: omega must be in [0, 1], got ${r.omega}`);
-  }
-  if (!Number.isInteger(r.steps) || r.steps < 0) {
-    throw new TypeError(`Cannot train: steps must be a non-negative integer, got ${r.steps}`);
-  }
-  if (!Number.isInteger(r.batch) || r.batch < 1) {
-    throw new TypeError(`Cannot train: batch must be a positive integer, got ${r.batch}`);
-  }
-  return r;
-}
-
-/** Train/validation/test indices; with one snapshot all three are `[0]`. */
-function splitIndices(t: number, fr: [number, number, number], rng: Random) {
-  if (t === 1) return { train: [0], validation: [0], test: [0] };
-  const p = rng.permutation(t);
-  const sum = fr[0] + fr[1] + fr[2];
-  const nTrain = Math.min(t - 1, Math.max(1, Math.round((fr[0] / sum) * t)));
-  const nVal = Math.min(t - nTrain, Math.max(1, Math.round((fr[1] / sum) * t)));
-  const train = p.slice(0, nTrain).sort((a, b) => a - b);
-  const validation = p.slice(nTrain, nTrain + nVal).sort((a, b) => a - b);
-  let test = p.slice(nTrain + nVal).sort((a, b) => a - b);
-  if (test.length === 0) test = validation;
-  return { train, validation, test };
-}
-
-/** Host-side data of every level (centre samples of the finest grid) and validity. */
-interface Pyramid {
-  grids: [number, number][];
-  t: number;
-  data: Float32Array[];
-  /** null: all valid; per-pixel (`H_k*W_k`) or per-value (`T*H_k*W_k`) weights. */
-  valid: Float32Array[] | null;
-  perSnapshot: boolean;
-  range: number;
-}
-
-function buildPyramid(input: TrainInput, n: number): Pyramid {
-  const [t, h, w] = input.shape;
-  const grids = levelGrids([h, w], n);
-  const data: Float32Array[] = new Array(n);
-  data[n - 1] = input.data;
-  for (let k = n - 1; k >= 1; k--) data[k - 1] = centreSample(data[k], t, ...grids[k]);
-  let valid: Float32Array[] | null = null;
-  let perSnapshot = false;
-  if (input.valid) {
-    perSnapshot = input.valid.length === t * h * w && t > 1;
-    if (!perSnapshot && input.valid.length !== h * w) {
-      throw new RangeError(
-        `Cannot train: valid has ${input.valid.length} values, expected ${h * w} or ${t * h * w}`,
-      );
-    }
-    const vt = perSnapshot ? t : 1;
-    const v8: Uint8Array[] = new Array(n);
-    v8[n - 1] = input.valid.subarray(0, vt * h * w);
-    for (let k = n - 1; k >= 1; k--) v8[k - 1] = centreSample(v8[k], vt, ...grids[k]);
-    valid = v8.map((v) => Float32Array.from(v, (x) => (x ? 1 : 0)));
-    for (let k = 0; k < n; k++) {
-      if (!valid[k].some((x) => x > 0)) {
-        throw new RangeError(`Cannot train: level ${k} has no valid position`);
-      }
-    }
-  }
-  let lo = Infinity, hi = -Infinity;
-  const vf = valid?.[n - 1];
-  for (let i = 0; i < input.data.length; i++) {
-    if (vf && !vf[perSnapshot ? i : i % (h * w)]) continue;
-    const x = input.data[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  return { grids, t, data, valid, perSnapshot, range: hi > lo ? hi - lo : 1 };
-}
-
-/** Snapshots `idx` of level `k` as a `[B, H, W, 1]` tensor (and their validity when per-value). */
-function hostBatch(p: Pyramid, k: number, idx: number[]): [tf.Tensor4D, tf.Tensor4D | null] {
-  const [h, w] = p.grids[k];
-  const hw = h * w;
-  const x = new Float32Array(idx.length * hw);
-  idx.forEach((s, i) => x.set(p.data[k].subarray(s * hw, (s + 1) * hw), i * hw));
-  let v: tf.Tensor4D | null = null;
-  if (p.valid && p.perSnapshot) {
-    const vb = new Float32Array(idx.length * hw);
-    idx.forEach((s, i) => vb.set(p.valid![k].subarray(s * hw, (s + 1) * hw), i * hw));
-    v = tf.tensor4d(vb, [idx.length, h, w, 1]);
-  }
-  return [tf.tensor4d(x, [idx.length, h, w, 1]), v];
-}
-
-/** Per-pixel error sums of one level over a set of snapshots. */
-interface ErrorStats {
-  sum: Float64Array;
-  count: Float64Array;
-  max: Float32Array;
-}
-
-function newStats(hw: number): ErrorStats {
-  return { sum: new Float64Array(hw), count: new Float64Array(hw), max: new Float32Array(hw) };
-}
-
-function statsLoss(s: ErrorStats, omega: number): number {
-  let sum = 0, cnt = 0, mx = 0;
-  for (let p = 0; p < s.sum.length; p++) {
-    sum += s.sum[p];
-    cnt += s.count[p];
-    if (s.count[p] > 0) mx = Math.max(mx, s.sum[p] / s.count[p]);
-  }
-  return omega * (cnt > 0 ? sum / cnt : 0) + (1 - omega) * mx;
-}
-
-function statsReport(
-  s: ErrorStats,
-  level: number,
-  grid: [number, number],
-  range: number,
-): LevelReport {
-  let sum = 0, cnt = 0, mx = 0;
-  for (let p = 0; p < s.sum.length; p++) {
-    sum += s.sum[p];
-    cnt += s.count[p];
-    mx = Math.max(mx, s.max[p]);
-  }
-  const mse = cnt > 0 ? sum / cnt : 0;
-  return {
-    level,
-    grid: [grid[0], grid[1]],
-    rmse: Math.sqrt(mse),
-    psnr: mse > 0 ? 10 * Math.log10((range * range) / mse) : Infinity,
-    maxAbsError: Math.sqrt(mx),
-  };
-}
-
-/**
- * Error statistics of levels `0..top` of the network on snapshots `idx`
- * (input = level-`top` data), plus, with `global`, of the level-`top` output
- * bilinearly upsampled to the finest grid (eq. 3.4).
- */
-async function evaluate(
-  net: NetLevel[],
-  p: Pyramid,
-  top: number,
-  idx: number[],
-  global: boolean,
-): Promise<{ levels: ErrorStats[]; global: ErrorStats | null }> {
-  const n = p.grids.length;
-  const levels = p.grids.slice(0, top + 1).map(([h, w]) => newStats(h * w));
-  const g = global ? newStats(p.grids[n - 1][0] * p.grids[n - 1][1]) : null;
-  const bilinear = global && top < n - 1 ? tf.tensor4d(BILINEAR as number[], [3, 3, 1, 1]) : null;
-  const pixelValid = p.valid && !p.perSnapshot
-    ? p.valid.map((v, k) => tf.tensor4d(v, [1, ...p.grids[k], 1]))
-    : null;
-  try {
-    for (let c = 0; c < idx.length; c += EVAL_CHUNK) {
-      const chunk = idx.slice(c, c + EVAL_CHUNK);
-      const outs = tf.tidy(() => {
-        const [x, v] = hostBatch(p, top, chunk);
-        const ys = forward(net, top, x);
-        const res: tf.Tensor[] = [];
-        const push = (y: tf.Tensor4D, d: tf.Tensor4D, vv: tf.Tensor4D | null) => {
-          let e2: tf.Tensor = tf.squaredDifference(y, d);
-          if (vv) e2 = tf.mul(e2, vv);
-          res.push(
-            tf.sum(e2, 0),
-            tf.max(e2, 0),
-            vv && vv.shape[0] > 1 ? tf.sum(vv, 0) : tf.zeros([1]),
-          );
-        };
-        let d = x, vv = v;
-        for (let j = top; j >= 0; j--) {
-          push(ys[j], d, vv ?? pixelValid?.[j] ?? null);
-          if (j > 0) {
-            d = centre(d);
-            vv = vv ? centre(vv) : null;
-          }
-        }
-        if (global) {
-          let up = ys[top];
-          for (let j = top + 1; j < n; j++) up = deconvPadded(up, bilinear!, null);
-          const [xf, vf] = top < n - 1 ? hostBatch(p, n - 1, chunk) : [x, v];
-          push(up, xf, vf ?? pixelValid?.[n - 1] ?? null);
-        }
-        return res;
-      });
-      const arrays = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
-      tf.dispose(outs);
-      const targets = [...levels.slice().reverse(), ...(g ? [g] : [])];
-      const levelOf = (i: number) => (i < top + 1 ? top - i : n - 1);
-      targets.forEach((s, i) => {
-        const [sum, mx, cnt] = arrays.slice(3 * i, 3 * i + 3);
-        const k = levelOf(i);
-        for (let q = 0; q < s.sum.length; q++) {
-          s.sum[q] += sum[q];
-          if (mx[q] > s.max[q]) s.max[q] = mx[q];
-          s.count[q] += p.valid
-            ? (p.perSnapshot ? cnt[q] : chunk.length * p.valid[k][q])
-            : chunk.length;
-        }
-      });
-    }
-  } finally {
-    bilinear?.dispose();
-    if (pixelValid) tf.dispose(pixelValid);
-  }
-  return { levels, global: g };
-}
-
-/** Latent positions still unresolved: local average of the per-pixel error `>= tol`. */
-function unresolved(s: ErrorStats, p: Pyramid, k: number, omega: number, tol: number): Uint8Array {
-  const [h, w] = p.grids[k];
-  const e = new Float32Array(h * w);
-  for (let q = 0; q < h * w; q++) {
-    e[q] = s.count[q] > 0 ? omega * (s.sum[q] / s.count[q]) + (1 - omega) * s.max[q] : 0;
-  }
-  // Per-value validity: a pixel counts in the window average when any snapshot is valid there.
-  let pv: Float32Array | null = null;
-  if (p.valid) pv = Float32Array.from(s.count, (c) => (c > 0 ? 1 : 0));
-  const avg = latentAverage(e, pv, h, w);
-  return Uint8Array.from(avg, (x) => (x >= tol ? 1 : 0));
-}
 
 function abortError(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException("Training was aborted", "AbortError");
@@ -323,7 +57,7 @@ function abortError(signal: AbortSignal): unknown {
  *
  * @param input Finest-grid data, normalized to about [0, 1].
  * @param options Training options; see {@link TrainOptions} for defaults.
- * @returns The trained model (plain arrays, see `model.ts`) and a report.
+ * @returns The trained model (plain arrays, see `src/codec/model.ts`) and a report.
  *
  * @example Train a tiny field
  * ```ts
@@ -393,7 +127,7 @@ export async function trainMrcae(
     const optimizer = tf.train.adam(opts.learningRate);
     const valLossNow = async () => {
       const r = await evaluate(net, pyr, k, split.validation, false);
-      return r.levels.reduce((s, st) => s + statsLoss(st, omega), 0);
+      return r.levels.reduce((s, st) => s + pixelLoss(st, omega), 0);
     };
     let best = vars.map((v) => tf.clone(v));
     let bestLoss = await valLossNow();
@@ -481,8 +215,8 @@ export async function trainMrcae(
         const t0 = performance.now();
         if (gi > 0) {
           // Widening: mask from the errors of the previous stage; a resolved level stops.
-          const stats = await evaluate(net, pyr, k, split.train, false);
-          const open = unresolved(stats.levels[k], pyr, k, omega, opts.tol[k]);
+          const errors = await evaluate(net, pyr, k, split.train, false);
+          const open = unresolved(errors.levels[k], pyr, k, omega, opts.tol[k]);
           if (!open.some((x) => x)) break;
           const [lh, lw] = net[k].latent;
           const mask = dilate(open, lh, lw);
@@ -502,8 +236,8 @@ export async function trainMrcae(
         const r = await trainStage(k, op);
         const seconds = (performance.now() - t0) / 1000;
         const val = await evaluate(net, pyr, k, split.validation, true);
-        const trainStats = await evaluate(net, pyr, k, split.train, false);
-        const open = unresolved(trainStats.levels[k], pyr, k, omega, opts.tol[k]);
+        const trainErrors = await evaluate(net, pyr, k, split.train, false);
+        const open = unresolved(trainErrors.levels[k], pyr, k, omega, opts.tol[k]);
         stages.push({
           level: k,
           op,
@@ -514,7 +248,7 @@ export async function trainMrcae(
           seconds,
           loss: r.loss,
           valLoss: r.valLoss,
-          globalMetric: statsLoss(val.global!, omega),
+          globalMetric: pixelLoss(val.global!, omega),
           maskFraction,
           unresolvedFraction: open.reduce((s, x) => s + x, 0) / open.length,
         });
@@ -534,8 +268,8 @@ export async function trainMrcae(
       options: opts,
       split,
       stages,
-      levels: finalAll.levels.map((s, k) => statsReport(s, k, pyr.grids[k], pyr.range)),
-      testLevels: finalTest.levels.map((s, k) => statsReport(s, k, pyr.grids[k], pyr.range)),
+      levels: finalAll.levels.map((s, k) => levelReport(s, k, pyr.grids[k], pyr.range)),
+      testLevels: finalTest.levels.map((s, k) => levelReport(s, k, pyr.grids[k], pyr.range)),
     };
     return { model, report };
   } finally {

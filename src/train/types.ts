@@ -1,9 +1,13 @@
 /**
- * Input, options, progress and report types of {@link trainMrcae}.
+ * Input, options, progress and report types of {@link trainMrcae}, and the
+ * {@link TrainerModule} shape of `src/train/mod.ts`. Imports no TensorFlow.js.
  *
  * @module
  */
-import type { BackendName } from "./backend.ts";
+import type { MrcaeModel } from "../codec/model.ts";
+
+/** A TensorFlow.js backend the trainer can run on. */
+export type BackendName = "webgpu" | "wasm" | "cpu";
 
 /** Training data: the finest padded grid, normalized to about [0, 1]. */
 export interface TrainInput {
@@ -120,7 +124,10 @@ export interface LevelReport {
   level: number;
   grid: [number, number];
   rmse: number;
-  /** `10 log10(range^2 / mse)` with the range of the normalized data (1 when constant). */
+  /**
+   * `psnr(rmse, range)` of `src/codec/metrics.ts` (`20 log10(range / rmse)`), with `range` the
+   * `max - min` of the valid normalized finest-grid data (1 when constant); `Infinity` when exact.
+   */
   psnr: number;
   maxAbsError: number;
 }
@@ -139,4 +146,24 @@ export interface TrainReport {
   levels: LevelReport[];
   /** Final model, test snapshots only. */
   testLevels: LevelReport[];
+}
+
+/**
+ * What `src/train/mod.ts` provides to compression, which imports it lazily by a
+ * computed specifier (so Deno does not prefetch TensorFlow.js for readers).
+ * Such an import is typed `any`; annotate its result with this interface, which
+ * `tests/src/train/trainer_module_test.ts` checks against the real module.
+ */
+export interface TrainerModule {
+  /**
+   * Trains a model; see `trainMrcae` in `src/train/train_mrcae.ts`.
+   *
+   * @param input Finest-grid data, normalized to about [0, 1].
+   * @param options Training options; see {@link TrainOptions} for defaults.
+   * @returns The trained model and what training did.
+   */
+  trainMrcae(
+    input: TrainInput,
+    options?: TrainOptions,
+  ): Promise<{ model: MrcaeModel; report: TrainReport }>;
 }

@@ -23,13 +23,16 @@ Deno.test("format/mod.ts exports the public API", () => {
     "encodeMasks",
     "encodeMeta",
     "encodeMissingMask",
+    "finestIndex",
     "fromBytes",
     "fromFileHandle",
     "fromUrl",
     "hasMrcSignature",
     "levelCrop",
-    "openMrc",
+    "maskCount",
+    "openContainer",
     "readMrcStream",
+    "streamLayout",
     "validateHeader",
   ]);
 });

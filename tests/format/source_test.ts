@@ -6,7 +6,7 @@ import {
   fromFileHandle,
   fromUrl,
   MrcFormatError,
-  openMrc,
+  openContainer,
 } from "../../format/mod.ts";
 
 const goldenPath = new URL("../testdata/v1.0-small.mrc", import.meta.url);
@@ -38,7 +38,7 @@ Deno.test("fromUrl() reads with explicit Range requests from a server that honou
   try {
     const source = await fromUrl(url, { headers: { "X-Token": "secret" } });
     assert.strictEqual(source.byteLength, goldenBytes.length);
-    const mrc = await openMrc(source);
+    const mrc = await openContainer(source);
     const code = await mrc.readCodeBlock(1, 0);
     assert.strictEqual(code.snapshots, 2);
     const entry = mrc.findChunk("CODE", 1, 0)!;
@@ -57,7 +57,7 @@ Deno.test("fromUrl() falls back to one whole download when the server ignores Ra
   try {
     const source = await fromUrl(url, { headers: { "X-Token": "secret" } });
     assert.strictEqual(source.byteLength, goldenBytes.length);
-    const mrc = await openMrc(source);
+    const mrc = await openContainer(source);
     for (const entry of mrc.chunks) await mrc.readChunk(entry);
     assert.strictEqual(ranges.length, 1);
   } finally {
@@ -68,7 +68,7 @@ Deno.test("fromUrl() falls back to one whole download when the server ignores Ra
 Deno.test("fromFileHandle() reads a Deno.FsFile", async () => {
   using file = await Deno.open(goldenPath);
   const source = countingSource(await fromFileHandle(file));
-  const mrc = await openMrc(source);
+  const mrc = await openContainer(source);
   // Concurrent reads on one handle are serialized, so each gets its own bytes.
   const blocks = await Promise.all([0, 1, 2].map((b) => mrc.readCodeBlock(0, b)));
   assert.deepStrictEqual(blocks.map((b) => b.snapshots), [2, 2, 1]);
@@ -90,7 +90,7 @@ Deno.test("fromFileHandle() reports a file shorter than its stat as truncated", 
     },
     stat: () => Promise.resolve({ size: bytes.length }),
   };
-  await assert.rejects(openMrc(await fromFileHandle(handle)), MrcFormatError);
+  await assert.rejects(openContainer(await fromFileHandle(handle)), MrcFormatError);
 });
 
 Deno.test("fromBytes() rejects reads outside the bytes and honours a signal", async () => {

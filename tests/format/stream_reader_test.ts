@@ -5,13 +5,13 @@ import {
   fromBytes,
   MrcFormatError,
   type MrcStreamChunk,
-  openMrc,
+  openContainer,
   readMrcStream,
 } from "../../format/mod.ts";
 import { streamOf } from "./_helpers.ts";
 
 const goldenBytes = await Deno.readFile(new URL("../testdata/v1.0-small.mrc", import.meta.url));
-const mrc = await openMrc(fromBytes(goldenBytes));
+const mrc = await openContainer(fromBytes(goldenBytes));
 
 async function collect(stream: ReadableStream<Uint8Array>): Promise<MrcStreamChunk[]> {
   const chunks: MrcStreamChunk[] = [];

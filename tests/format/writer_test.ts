@@ -1,6 +1,6 @@
 // MrcWriter: order rules, size checks, sinks.
 import assert from "node:assert";
-import { fromBytes, type MrcHeader, MrcWriter, openMrc } from "../../format/mod.ts";
+import { fromBytes, type MrcHeader, MrcWriter, openContainer } from "../../format/mod.ts";
 import { collectingSink, concat } from "./_helpers.ts";
 
 function header(missing = false): MrcHeader {
@@ -104,7 +104,7 @@ Deno.test("MrcWriter writes to a WritableStream and closes it", async () => {
   assert.ok(closed);
   const bytes = concat(parts);
   assert.strictEqual(bytes.length, size);
-  const mrc = await openMrc(fromBytes(bytes));
+  const mrc = await openContainer(fromBytes(bytes));
   assert.deepStrictEqual(mrc.meta, { a: 1 });
 });
 

@@ -56,23 +56,23 @@ Deno.test("MrcFile.decode() level shapes sample the original extent", async () =
   assert.deepStrictEqual(Array.from(l0.rows), [1, 5, 9, 13, 17, 21, 25]);
 });
 
-Deno.test("MrcFile.decode() of a frame range equals the same frames of a full decode", async () => {
+Deno.test("MrcFile.decode() of a snapshot range equals the same snapshots of a full decode", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   for (const level of [0, 2]) {
     const full = await file.decode({ level });
-    const part = await file.decode({ level, frames: [3, 9] });
+    const part = await file.decode({ level, snapshots: [3, 9] });
     const plane = full.shape[1] * full.shape[2];
     assert.deepStrictEqual(part.data, full.data.slice(3 * plane, 9 * plane));
   }
 });
 
-Deno.test("MrcFile.decode() of one frame reads only the blocks that hold it", async () => {
+Deno.test("MrcFile.decode() of one snapshot reads only the blocks that hold it", async () => {
   const { bytes } = await sharedFile();
   const source = countingSource(fromBytes(bytes));
   const file = await openMrc(source);
   const opened = source.bytesRead;
-  await file.decode({ level: 0, frames: [5, 6] });
+  await file.decode({ level: 0, snapshots: [5, 6] });
   const code = file.chunks.find((c) => c.type === "CODE" && c.level === 0 && c.block === 1)!;
   const decw = file.chunks.find((c) => c.type === "DECW" && c.level === 0)!;
   const mask = file.chunks.find((c) => c.type === "MASK" && c.level === 0)!;
@@ -177,11 +177,11 @@ Deno.test("compress() rejects bad input with a clear error", async () => {
   );
 });
 
-Deno.test("MrcFile.decode() rejects bad levels and frame ranges", async () => {
+Deno.test("MrcFile.decode() rejects bad levels and snapshot ranges", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   await assert.rejects(file.decode({ level: 3 }), /levels 0 to 2/);
-  await assert.rejects(file.decode({ frames: [4, 11] }), /frames 0:10/);
+  await assert.rejects(file.decode({ snapshots: [4, 11] }), /snapshots 0:10/);
 });
 
 Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fetching only level-0 bytes", async () => {

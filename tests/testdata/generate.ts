@@ -30,12 +30,29 @@ export interface GoldenDescription {
   byteLength?: number;
 }
 
-/** The small v1.0 golden file: 2 levels, 3 blocks, missing values, metadata. */
-export function describeSmall(): GoldenDescription {
+/** One golden file: its name and what sets it apart. */
+export interface GoldenVariant {
+  name: string;
+  version: string;
+  snapshots: number;
+  /** Version 1.1 header property `inputShape`. */
+  inputShape?: number[];
+}
+
+/** Every golden file, oldest first. Never remove one: later readers must still read them. */
+export const GOLDEN: readonly GoldenVariant[] = [
+  // 2 levels, 3 blocks, missing values, metadata.
+  { name: "v1.0-small", version: "1.0", snapshots: 5 },
+  // The same kind of file from a single 2-D field: the header records the input shape (1.1).
+  { name: "v1.1-2d", version: "1.1", snapshots: 1, inputShape: [13, 10] },
+];
+
+/** The description of a small golden file (default: `v1.0-small`). */
+export function describeSmall(variant: GoldenVariant = GOLDEN[0]): GoldenDescription {
   const rand = prng(20240601);
   const f32 = () => Math.fround(Math.round((rand() * 2 - 1) * 256) / 256);
   const header: MrcHeader = {
-    shape: [5, 13, 10],
+    shape: [variant.snapshots, 13, 10],
     dtype: "float32",
     grid: [15, 11],
     crop: [1, 0],
@@ -49,6 +66,7 @@ export function describeSmall(): GoldenDescription {
     quantization: "uniform-midtread",
     missing: { mode: "nan", fillValue: null, count: 0 },
   };
+  if (variant.inputShape) header.inputShape = variant.inputShape;
   const [t, h, w] = header.shape;
   const missingMask = Array.from({ length: h * w }, () => (rand() < 0.05 ? 1 : 0) as number);
   header.missing.count = t * missingMask.reduce((a, b) => a + b, 0);
@@ -89,7 +107,7 @@ export function describeSmall(): GoldenDescription {
     };
   });
   return {
-    version: "1.0",
+    version: variant.version,
     header,
     meta: { tool: "mrcae tests/testdata/generate.ts", note: "golden file, do not edit" },
     missingMask,
@@ -100,7 +118,8 @@ export function describeSmall(): GoldenDescription {
 /** Writes the file a description describes, with the current writer. */
 export async function buildMrc(description: GoldenDescription): Promise<Uint8Array> {
   const sink = collectingSink();
-  const writer = new MrcWriter(sink);
+  const [major, minor] = description.version.split(".").map(Number);
+  const writer = new MrcWriter(sink, { version: { major, minor } });
   await writer.writeHeader(description.header);
   if (description.meta) await writer.writeMeta(description.meta);
   if (description.missingMask) await writer.writeMissingMask(new Uint8Array(description.missingMask));
@@ -125,11 +144,13 @@ export async function buildMrc(description: GoldenDescription): Promise<Uint8Arr
 }
 
 /** Builds the description and the file, with the chunk list filled in from the file. */
-export async function generate(): Promise<{ description: GoldenDescription; bytes: Uint8Array }> {
-  const { fromBytes, openMrc } = await import("../../format/mod.ts");
-  const description = describeSmall();
+export async function generate(
+  variant: GoldenVariant = GOLDEN[0],
+): Promise<{ description: GoldenDescription; bytes: Uint8Array }> {
+  const { fromBytes, openContainer } = await import("../../format/mod.ts");
+  const description = describeSmall(variant);
   const bytes = await buildMrc(description);
-  const mrc = await openMrc(fromBytes(bytes));
+  const mrc = await openContainer(fromBytes(bytes));
   description.chunks = mrc.chunks.map(({ type, level, block, offset, length }) => ({
     type,
     level,
@@ -142,14 +163,16 @@ export async function generate(): Promise<{ description: GoldenDescription; byte
 }
 
 if (import.meta.main) {
-  const { description, bytes } = await generate();
   const dir = new URL(".", import.meta.url);
-  await Deno.writeFile(new URL("v1.0-small.mrc", dir), bytes);
-  // Arrays of numbers on one line keep the JSON readable.
-  const json = JSON.stringify(description, null, 1).replace(
-    /\[([-\d.e,\s]+)\]/g,
-    (_, inner: string) => `[${inner.replace(/\s+/g, "")}]`,
-  );
-  await Deno.writeTextFile(new URL("v1.0-small.json", dir), json + "\n");
-  console.log(`wrote v1.0-small.mrc (${bytes.length} bytes) and v1.0-small.json`);
+  for (const variant of GOLDEN) {
+    const { description, bytes } = await generate(variant);
+    await Deno.writeFile(new URL(`${variant.name}.mrc`, dir), bytes);
+    // Arrays of numbers on one line keep the JSON readable.
+    const json = JSON.stringify(description, null, 1).replace(
+      /\[([-\d.e,\s]+)\]/g,
+      (_, inner: string) => `[${inner.replace(/\s+/g, "")}]`,
+    );
+    await Deno.writeTextFile(new URL(`${variant.name}.json`, dir), json + "\n");
+    console.log(`wrote ${variant.name}.mrc (${bytes.length} bytes) and ${variant.name}.json`);
+  }
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert";
-import { chooseGeometry, levelCrop, prepareData, validSize } from "../../../src/encode/prepare.ts";
+import { chooseGeometry, prepareData, validSize } from "../../../src/encode/prepare.ts";
+import { axisCrop } from "../../../format/header.ts";
 
 Deno.test("validSize() gives grids that halve down to an odd level 0 of at least 3", () => {
   for (const levels of [1, 2, 3, 4]) {
@@ -63,13 +64,13 @@ Deno.test("prepareData() handles a constant field without dividing by zero", () 
   assert.ok(p.data.every((v) => v === 0));
 });
 
-Deno.test("levelCrop() keeps the level pixels that sample the original extent", () => {
+Deno.test("axisCrop() keeps the level pixels that sample the original extent", () => {
   const g = chooseGeometry([1, 50, 77], 3); // grid 55 x 79, crop [2, 1]
   assert.deepStrictEqual(g.crop, [2, 1]);
-  assert.deepStrictEqual(levelCrop(2, 50, 1), [2, 50]);
+  assert.deepStrictEqual(axisCrop(2, 50, 1), [2, 50]);
   // Stride 4 samples finest rows 3, 7, 11, ...: inside rows 2..51 are 3..51, level rows 0..12.
-  assert.deepStrictEqual(levelCrop(2, 50, 4), [0, 13]);
-  assert.deepStrictEqual(levelCrop(4, 50, 4), [1, 12]);
-  assert.deepStrictEqual(levelCrop(7, 1, 4), [1, 1]);
-  assert.deepStrictEqual(levelCrop(5, 1, 4), [1, 1]); // no sample inside: the nearest one
+  assert.deepStrictEqual(axisCrop(2, 50, 4), [0, 13]);
+  assert.deepStrictEqual(axisCrop(4, 50, 4), [1, 12]);
+  assert.deepStrictEqual(axisCrop(7, 1, 4), [1, 1]);
+  assert.deepStrictEqual(axisCrop(5, 1, 4), [1, 1]); // no sample inside: the nearest one
 });

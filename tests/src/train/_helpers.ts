@@ -94,7 +94,7 @@ export function deconvPaddedTs(
   return out;
 }
 
-/** Naive encode + decode of one snapshot following `src/model.ts`. */
+/** Naive encode + decode of one snapshot following `src/codec/model.ts`. */
 export function naiveLevels(model: MrcaeModel, x: Float32Array): Float32Array[] {
   const n = model.levels.length;
   const h: Float32Array[] = new Array(n);

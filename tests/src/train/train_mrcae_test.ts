@@ -267,8 +267,8 @@ async function oneStep(backend: "cpu" | "wasm" | "webgpu"): Promise<MrcaeModel> 
   return model;
 }
 
-// One Adam step moves each weight by about lr = 1e-3 in the sign of its gradient; backends
-// agree to float rounding, so 1e-5 on every weight after one step per stage.
+// One Adam step moves each weight by about lr = 3e-3 (the default) in the sign of its
+// gradient; backends agree to float rounding, so 1e-5 on every weight after one step per stage.
 const STEP_TOL = 1e-5;
 
 Deno.test("trainMrcae() one step on wasm matches cpu", async () => {

@@ -1,0 +1,60 @@
+/**
+ * Argument parsing shared by the commands: numbers, lists, ranges, and byte sizes for output.
+ *
+ * @module
+ */
+
+/** A comma-separated list of numbers, or undefined when the option is absent. */
+export function parseList(value: string | undefined, what: string): number[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((v) => Number(v.trim()));
+  if (list.some((v) => !Number.isFinite(v))) {
+    throw new Error(`--${what} must be a comma-separated list of numbers, found "${value}"`);
+  }
+  return list;
+}
+
+/** A finite number (an integer with `integer`), or undefined when the option is absent. */
+export function parseNumber(
+  value: string | undefined,
+  what: string,
+  integer = false,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (!Number.isFinite(v) || (integer && !Number.isInteger(v))) {
+    throw new Error(`--${what} must be ${integer ? "an integer" : "a number"}, found "${value}"`);
+  }
+  return v;
+}
+
+/** `"1,1;1,1;2"`: channels of each widening group, levels separated by `;`. */
+export function parseGroups(value: string | undefined): number[][] | undefined {
+  if (value === undefined) return undefined;
+  return value.split(";").map((level) =>
+    level.trim() === "" ? [] : level.split(",").map((v) => {
+      const n = Number(v.trim());
+      if (!Number.isInteger(n) || n < 1) {
+        throw new Error(`--groups must be like "1,1;1,1;2,2", found "${value}"`);
+      }
+      return n;
+    })
+  );
+}
+
+/** `A:B` (either end may be empty): a snapshot range, with `Infinity` for an open end. */
+export function parseRange(value: string | undefined, what: string): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d*):(\d*)$/.exec(value);
+  if (!m) throw new Error(`--${what} must be A:B, found "${value}"`);
+  return [m[1] === "" ? 0 : Number(m[1]), m[2] === "" ? Infinity : Number(m[2])];
+}
+
+/** A byte count for people: `512 B`, `3.4 KiB`, `1.25 MiB`. */
+export function formatBytes(n: number): string {
+  return n < 1024
+    ? `${n} B`
+    : n < 1048576
+    ? `${(n / 1024).toFixed(1)} KiB`
+    : `${(n / 1048576).toFixed(2)} MiB`;
+}

@@ -1,0 +1,58 @@
+/**
+ * `cli.ts decompress IN.mrc -o OUT.npy`: decode one level for a snapshot range.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseNumber, parseRange } from "./_args.ts";
+import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
+
+/** Help text of the command. */
+export const HELP = `Usage: cli.ts decompress IN.mrc -o OUT.npy [options]
+
+Options:
+  -o, --output FILE     output .npy file (required)
+  --level K             level to decode, 0 = coarsest (default: finest)
+  --snapshots A:B       snapshot range [A, B) (default: all; --frames is the same)
+  --force               overwrite OUT`;
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      level: { type: "string" },
+      snapshots: { type: "string" },
+      frames: { type: "string" },
+      force: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  if (positionals.length !== 1) throw new Error("decompress takes one IN.mrc file (see --help)");
+  const output = await checkOutput(values.output, values.force);
+  const file = await openFile(positionals[0]);
+  const snapshots = parseRange(values.snapshots ?? values.frames, "snapshots");
+  if (snapshots && snapshots[1] === Infinity) snapshots[1] = file.header.shape[0];
+  const level = parseNumber(values.level, "level", true);
+  let decoded;
+  try {
+    decoded = await file.decode({ level, snapshots });
+  } catch (e) {
+    throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+  }
+  const { encodeNpy } = await import("../src/io/npy.ts");
+  const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
+  // A 2-D input comes back 2-D (the header of a version 1.1 file records the shape it was given).
+  const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
+  const shape = flat ? decoded.shape.slice(1) : decoded.shape;
+  await writeBytesAtomic(output, encodeNpy(data, shape));
+  console.log(
+    `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
+      shape.join(", ")
+    }), ${file.header.dtype}`,
+  );
+}

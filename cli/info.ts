@@ -1,0 +1,110 @@
+/**
+ * `cli.ts info IN.mrc`: shape, levels, bytes and errors, after verifying every chunk.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { formatBytes } from "./_args.ts";
+import { openFile } from "./_files.ts";
+
+/** Help text of the command. */
+export const HELP = `Usage: cli.ts info IN.mrc [--json]
+
+Prints shape, levels (grid, bytes, errors), bytes per chunk kind and mask coverage, after
+verifying every chunk's checksum. Exits 1 if the file is corrupt. Errors come from the file's
+report when it has one (files of other writers show "-").
+
+Options:
+  --json                print JSON instead of text`;
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) return void console.log(HELP);
+  if (positionals.length !== 1) throw new Error("info takes one IN.mrc file (see --help)");
+  const name = positionals[0];
+  const file = await openFile(name);
+  try {
+    await file.verify();
+  } catch (e) {
+    throw new Error(`${name}: ${e instanceof Error ? e.message : e}`);
+  }
+  const h = file.header;
+  const report = file.report;
+  const coverage: number[][] = [];
+  for (let k = 0; k < file.levelCount; k++) coverage.push(await file.maskCoverage(k));
+  const kinds: Record<string, number> = {};
+  for (const c of file.chunks) kinds[c.type] = (kinds[c.type] ?? 0) + c.length;
+  const raw = h.shape[0] * h.shape[1] * h.shape[2] * 4;
+  const summary = {
+    file: name,
+    shape: h.shape,
+    inputShape: file.inputShape,
+    dtype: h.dtype,
+    grid: h.grid,
+    crop: h.crop,
+    totalBytes: file.totalBytes,
+    ratio: raw / file.totalBytes,
+    missing: h.missing,
+    backend: report?.backend ?? null,
+    trainSeconds: report?.trainSeconds ?? null,
+    levels: file.levels.map((l, k) => ({
+      level: l.level,
+      grid: l.grid,
+      storedGrid: l.storedGrid,
+      groups: l.groups,
+      bytes: l.bytes.total,
+      bytesByKind: { weights: l.bytes.weights, masks: l.bytes.masks, codes: l.bytes.codes },
+      rmse: l.rmse,
+      psnr: l.psnr,
+      maxAbsError: l.maxAbsError,
+      maskCoverage: coverage[k],
+    })),
+    bytesByKind: kinds,
+    chunks: file.chunks,
+  };
+  if (values.json) return void console.log(JSON.stringify(summary, null, 2));
+  console.log(
+    `${name}: ${formatBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
+  );
+  console.log(
+    `  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${
+      summary.ratio.toFixed(1)
+    } vs float32`,
+  );
+  if (h.missing.mode !== "none") {
+    console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
+  }
+  if (report) {
+    console.log(
+      `  trained on ${report.backend} in ${report.trainSeconds.toFixed(1)} s, seed ${report.seed}`,
+    );
+  } else {
+    console.log("  no compression report (errors unknown)");
+  }
+  console.log(
+    "  level  grid      bytes      rmse        psnr      max abs     mask coverage per group",
+  );
+  const dash = (width: number) => "-".padEnd(width);
+  for (const l of summary.levels) {
+    console.log(
+      `  ${String(l.level).padEnd(5)}  ${`${l.grid[0]}x${l.grid[1]}`.padEnd(8)}  ${
+        formatBytes(l.bytes).padEnd(9)
+      }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
+        l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
+      }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
+        l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
+      }`,
+    );
+  }
+  console.log(
+    `  bytes by kind: ${
+      Object.entries(kinds).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ")
+    }`,
+  );
+}

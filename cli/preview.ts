@@ -1,0 +1,45 @@
+/**
+ * `cli.ts preview IN.mrc -o OUT.png`: every level of one snapshot side by side, and the masks.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { parseNumber } from "./_args.ts";
+import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
+
+/** Help text of the command. */
+export const HELP = `Usage: cli.ts preview IN.mrc -o OUT.png [--snapshot T] [--force]
+
+Writes one PNG: the snapshot at every level side by side (top row) and the mask heat maps of
+each level (bottom row: how many widening groups cover each latent position). --frame is the
+same as --snapshot (default 0).`;
+
+/** Runs the command. */
+export async function run(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      output: { type: "string", short: "o" },
+      snapshot: { type: "string" },
+      frame: { type: "string" },
+      force: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return void console.log(HELP);
+  if (positionals.length !== 1) throw new Error("preview takes one IN.mrc file (see --help)");
+  const output = await checkOutput(values.output, values.force);
+  const file = await openFile(positionals[0]);
+  const snapshot = parseNumber(values.snapshot ?? values.frame, "snapshot", true) ?? 0;
+  const { renderPreview } = await import("../src/io/preview.ts");
+  let png: Uint8Array;
+  try {
+    png = await renderPreview(file, snapshot);
+  } catch (e) {
+    throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+  }
+  await writeBytesAtomic(output, png);
+  console.log(`${positionals[0]} -> ${output}: snapshot ${snapshot}, ${file.levelCount} levels`);
+}

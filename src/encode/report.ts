@@ -1,0 +1,98 @@
+// This module is browser compatible.
+/**
+ * The compression report: what `compress` measured, returned to the caller and stored (compact)
+ * in the file's `META` chunk. Readers see it through `src/read/report.ts`, its one definition.
+ *
+ * @module
+ */
+
+import { axisCrop } from "../../format/header.ts";
+import { psnr } from "../codec/metrics.ts";
+import type { LevelError, StoredReport } from "../read/report.ts";
+import type { BackendName, TrainReport } from "../train/types.ts";
+import type { LevelTarget, Prepared } from "./prepare.ts";
+import type { Steps } from "./rate_control.ts";
+
+/** The tool version written into every file's report. */
+export const VERSION = "0.1.0";
+
+/** What {@linkcode compressTo} returns and (compacted) stores in `META`. */
+export interface CompressReport extends Omit<StoredReport, "training" | "backend"> {
+  backend: BackendName;
+  /** The training report (stages, per-level errors of the float model in normalized units). */
+  training: TrainReport;
+  /** Quantization budget used and steps chosen (per level, per stream). */
+  quantization: { budget: number; steps: Steps };
+}
+
+/**
+ * Errors of every level's decoded output against the level's data over the original extent and
+ * valid positions, in original units.
+ *
+ * @param outputs Every level's decoded output (normalized units, level grids).
+ * @param targets Every level's data and validity.
+ * @param prepared The prepared data (geometry, normalization, range).
+ * @returns One entry per level.
+ */
+export function levelErrors(
+  outputs: Float32Array[],
+  targets: LevelTarget[],
+  prepared: Prepared,
+): LevelError[] {
+  const [T, H, W] = prepared.geometry.shape;
+  const [top, left] = prepared.geometry.crop;
+  const { scale } = prepared.normalization;
+  const n = outputs.length;
+  return outputs.map((out, k) => {
+    const s = 2 ** (n - 1 - k);
+    const [r0, nr] = axisCrop(top, H, s), [c0, nc] = axisCrop(left, W, s);
+    const { target, valid } = targets[k];
+    const plane = out.length / T;
+    const lw = (prepared.geometry.grid[1] + 1) / s - 1; // level grid width
+    let sum = 0, count = 0, max = 0;
+    for (let t = 0; t < T; t++) {
+      for (let i = r0; i < r0 + nr; i++) {
+        const row = t * plane + i * lw;
+        for (let j = c0; j < c0 + nc; j++) {
+          if (!valid[row + j]) continue;
+          const e = Math.abs(out[row + j] - target[row + j]);
+          sum += e * e;
+          count++;
+          if (e > max) max = e;
+        }
+      }
+    }
+    const rmse = Math.sqrt(count > 0 ? sum / count : 0) * scale;
+    return {
+      level: k,
+      grid: [nr, nc],
+      rmse,
+      psnr: psnr(rmse, prepared.range),
+      maxAbsError: max * scale,
+    };
+  });
+}
+
+/**
+ * The report as stored in `META`: numbers rounded to 6 significant digits and the training split
+ * as counts (the seed reproduces the indices), which keeps it near 2 KB.
+ */
+export function compactReport(report: CompressReport): StoredReport & Record<string, unknown> {
+  const { split } = report.training;
+  const training = {
+    ...report.training,
+    split: {
+      train: split.train.length,
+      validation: split.validation.length,
+      test: split.test.length,
+    },
+  };
+  const text = JSON.stringify(
+    { ...report, training },
+    (_, v) =>
+      typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
+        ? Number(v.toPrecision(6))
+        : v,
+  );
+  return JSON.parse(text);
+}

@@ -1,0 +1,80 @@
+// This module is browser compatible.
+/**
+ * The compression report a file may carry in its `META` chunk, read defensively: `META` is
+ * free-form (SPEC.md §4.2), so a file from another writer, or with a damaged or foreign report,
+ * still opens and decodes; only a report that has the shape below is exposed as one.
+ *
+ * The writer side (`src/encode/report.ts`) builds this record; this module is its one
+ * definition for readers.
+ *
+ * @module
+ */
+
+/** One level's measured error after quantization, in original units over the original extent. */
+export interface LevelError {
+  level: number;
+  /** The level's grid over the original extent, `[rows, cols]`. */
+  grid: [number, number];
+  rmse: number;
+  /** `psnr()` of `src/codec/metrics.ts` with the original data's range; null when it is constant. */
+  psnr: number | null;
+  maxAbsError: number;
+}
+
+/** The report `compress` stores in `META`, as a reader sees it. */
+export interface StoredReport {
+  tool: string;
+  /** The shape as the caller gave it (files of version 1.1 also store it in the header). */
+  inputShape: number[];
+  /** Version of the tool that wrote the file. */
+  version: string;
+  /** ISO 8601 time of writing. */
+  created: string;
+  /** TensorFlow.js backend that trained the model. */
+  backend: string;
+  seed: number;
+  trainSeconds: number;
+  encodeSeconds: number;
+  /** Per level, after quantization (what a reader gets). */
+  levels: LevelError[];
+  /** The training report: stages and per-level errors of the float model (normalized units). */
+  training: Record<string, unknown>;
+  /** Quantization budget and the steps chosen per level and stream. */
+  quantization: { budget: number; steps: number[][] };
+}
+
+const isNumber = (v: unknown): v is number => typeof v === "number";
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+function isLevelError(v: unknown): v is LevelError {
+  return isObject(v) && Number.isInteger(v.level) && Array.isArray(v.grid) &&
+    v.grid.length === 2 && v.grid.every(Number.isInteger) && isNumber(v.rmse) &&
+    (v.psnr === null || isNumber(v.psnr)) && isNumber(v.maxAbsError);
+}
+
+/**
+ * The compression report of a `META` record, or `null` when the record is not one (absent,
+ * written by another tool, or with a field of the wrong type).
+ *
+ * @param meta The decoded `META` object, or null.
+ * @returns The report, or null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { readReport } from "./report.ts";
+ *
+ * assert.strictEqual(readReport({ tool: "example" }), null);
+ * assert.strictEqual(readReport(null), null);
+ * ```
+ */
+export function readReport(meta: unknown): StoredReport | null {
+  if (!isObject(meta) || meta.tool !== "mrcae") return null;
+  const ok = Array.isArray(meta.inputShape) && meta.inputShape.every(Number.isInteger) &&
+    typeof meta.version === "string" && typeof meta.created === "string" &&
+    typeof meta.backend === "string" && isNumber(meta.seed) && isNumber(meta.trainSeconds) &&
+    isNumber(meta.encodeSeconds) && Array.isArray(meta.levels) &&
+    meta.levels.every(isLevelError) && isObject(meta.training) && isObject(meta.quantization);
+  return ok ? meta as unknown as StoredReport : null;
+}
