@@ -6,6 +6,8 @@
  * @module
  */
 
+import { psnr } from "../src/codec/metrics.ts";
+
 /** Error statistics of one reconstruction. */
 export interface ErrorStats {
   /** Values compared (finite in the original). */
@@ -72,7 +74,8 @@ export function errorStats(
     count,
     rmse,
     nrmse: rmse / range,
-    psnr: rmse === 0 ? Infinity : 20 * Math.log10(range / rmse),
+    // Peers are judged on non-constant data; a constant original has no PSNR.
+    psnr: psnr(rmse, range) ?? NaN,
     maxAbsError: maxAbs,
   };
 }

@@ -322,7 +322,7 @@ export function sceneToRgba(scene: Scene): RgbaImage {
       case "text": {
         const w = measureText(s.text, s.size);
         const x = s.anchor === "start" ? s.x : s.anchor === "middle" ? s.x - w / 2 : s.x - w;
-        drawText(image, s.text, x, s.y, { color: s.color, scale: s.size });
+        drawText(image, s.text, x, s.y, { color: s.color, zoom: s.size });
         break;
       }
       case "rect":

@@ -333,7 +333,7 @@ async function main(): Promise<void> {
   const raster = sceneToRgba(scene);
   await Deno.writeFile(`${outDir}/rd.png`, encodePng(raster.rgba, raster.width, raster.height));
   if (previews.length > 0) {
-    const image = composeImage(previews, { columns: Math.min(4, previews.length), scale: 2 });
+    const image = composeImage(previews, { columns: Math.min(4, previews.length), zoom: 2 });
     await Deno.writeFile(
       `${outDir}/datasets.png`,
       encodePng(image.rgba, image.width, image.height),

@@ -40,7 +40,9 @@ export interface MrcChunkEntry {
 
 /** A format version. */
 export interface MrcVersion {
+  /** Incompatible changes: a reader refuses a larger major version. */
   major: number;
+  /** Compatible additions: a reader reads a larger minor version, skipping what it does not know. */
   minor: number;
 }
 

@@ -36,13 +36,8 @@ export class ChunkOrder {
   }
 
   /** Whether every required chunk has been seen. */
-  get complete(): boolean {
+  get #complete(): boolean {
     return this.#level === this.#levels;
-  }
-
-  /** Level whose chunks all arrived, or -1. */
-  get completedLevels(): number {
-    return this.#level;
   }
 
   #expected(): Address {
@@ -123,7 +118,7 @@ export class ChunkOrder {
     if (this.#needMissing && !this.#seenMissing) {
       return `missing "NANM" chunk (required by missing.mode "${this.#header.missing.mode}")`;
     }
-    if (!this.complete) return `missing ${describeEntry(this.#expected())} chunk`;
+    if (!this.#complete) return `missing ${describeEntry(this.#expected())} chunk`;
     return null;
   }
 }

@@ -276,7 +276,7 @@ export class MrcWriter {
   }
 
   /**
-   * Writes the `DECW` chunk of a level. A `LevelModel` from `src/model.ts` fits as is.
+   * Writes the `DECW` chunk of a level. A `LevelModel` from `src/codec/model.ts` fits as is.
    *
    * @param level Level index.
    * @param weights Decoder weights; group channel counts must match the header.

@@ -158,3 +158,37 @@ Deno.test("cli.ts gives one-line errors for bad input", async () => {
   );
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("cli.ts info, decompress and preview work on every golden file", async () => {
+  const { GOLDEN } = await import("./testdata/generate.ts");
+  const out = await Deno.makeTempDir();
+  try {
+    for (const variant of GOLDEN) {
+      const file = new URL(`testdata/${variant.name}.mrc`, import.meta.url).pathname;
+      const description = JSON.parse(
+        await Deno.readTextFile(new URL(`testdata/${variant.name}.json`, import.meta.url)),
+      );
+      const info = await run("info", file, "--json");
+      assert.strictEqual(info.code, 0, info.stderr);
+      const summary = JSON.parse(info.stdout);
+      assert.deepStrictEqual(summary.shape, description.header.shape);
+      assert.strictEqual(summary.levels[0].psnr, null, "a file without a report has no errors");
+      const text = await run("info", file);
+      assert.strictEqual(text.code, 0, text.stderr);
+      assert.match(text.stdout, /no compression report/);
+
+      const d = await run("decompress", file, "-o", `${out}/${variant.name}.npy`);
+      assert.strictEqual(d.code, 0, d.stderr);
+      const npy = parseNpy(await Deno.readFile(`${out}/${variant.name}.npy`));
+      // The rank the data was given in: a 2-D field comes back 2-D.
+      assert.deepStrictEqual(npy.shape, variant.inputShape ?? description.header.shape);
+
+      const p = await run("preview", file, "-o", `${out}/${variant.name}.png`);
+      assert.strictEqual(p.code, 0, p.stderr);
+      const png = await Deno.readFile(`${out}/${variant.name}.png`);
+      assert.deepStrictEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});

@@ -10,14 +10,37 @@
  */
 
 import type { ByteSink } from "../../format/writer.ts";
-import type { TrainerModule, TrainOptions, TrainProgress } from "../train/types.ts";
+import type {
+  BackendName,
+  LevelReport,
+  ResolvedTrainOptions,
+  StageReport,
+  TrainerModule,
+  TrainOptions,
+  TrainProgress,
+  TrainReport,
+} from "../train/types.ts";
+import { defaultTol } from "../train/options.ts";
 import { decoderParts, encodeCodes } from "./encoder.ts";
 import { levelTarget, prepareData } from "./prepare.ts";
 import { rateControl } from "./rate_control.ts";
 import { compactReport, type CompressReport, levelErrors, VERSION } from "./report.ts";
 import { makeHeader, writeContainer } from "./container.ts";
 
-export type { ByteSink, CompressReport, TrainOptions, TrainProgress };
+import type { Steps } from "./rate_control.ts";
+
+export type {
+  BackendName,
+  ByteSink,
+  CompressReport,
+  LevelReport,
+  ResolvedTrainOptions,
+  StageReport,
+  Steps,
+  TrainOptions,
+  TrainProgress,
+  TrainReport,
+};
 export { VERSION };
 
 // A computed specifier: Deno prefetches the literal `import("...")` of a module graph, which would
@@ -33,7 +56,7 @@ async function loadTrainer(): Promise<TrainerModule> {
 export interface CompressOptions extends TrainOptions {
   /**
    * Snapshots per `CODE` block: the unit of random access in time. Smaller blocks make short
-   * frame ranges cheaper to read and the file a little larger. Default 64.
+   * snapshot ranges cheaper to read and the file a little larger. Default 64.
    */
   blockSize?: number;
   /**
@@ -48,7 +71,7 @@ export interface CompressOptions extends TrainOptions {
   fillValue?: number;
   /**
    * Conjugate-gradient iterations per snapshot and level that fit the codes to the data by least
-   * squares, starting from the trained encoder's codes (see `src/refine.ts`); 0 keeps the
+   * squares, starting from the trained encoder's codes (see `src/encode/refine.ts`); 0 keeps the
    * encoder's codes. Default 30 (about as long as encoding itself on toy data).
    */
   refine?: number;
@@ -173,6 +196,18 @@ export async function compressTo(
  * @param shape `[T, H, W]` or `[H, W]`.
  * @param options Training and encoding options.
  * @returns The file's bytes.
+ *
+ * @example Compress one 2-D field; it decodes back in the rank it was given
+ * ```ts
+ * import assert from "node:assert";
+ * import { compress } from "./compress.ts";
+ * import { openMrc } from "../read/open.ts";
+ *
+ * const field = new Float32Array(15 * 15).map((_, i) => Math.cos(i / 9));
+ * const file = await openMrc(await compress(field, [15, 15], { levels: 2, steps: 5, backend: "cpu" }));
+ * assert.deepStrictEqual(file.inputShape, [15, 15]);
+ * assert.deepStrictEqual((await file.decode()).shape, [1, 15, 15]);
+ * ```
  */
 export async function compress(
   values: Float32Array | Float64Array,
@@ -222,21 +257,15 @@ function checkShape(
   return dims;
 }
 
-/** The paper's tolerances for 3 levels; otherwise log-spaced from 1e-3 (coarsest) to 1e-4 (finest). */
+/** The tolerances given, checked, or the trainer's defaults. */
 function resolveTolerances(tol: number[] | undefined, levels: number): number[] {
-  if (tol !== undefined) {
-    if (tol.length !== levels || !tol.every((v) => Number.isFinite(v) && v > 0)) {
-      throw new RangeError(
-        `Cannot compress: tol needs ${levels} positive numbers (one per level), found ${
-          JSON.stringify(tol)
-        }`,
-      );
-    }
-    return tol;
+  if (tol === undefined) return defaultTol(levels);
+  if (tol.length !== levels || !tol.every((v) => Number.isFinite(v) && v > 0)) {
+    throw new RangeError(
+      `Cannot compress: tol needs ${levels} positive numbers (one per level), found ${
+        JSON.stringify(tol)
+      }`,
+    );
   }
-  if (levels === 3) return [1e-3, 5e-4, 1e-4];
-  return Array.from(
-    { length: levels },
-    (_, k) => levels === 1 ? 1e-4 : 1e-3 * 10 ** (-k / (levels - 1)),
-  );
+  return tol;
 }

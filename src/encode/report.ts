@@ -18,6 +18,7 @@ export const VERSION = "0.1.0";
 
 /** What {@linkcode compressTo} returns and (compacted) stores in `META`. */
 export interface CompressReport extends Omit<StoredReport, "training" | "backend"> {
+  /** TensorFlow.js backend that trained the model. */
   backend: BackendName;
   /** The training report (stages, per-level errors of the float model in normalized units). */
   training: TrainReport;

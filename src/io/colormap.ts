@@ -15,7 +15,7 @@
  * const image = composeImage([
  *   { rgba: coarse, width: 3, height: 3, label: "level 0 3x3" },
  *   { rgba: fine, width: 7, height: 7, label: "level 1 7x7" },
- * ], { columns: 2, gap: 4, scale: 10 });
+ * ], { columns: 2, gap: 4, zoom: 10 });
  * assert.strictEqual(image.rgba.length, image.width * image.height * 4);
  * ```
  *
@@ -59,12 +59,12 @@ export interface ComposeOptions {
   gap?: number;
   /**
    * Every panel is stretched (nearest neighbour) to fit a cell of
-   * `scale * (largest panel width) x scale * (largest panel height)`, so a
+   * `zoom * (largest panel width) x zoom * (largest panel height)`, so a
    * coarse level shows as large as the finest one. Default 1.
    */
-  scale?: number;
+  zoom?: number;
   /** Magnification of the label font (glyphs are 5x7 at 1). Default 1, or 2 when cells are >= 200 px wide. */
-  textScale?: number;
+  textZoom?: number;
 }
 
 /** Options of {@linkcode drawText}. */
@@ -72,7 +72,7 @@ export interface TextOptions {
   /** RGB colour. Default black. */
   color?: [number, number, number];
   /** Integer magnification. Default 1 (5x7 glyphs on a 6x8 advance). */
-  scale?: number;
+  zoom?: number;
 }
 
 // Anchors approximating the viridis colormap (van der Walt & Smith): a
@@ -221,7 +221,7 @@ export function applyColormap(
  * (nearest-neighbour) to a common cell size and optionally titled.
  *
  * @param panels The panels (RGBA), in reading order.
- * @param options Columns, gap, cell scale and font size.
+ * @param options Columns, gap, cell zoom and font size.
  * @returns The composed RGBA image.
  * @throws {TypeError} When a panel's buffer does not match its size, or there are no panels.
  *
@@ -233,7 +233,7 @@ export function applyColormap(
  * const image = composeImage([
  *   { rgba: new Uint8Array(31 * 31 * 4), width: 31, height: 31 },
  *   { rgba: new Uint8Array(127 * 127 * 4), width: 127, height: 127 },
- * ], { columns: 2, gap: 0, scale: 1 });
+ * ], { columns: 2, gap: 0, zoom: 1 });
  * assert.strictEqual(image.width, 254);
  * assert.strictEqual(image.height, 127);
  * ```
@@ -251,12 +251,12 @@ export function composeImage(panels: Panel[], options: ComposeOptions = {}): Rgb
   }
   const columns = Math.max(1, Math.floor(options.columns ?? Math.min(panels.length, 4)));
   const gap = Math.max(0, Math.floor(options.gap ?? 8));
-  const scale = options.scale ?? 1;
-  const cellW = Math.max(1, Math.round(scale * Math.max(...panels.map((p) => p.width))));
-  const cellH = Math.max(1, Math.round(scale * Math.max(...panels.map((p) => p.height))));
-  const textScale = options.textScale ?? (cellW >= 200 ? 2 : 1);
+  const zoom = options.zoom ?? 1;
+  const cellW = Math.max(1, Math.round(zoom * Math.max(...panels.map((p) => p.width))));
+  const cellH = Math.max(1, Math.round(zoom * Math.max(...panels.map((p) => p.height))));
+  const textZoom = options.textZoom ?? (cellW >= 200 ? 2 : 1);
   const hasLabels = panels.some((p) => p.label);
-  const labelH = hasLabels ? GLYPH_HEIGHT * textScale + 2 * textScale + 2 : 0;
+  const labelH = hasLabels ? GLYPH_HEIGHT * textZoom + 2 * textZoom + 2 : 0;
   const rows = Math.ceil(panels.length / columns);
   const width = columns * cellW + (columns + 1) * gap;
   const height = rows * (cellH + labelH) + (rows + 1) * gap;
@@ -265,7 +265,7 @@ export function composeImage(panels: Panel[], options: ComposeOptions = {}): Rgb
   panels.forEach((panel, n) => {
     const x0 = gap + (n % columns) * (cellW + gap);
     const y0 = gap + Math.floor(n / columns) * (cellH + labelH + gap);
-    if (panel.label) drawText(image, panel.label, x0, y0 + 1, { scale: textScale });
+    if (panel.label) drawText(image, panel.label, x0, y0 + 1, { zoom: textZoom });
     // Fit the panel into the cell keeping its aspect ratio, then sample nearest neighbours.
     const fit = Math.min(cellW / panel.width, cellH / panel.height);
     const w = Math.max(1, Math.round(panel.width * fit));
@@ -291,7 +291,7 @@ export function composeImage(panels: Panel[], options: ComposeOptions = {}): Rgb
 
 /** Glyph cell: 5 columns x 7 rows, drawn on a 6 x 8 advance. */
 export const GLYPH_WIDTH = 5;
-/** Glyph height in pixels at scale 1. */
+/** Glyph height in pixels at zoom 1. */
 export const GLYPH_HEIGHT = 7;
 
 // Each glyph is 7 rows of 5 bits written as 14 hex digits; bit 4 (0x10) is the
@@ -395,10 +395,10 @@ const FONT: Record<string, string> = {
  * Width in pixels of a line of text drawn by {@linkcode drawText}.
  *
  * @param text The text (one line).
- * @param scale Integer magnification. Default 1.
+ * @param zoom Integer magnification. Default 1.
  * @returns The width in pixels.
  *
- * @example Three characters at scale 2
+ * @example Three characters at zoom 2
  * ```ts
  * import { measureText } from "./colormap.ts";
  * import assert from "node:assert";
@@ -406,8 +406,8 @@ const FONT: Record<string, string> = {
  * assert.strictEqual(measureText("abc", 2), 34);
  * ```
  */
-export function measureText(text: string, scale = 1): number {
-  return text.length === 0 ? 0 : (text.length * (GLYPH_WIDTH + 1) - 1) * scale;
+export function measureText(text: string, zoom = 1): number {
+  return text.length === 0 ? 0 : (text.length * (GLYPH_WIDTH + 1) - 1) * zoom;
 }
 
 /**
@@ -439,21 +439,21 @@ export function drawText(
   options: TextOptions = {},
 ): void {
   const [r, g, b] = options.color ?? [0, 0, 0];
-  const scale = Math.max(1, Math.floor(options.scale ?? 1));
+  const zoom = Math.max(1, Math.floor(options.zoom ?? 1));
   x = Math.round(x);
   y = Math.round(y);
   for (let n = 0; n < text.length; n++) {
     const glyph = FONT[text[n]] ?? FONT["?"];
-    const gx = x + n * (GLYPH_WIDTH + 1) * scale;
+    const gx = x + n * (GLYPH_WIDTH + 1) * zoom;
     for (let row = 0; row < GLYPH_HEIGHT; row++) {
       const bits = parseInt(glyph.slice(2 * row, 2 * row + 2), 16);
       for (let col = 0; col < GLYPH_WIDTH; col++) {
         if (!(bits & (0x10 >> col))) continue;
-        for (let dy = 0; dy < scale; dy++) {
-          const py = y + row * scale + dy;
+        for (let dy = 0; dy < zoom; dy++) {
+          const py = y + row * zoom + dy;
           if (py < 0 || py >= image.height) continue;
-          for (let dx = 0; dx < scale; dx++) {
-            const px = gx + col * scale + dx;
+          for (let dx = 0; dx < zoom; dx++) {
+            const px = gx + col * zoom + dx;
             if (px < 0 || px >= image.width) continue;
             const i = 4 * (py * image.width + px);
             image.rgba[i] = r;

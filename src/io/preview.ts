@@ -54,6 +54,6 @@ export async function renderPreview(file: MrcFile, snapshot: number): Promise<Ui
       label: `L${d.level} masks ${lv.groups.length}g`,
     });
   }
-  const image = composeImage([...levels, ...masks], { columns: decoded.length, scale: 2 });
+  const image = composeImage([...levels, ...masks], { columns: decoded.length, zoom: 2 });
   return encodePng(image.rgba, image.width, image.height);
 }

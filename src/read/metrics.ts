@@ -10,9 +10,11 @@ import { psnr } from "../codec/metrics.ts";
 
 /** RMSE, PSNR and max abs error of a decoded level. */
 export interface LevelMetrics {
+  /** Root mean squared error, original units. */
   rmse: number;
   /** `psnr()` of `src/codec/metrics.ts` with the original's value range; null for a constant original. */
   psnr: number | null;
+  /** Largest absolute error, original units. */
   maxAbsError: number;
   /** Values compared (missing ones are skipped). */
   count: number;

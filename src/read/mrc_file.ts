@@ -39,6 +39,7 @@ export interface DecodeOptions {
 
 /** Summary of one level. */
 export interface LevelInfo {
+  /** The level, 0 = coarsest. */
   level: number;
   /** Stored grid of the level `[h, w]`. */
   storedGrid: [number, number];
@@ -48,18 +49,25 @@ export interface LevelInfo {
   groups: number[];
   /** Bytes of this level's chunks (weights, masks, codes). */
   bytes: { weights: number; masks: number; codes: number; total: number };
-  /** Error after quantization from the file's report, original units (null when absent). */
+  /** RMSE after quantization from the file's report, original units (null without a report). */
   rmse: number | null;
+  /** PSNR from the file's report, dB (null without a report, or for constant data). */
   psnr: number | null;
+  /** Largest absolute error from the file's report, original units (null without a report). */
   maxAbsError: number | null;
 }
 
 /** One chunk of a file, as its index lists it. */
 export interface ChunkInfo {
+  /** Four-character chunk type (`MHDR`, `CODE`, ...). */
   type: string;
+  /** The level it belongs to, or null for file-level chunks. */
   level: number | null;
+  /** The block of snapshots (`CODE` chunks), or null. */
   block: number | null;
+  /** Byte offset of the chunk in the file. */
   offset: number;
+  /** Bytes of the whole chunk (length, type, payload, CRC). */
   length: number;
 }
 
@@ -201,6 +209,18 @@ export class MrcFile {
    * @returns The decoded level in original units.
    * @throws {RangeError} For a level or snapshot range the file does not have.
    * @throws {MrcFormatError} When a chunk it reads is corrupt.
+   *
+   * @example Level 0 of snapshots 1 to 3, reading only the chunks that hold them
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.0-small.mrc", import.meta.url));
+   * const level0 = await file.decode({ level: 0, snapshots: [1, 3] });
+   * assert.deepStrictEqual(level0.snapshots, [1, 3]);
+   * assert.strictEqual(level0.shape[0], 2);
+   * assert.strictEqual(level0.rows.length, level0.shape[1]);
+   * ```
    */
   async decode(options: DecodeOptions = {}): Promise<DecodedLevel> {
     const level = options.level ?? this.levelCount - 1;

@@ -12,17 +12,21 @@
 
 /** One level's measured error after quantization, in original units over the original extent. */
 export interface LevelError {
+  /** The level, 0 = coarsest. */
   level: number;
   /** The level's grid over the original extent, `[rows, cols]`. */
   grid: [number, number];
+  /** Root mean squared error against the original, original units. */
   rmse: number;
   /** `psnr()` of `src/codec/metrics.ts` with the original data's range; null when it is constant. */
   psnr: number | null;
+  /** Largest absolute error against the original, original units. */
   maxAbsError: number;
 }
 
 /** The report `compress` stores in `META`, as a reader sees it. */
 export interface StoredReport {
+  /** `"mrcae"`. */
   tool: string;
   /** The shape as the caller gave it (files of version 1.1 also store it in the header). */
   inputShape: number[];
@@ -32,8 +36,11 @@ export interface StoredReport {
   created: string;
   /** TensorFlow.js backend that trained the model. */
   backend: string;
+  /** Random seed of training. */
   seed: number;
+  /** Seconds spent training. */
   trainSeconds: number;
+  /** Seconds spent encoding and quantizing after training. */
   encodeSeconds: number;
   /** Per level, after quantization (what a reader gets). */
   levels: LevelError[];

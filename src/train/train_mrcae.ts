@@ -21,7 +21,7 @@ import {
   type NetLevel,
   refreshMasks,
 } from "./_net.ts";
-import { resolveOptions } from "./_options.ts";
+import { resolveOptions } from "./options.ts";
 import { buildPyramid, hostBatch, splitIndices } from "./_pyramid.ts";
 import { evaluate, levelReport, pixelLoss, unresolved } from "./_evaluate.ts";
 import type { StageReport, TrainInput, TrainOptions, TrainReport } from "./types.ts";

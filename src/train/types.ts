@@ -67,11 +67,15 @@ export interface TrainOptions {
 
 /** One progress event (after every optimizer step). */
 export interface TrainProgress {
+  /** Level being trained, 0 = coarsest. */
   level: number;
   /** Stage index over the whole run, from 0. */
   stage: number;
+  /** A deepening stage (new level) or a widening stage (new group). */
   op: "deepen" | "widen";
+  /** Steps done in this stage. */
   step: number;
+  /** Step budget of this stage. */
   steps: number;
   /** Training loss of this step's batch. */
   loss: number;
@@ -79,24 +83,37 @@ export interface TrainProgress {
   elapsed: number;
 }
 
-/** Options after defaults. */
+/** Options after defaults (see {@linkcode TrainOptions} for each one's meaning). */
 export interface ResolvedTrainOptions {
+  /** Number of levels. */
   levels: number;
+  /** Channels of each widening group, per level. */
   groups: number[][];
+  /** Mask tolerance per level (MSE, normalized units). */
   tol: number[];
+  /** Weight of the MSE term of the loss (the rest is the max term). */
   omega: number;
+  /** Optimizer step budget per stage. */
   steps: number;
+  /** Snapshots per batch. */
   batch: number;
+  /** Adam learning rate. */
   learningRate: number;
+  /** Half-width of the uniform initialization noise. */
   initNoise: number;
+  /** Train/validation/test fractions. */
   split: [number, number, number];
+  /** Random seed. */
   seed: number;
+  /** Requested backend. */
   backend: "auto" | BackendName;
 }
 
 /** One training stage (a deepening or widening operation and its training). */
 export interface StageReport {
+  /** Level trained, 0 = coarsest. */
   level: number;
+  /** A deepening stage (new level) or a widening stage (new group). */
   op: "deepen" | "widen";
   /** Channels of the widening groups of this level so far. */
   groups: number[];
@@ -106,6 +123,7 @@ export interface StageReport {
   steps: number;
   /** Why the stage ended. */
   stop: "budget" | "converged";
+  /** Wall-clock seconds of the stage. */
   seconds: number;
   /** Training loss of the last step. */
   loss: number;
@@ -121,26 +139,36 @@ export interface StageReport {
 
 /** Errors of one level's output `y_k` against that level's data, on valid positions. */
 export interface LevelReport {
+  /** The level, 0 = coarsest. */
   level: number;
+  /** The level's grid `[h, w]` (stored, padded). */
   grid: [number, number];
+  /** Root mean squared error, normalized units. */
   rmse: number;
   /**
    * `psnr(rmse, range)` of `src/codec/metrics.ts` (`20 log10(range / rmse)`), with `range` the
    * `max - min` of the valid normalized finest-grid data (1 when constant); `Infinity` when exact.
    */
   psnr: number;
+  /** Largest absolute error, normalized units. */
   maxAbsError: number;
 }
 
 /** What {@link trainMrcae} did. */
 export interface TrainReport {
+  /** Backend that trained. */
   backend: BackendName;
+  /** WebGPU adapter description, when WebGPU trained. */
   adapter?: string;
+  /** Random seed. */
   seed: number;
+  /** Wall-clock seconds of training. */
   seconds: number;
+  /** The options used, after defaults. */
   options: ResolvedTrainOptions;
   /** Snapshot indices of each split (with T = 1 all three are `[0]`). */
   split: { train: number[]; validation: number[]; test: number[] };
+  /** Every stage in order. */
   stages: StageReport[];
   /** Final model, all snapshots. */
   levels: LevelReport[];

@@ -134,8 +134,8 @@ Deno.test("composeImage() scales panels to a common size and draws labels", () =
   const image = composeImage([small, big, small], {
     columns: 2,
     gap: 2,
-    scale: 2,
-    textScale: 1,
+    zoom: 2,
+    textZoom: 1,
   });
   const labelH = 7 + 2 + 2;
   assert.strictEqual(image.width, 2 * 18 + 3 * 2);
@@ -163,7 +163,7 @@ Deno.test("drawText() draws known glyphs and clips at the edges", () => {
   assert.ok(!on(0, 2));
   // "1" starts at x = 6: its stem is column 2.
   for (let y = 0; y < 7; y++) assert.ok(on(6 + 2, y));
-  drawText(image, "WWWW", -3, -3, { scale: 3 }); // must not throw
+  drawText(image, "WWWW", -3, -3, { zoom: 3 }); // must not throw
 });
 
 const hasPillow = await (async () => {
