@@ -4,6 +4,13 @@
  * @module
  */
 
+/** Options every command that writes a file takes: `-o FILE`, `--force`, `--help`. */
+export const OUTPUT_OPTIONS = {
+  output: { type: "string", short: "o" },
+  force: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
 /** A comma-separated list of numbers, or undefined when the option is absent. */
 export function parseList(value: string | undefined, what: string): number[] | undefined {
   if (value === undefined) return undefined;

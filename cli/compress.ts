@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { formatBytes, parseGroups, parseList, parseNumber } from "./_args.ts";
+import { formatBytes, OUTPUT_OPTIONS, parseGroups, parseList, parseNumber } from "./_args.ts";
 import { checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 
@@ -41,7 +41,7 @@ export async function run(args: string[]): Promise<void> {
     args,
     allowPositionals: true,
     options: {
-      output: { type: "string", short: "o" },
+      ...OUTPUT_OPTIONS,
       levels: { type: "string" },
       tol: { type: "string" },
       groups: { type: "string" },
@@ -55,9 +55,7 @@ export async function run(args: string[]): Promise<void> {
       "quant-budget": { type: "string" },
       fill: { type: "string" },
       shape: { type: "string" },
-      force: { type: "boolean" },
       quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return void console.log(HELP);

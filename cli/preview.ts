@@ -5,7 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseNumber } from "./_args.ts";
+import { OUTPUT_OPTIONS, parseNumber } from "./_args.ts";
 import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
 
 /** Help text of the command. */
@@ -21,11 +21,9 @@ export async function run(args: string[]): Promise<void> {
     args,
     allowPositionals: true,
     options: {
-      output: { type: "string", short: "o" },
+      ...OUTPUT_OPTIONS,
       snapshot: { type: "string" },
       frame: { type: "string" },
-      force: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) return void console.log(HELP);

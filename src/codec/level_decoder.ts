@@ -10,7 +10,7 @@
  */
 
 import { deconvPadded, maskPositions, scatterCodes, stampOrigins } from "./ops.ts";
-import type { Filter } from "./model.ts";
+import type { Filter, GroupModel, LevelModel } from "./model.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { type MrcHeader, type MrcLevelHeader, streamLayout } from "../../format/header.ts";
 import type { LevelWeights } from "../../format/level_weights.ts";
@@ -45,17 +45,9 @@ export interface DecoderGroup {
  * The decoder half of one level, wherever it comes from: a trained `LevelModel`, or a file's
  * `DECW` weights with its header and `MASK` masks.
  */
-export interface LevelDecoderSource {
-  grid: [number, number];
-  latent: [number, number];
-  deconv: Filter;
-  groups: readonly {
-    channels: number;
-    deconvKernels: Float32Array;
-    deconvBias: number;
-    /** Latent-grid mask, 1 where the group is applied. */
-    mask: Uint8Array;
-  }[];
+export interface LevelDecoderSource extends Pick<LevelModel, "grid" | "latent" | "deconv"> {
+  /** Widening groups: decoder kernels, bias and the latent-grid mask (1 where applied). */
+  groups: readonly Pick<GroupModel, "channels" | "deconvKernels" | "deconvBias" | "mask">[];
 }
 
 /**
