@@ -24,7 +24,7 @@ export interface TrainInput {
 
 /** Training options. Defaults follow the paper where it gives a value. */
 export interface TrainOptions {
-  /** Number of levels `N`. Default 3. */
+  /** Number of levels `N`. Default 3. `compress` takes 1 to 8 (the format allows up to 30). */
   levels?: number;
   /**
    * Channels of each widening group, per level (NOT cumulative). Default
