@@ -31,7 +31,13 @@ export * from "./src/read/mrc_file.ts";
 export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
 export type { DecodedLevel } from "./src/read/output.ts";
-export type { LevelError, StoredReport } from "./src/read/report.ts";
+export type {
+  BoundedLevelError,
+  LevelError,
+  MrcReport,
+  StoredBoundedReport,
+  StoredReport,
+} from "./src/read/report.ts";
 export { psnr } from "./src/codec/metrics.ts";
 export {
   type CountingSource,

@@ -1,5 +1,6 @@
 /**
- * `cli.ts compress INPUT -o OUT.mrc`: train a model on an array and write a `.mrc` file.
+ * `cli.ts compress INPUT -o OUT.mrc`: compress an array into a `.mrc` file, error-bounded by
+ * default, or by training an MrCAE model (`--mode model`).
  *
  * @module
  */
@@ -15,9 +16,28 @@ export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
 INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw little-endian
 float32 with --shape T,H,W.
 
+Every level of every snapshot is decoded within a maximum absolute error of the original
+(the bound). Without a bound option the bound is 1e-3 of the data's range (about 65 dB).
+
 Options:
   -o, --output FILE     output .mrc file (required)
-  --levels N            number of levels (default 3)
+  --error-bound E       maximum absolute error, in the data's units
+  --rel-error-bound R   maximum absolute error as a fraction of the data's range (default 1e-3)
+  --psnr DB             the largest bound whose finest level reaches DB dB (checked by coding)
+  --levels N            number of levels (bounded: default as many as keep 3 rows on level 0,
+                        at most 8; model: default 3)
+  --key-interval K      snapshots between keyframes, a power of two; 1 = no time prediction
+                        (default 32)
+  --interpolation I     cubic|linear spatial prediction (default cubic)
+  --block N             snapshots per block, the unit of random access (bounded: default
+                        about 4 Mi values per block; model: 64)
+  --fill V              value that marks missing data (NaN always does; kept exactly)
+  --shape T,H,W         shape of a raw float32 input
+  --force               overwrite OUT
+  --quiet               no progress output
+
+Model mode (--mode model): the MrCAE network alone, quality set by tolerances, no bound.
+  --mode M              bounded|model (default bounded)
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
   --omega W             loss weight of the MSE term (default 0.5)
@@ -26,12 +46,7 @@ Options:
   --lr X                Adam learning rate (default 3e-3)
   --backend B           auto|webgpu|wasm|cpu (default auto)
   --seed N              random seed (default 0)
-  --block N             snapshots per code block (default 64)
-  --quant-budget F      share of each level's error that code quantization may add (default 0.1)
-  --fill V              value that marks missing data (NaN always does)
-  --shape T,H,W         shape of a raw float32 input
-  --force               overwrite OUT
-  --quiet               no progress output`;
+  --quant-budget F      share of each level's error that code quantization may add (default 0.1)`;
 
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 
@@ -42,6 +57,12 @@ export async function run(args: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       ...OUTPUT_OPTIONS,
+      mode: { type: "string" },
+      "error-bound": { type: "string" },
+      "rel-error-bound": { type: "string" },
+      psnr: { type: "string" },
+      "key-interval": { type: "string" },
+      interpolation: { type: "string" },
       levels: { type: "string" },
       tol: { type: "string" },
       groups: { type: "string" },
@@ -64,7 +85,28 @@ export async function run(args: string[]): Promise<void> {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new Error(`--backend must be auto, webgpu, wasm or cpu, found "${backend}"`);
   }
+  const mode = values.mode ?? "bounded";
+  if (mode !== "bounded" && mode !== "model") {
+    throw new Error(`--mode must be bounded or model, found "${mode}"`);
+  }
+  const interpolation = values.interpolation;
+  if (interpolation !== undefined && interpolation !== "cubic" && interpolation !== "linear") {
+    throw new Error(`--interpolation must be cubic or linear, found "${interpolation}"`);
+  }
+  const bounds = ["error-bound", "rel-error-bound", "psnr"].filter((k) =>
+    values[k as keyof typeof values] !== undefined
+  );
+  if (bounds.length > 1) throw new Error(`give one of --${bounds.join(", --")}`);
+  if (mode === "model" && bounds.length > 0) {
+    throw new Error(`--${bounds[0]} needs bounded mode (model mode has no bound)`);
+  }
   const options = {
+    mode: mode as "bounded" | "model",
+    errorBound: parseNumber(values["error-bound"], "error-bound"),
+    relErrorBound: parseNumber(values["rel-error-bound"], "rel-error-bound"),
+    psnr: parseNumber(values.psnr, "psnr"),
+    keyInterval: parseNumber(values["key-interval"], "key-interval", true),
+    interpolation: interpolation as "cubic" | "linear" | undefined,
     levels: parseNumber(values.levels, "levels", true),
     tol: parseList(values.tol, "tol"),
     groups: parseGroups(values.groups),
@@ -101,11 +143,21 @@ export async function run(args: string[]): Promise<void> {
   if (values.quiet) return;
   const raw = input.data.length * 4;
   const r = result!;
-  console.log(
-    `${positionals[0]} -> ${output}: ${formatBytes(r.bytes)} (ratio ${
-      (raw / r.bytes).toFixed(1)
-    } vs float32), backend ${r.report.backend}, trained in ${r.report.trainSeconds.toFixed(1)} s`,
-  );
+  const ratio = `${formatBytes(r.bytes)} (ratio ${(raw / r.bytes).toFixed(1)} vs float32)`;
+  if (r.report.mode === "bounded") {
+    const b = r.report.bound;
+    console.log(
+      `${positionals[0]} -> ${output}: ${ratio}, bound ${b.abs.toExponential(3)}${
+        b.rel === null ? "" : ` (${b.rel.toExponential(2)} of the range)`
+      }, coded in ${r.report.encodeSeconds.toFixed(2)} s`,
+    );
+  } else {
+    console.log(
+      `${positionals[0]} -> ${output}: ${ratio}, backend ${r.report.backend}, trained in ${
+        r.report.trainSeconds.toFixed(1)
+      } s`,
+    );
+  }
   for (const e of r.report.levels) {
     console.log(
       `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
@@ -119,6 +171,7 @@ export async function run(args: string[]): Promise<void> {
     DECW: "weights",
     MASK: "masks",
     CODE: "codes",
+    BCOD: "codes",
     NANM: "missing mask",
   };
   for (const c of (await openFile(output)).chunks) {

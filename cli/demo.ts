@@ -13,11 +13,13 @@ import { levelMetrics } from "../src/read/metrics.ts";
 import { renderPreview } from "../src/io/preview.ts";
 
 /** Help text of the command. */
-export const HELP = `Usage: cli.ts demo [--out DIR] [--steps N] [--snapshots T] [--backend B]
+export const HELP = `Usage: cli.ts demo [--out DIR] [--snapshots T] [--rel-error-bound R]
+                   [--mode bounded|model] [--steps N] [--backend B]
 
 Generates the paper's first toy problem (two oscillatory modes, 127 x 127, 500 snapshots),
-compresses it, decodes every level and prints a table; writes demo.mrc and preview PNGs to DIR
-(default ./out).`;
+compresses it (bounded mode, default bound 1e-3 of the range; --mode model trains MrCAE
+instead), decodes every level, checks the bound and prints a table; writes demo.mrc and preview
+PNGs to DIR (default ./out).`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -28,6 +30,8 @@ export async function run(args: string[]): Promise<void> {
       steps: { type: "string" },
       snapshots: { type: "string" },
       backend: { type: "string" },
+      mode: { type: "string" },
+      "rel-error-bound": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -40,6 +44,14 @@ export async function run(args: string[]): Promise<void> {
   }
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
     throw new Error(`--steps must be a positive integer, found "${values.steps}"`);
+  }
+  const mode = values.mode ?? "bounded";
+  if (mode !== "bounded" && mode !== "model") {
+    throw new Error(`--mode must be bounded or model, found "${values.mode}"`);
+  }
+  const rel = values["rel-error-bound"] ? Number(values["rel-error-bound"]) : undefined;
+  if (rel !== undefined && !(rel > 0 && rel < 1)) {
+    throw new Error(`--rel-error-bound must be in (0, 1), found "${values["rel-error-bound"]}"`);
   }
   await Deno.mkdir(out, { recursive: true });
 
@@ -56,6 +68,8 @@ export async function run(args: string[]): Promise<void> {
   const { report, bytes } = await compressTo(data, shape, {
     write: (b) => void parts.push(b.slice()),
   }, {
+    mode,
+    relErrorBound: rel,
     steps,
     backend: values.backend as "auto" | "webgpu" | "wasm" | "cpu" | undefined,
     onProgress: (e) => {
@@ -74,10 +88,15 @@ export async function run(args: string[]): Promise<void> {
   let at = 0;
   for (const p of parts) file.set(p, (at += p.length) - p.length);
   await Deno.writeFile(`${out}/demo.mrc`, file);
+  const bound = report.mode === "bounded" ? report.bound.abs : null;
   console.log(
-    `compressed in ${compressSeconds.toFixed(1)} s (training ${
-      report.trainSeconds.toFixed(1)
-    } s on ${report.backend}): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
+    `compressed in ${compressSeconds.toFixed(1)} s (${
+      report.mode === "bounded"
+        ? `bounded, max error ${bound!.toExponential(3)} = ${
+          report.bound.rel!.toExponential(1)
+        } of the range`
+        : `training ${report.trainSeconds.toFixed(1)} s on ${report.backend}`
+    }): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
   );
 
   const mrc = await openMrc(file);
@@ -87,6 +106,7 @@ export async function run(args: string[]): Promise<void> {
   rows.push("| level | grid | bytes to decode | ratio | PSNR (dB) | max abs error | decode s |");
   rows.push("|---|---|---|---|---|---|---|");
   let cumulative = header;
+  let held = true;
   for (const info of mrc.levels) {
     cumulative += info.bytes.total;
     const t = performance.now();
@@ -94,6 +114,7 @@ export async function run(args: string[]): Promise<void> {
     const seconds = (performance.now() - t) / 1000;
     const m = levelMetrics(decoded, data, shape);
     const levelRaw = decoded.data.length * 4;
+    if (bound !== null && !(m.maxAbsError <= bound)) held = false;
     rows.push(
       `| ${info.level} | ${decoded.shape[1]}x${decoded.shape[2]} | ${cumulative} | ${
         (levelRaw / cumulative).toFixed(1)
@@ -106,6 +127,14 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     "(ratio = float32 bytes of the level's output / bytes needed to decode it; errors against the original sampled on the level's grid)",
   );
+  if (bound !== null) {
+    console.log(
+      `bound ${bound.toExponential(3)} ${
+        held ? "holds on every value of every level" : "VIOLATED"
+      }`,
+    );
+    if (!held) throw new Error("the decoded levels exceed the bound");
+  }
   for (const snapshot of [0, Math.floor(snapshots / 2)]) {
     const png = await renderPreview(mrc, snapshot);
     await Deno.writeFile(`${out}/demo-snapshot${snapshot}.png`, png);

@@ -12,8 +12,9 @@ import { openFile } from "./_files.ts";
 export const HELP = `Usage: cli.ts info IN.mrc [--json]
 
 Prints shape, levels (grid, bytes, errors), bytes per chunk kind and mask coverage, after
-verifying every chunk's checksum. Exits 1 if the file is corrupt. Errors come from the file's
-report when it has one (files of other writers show "-").
+verifying every chunk's checksum (and, for bounded files, decoding every level). Exits 1 if the
+file is corrupt. Bounded files show their bound; measured errors come from the file's report when
+it has one (files of other writers show "-").
 
 Options:
   --json                print JSON instead of text`;
@@ -51,10 +52,19 @@ export async function run(args: string[]): Promise<void> {
     totalBytes: file.totalBytes,
     ratio: raw / file.totalBytes,
     missing: h.missing,
-    backend: report?.backend ?? null,
-    trainSeconds: report?.trainSeconds ?? null,
+    coding: h.coding ?? "model",
+    bound: h.bound
+      ? {
+        ...h.bound,
+        rel: report?.mode === "bounded" ? report.bound.rel : null,
+        requested: report?.mode === "bounded" ? report.bound.requested : null,
+      }
+      : null,
+    backend: report && report.mode !== "bounded" ? report.backend : null,
+    trainSeconds: report && report.mode !== "bounded" ? report.trainSeconds : null,
     levels: file.levels.map((l, k) => ({
       level: l.level,
+      bound: l.bound,
       grid: l.grid,
       storedGrid: l.storedGrid,
       groups: l.groups,
@@ -80,7 +90,17 @@ export async function run(args: string[]): Promise<void> {
   if (h.missing.mode !== "none") {
     console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
   }
-  if (report) {
+  if (h.bound) {
+    const rel = report?.mode === "bounded" && report.bound.rel !== null
+      ? ` (${report.bound.rel.toExponential(2)} of the range)`
+      : "";
+    console.log(
+      `  bounded: every level within ${
+        h.bound.abs.toExponential(3)
+      }${rel}, key interval ${h.bound.keyInterval}, ${h.bound.interpolation} interpolation, blocks of ${h.blockSize}`,
+    );
+    if (!report) console.log("  no compression report (measured errors unknown)");
+  } else if (report && report.mode !== "bounded") {
     console.log(
       `  trained on ${report.backend} in ${report.trainSeconds.toFixed(1)} s, seed ${report.seed}`,
     );

@@ -10,7 +10,7 @@
  * offset        size  field
  * 0             10    signature 8A 4D 52 43 41 45 0D 0A 1A 0A  ("\x8AMRCAE\r\n\x1A\n")
  * 10            2     u16 major version (1)
- * 12            2     u16 minor version (0)
+ * 12            2     u16 minor version (2)
  * 14            ...   chunks, back to back: MHDR [META] [NANM] level 0 .. level N-1, unknown types
  * indexOffset   ...   INDX chunk
  * end - 28      28    trailer
@@ -63,7 +63,7 @@ export const END_MAGIC: Uint8Array = new Uint8Array([
 /** Major version written by this implementation; readers refuse a larger one. */
 export const VERSION_MAJOR = 1;
 /** Minor version written by this implementation; readers accept a larger one. */
-export const VERSION_MINOR = 1;
+export const VERSION_MINOR = 2;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;
@@ -96,6 +96,7 @@ export const CHUNK_TYPES = {
   levelWeights: "DECW",
   masks: "MASK",
   code: "CODE",
+  bounded: "BCOD",
   index: "INDX",
 } as const;
 

@@ -7,7 +7,7 @@
 
 import { CHUNK_TYPES, KNOWN_TYPES } from "./_constants.ts";
 import { describeEntry } from "./_framing.ts";
-import { blockCount, type MrcHeader } from "./header.ts";
+import { blockCount, isBounded, type MrcHeader } from "./header.ts";
 
 interface Address {
   type: string;
@@ -20,6 +20,8 @@ export class ChunkOrder {
   #blocks: number;
   #levels: number;
   #needMissing: boolean;
+  /** Bounded files (1.2) hold BCOD 0..B-1 per level instead of DECW, MASK, CODE 0..B-1. */
+  #bounded: boolean;
   #seenMeta = false;
   #seenMissing = false;
   /** Next expected known level chunk: step 0 = DECW, 1 = MASK, 2 + b = CODE b. */
@@ -33,6 +35,12 @@ export class ChunkOrder {
     this.#blocks = blockCount(header);
     this.#levels = header.levels.length;
     this.#needMissing = header.missing.mode !== "none";
+    this.#bounded = isBounded(header);
+  }
+
+  /** Chunks per level: DECW, MASK and B CODE, or B BCOD. */
+  get #perLevel(): number {
+    return this.#bounded ? this.#blocks : 2 + this.#blocks;
   }
 
   /** Whether every required chunk has been seen. */
@@ -42,6 +50,7 @@ export class ChunkOrder {
 
   #expected(): Address {
     if (this.#level >= this.#levels) return { type: "INDX", level: null, block: null };
+    if (this.#bounded) return { type: CHUNK_TYPES.bounded, level: this.#level, block: this.#step };
     if (this.#step === 0) {
       return { type: CHUNK_TYPES.levelWeights, level: this.#level, block: null };
     }
@@ -78,14 +87,19 @@ export class ChunkOrder {
       if (level !== null) this.#maxLevel = Math.max(this.#maxLevel, level);
       return null;
     }
-    // DECW, MASK, CODE: exactly the expected sequence.
+    // DECW, MASK, CODE (or BCOD): exactly the expected sequence.
     if (this.#needMissing && !this.#seenMissing) {
       return `missing "NANM" chunk (required by missing.mode "${this.#header.missing.mode}") before ${what}`;
     }
     if (level === null || level >= this.#levels) {
       return `${what} has no valid level (the header has ${this.#levels} levels)`;
     }
-    const isCode = type === CHUNK_TYPES.code;
+    if ((type === CHUNK_TYPES.bounded) !== this.#bounded) {
+      return this.#bounded
+        ? `${what} in a bounded file (its levels hold "BCOD" chunks only)`
+        : `${what} in a file whose header has no "coding": "bounded"`;
+    }
+    const isCode = type === CHUNK_TYPES.code || type === CHUNK_TYPES.bounded;
     if (isCode ? block === null || block >= this.#blocks : block !== null) {
       return isCode
         ? `${what} has no valid block (the header implies ${this.#blocks} blocks)`
@@ -99,6 +113,8 @@ export class ChunkOrder {
             ? this.#step > 0
             : type === CHUNK_TYPES.masks
             ? this.#step > 1
+            : type === CHUNK_TYPES.bounded
+            ? this.#step > block!
             : this.#step > 2 + block!));
       return passed
         ? `duplicate ${what} chunk`
@@ -106,7 +122,7 @@ export class ChunkOrder {
     }
     this.#maxLevel = level;
     this.#step++;
-    if (this.#step === 2 + this.#blocks) {
+    if (this.#step === this.#perLevel) {
       this.#level++;
       this.#step = 0;
     }

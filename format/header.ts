@@ -50,6 +50,43 @@ export interface MrcHeader {
    * `[H, W]`, so that readers can hand it back in the same rank. Absent: `shape`.
    */
   inputShape?: number[];
+  /**
+   * Version 1.2: how the values are coded. `"model"` (or absent): the MrCAE decoder weights,
+   * masks and codes (`DECW`, `MASK`, `CODE`). `"bounded"`: error-bounded codes (`BCOD`, SPEC.md
+   * §4.7), every level within `bound.abs` of the original.
+   */
+  coding?: "model" | "bounded";
+  /** Version 1.2, present iff `coding` is `"bounded"`: the bound and how it is coded. */
+  bound?: BoundParams;
+}
+
+/** The `MHDR` property `bound` of a bounded file (SPEC.md §4.1, §4.7). */
+export interface BoundParams {
+  /** Maximum absolute error of every decoded value of every level, in the data's units (> 0). */
+  abs: number;
+  /** Snapshots between keyframes inside a block: a power of two, 1 = no time prediction. */
+  keyInterval: number;
+  /** Spatial interpolation of the finer levels. */
+  interpolation: "cubic" | "linear";
+}
+
+/**
+ * Whether a header describes a bounded file (SPEC.md §4.7).
+ *
+ * @param header A valid header.
+ * @returns True when `coding` is `"bounded"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { isBounded, type MrcHeader } from "./mod.ts";
+ *
+ * assert.strictEqual(isBounded({ coding: "bounded" } as MrcHeader), true);
+ * assert.strictEqual(isBounded({} as MrcHeader), false);
+ * ```
+ */
+export function isBounded(header: MrcHeader): boolean {
+  return header.coding === "bounded";
 }
 
 const MAX_DIMENSION = 0x7fffffff;
@@ -86,7 +123,13 @@ function findProblem(h: unknown): string | null {
     quantization,
     missing,
     inputShape,
+    coding,
+    bound,
   } = h;
+  if (coding !== undefined && coding !== "model" && coding !== "bounded") {
+    return `"coding" must be "model" or "bounded", found ${show(coding)}`;
+  }
+  const bounded = coding === "bounded";
   if (
     !Array.isArray(shape) || shape.length !== 3 || !shape.every((v) => isInt(v, 1, MAX_DIMENSION))
   ) {
@@ -164,6 +207,16 @@ function findProblem(h: unknown): string | null {
     const quant = level.quant;
     if (!isObject(quant)) return `"${at}.quant" must be an object, found ${show(quant)}`;
     const base = quant.base;
+    if (bounded) {
+      if (
+        groups.length !== 0 || base !== null || !Array.isArray(quant.groups) || quant.groups.length
+      ) {
+        return `"${at}" of a bounded file must have "groups": [] and "quant": {"base": null, "groups": []}, found ${
+          show(level)
+        }`;
+      }
+      continue;
+    }
     if (k === 0 ? !(isFiniteNumber(base) && base > 0) : base !== null) {
       return `"${at}.quant.base" must be ${k === 0 ? "a positive number" : "null"}, found ${
         show(base)
@@ -204,6 +257,37 @@ function findProblem(h: unknown): string | null {
         t === 1 ? ` or ${show([height, width])}` : ""
       }, found ${show(inputShape)}`;
     }
+  }
+  if (bounded) {
+    if (!isObject(bound)) {
+      return `"bound" must be an object in a bounded file, found ${show(bound)}`;
+    }
+    const { abs, keyInterval, interpolation } = bound;
+    if (!(isFiniteNumber(abs) && abs > 0)) {
+      return `"bound.abs" must be a positive finite number, found ${show(abs)}`;
+    }
+    if (!isInt(keyInterval, 1, 65536) || (keyInterval & (keyInterval - 1)) !== 0) {
+      return `"bound.keyInterval" must be a power of two from 1 to 65536, found ${
+        show(keyInterval)
+      }`;
+    }
+    if (interpolation !== "cubic" && interpolation !== "linear") {
+      return `"bound.interpolation" must be "cubic" or "linear", found ${show(interpolation)}`;
+    }
+    if (crop[0] !== 0 || crop[1] !== 0) {
+      return `"crop" of a bounded file must be [0, 0], found ${show(crop)}`;
+    }
+    if (normalization.offset !== 0 || normalization.scale !== 1) {
+      return `"normalization" of a bounded file must be {"offset": 0, "scale": 1}, found ${
+        show(normalization)
+      }`;
+    }
+    const s0 = 2 ** (levels.length - 1);
+    if (height < s0 || width < s0) {
+      return `a bounded file of ${height}x${width} cannot have ${levels.length} levels (level 0 would sample every ${s0}th row and column)`;
+    }
+  } else if (bound !== undefined) {
+    return `"bound" is only allowed with "coding": "bounded", found ${show(bound)}`;
   }
   return null;
 }

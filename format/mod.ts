@@ -54,6 +54,7 @@
  * @module
  */
 
+export * from "./bounded_block.ts";
 export * from "./code_block.ts";
 export * from "./error.ts";
 export * from "./header.ts";

@@ -26,6 +26,7 @@ import {
   type ParsedChunk,
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
+import { type BoundedBlock, decodeBoundedBlock } from "./bounded_block.ts";
 import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
 import {
@@ -89,6 +90,11 @@ export interface MrcContainer {
    * header (and stream sizes against the masks, when `readMasks(level)` was called before).
    */
   readCodeBlock(level: number, block: number, options?: ReadOptions): Promise<DecodedCodeBlock>;
+  /**
+   * Reads one `BCOD` chunk (version 1.2) and checks its snapshot count against the header; the
+   * range-coded bytes are checked when decoded.
+   */
+  readBoundedBlock(level: number, block: number, options?: ReadOptions): Promise<BoundedBlock>;
   /**
    * Reads and decodes the `NANM` chunk and checks its count against `header.missing.count`.
    * Resolves with `null` when `header.missing.mode` is `"none"`.
@@ -295,6 +301,32 @@ class MrcContainerImpl implements MrcContainer {
             }) has ${found} values per snapshot, expected ${want} <= ${positions}`,
           );
         }
+      }
+      return code;
+    });
+  }
+
+  async readBoundedBlock(
+    level: number,
+    block: number,
+    options?: ReadOptions,
+  ): Promise<BoundedBlock> {
+    this.#checkLevel(level, `"BCOD"`);
+    const blocks = blockCount(this.header);
+    if (!Number.isInteger(block) || block < 0 || block >= blocks) {
+      throw new RangeError(
+        `Cannot read "BCOD" block ${block}: the file has blocks 0..${blocks - 1}`,
+      );
+    }
+    const snapshots = blockSnapshots(this.header, block);
+    return await this.#decode(CHUNK_TYPES.bounded, level, block, options, (body) => {
+      const code = decodeBoundedBlock(body);
+      if (code.snapshots !== snapshots) {
+        throw chunkError(
+          CHUNK_TYPES.bounded,
+          null,
+          `block has ${code.snapshots} snapshots, the header implies ${snapshots}`,
+        );
       }
       return code;
     });

@@ -127,6 +127,11 @@ function maxPayload(type: string, header: MrcHeader | null, level: number | null
   if (type === CHUNK_TYPES.masks) {
     return ADDRESS_LENGTH + zlibBound(groups.length * Math.ceil(positions / 8));
   }
+  if (type === CHUNK_TYPES.bounded) {
+    // A coded point never takes more than 64 bytes (every bit at the 1/65536 probability floor),
+    // a (snapshot, level) adds at most 8 bytes of mode and flag.
+    return ADDRESS_LENGTH + 4 + 64 * header.blockSize * (h * w + 1) + 64;
+  }
   if (type === CHUNK_TYPES.code) {
     const streams = codeStreamCount(header, level);
     return ADDRESS_LENGTH + 13 + 4 * streams +
@@ -210,7 +215,8 @@ export async function* readMrcStream(
       const maxLength = maxPayload(type, header, null, seen.length);
       // Levels are only known after the address; bound by the largest level for now.
       const bound = header !== null && (type === CHUNK_TYPES.levelWeights ||
-          type === CHUNK_TYPES.masks || type === CHUNK_TYPES.code)
+          type === CHUNK_TYPES.masks || type === CHUNK_TYPES.code ||
+          type === CHUNK_TYPES.bounded)
         ? Math.max(...header.levels.map((_, k) => maxPayload(type, header, k, seen.length)))
         : maxLength;
       if (payload > bound) {

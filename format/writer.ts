@@ -23,6 +23,7 @@ import {
   type MrcVersion,
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
+import { type BoundedBlock, encodeBoundedBlock } from "./bounded_block.ts";
 import { type CodeBlock, encodeCodeBlock, type EncodeCodeBlockOptions } from "./code_block.ts";
 import {
   blockSnapshots,
@@ -359,6 +360,25 @@ export class MrcWriter {
       }
     });
     await this.#append(CHUNK_TYPES.code, level, block, encodeCodeBlock(code, options));
+  }
+
+  /**
+   * Writes one `BCOD` chunk (version 1.2): the bounded codes of one level of one block.
+   *
+   * @param level Level index; levels are written coarse to fine, blocks in order within a level.
+   * @param block Block index.
+   * @param code The block's snapshot count and range-coded bytes.
+   * @returns Resolves when the sink has taken the bytes.
+   */
+  async writeBoundedBlock(level: number, block: number, code: BoundedBlock): Promise<void> {
+    this.#levelHeader(level, `"BCOD"`);
+    const snapshots = blockSnapshots(this.#header!, block);
+    if (code.snapshots !== snapshots) {
+      this.#fail(
+        `"BCOD" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+      );
+    }
+    await this.#append(CHUNK_TYPES.bounded, level, block, encodeBoundedBlock(code));
   }
 
   /**

@@ -37,6 +37,8 @@ Deno.test({
       path("in.npy"),
       "-o",
       path("a.mrc"),
+      "--mode",
+      "model",
       "--levels",
       "2",
       "--steps",

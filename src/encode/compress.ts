@@ -26,11 +26,21 @@ import { levelTarget, prepareData } from "./prepare.ts";
 import { rateControl } from "./rate_control.ts";
 import { compactReport, type CompressReport, levelErrors, VERSION } from "./report.ts";
 import { makeHeader, writeContainer } from "./container.ts";
+import {
+  type BoundedLevelReport,
+  type BoundedOptions,
+  type BoundedReport,
+  compressBoundedTo,
+  DEFAULT_KEY_INTERVAL,
+  DEFAULT_REL_ERROR_BOUND,
+} from "./bounded.ts";
 
 import type { Steps } from "./rate_control.ts";
 
 export type {
   BackendName,
+  BoundedLevelReport,
+  BoundedReport,
   ByteSink,
   CompressReport,
   LevelReport,
@@ -41,7 +51,7 @@ export type {
   TrainProgress,
   TrainReport,
 };
-export { VERSION };
+export { DEFAULT_KEY_INTERVAL, DEFAULT_REL_ERROR_BOUND, VERSION };
 
 // A computed specifier: Deno prefetches the literal `import("...")` of a module graph, which would
 // download TensorFlow.js (about 85 MB) for every reader of `mod.ts`.
@@ -52,11 +62,21 @@ async function loadTrainer(): Promise<TrainerModule> {
   return await import(new URL(TRAINER, import.meta.url).href) as TrainerModule;
 }
 
-/** Options of {@linkcode compress}. Training options are documented in `src/train/types.ts`. */
-export interface CompressOptions extends TrainOptions {
+/**
+ * Options of {@linkcode compress}. Bounded mode (the default) uses the bound options; model mode
+ * uses the training options documented in `src/train/types.ts`.
+ */
+export interface CompressOptions extends TrainOptions, Omit<BoundedOptions, "levels" | "signal"> {
   /**
-   * Snapshots per `CODE` block: the unit of random access in time. Smaller blocks make short
-   * snapshot ranges cheaper to read and the file a little larger. Default 64.
+   * `"bounded"` (default): every decoded value of every level within a maximum absolute error of
+   * the original (SPEC.md §4.7), no training. `"model"`: the trained MrCAE model alone
+   * (decoder weights, masks and codes), quality set by the tolerances `tol`, no bound.
+   */
+  mode?: "bounded" | "model";
+  /**
+   * Snapshots per block: the unit of random access in time. Smaller blocks make short snapshot
+   * ranges cheaper to read and the file larger. Default: 64 in model mode; in bounded mode a
+   * power of two near 4 Mi values per block (at least the key interval).
    */
   blockSize?: number;
   /**
@@ -79,14 +99,20 @@ export interface CompressOptions extends TrainOptions {
   dtype?: "float32" | "float64";
 }
 
+/** What {@linkcode compressTo} returns: the report stored in `META` (bounded or model) and the size. */
+export type CompressResult =
+  | { report: BoundedReport; bytes: number }
+  | { report: CompressReport; bytes: number };
+
 /**
- * Trains, encodes and writes a `.mrc` file into `sink`.
+ * Compresses into a `.mrc` file written into `sink`: bounded coding by default, or training and
+ * encoding the MrCAE model with `mode: "model"`.
  *
  * @param values `T * H * W` values, snapshot-major (C order).
  * @param shape `[T, H, W]` or `[H, W]` (one snapshot).
  * @param sink Where the file's bytes go, in order: anything with `write(bytes)`, or a
  *   `WritableStream` (closed at the end).
- * @param options Training and encoding options.
+ * @param options Bound, coding and (model mode) training options.
  * @returns The report written into the file's metadata and the file size.
  *
  * @example Compress into a sink and read the file back
@@ -110,8 +136,15 @@ export async function compressTo(
   shape: readonly number[],
   sink: ByteSink | WritableStream<Uint8Array>,
   options: CompressOptions = {},
-): Promise<{ report: CompressReport; bytes: number }> {
+): Promise<CompressResult> {
   const dims = checkShape(values, shape);
+  const mode = options.mode ?? "bounded";
+  if (mode === "bounded") return await compressBoundedTo(values, dims, shape, sink, options);
+  if (mode !== "model") {
+    throw new RangeError(
+      `Cannot compress: mode must be "bounded" or "model", found ${JSON.stringify(mode)}`,
+    );
+  }
   const levels = options.levels ?? 3;
   if (!Number.isInteger(levels) || levels < 1 || levels > 8) {
     throw new RangeError(`Cannot compress: levels must be an integer from 1 to 8, found ${levels}`);

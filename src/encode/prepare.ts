@@ -85,23 +85,30 @@ export interface Prepared {
   range: number;
 }
 
+/** What {@linkcode scanValues} finds. */
+export interface ScannedValues {
+  /** `T * H * W`, 1 where a value is missing (NaN or the fill value). */
+  missing: Uint8Array;
+  missingCount: number;
+  /** Smallest and largest valid value. */
+  min: number;
+  max: number;
+}
+
 /**
- * Pads, normalizes and fills a `[T, H, W]` array.
+ * The one rule for input values: NaN and `fillValue` are missing, other non-finite values are
+ * refused, and at least one value must be valid.
  *
- * Missing values (NaN, or `fillValue` when given) are excluded through `valid`
- * and filled, for the encoder's sake, with the pixel's mean over time, or where
- * a pixel is missing in every snapshot with its nearest filled neighbour's value.
- * Throws a RangeError when the data holds an infinity or no finite value.
+ * @throws {RangeError} Naming the first infinite value, or when every value is missing.
  */
-export function prepareData(
+export function scanValues(
   values: Float32Array | Float64Array,
   shape: [number, number, number],
-  levels: number,
   fillValue?: number,
-): Prepared {
-  const [T, H, W] = shape;
+): ScannedValues {
+  const [, H, W] = shape;
   const plane = H * W;
-  const missing = new Uint8Array(T * plane);
+  const missing = new Uint8Array(values.length);
   let missingCount = 0;
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -122,6 +129,26 @@ export function prepareData(
   if (missingCount === values.length) {
     throw new RangeError("Cannot compress: every value is missing");
   }
+  return { missing, missingCount, min, max };
+}
+
+/**
+ * Pads, normalizes and fills a `[T, H, W]` array.
+ *
+ * Missing values (NaN, or `fillValue` when given) are excluded through `valid`
+ * and filled, for the encoder's sake, with the pixel's mean over time, or where
+ * a pixel is missing in every snapshot with its nearest filled neighbour's value.
+ * Throws a RangeError when the data holds an infinity or no finite value.
+ */
+export function prepareData(
+  values: Float32Array | Float64Array,
+  shape: [number, number, number],
+  levels: number,
+  fillValue?: number,
+): Prepared {
+  const [T, H, W] = shape;
+  const plane = H * W;
+  const { missing, missingCount, min, max } = scanValues(values, shape, fillValue);
   const range = max - min;
   const normalization = { offset: min, scale: range > 0 ? range : 1 };
   const inv = 1 / normalization.scale;

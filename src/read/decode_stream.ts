@@ -14,7 +14,17 @@ import { decodeCodeBlock } from "../../format/code_block.ts";
 import { decodeMissingMask } from "../../format/missing_mask.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { checkStreams, decodeLevel, fileLevelParts } from "../codec/level_decoder.ts";
-import { type DecodedLevel, expandMissing, finishLevel } from "./output.ts";
+import {
+  type DecodedLevel,
+  decodedLevel,
+  expandMissing,
+  finishLevel,
+  levelExtent,
+  restoreMissing,
+} from "./output.ts";
+import { decodeBoundedBlock } from "../../format/bounded_block.ts";
+import { boundedBlock, decodeBoundedLevel, gatherLevel } from "./bounded.ts";
+import type { BlockCoder } from "../bounded/block_coder.ts";
 
 const LEVEL_CHUNKS = new Set(["DECW", "MASK", "CODE"]);
 
@@ -83,6 +93,9 @@ export async function* decodeStream(
     return finishLevel(h, current, out, 0, T, missing);
   };
   let received = 0;
+  // Bounded files: one coder per block, each extended by a level as its BCOD chunk arrives.
+  let coders: BlockCoder[] = [];
+  let boundedLevel = 0;
   for await (const chunk of readMrcStream(stream, { signal: options.signal })) {
     if (chunk.type === "MHDR") {
       header = decodeHeader(chunk.body);
@@ -91,6 +104,45 @@ export async function* decodeStream(
     if (header === null) continue;
     if (chunk.type === "NANM") {
       missing = expandMissing(header, decodeMissingMask(chunk.body, header.shape));
+      continue;
+    }
+    if (chunk.type === "BCOD" && header.bound && chunk.level !== null && chunk.block !== null) {
+      // The order rules guarantee level-major, block-ordered arrival.
+      const h: MrcHeader = header;
+      const b = chunk.block;
+      if (chunk.level === 0 && b === 0) {
+        coders = Array.from({ length: blockCount(h) }, (_, i) => boundedBlock(h, i, missing));
+      }
+      const code = decodeBoundedBlock(chunk.body);
+      if (code.snapshots !== coders[b].params.n) {
+        throw new MrcFormatError(
+          `Cannot read chunk "BCOD": block has ${code.snapshots} snapshots, the header implies ${
+            coders[b].params.n
+          }`,
+          { chunkType: "BCOD" },
+        );
+      }
+      decodeBoundedLevel(coders[b], code.bytes, b);
+      if (b === coders.length - 1) {
+        const k = boundedLevel++;
+        const e = levelExtent(h, k);
+        const T = h.shape[0];
+        const data = new Float32Array(T * e.nr * e.nc);
+        const plane = e.nr * e.nc;
+        coders.forEach((c, i) => {
+          const first = i * h.blockSize;
+          gatherLevel(
+            h,
+            e,
+            c.rec,
+            0,
+            c.params.n,
+            data.subarray(first * plane, (first + c.params.n) * plane),
+          );
+        });
+        if (missing) restoreMissing(h, e, data, 0, T, missing);
+        yield decodedLevel(k, 0, T, e, data);
+      }
       continue;
     }
     // Chunk types of a newer minor version, and file-level chunks, carry nothing to decode.

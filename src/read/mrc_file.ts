@@ -7,7 +7,7 @@
  */
 
 import type { MrcContainer } from "../../format/reader.ts";
-import { blockCount, type MrcHeader } from "../../format/header.ts";
+import { blockCount, isBounded, type MrcHeader } from "../../format/header.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
 import {
@@ -25,7 +25,9 @@ import {
   levelExtent,
   restoreMissing,
 } from "./output.ts";
-import { readReport, type StoredReport } from "./report.ts";
+import { type MrcReport, readReport } from "./report.ts";
+import { boundedBlock, decodeBoundedLevel, gatherLevel } from "./bounded.ts";
+import type { BlockCoder } from "../bounded/block_coder.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
@@ -47,8 +49,10 @@ export interface LevelInfo {
   grid: [number, number];
   /** Channels of each widening group. */
   groups: number[];
-  /** Bytes of this level's chunks (weights, masks, codes). */
+  /** Bytes of this level's chunks (weights, masks, codes; bounded files: codes only). */
   bytes: { weights: number; masks: number; codes: number; total: number };
+  /** Bounded files: the guaranteed maximum absolute error of the level (the file's bound); else null. */
+  bound: number | null;
   /** RMSE after quantization from the file's report, original units (null without a report). */
   rmse: number | null;
   /** PSNR from the file's report, dB (null without a report, or for constant data). */
@@ -94,7 +98,7 @@ export class MrcFile {
   /** The validated header. */
   readonly header: MrcHeader;
   /** The compression report stored in the file's `META`, or null when it has none (or another kind). */
-  readonly report: StoredReport | null;
+  readonly report: MrcReport | null;
 
   /**
    * Wraps an opened container; `openMrc()` is the usual way to get one.
@@ -140,7 +144,7 @@ export class MrcFile {
         if (c.level !== k) continue;
         if (c.type === "DECW") bytes.weights += c.length;
         else if (c.type === "MASK") bytes.masks += c.length;
-        else if (c.type === "CODE") bytes.codes += c.length;
+        else if (c.type === "CODE" || c.type === "BCOD") bytes.codes += c.length;
         bytes.total += c.length;
       }
       const e = levelExtent(this.header, k);
@@ -151,6 +155,7 @@ export class MrcFile {
         grid: [e.nr, e.nc],
         groups: lv.groups,
         bytes,
+        bound: this.header.bound?.abs ?? null,
         rmse: err?.rmse ?? null,
         psnr: err?.psnr ?? null,
         maxAbsError: err?.maxAbsError ?? null,
@@ -167,6 +172,7 @@ export class MrcFile {
    */
   async masks(level: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
     this.#checkLevel(level);
+    if (isBounded(this.header)) return [];
     return await this.#container.readMasks(level, options);
   }
 
@@ -193,6 +199,11 @@ export class MrcFile {
       await this.#container.readChunk(entry, options);
     }
     await this.#missingMask(options);
+    if (isBounded(this.header)) {
+      // Decoding every block checks the range-coded bytes too.
+      for await (const _ of this.progressive(options));
+      return;
+    }
     for (let k = 0; k < this.levelCount; k++) {
       await this.#levelParts(k, options);
       for (let b = 0; b < blockCount(this.header); b++) {
@@ -227,6 +238,11 @@ export class MrcFile {
     this.#checkLevel(level);
     const [start, end] = this.#checkSnapshots(options.snapshots);
     const { signal } = options;
+    if (isBounded(this.header)) {
+      let out: DecodedLevel | null = null;
+      for await (const d of this.#boundedLevels(start, end, level, signal)) out = d;
+      return out!;
+    }
     const parts: LevelDecoderParts[] = [];
     for (let k = 0; k <= level; k++) parts.push(await this.#levelParts(k, { signal }));
     const missing = await this.#missingMask(options);
@@ -270,6 +286,10 @@ export class MrcFile {
    */
   async *progressive(options: Omit<DecodeOptions, "level"> = {}): AsyncGenerator<DecodedLevel> {
     const [start, end] = this.#checkSnapshots(options.snapshots);
+    if (isBounded(this.header)) {
+      yield* this.#boundedLevels(start, end, this.levelCount - 1, options.signal, true);
+      return;
+    }
     let prev: Float32Array | null = null;
     for (let k = 0; k < this.levelCount; k++) {
       prev = await this.#decodeNormalized(k, prev, start, end, options.signal);
@@ -306,6 +326,48 @@ export class MrcFile {
       );
     }
     return out;
+  }
+
+  /**
+   * Bounded files: decodes the blocks holding `start..end` up to `level`, yielding level `level`
+   * (or, with `every`, each level from 0) over the range.
+   */
+  async *#boundedLevels(
+    start: number,
+    end: number,
+    level: number,
+    signal: AbortSignal | undefined,
+    every = false,
+  ): AsyncGenerator<DecodedLevel> {
+    const missing = await this.#missingMask({ signal });
+    const bs = this.header.blockSize;
+    const coders: { b: number; coder: BlockCoder }[] = [];
+    for (let b = Math.floor(start / bs); b * bs < end; b++) {
+      coders.push({ b, coder: boundedBlock(this.header, b, missing) });
+    }
+    for (let k = 0; k <= level; k++) {
+      for (const { b, coder } of coders) {
+        const code = await this.#container.readBoundedBlock(k, b, { signal });
+        decodeBoundedLevel(coder, code.bytes, b);
+      }
+      if (!every && k < level) continue;
+      const e = levelExtent(this.header, k);
+      const data = new Float32Array((end - start) * e.nr * e.nc);
+      const plane = e.nr * e.nc;
+      for (const { b, coder } of coders) {
+        const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
+        gatherLevel(
+          this.header,
+          e,
+          coder.rec,
+          first - b * bs,
+          last - first,
+          data.subarray((first - start) * plane, (last - start) * plane),
+        );
+      }
+      if (missing) restoreMissing(this.header, e, data, start, end - start, missing);
+      yield decodedLevel(k, start, end, e, data);
+    }
   }
 
   async #levelParts(level: number, options: { signal?: AbortSignal }): Promise<LevelDecoderParts> {

@@ -24,10 +24,12 @@ export interface LevelError {
   maxAbsError: number;
 }
 
-/** The report `compress` stores in `META`, as a reader sees it. */
+/** The report `compress` stores in `META` in model mode, as a reader sees it. */
 export interface StoredReport {
   /** `"mrcae"`. */
   tool: string;
+  /** `"model"`, or absent (files written before bounded coding). */
+  mode?: "model";
   /** The shape as the caller gave it (files of version 1.1 also store it in the header). */
   inputShape: number[];
   /** Version of the tool that wrote the file. */
@@ -49,6 +51,37 @@ export interface StoredReport {
   /** Quantization budget and the steps chosen per level and stream. */
   quantization: { budget: number; steps: number[][] };
 }
+
+/** A level of a bounded file's report: errors measured at writing, and bytes. */
+export interface BoundedLevelError extends LevelError {
+  /** Bytes of the level's `BCOD` bodies. */
+  bytes: number;
+}
+
+/** The report `compress` stores in `META` in bounded mode, as a reader sees it. */
+export interface StoredBoundedReport {
+  tool: string;
+  mode: "bounded";
+  inputShape: number[];
+  version: string;
+  created: string;
+  /** The bound (also in the header) relative to the range, and how it was requested. */
+  bound: {
+    abs: number;
+    rel: number | null;
+    requested: { errorBound?: number; relErrorBound?: number; psnr?: number };
+    trials: number;
+  };
+  keyInterval: number;
+  interpolation: string;
+  blockSize: number;
+  range: number;
+  encodeSeconds: number;
+  levels: BoundedLevelError[];
+}
+
+/** Either report. */
+export type MrcReport = StoredReport | StoredBoundedReport;
 
 const isNumber = (v: unknown): v is number => typeof v === "number";
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -76,8 +109,18 @@ function isLevelError(v: unknown): v is LevelError {
  * assert.strictEqual(readReport(null), null);
  * ```
  */
-export function readReport(meta: unknown): StoredReport | null {
+export function readReport(meta: unknown): MrcReport | null {
   if (!isObject(meta) || meta.tool !== "mrcae") return null;
+  if (meta.mode === "bounded") {
+    const b = meta.bound;
+    const ok = Array.isArray(meta.inputShape) && meta.inputShape.every(Number.isInteger) &&
+      typeof meta.version === "string" && typeof meta.created === "string" && isObject(b) &&
+      isNumber(b.abs) && (b.rel === null || isNumber(b.rel)) && isObject(b.requested) &&
+      isNumber(meta.keyInterval) && isNumber(meta.blockSize) && isNumber(meta.range) &&
+      isNumber(meta.encodeSeconds) && Array.isArray(meta.levels) &&
+      meta.levels.every((l) => isLevelError(l) && isNumber((l as { bytes?: unknown }).bytes));
+    return ok ? meta as unknown as StoredBoundedReport : null;
+  }
   const ok = Array.isArray(meta.inputShape) && meta.inputShape.every(Number.isInteger) &&
     typeof meta.version === "string" && typeof meta.created === "string" &&
     typeof meta.backend === "string" && isNumber(meta.seed) && isNumber(meta.trainSeconds) &&

@@ -21,11 +21,12 @@ export const SHAPE: [number, number, number] = [10, 27, 37];
 export const TOL = [2e-3, 1e-3, 5e-4];
 let cached: Promise<{ data: Float32Array; bytes: Uint8Array }> | null = null;
 
-/** The shared file: SHAPE, 3 levels, blocks of 4 snapshots, trained for a few steps on cpu. */
+/** The shared model-mode file: SHAPE, 3 levels, blocks of 4 snapshots, trained for a few steps on cpu. */
 export function sharedFile(): Promise<{ data: Float32Array; bytes: Uint8Array }> {
   cached ??= (async () => {
     const data = smallField(...SHAPE);
     const bytes = await compress(data, SHAPE, {
+      mode: "model",
       levels: 3,
       tol: TOL,
       steps: 40,

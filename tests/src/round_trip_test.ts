@@ -114,12 +114,16 @@ Deno.test("decodeStream() of a stream cut after level 0 yields level 0, then Mrc
   assert.deepStrictEqual(got, [0]);
 });
 
+const MODES = ["model", "bounded"] as const;
+
 Deno.test("compress() keeps odd grid sizes, T = 1 and a (H, W) shape", async () => {
   const data = smallField(1, 21, 13);
-  const bytes = await compress(data, [21, 13], { levels: 2, steps: 10, backend: "cpu" });
-  const file = await openMrc(bytes);
-  assert.deepStrictEqual(file.header.shape, [1, 21, 13]);
-  assert.deepStrictEqual((await file.decode()).shape, [1, 21, 13]);
+  for (const mode of MODES) {
+    const bytes = await compress(data, [21, 13], { mode, levels: 2, steps: 10, backend: "cpu" });
+    const file = await openMrc(bytes);
+    assert.deepStrictEqual(file.header.shape, [1, 21, 13]);
+    assert.deepStrictEqual((await file.decode()).shape, [1, 21, 13]);
+  }
 });
 
 Deno.test("compress() restores NaN positions exactly and keeps finite values finite", async () => {
@@ -129,31 +133,36 @@ Deno.test("compress() restores NaN positions exactly and keeps finite values fin
   for (let i = 0; i < data.length; i += 37) holes.add(i);
   for (let p = 0; p < 20; p++) for (let t = 0; t < T; t++) holes.add(t * H * W + 3 * W + p % W); // a land strip
   for (const i of holes) data[i] = NaN;
-  const bytes = await compress(data, [T, H, W], { levels: 2, steps: 10, backend: "cpu" });
-  const file = await openMrc(bytes);
-  assert.strictEqual(file.header.missing.count, holes.size);
-  const out = await file.decode();
-  for (let i = 0; i < data.length; i++) {
-    assert.strictEqual(Number.isNaN(out.data[i]), holes.has(i), `index ${i}`);
-  }
-  const coarse = await file.decode({ level: 0 });
-  for (let t = 0; t < T; t++) {
-    coarse.rows.forEach((r, i) =>
-      coarse.cols.forEach((c, j) => {
-        const v = coarse.data[(t * coarse.shape[1] + i) * coarse.shape[2] + j];
-        assert.strictEqual(Number.isNaN(v), holes.has(t * H * W + r * W + c));
-      })
-    );
+  for (const mode of MODES) {
+    const bytes = await compress(data, [T, H, W], { mode, levels: 2, steps: 10, backend: "cpu" });
+    const file = await openMrc(bytes);
+    assert.strictEqual(file.header.missing.count, holes.size);
+    const out = await file.decode();
+    for (let i = 0; i < data.length; i++) {
+      assert.strictEqual(Number.isNaN(out.data[i]), holes.has(i), `index ${i}`);
+    }
+    const coarse = await file.decode({ level: 0 });
+    for (let t = 0; t < T; t++) {
+      coarse.rows.forEach((r, i) =>
+        coarse.cols.forEach((c, j) => {
+          const v = coarse.data[(t * coarse.shape[1] + i) * coarse.shape[2] + j];
+          assert.strictEqual(Number.isNaN(v), holes.has(t * H * W + r * W + c));
+        })
+      );
+    }
   }
 });
 
 Deno.test("compress() handles a constant field exactly", async () => {
   const data = new Float32Array(2 * 9 * 9).fill(4.25);
-  const file = await openMrc(
-    await compress(data, [2, 9, 9], { levels: 1, steps: 5, backend: "cpu" }),
-  );
-  const out = await file.decode();
-  for (const v of out.data) assert.ok(Math.abs(v - 4.25) < 1e-6, `${v}`);
+  for (const mode of MODES) {
+    const file = await openMrc(
+      await compress(data, [2, 9, 9], { mode, levels: 1, steps: 5, backend: "cpu" }),
+    );
+    const out = await file.decode();
+    if (mode === "bounded") { for (const v of out.data) assert.strictEqual(v, 4.25); }
+    else for (const v of out.data) assert.ok(Math.abs(v - 4.25) < 1e-6, `${v}`);
+  }
 });
 
 Deno.test("compress() rejects bad input with a clear error", async () => {
@@ -172,7 +181,7 @@ Deno.test("compress() rejects bad input with a clear error", async () => {
   // deno-lint-ignore no-explicit-any
   await assert.rejects(compress([1, 2, 3, 4] as any, [2, 2]), TypeError);
   await assert.rejects(
-    compress(new Float32Array(4), [2, 2], { tol: [1, 2] }),
+    compress(new Float32Array(4), [2, 2], { mode: "model", tol: [1, 2] }),
     /tol needs 3 positive numbers/,
   );
 });

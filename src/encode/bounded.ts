@@ -1,0 +1,454 @@
+// This module is browser compatible.
+/**
+ * Bounded compression (SPEC.md §4.7): every level of every snapshot within a maximum absolute
+ * error of the original. No training: the predictors are fixed (cubic interpolation in space,
+ * Lagrange interpolation in time), the residuals are quantized with bins of twice the bound and
+ * range coded with adaptive contexts, block by block and level by level.
+ *
+ * @module
+ */
+
+import type { MrcHeader } from "../../format/header.ts";
+import { type ByteSink, MrcWriter } from "../../format/writer.ts";
+import { BlockCoder, type LevelCodingStats } from "../bounded/block_coder.ts";
+import { defaultBoundedLevels } from "../bounded/plan.ts";
+import { psnr } from "../codec/metrics.ts";
+import type { LevelError } from "../read/report.ts";
+import { scanValues } from "./prepare.ts";
+import { VERSION } from "./report.ts";
+
+/** Options of bounded compression (the bounded part of `CompressOptions`). */
+export interface BoundedOptions {
+  /** Maximum absolute error, in the data's units. */
+  errorBound?: number;
+  /** Maximum absolute error as a fraction of the data's range (max - min). */
+  relErrorBound?: number;
+  /** Target PSNR in dB (of the finest level, against the data's range): the largest bound that meets it. */
+  psnr?: number;
+  /** Levels; default: as many as keep at least 3 rows and columns on level 0, at most 8. */
+  levels?: number;
+  /** Snapshots per block (the unit of random access in time). Default: about 4 Mi values per block. */
+  blockSize?: number;
+  /** Snapshots between keyframes, a power of two; 1 turns time prediction off. Default 32. */
+  keyInterval?: number;
+  /** Spatial interpolation: `"cubic"` (default) or `"linear"`. */
+  interpolation?: "cubic" | "linear";
+  /** A value that marks missing data (besides NaN). */
+  fillValue?: number;
+  /** Element type to record. Default: from the input array. */
+  dtype?: "float32" | "float64";
+  /** Aborts between blocks. */
+  signal?: AbortSignal;
+}
+
+/** The relative bound used when no bound is given: 1e-3 of the data's range (about 65 dB). */
+export const DEFAULT_REL_ERROR_BOUND = 1e-3;
+/** Default snapshots between keyframes. */
+export const DEFAULT_KEY_INTERVAL = 32;
+
+/** Per-level result of bounded compression. */
+export interface BoundedLevelReport extends LevelError {
+  /** Bytes of the level's `BCOD` bodies (all blocks). */
+  bytes: number;
+  /** Points with a non-zero code, and points stored exactly. */
+  nonzero: number;
+  escapes: number;
+  /** (snapshot, level) pairs per prediction mode `[space, time, time+space]`, and all-zero ones. */
+  modes: [number, number, number];
+  zeroLevels: number;
+}
+
+/** What bounded compression returns and (rounded) stores in `META`. */
+export interface BoundedReport {
+  tool: "mrcae";
+  mode: "bounded";
+  inputShape: number[];
+  version: string;
+  created: string;
+  /** The bound every decoded value of every level meets, and how it was asked for. */
+  bound: {
+    abs: number;
+    /** `abs` over the data's range; null for a constant field. */
+    rel: number | null;
+    requested: { errorBound?: number; relErrorBound?: number; psnr?: number };
+    /** Trials of the PSNR search (1 without `psnr`). */
+    trials: number;
+  };
+  keyInterval: number;
+  interpolation: "cubic" | "linear";
+  blockSize: number;
+  /** Data range (max - min of the valid values). */
+  range: number;
+  /** Seconds spent coding (all trials). */
+  encodeSeconds: number;
+  /** Per level: errors measured on the reconstruction the decoder produces, and bytes. */
+  levels: BoundedLevelReport[];
+}
+
+/** The file's parts from one coding pass at one bound. */
+interface Coded {
+  /** `chunks[level][block]`. */
+  chunks: Uint8Array<ArrayBuffer>[][];
+  levels: BoundedLevelReport[];
+  finestPsnr: number | null;
+}
+
+/** Resolved parameters shared by all trials. */
+interface Plan {
+  shape: [number, number, number];
+  levels: number;
+  blockSize: number;
+  keyInterval: number;
+  cubic: boolean;
+  missing: Uint8Array | null;
+  range: number;
+}
+
+function fail(message: string): never {
+  throw new RangeError(`Cannot compress: ${message}`);
+}
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
+/** Default block size: a power of two near 4 Mi values, at least the key interval, at most 4096. */
+function defaultBlockSize(H: number, W: number, K: number): number {
+  const n = 2 ** Math.round(Math.log2(Math.max(1, 4 * 1024 * 1024 / (H * W))));
+  return Math.min(4096, Math.max(K, n));
+}
+
+/** Codes every block at bound `eb` and measures every level. */
+function codeAll(
+  values: Float32Array | Float64Array,
+  plan: Plan,
+  eb: number,
+  signal?: AbortSignal,
+): Coded {
+  const [T, H, W] = plan.shape;
+  const N = plan.levels;
+  const plane = H * W;
+  const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
+  const sums = new Float64Array(N), counts = new Float64Array(N), maxes = new Float64Array(N);
+  const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
+    nonzero: 0,
+    escapes: 0,
+    modes: [0, 0, 0],
+    zeroLevels: 0,
+  }));
+  // Level of each row (column): the coarsest level whose lattice holds it, or N when none.
+  const levelOf = (i: number) => {
+    for (let k = 0; k < N; k++) if ((i + 1) % 2 ** (N - 1 - k) === 0) return k;
+    return N;
+  };
+  const rowLevel = Int32Array.from({ length: H }, (_, i) => levelOf(i));
+  const colLevel = Int32Array.from({ length: W }, (_, j) => levelOf(j));
+  for (let first = 0; first < T; first += plan.blockSize) {
+    signal?.throwIfAborted();
+    const n = Math.min(plan.blockSize, T - first);
+    const x = values.subarray(first * plane, (first + n) * plane);
+    const missing = plan.missing ? plan.missing.subarray(first * plane, (first + n) * plane) : null;
+    const coder = new BlockCoder(
+      { n, H, W, levels: N, keyInterval: plan.keyInterval, bound: eb, cubic: plan.cubic },
+      missing,
+    );
+    for (let k = 0; k < N; k++) {
+      const { bytes, stats: s } = coder.encodeLevel(x);
+      chunks[k].push(bytes);
+      const st = stats[k];
+      st.nonzero += s.nonzero;
+      st.escapes += s.escapes;
+      for (let m = 0; m < 3; m++) st.modes[m] += s.modes[m];
+      st.zeroLevels += s.zeroLevels;
+    }
+    // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one.
+    const rec = coder.rec;
+    for (let t = 0; t < n; t++) {
+      for (let i = 0; i < H; i++) {
+        const lr = rowLevel[i];
+        if (lr >= N) continue;
+        for (let j = 0; j < W; j++) {
+          const lv = Math.max(lr, colLevel[j]);
+          if (lv >= N) continue;
+          const g = t * plane + i * W + j;
+          if (missing && missing[g]) continue;
+          const e = Math.abs(rec[g] - x[g]);
+          sums[lv] += e * e;
+          counts[lv]++;
+          if (e > maxes[lv]) maxes[lv] = e;
+        }
+      }
+    }
+  }
+  const levels: BoundedLevelReport[] = [];
+  let sum = 0, count = 0, max = 0;
+  for (let k = 0; k < N; k++) {
+    sum += sums[k];
+    count += counts[k];
+    max = Math.max(max, maxes[k]);
+    const s = 2 ** (N - 1 - k);
+    const rmse = Math.sqrt(count > 0 ? sum / count : 0);
+    levels.push({
+      level: k,
+      grid: [Math.floor(H / s), Math.floor(W / s)],
+      rmse,
+      psnr: psnr(rmse, plan.range),
+      maxAbsError: max,
+      bytes: chunks[k].reduce((a, c) => a + c.length, 0),
+      ...stats[k],
+    });
+  }
+  return { chunks, levels, finestPsnr: levels[N - 1].psnr };
+}
+
+/**
+ * Compresses with a guaranteed maximum error on every level and writes the file into `sink`.
+ *
+ * @param values `T * H * W` values, snapshot-major.
+ * @param dims `[T, H, W]`.
+ * @param inputShape The shape as the caller gave it.
+ * @param sink Where the bytes go.
+ * @param options Bound and coding options.
+ * @returns The report and the file size.
+ */
+export async function compressBoundedTo(
+  values: Float32Array | Float64Array,
+  dims: [number, number, number],
+  inputShape: readonly number[],
+  sink: ByteSink | WritableStream<Uint8Array>,
+  options: BoundedOptions,
+): Promise<{ report: BoundedReport; bytes: number }> {
+  const [T, H, W] = dims;
+  const given = (["errorBound", "relErrorBound", "psnr"] as const).filter((k) =>
+    options[k] !== undefined
+  );
+  if (given.length > 1) {
+    fail(`give one of errorBound, relErrorBound, psnr, found ${given.join(", ")}`);
+  }
+  const { errorBound, relErrorBound, psnr: targetPsnr } = options;
+  if (errorBound !== undefined && !(Number.isFinite(errorBound) && errorBound > 0)) {
+    fail(`errorBound must be a positive finite number, found ${errorBound}`);
+  }
+  if (relErrorBound !== undefined && !(Number.isFinite(relErrorBound) && relErrorBound > 0)) {
+    fail(`relErrorBound must be a positive finite number, found ${relErrorBound}`);
+  }
+  if (
+    targetPsnr !== undefined && !(Number.isFinite(targetPsnr) && targetPsnr > 0 && targetPsnr < 400)
+  ) {
+    fail(`psnr must be a number of dB in (0, 400), found ${targetPsnr}`);
+  }
+  const maxLevels = defaultBoundedLevels(H, W);
+  const levels = options.levels ?? maxLevels;
+  const limit = Math.floor(Math.log2(Math.min(H, W))) + 1;
+  if (!Number.isInteger(levels) || levels < 1 || levels > Math.min(8, limit)) {
+    fail(
+      `levels must be an integer from 1 to ${
+        Math.min(8, limit)
+      } for ${H}x${W} (level 0 needs a row and a column), found ${levels}`,
+    );
+  }
+  const keyInterval = options.keyInterval ?? DEFAULT_KEY_INTERVAL;
+  if (!isPowerOfTwo(keyInterval) || keyInterval > 65536) {
+    fail(`keyInterval must be a power of two from 1 to 65536, found ${keyInterval}`);
+  }
+  const blockSize = options.blockSize ?? defaultBlockSize(H, W, keyInterval);
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 65536) {
+    fail(`blockSize must be an integer from 1 to 65536, found ${blockSize}`);
+  }
+  const interpolation = options.interpolation ?? "cubic";
+  if (interpolation !== "cubic" && interpolation !== "linear") {
+    fail(`interpolation must be "cubic" or "linear", found ${JSON.stringify(interpolation)}`);
+  }
+  const { missing, missingCount, min, max } = scanValues(values, dims, options.fillValue);
+  const range = max - min;
+  const plan: Plan = {
+    shape: dims,
+    levels,
+    blockSize,
+    keyInterval,
+    cubic: interpolation === "cubic",
+    missing: missingCount > 0 ? missing : null,
+    range,
+  };
+  // Float64 input: the reconstruction is float32, so the bound cannot go below float32 rounding.
+  let rounding = 0;
+  if (values instanceof Float64Array) {
+    for (let i = 0; i < values.length; i++) {
+      if (missing[i]) continue;
+      const e = Math.abs(Math.fround(values[i]) - values[i]);
+      if (e > rounding) rounding = e;
+    }
+  }
+  const checkBound = (eb: number) => {
+    if (!(eb > 0 && Number.isFinite(eb))) fail(`the bound ${eb} is not a positive finite number`);
+    if (rounding > eb) {
+      fail(
+        `the bound ${eb} is below the float32 rounding of the float64 data (${rounding}); decoders return float32`,
+      );
+    }
+  };
+
+  const start = performance.now();
+  let coded: Coded;
+  let eb: number;
+  let trials = 1;
+  if (targetPsnr !== undefined) {
+    ({ coded, eb, trials } = searchPsnr(values, plan, targetPsnr, rounding, options.signal));
+  } else {
+    eb = errorBound ??
+      (range > 0
+        ? (relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range
+        : Math.max(1, Math.abs(min)) * 2 ** -24);
+    checkBound(eb);
+    coded = codeAll(values, plan, eb, options.signal);
+  }
+  const encodeSeconds = (performance.now() - start) / 1000;
+
+  const header = boundedHeader(dims, inputShape, plan, eb, interpolation, {
+    dtype: options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
+    missingCount,
+    fillValue: options.fillValue,
+  });
+  const requested: BoundedReport["bound"]["requested"] = {};
+  if (errorBound !== undefined) requested.errorBound = errorBound;
+  if (relErrorBound !== undefined) requested.relErrorBound = relErrorBound;
+  if (targetPsnr !== undefined) requested.psnr = targetPsnr;
+  const report: BoundedReport = {
+    tool: "mrcae",
+    mode: "bounded",
+    inputShape: [...inputShape],
+    version: VERSION,
+    created: new Date().toISOString(),
+    bound: { abs: eb, rel: range > 0 ? eb / range : null, requested, trials },
+    keyInterval,
+    interpolation,
+    blockSize,
+    range,
+    encodeSeconds,
+    levels: coded.levels,
+  };
+  const writer = new MrcWriter(sink, { signal: options.signal });
+  await writer.writeHeader(header);
+  await writer.writeMeta(roundReport(report));
+  if (plan.missing) await writer.writeMissingMask(plan.missing);
+  for (let k = 0; k < levels; k++) {
+    for (let b = 0; b < coded.chunks[k].length; b++) {
+      const n = Math.min(blockSize, T - b * blockSize);
+      await writer.writeBoundedBlock(k, b, { snapshots: n, bytes: coded.chunks[k][b] });
+    }
+  }
+  const bytes = await writer.finish();
+  return { report, bytes };
+}
+
+/**
+ * The largest bound whose finest level meets `target` dB, by bisection on log(bound) from the
+ * uniform-error estimate `range * 10^(-target/20) * sqrt(3)`; every trial codes the whole array.
+ */
+function searchPsnr(
+  values: Float32Array | Float64Array,
+  plan: Plan,
+  target: number,
+  rounding: number,
+  signal?: AbortSignal,
+): { coded: Coded; eb: number; trials: number } {
+  if (plan.range === 0) {
+    const eb = Math.max(rounding, 2 ** -149);
+    return { coded: codeAll(values, plan, eb, signal), eb, trials: 1 };
+  }
+  const meets = (c: Coded) => c.finestPsnr === null || c.finestPsnr >= target;
+  let eb = plan.range * 10 ** (-target / 20) * Math.sqrt(3);
+  if (eb < rounding) {
+    fail(
+      `a PSNR of ${target} dB needs a bound near ${eb}, below the float32 rounding of the float64 data (${rounding})`,
+    );
+  }
+  let trials = 1;
+  let coded = codeAll(values, plan, eb, signal);
+  let good: { coded: Coded; eb: number } | null = null, bad = NaN;
+  // Walk by factors of 2 until the target is bracketed, then bisect a few times.
+  for (let i = 0; i < 12; i++) {
+    if (meets(coded)) {
+      good = { coded, eb };
+      if (!Number.isNaN(bad)) break;
+      eb *= 2;
+    } else {
+      bad = eb;
+      if (good) break;
+      eb /= 2;
+      if (eb < rounding) break;
+    }
+    coded = codeAll(values, plan, eb, signal);
+    trials++;
+  }
+  if (good && !Number.isNaN(bad)) {
+    for (let i = 0; i < 4; i++) {
+      const mid = Math.sqrt(good.eb * bad);
+      const c = codeAll(values, plan, mid, signal);
+      trials++;
+      if (meets(c)) good = { coded: c, eb: mid };
+      else bad = mid;
+    }
+  }
+  if (!good) fail(`no bound above the float32 rounding of the data reaches ${target} dB`);
+  return { ...good, trials };
+}
+
+/** The `MHDR` of a bounded file: level geometry with crop [0, 0] (SPEC.md §4.7.1). */
+function boundedHeader(
+  dims: [number, number, number],
+  inputShape: readonly number[],
+  plan: Plan,
+  eb: number,
+  interpolation: "cubic" | "linear",
+  extra: { dtype: "float32" | "float64"; missingCount: number; fillValue?: number },
+): MrcHeader {
+  const [, H, W] = dims;
+  const N = plan.levels;
+  const s0 = 2 ** (N - 1);
+  // Level 0 grid: the smallest odd size >= 3 that holds the level's points.
+  const odd = (n: number) => Math.max(3, n % 2 === 0 ? n + 1 : n);
+  const g0: [number, number] = [odd(Math.floor(H / s0)), odd(Math.floor(W / s0))];
+  const levels = [];
+  for (let k = 0; k < N; k++) {
+    const f = 2 ** k;
+    const grid: [number, number] = [(g0[0] + 1) * f - 1, (g0[1] + 1) * f - 1];
+    levels.push({
+      grid,
+      latent: [(grid[0] - 1) / 2, (grid[1] - 1) / 2] as [number, number],
+      groups: [],
+      quant: { base: null, groups: [] },
+    });
+  }
+  const mode = extra.missingCount === 0 ? "none" : extra.fillValue !== undefined ? "fill" : "nan";
+  const header: MrcHeader = {
+    shape: dims,
+    dtype: extra.dtype,
+    grid: levels[N - 1].grid,
+    crop: [0, 0],
+    padMode: "replicate",
+    normalization: { offset: 0, scale: 1 },
+    blockSize: plan.blockSize,
+    levels,
+    quantization: "uniform-midtread",
+    missing: {
+      mode,
+      fillValue: mode === "fill" ? extra.fillValue! : null,
+      count: extra.missingCount,
+    },
+  };
+  if (inputShape.length !== 3) header.inputShape = [...inputShape];
+  header.coding = "bounded";
+  header.bound = { abs: eb, keyInterval: plan.keyInterval, interpolation };
+  return header;
+}
+
+/** The report with numbers rounded to 6 significant digits, as stored in `META`. */
+function roundReport(report: BoundedReport): Record<string, unknown> {
+  return JSON.parse(
+    JSON.stringify(
+      report,
+      (_, v) => typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v,
+    ),
+  );
+}
