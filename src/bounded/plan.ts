@@ -99,6 +99,9 @@ export function defaultBoundedLevels(H: number, W: number, max = 8): number {
   return n;
 }
 
+/** `min(1.5^(lev-1), 4)` for lev = 1 .. 5 (and beyond): exact in float64. */
+const LEVEL_DIVISORS = [1, 1.5, 2.25, 3.375, 4];
+
 /**
  * Bound of level `k` (of `N`) of a planned snapshot, for the file's bound `eb` (SPEC.md §4.7.3):
  * `eb / min(1.5^(lev-1), 4)`, with `lev = min(N - k, lt)`, `lt = log2(h) + 1` for a time-predicted
@@ -112,9 +115,10 @@ export function levelBound(
   s: PlannedSnapshot,
   K: number,
 ): number {
-  const lt = s.key ? Math.log2(K) + 1 : Math.log2(s.h) + 1;
+  const log2 = (n: number) => 31 - Math.clz32(n);
+  const lt = s.key ? log2(K) + 1 : log2(s.h) + 1;
   const lev = Math.min(N - k, lt);
-  return eb / Math.min(1.5 ** (lev - 1), 4);
+  return eb / LEVEL_DIVISORS[Math.min(lev, 5) - 1];
 }
 
 /**

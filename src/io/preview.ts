@@ -43,6 +43,8 @@ export async function renderPreview(file: MrcFile, snapshot: number): Promise<Ui
       height: h,
       label: `L${d.level} ${h}x${w}`,
     });
+    // Bounded files have no model, hence no masks to show.
+    if (file.header.coding === "bounded") continue;
     const lv = file.header.levels[d.level];
     const [lh, lw] = lv.latent;
     const heat = new Float32Array(lh * lw);

@@ -9,7 +9,7 @@ import {
   MrcWriter,
   openContainer,
 } from "../../format/mod.ts";
-import { buildMrc, GOLDEN, type GoldenDescription } from "../testdata/generate.ts";
+import { buildMrc, GOLDEN_MODEL, type GoldenDescription } from "../testdata/generate.ts";
 import { collectingSink } from "./_helpers.ts";
 
 const testdata = new URL("../testdata/", import.meta.url);
@@ -64,7 +64,7 @@ async function variant(
   return sink.bytes();
 }
 
-for (const variant of GOLDEN) {
+for (const variant of GOLDEN_MODEL) {
   Deno.test(`openContainer() reads the golden file ${variant.name} and its bytes match the current writer`, async () => {
     const goldenBytes = await Deno.readFile(new URL(`${variant.name}.mrc`, testdata));
     const golden: GoldenDescription = JSON.parse(

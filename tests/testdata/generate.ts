@@ -1,6 +1,10 @@
 // Regenerates the golden files of this folder deterministically:
 //
-//   deno run --allow-write=tests/testdata tests/testdata/generate.ts
+//   deno run --allow-read --allow-write=tests/testdata --allow-env tests/testdata/generate.ts
+//
+// It rewrites every model-coded file (an old one must come out byte-identical: git diff shows
+// nothing, otherwise the writer changed what old versions wrote) and writes bounded files that do
+// not exist yet (they come from the encoder, which may change; the decoder must not).
 //
 // `v1.0-small.json` describes everything `v1.0-small.mrc` holds (header, metadata, missing mask,
 // weights, masks, codes, and the resulting chunk list); `buildMrc()` turns the description into
@@ -37,6 +41,8 @@ export interface GoldenVariant {
   snapshots: number;
   /** Version 1.1 header property `inputShape`. */
   inputShape?: number[];
+  /** Version 1.2: a bounded file (see `generateBounded()`); default: model coding. */
+  coding?: "bounded";
 }
 
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
@@ -45,7 +51,124 @@ export const GOLDEN: readonly GoldenVariant[] = [
   { name: "v1.0-small", version: "1.0", snapshots: 5 },
   // The same kind of file from a single 2-D field: the header records the input shape (1.1).
   { name: "v1.1-2d", version: "1.1", snapshots: 1, inputShape: [13, 10] },
+  // Bounded coding (1.2): 3 levels, 3 blocks (4, 4, 1 snapshots), key interval 4, NaN holes.
+  { name: "v1.2-bounded", version: "1.2", snapshots: 9, coding: "bounded" },
 ];
+
+/** The model-coded golden files (their description is `GoldenDescription`). */
+export const GOLDEN_MODEL: readonly GoldenVariant[] = GOLDEN.filter((v) => v.coding !== "bounded");
+/** The bounded golden files (their description is `BoundedGoldenDescription`). */
+export const GOLDEN_BOUNDED: readonly GoldenVariant[] = GOLDEN.filter((v) => v.coding === "bounded");
+
+/** What a bounded golden file holds, as plain JSON. */
+export interface BoundedGoldenDescription {
+  version: string;
+  header: MrcHeader;
+  meta: Record<string, unknown>;
+  /** The input, `T * H * W` (null = NaN), float32-exact. */
+  input: (number | null)[];
+  /** The body of every `BCOD` chunk, hex, `[level][block]`. */
+  levels: { blocks: { snapshots: number; hex: string }[] }[];
+  /** What a decoder must return for every level, all snapshots (null = NaN). */
+  decoded: (number | null)[][];
+  chunks?: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
+  byteLength?: number;
+}
+
+/** The input of a bounded golden file: a smooth field with noise, NaN holes and a spike. */
+export function boundedInput(variant: GoldenVariant): { data: Float32Array; shape: [number, number, number] } {
+  const rand = prng(20261129);
+  const shape: [number, number, number] = [variant.snapshots, 13, 10];
+  const [T, H, W] = shape;
+  const data = new Float32Array(T * H * W);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < H; i++) {
+      for (let j = 0; j < W; j++) {
+        const v = Math.sin(0.4 * i + 0.3 * t) * Math.cos(0.5 * j - 0.2 * t) + 0.05 * (rand() - 0.5);
+        data[(t * H + i) * W + j] = Math.round(v * 4096) / 4096;
+      }
+    }
+  }
+  for (let t = 0; t < T; t++) data[t * H * W + 2 * W + 3] = NaN; // a land point
+  data[4 * H * W + 7 * W + 5] = NaN; // one hole in one snapshot
+  data[6 * H * W + 5 * W + 2] = 3; // a spike
+  return { data, shape };
+}
+
+const hex = (b: Uint8Array) => Array.from(b, (v) => v.toString(16).padStart(2, "0")).join("");
+const unhex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
+
+/** Writes the file a bounded description describes, with the current writer. */
+export async function buildBoundedMrc(description: BoundedGoldenDescription): Promise<Uint8Array> {
+  const sink = collectingSink();
+  const [major, minor] = description.version.split(".").map(Number);
+  const writer = new MrcWriter(sink, { version: { major, minor } });
+  await writer.writeHeader(description.header);
+  await writer.writeMeta(description.meta);
+  const [T, H, W] = description.header.shape;
+  const mask = new Uint8Array(T * H * W);
+  description.input.forEach((v, i) => mask[i] = v === null ? 1 : 0);
+  await writer.writeMissingMask(mask);
+  for (const [k, level] of description.levels.entries()) {
+    for (const [b, block] of level.blocks.entries()) {
+      await writer.writeBoundedBlock(k, b, { snapshots: block.snapshots, bytes: unhex(block.hex) });
+    }
+  }
+  await writer.finish();
+  return sink.bytes();
+}
+
+/**
+ * A bounded golden file: the compressor's chunks for `boundedInput()` at bound 0.01, rewritten
+ * with a fixed `META` (the compressor's report holds the time of writing), and every level's
+ * decoded values.
+ */
+export async function generateBounded(
+  variant: GoldenVariant,
+): Promise<{ description: BoundedGoldenDescription; bytes: Uint8Array }> {
+  const { compress, openMrc } = await import("../../mod.ts");
+  const { fromBytes, openContainer } = await import("../../format/mod.ts");
+  const { data, shape } = boundedInput(variant);
+  const compressed = await compress(data, shape, {
+    errorBound: 0.01,
+    levels: 3,
+    blockSize: 4,
+    keyInterval: 4,
+  });
+  const source = await openContainer(fromBytes(compressed));
+  const levels = [];
+  for (let k = 0; k < source.header.levels.length; k++) {
+    const blocks = [];
+    for (let b = 0; b * source.header.blockSize < shape[0]; b++) {
+      const code = await source.readBoundedBlock(k, b);
+      blocks.push({ snapshots: code.snapshots, hex: hex(code.bytes) });
+    }
+    levels.push({ blocks });
+  }
+  const description: BoundedGoldenDescription = {
+    version: variant.version,
+    header: source.header,
+    meta: { tool: "mrcae tests/testdata/generate.ts", note: "golden file, do not edit" },
+    input: Array.from(data, (v) => Number.isNaN(v) ? null : v),
+    levels,
+    decoded: [],
+  };
+  const bytes = await buildBoundedMrc(description);
+  const file = await openMrc(bytes);
+  for await (const level of file.progressive()) {
+    description.decoded.push(Array.from(level.data, (v) => Number.isNaN(v) ? null : v));
+  }
+  const mrc = await openContainer(fromBytes(bytes));
+  description.chunks = mrc.chunks.map(({ type, level, block, offset, length }) => ({
+    type,
+    level,
+    block,
+    offset,
+    length,
+  }));
+  description.byteLength = bytes.length;
+  return { description, bytes };
+}
 
 /** The description of a small golden file (default: `v1.0-small`). */
 export function describeSmall(variant: GoldenVariant = GOLDEN[0]): GoldenDescription {
@@ -165,11 +288,21 @@ export async function generate(
 if (import.meta.main) {
   const dir = new URL(".", import.meta.url);
   for (const variant of GOLDEN) {
-    const { description, bytes } = await generate(variant);
+    // A bounded file comes from the encoder, which may improve: an existing one is never rewritten.
+    if (variant.coding === "bounded") {
+      const exists = await Deno.stat(new URL(`${variant.name}.mrc`, dir)).then(() => true, () => false);
+      if (exists) {
+        console.log(`kept ${variant.name}.mrc (encoder output, written once)`);
+        continue;
+      }
+    }
+    const { description, bytes } = variant.coding === "bounded"
+      ? await generateBounded(variant)
+      : await generate(variant);
     await Deno.writeFile(new URL(`${variant.name}.mrc`, dir), bytes);
     // Arrays of numbers on one line keep the JSON readable.
     const json = JSON.stringify(description, null, 1).replace(
-      /\[([-\d.e,\s]+)\]/g,
+      /\[([-\d.e,\snul]+)\]/g,
       (_, inner: string) => `[${inner.replace(/\s+/g, "")}]`,
     );
     await Deno.writeTextFile(new URL(`${variant.name}.json`, dir), json + "\n");

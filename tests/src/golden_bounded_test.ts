@@ -1,0 +1,71 @@
+// The bounded golden files (format 1.2): exact bytes, exact decoded values, the bound.
+import assert from "node:assert";
+import { decodeStream, openMrc } from "../../mod.ts";
+import {
+  type BoundedGoldenDescription,
+  buildBoundedMrc,
+  GOLDEN_BOUNDED,
+} from "../testdata/generate.ts";
+
+const testdata = new URL("../testdata/", import.meta.url);
+
+const same = (a: ArrayLike<number>, b: readonly (number | null)[], what: string) => {
+  assert.strictEqual(a.length, b.length, what);
+  for (let i = 0; i < a.length; i++) {
+    const want = b[i] === null ? NaN : b[i];
+    assert.ok(Object.is(a[i], want), `${what}: index ${i} is ${a[i]}, golden ${want}`);
+  }
+};
+
+for (const variant of GOLDEN_BOUNDED) {
+  Deno.test(`the bounded golden file ${variant.name}: bytes, decoded values and the bound`, async () => {
+    const bytes = await Deno.readFile(new URL(`${variant.name}.mrc`, testdata));
+    const golden: BoundedGoldenDescription = JSON.parse(
+      await Deno.readTextFile(new URL(`${variant.name}.json`, testdata)),
+    );
+    assert.deepStrictEqual(await buildBoundedMrc(golden), bytes, "the writer's output changed");
+    assert.strictEqual(bytes.length, golden.byteLength);
+
+    const file = await openMrc(bytes);
+    assert.deepStrictEqual(file.header, golden.header);
+    assert.deepStrictEqual(
+      file.chunks.map(({ type, level, block, offset, length }) => ({
+        type,
+        level,
+        block,
+        offset,
+        length,
+      })),
+      golden.chunks,
+    );
+    const [, H, W] = golden.header.shape;
+    const bound = golden.header.bound!.abs;
+    let k = 0;
+    for await (const level of file.progressive()) {
+      same(level.data, golden.decoded[k], `level ${k}`);
+      // Every value within the bound of the input at the points it samples.
+      const [n, h, w] = level.shape;
+      for (let t = 0; t < n; t++) {
+        for (let i = 0; i < h; i++) {
+          for (let j = 0; j < w; j++) {
+            const x = golden.input[(t * H + level.rows[i]) * W + level.cols[j]];
+            const v = level.data[(t * h + i) * w + j];
+            if (x === null) assert.ok(Number.isNaN(v));
+            else assert.ok(Math.abs(v - x) <= bound, `level ${k} [${t},${i},${j}]: ${v} vs ${x}`);
+          }
+        }
+      }
+      k++;
+    }
+    assert.strictEqual(k, golden.decoded.length);
+    // The stream decoder and a single-level random access agree with it.
+    k = 0;
+    for await (const level of decodeStream(new Blob([bytes]).stream())) {
+      same(level.data, golden.decoded[k], `stream level ${k}`);
+      k++;
+    }
+    const one = await file.decode({ level: 1, snapshots: [5, 6] });
+    const plane = one.shape[1] * one.shape[2];
+    same(one.data, golden.decoded[1].slice(5 * plane, 6 * plane), "level 1, snapshot 5");
+  });
+}
