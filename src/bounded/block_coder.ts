@@ -15,8 +15,6 @@ export const MODE_SPACE = 0, MODE_TIME = 1, MODE_TIME_SPACE = 2;
 /** Magnitude that marks an escape: the value follows as raw float32 bits. */
 export const ESCAPE = 1 << 20;
 
-const OFF = [-3, -1, 1, 3];
-
 /** What a block coder needs to know; the same on both sides. */
 export interface BlockParams {
   /** Snapshots in the block. */
@@ -56,7 +54,7 @@ function axisTable(n: number, s: number, cubic: boolean): Float64Array {
 
 /**
  * Interpolates `rec - bs` along one axis around in-plane index `p` with the weights `w[wi..wi+3]`
- * at offsets `-3st, -st, +st, +3st`, skipping zero weights, in that order.
+ * at offsets `-3st, -st, +st, +3st`, skipping zero weights, in that order (SPEC.md §4.7.3).
  */
 function along(
   rec: Float32Array,
@@ -73,6 +71,25 @@ function along(
   if (w1 !== 0) a += w1 * (rec[o0 + p - st] - bs[p - st]);
   if (w2 !== 0) a += w2 * (rec[o0 + p + st] - bs[p + st]);
   if (w3 !== 0) a += w3 * (rec[o0 + p + 3 * st] - bs[p + 3 * st]);
+  return a;
+}
+
+/** {@linkcode along} with `bs = 0` (mode space): the same sums, without reading `bs`. */
+function alongRec(rec: Float32Array, g: number, w: Float64Array, wi: number, st: number): number {
+  let a = 0;
+  const w0 = w[wi], w1 = w[wi + 1], w2 = w[wi + 2], w3 = w[wi + 3];
+  if (w0 !== 0 && w3 !== 0) {
+    // Interior: all four taps.
+    a += w0 * rec[g - 3 * st];
+    a += w1 * rec[g - st];
+    a += w2 * rec[g + st];
+    a += w3 * rec[g + 3 * st];
+    return a;
+  }
+  if (w0 !== 0) a += w0 * rec[g - 3 * st];
+  if (w1 !== 0) a += w1 * rec[g - st];
+  if (w2 !== 0) a += w2 * rec[g + st];
+  if (w3 !== 0) a += w3 * rec[g + 3 * st];
   return a;
 }
 
@@ -121,6 +138,7 @@ export class BlockCoder {
   #mFlag = new BitModels(1);
   #lastMode = new Int8Array(2);
   #lastFlag = new Int8Array(2);
+  #snap: PlannedSnapshot | null = null;
 
   constructor(params: BlockParams, missing: Uint8Array | null = null) {
     const { n, H, W, levels, keyInterval } = params;
@@ -200,7 +218,7 @@ export class BlockCoder {
       const modes = allowedModes(f, k);
       let mode = modes[0];
       if (this.#enc) {
-        if (modes.length > 1) this.#timeBase(f, s);
+        if (modes.length > 1) this.#timeBase(f, s, false);
         // Dry runs: keep the mode with the smallest cost estimate.
         let best = Infinity, bestNz = 0;
         for (const m of modes) {
@@ -227,7 +245,6 @@ export class BlockCoder {
         }
         idx = j;
         mode = modes[idx];
-        if (this.#dec && mode !== MODE_SPACE) this.#timeBase(f, s);
       }
       this.#lastMode[this.#fc] = mode;
       const fctx = (this.#fc * 3 + mode) * 3 + this.#lastFlag[this.#fc];
@@ -238,6 +255,12 @@ export class BlockCoder {
       this.#nz = 0;
       this.#esc = 0;
       this.#mode = mode;
+      this.#snap = f;
+      // The decoder needs the time base only now; an all-zero level of mode time on k > 0 writes
+      // the time prediction straight into rec (#refine).
+      if (this.#dec && mode !== MODE_SPACE && !(mode === MODE_TIME && k > 0 && this.#allZero)) {
+        this.#timeBase(f, s, mode === MODE_TIME && k > 0);
+      }
       this.#level(k, mode);
       stats.nonzero += this.#nz;
       stats.escapes += this.#esc;
@@ -255,16 +278,30 @@ export class BlockCoder {
     return this.#dec!.decode(m, ctx);
   }
 
-  /** The time prediction of a snapshot at the points of levels `0..k` (spacing `s`). */
-  #timeBase(f: PlannedSnapshot, s: number): void {
+  /**
+   * The time prediction of a snapshot at the points of levels `0..k` (spacing `s`), or, with
+   * `newOnly` (mode time, which reads no other point), only at the points level `k` adds.
+   */
+  #timeBase(f: PlannedSnapshot, s: number, newOnly: boolean): void {
     const { H, W } = this.params;
     const base = this.#base, rec = this.rec, plane = H * W;
-    const nodes = f.nodes, w = f.weights;
+    const nodes = f.nodes, w = f.weights, m = nodes.length;
+    const o0 = nodes[0] * plane, o1 = m > 1 ? nodes[1] * plane : 0;
+    const o2 = m > 2 ? nodes[2] * plane : 0, o3 = m > 3 ? nodes[3] * plane : 0;
+    const w0 = w[0], w1 = m > 1 ? w[1] : 0, w2 = m > 2 ? w[2] : 0, w3 = m > 3 ? w[3] : 0;
+    const coarse = 2 * s;
     for (let y = s - 1; y < H; y += s) {
-      for (let x = s - 1; x < W; x += s) {
+      // With newOnly, rows of the coarser level only need their new columns.
+      const oldRow = newOnly && (y + 1) % coarse === 0;
+      const x0 = oldRow ? s - 1 : s - 1, dx = oldRow ? coarse : s;
+      for (let x = x0; x < W; x += dx) {
         const p = y * W + x;
+        // Same sums as sum_i w_i * rec[n_i][p] from 0, in node order.
         let v = 0;
-        for (let j = 0; j < nodes.length; j++) v += w[j] * rec[nodes[j] * plane + p];
+        v += w0 * rec[o0 + p];
+        if (m > 1) v += w1 * rec[o1 + p];
+        if (m > 2) v += w2 * rec[o2 + p];
+        if (m > 3) v += w3 * rec[o3 + p];
         base[p] = v;
       }
     }
@@ -313,28 +350,38 @@ export class BlockCoder {
     const o0 = this.#o0, rec = this.rec, q = this.q;
     const rowW = this.#rowW[k], colW = this.#colW[k];
     const bs = mode === MODE_SPACE ? this.#zero : this.#base;
-    const timeOnly = mode === MODE_TIME;
+    const timeOnly = mode === MODE_TIME, space = mode === MODE_SPACE;
     const sw = s * W;
     // A real run of an all-zero level only writes the predictions (missing points too).
     const fill = this.#allZero && !this.#dry;
+    if (fill && timeOnly && this.#dec) return this.#fillTime(s);
     for (let pass = 1; pass <= 3; pass++) {
       this.#pass = pass;
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
         for (let x = x0; x < W; x += s2) {
           const p = y * W + x;
-          let pred = bs[p];
-          if (!timeOnly) {
-            if (pass === 1) pred += along(rec, o0, bs, p, colW, 4 * x, s);
-            else if (pass === 2) pred += along(rec, o0, bs, p, rowW, 4 * y, sw);
+          const g = o0 + p;
+          let pred: number;
+          if (timeOnly) pred = bs[p];
+          else if (space) {
+            // bs = 0: pred = 0 + A, as in the other modes.
+            if (pass === 1) pred = 0 + alongRec(rec, g, colW, 4 * x, s);
+            else if (pass === 2) pred = 0 + alongRec(rec, g, rowW, 4 * y, sw);
+            else {pred = 0 +
+                0.5 * (alongRec(rec, g, colW, 4 * x, s) + alongRec(rec, g, rowW, 4 * y, sw));}
+          } else {
+            if (pass === 1) pred = bs[p] + along(rec, o0, bs, p, colW, 4 * x, s);
+            else if (pass === 2) pred = bs[p] + along(rec, o0, bs, p, rowW, 4 * y, sw);
             else {
-              pred += 0.5 *
-                (along(rec, o0, bs, p, colW, 4 * x, s) + along(rec, o0, bs, p, rowW, 4 * y, sw));
+              pred = bs[p] +
+                0.5 *
+                  (along(rec, o0, bs, p, colW, 4 * x, s) + along(rec, o0, bs, p, rowW, 4 * y, sw));
             }
           }
-          const g = o0 + p;
           if (fill) {
-            rec[g] = pred;
+            // Code 0: rec = f32(pred + (2 eb) * 0); a missing point: f32(pred + 0) too.
+            rec[g] = pred + 0;
             q[g] = 0;
             continue;
           }
@@ -382,11 +429,39 @@ export class BlockCoder {
     }
   }
 
+  /**
+   * Decoder, all-zero level of mode time: `rec = f32(sum_i w_i * rec[n_i] + 0)` at the new points,
+   * the same sums as `#timeBase` without storing the base.
+   */
+  #fillTime(s: number): void {
+    const { H, W } = this.params;
+    const f = this.#snap!;
+    const rec = this.rec, q = this.q, plane = H * W, o = this.#o0;
+    const nodes = f.nodes, w = f.weights, m = nodes.length;
+    const o0 = nodes[0] * plane, o1 = m > 1 ? nodes[1] * plane : 0;
+    const o2 = m > 2 ? nodes[2] * plane : 0, o3 = m > 3 ? nodes[3] * plane : 0;
+    const w0 = w[0], w1 = m > 1 ? w[1] : 0, w2 = m > 2 ? w[2] : 0, w3 = m > 3 ? w[3] : 0;
+    const coarse = 2 * s;
+    for (let y = s - 1; y < H; y += s) {
+      const dx = (y + 1) % coarse === 0 ? coarse : s;
+      for (let x = s - 1; x < W; x += dx) {
+        const p = y * W + x;
+        let v = 0;
+        v += w0 * rec[o0 + p];
+        if (m > 1) v += w1 * rec[o1 + p];
+        if (m > 2) v += w2 * rec[o2 + p];
+        if (m > 3) v += w3 * rec[o3 + p];
+        rec[o + p] = v + 0;
+        q[o + p] = 0;
+      }
+    }
+  }
+
   /** Quantizes and codes, or decodes, the point `p` of the current snapshot. */
   #point(p: number, pred: number, nS: number, nP: number, sc: number): void {
     const g = this.#o0 + p;
     if (this.missing !== null && this.missing[g]) {
-      this.rec[g] = pred;
+      this.rec[g] = pred + 0;
       this.q[g] = 0;
       return;
     }

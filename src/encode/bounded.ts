@@ -13,11 +13,11 @@ import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { BlockCoder, type LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { psnr } from "../codec/metrics.ts";
-import type { LevelError } from "../read/report.ts";
+import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import { VERSION } from "./report.ts";
 
-/** Options of bounded compression (the bounded part of `CompressOptions`). */
+/** Options of bounded compression (the bounded part of {@linkcode CompressOptions}). */
 export interface BoundedOptions {
   /** Maximum absolute error, in the data's units. */
   errorBound?: number;
@@ -50,38 +50,23 @@ export const DEFAULT_KEY_INTERVAL = 32;
 export interface BoundedLevelReport extends LevelError {
   /** Bytes of the level's `BCOD` bodies (all blocks). */
   bytes: number;
-  /** Points with a non-zero code, and points stored exactly. */
+  /** Points with a non-zero code. */
   nonzero: number;
+  /** Points stored exactly (escapes). */
   escapes: number;
-  /** (snapshot, level) pairs per prediction mode `[space, time, time+space]`, and all-zero ones. */
+  /** (snapshot, level) pairs per prediction mode `[space, time, time+space]`. */
   modes: [number, number, number];
+  /** (snapshot, level) pairs whose codes are all zero. */
   zeroLevels: number;
 }
 
-/** What bounded compression returns and (rounded) stores in `META`. */
-export interface BoundedReport {
+/** What bounded compression returns and (rounded to 6 digits) stores in `META`. */
+export interface BoundedReport extends StoredBoundedReport {
+  /** `"mrcae"`. */
   tool: "mrcae";
-  mode: "bounded";
-  inputShape: number[];
-  version: string;
-  created: string;
-  /** The bound every decoded value of every level meets, and how it was asked for. */
-  bound: {
-    abs: number;
-    /** `abs` over the data's range; null for a constant field. */
-    rel: number | null;
-    requested: { errorBound?: number; relErrorBound?: number; psnr?: number };
-    /** Trials of the PSNR search (1 without `psnr`). */
-    trials: number;
-  };
-  keyInterval: number;
+  /** Spatial interpolation. */
   interpolation: "cubic" | "linear";
-  blockSize: number;
-  /** Data range (max - min of the valid values). */
-  range: number;
-  /** Seconds spent coding (all trials). */
-  encodeSeconds: number;
-  /** Per level: errors measured on the reconstruction the decoder produces, and bytes. */
+  /** Per level: errors measured on the reconstruction the decoder produces, bytes and counts. */
   levels: BoundedLevelReport[];
 }
 
@@ -101,6 +86,8 @@ interface Plan {
   keyInterval: number;
   cubic: boolean;
   missing: Uint8Array | null;
+  /** Smallest valid value, and the range. */
+  min: number;
   range: number;
 }
 
@@ -268,6 +255,7 @@ export async function compressBoundedTo(
     keyInterval,
     cubic: interpolation === "cubic",
     missing: missingCount > 0 ? missing : null,
+    min,
     range,
   };
   // Float64 input: the reconstruction is float32, so the bound cannot go below float32 rounding.
@@ -298,7 +286,7 @@ export async function compressBoundedTo(
     eb = errorBound ??
       (range > 0
         ? (relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range
-        : Math.max(1, Math.abs(min)) * 2 ** -24);
+        : constantBound(min, rounding));
     checkBound(eb);
     coded = codeAll(values, plan, eb, options.signal);
   }
@@ -353,7 +341,7 @@ function searchPsnr(
   signal?: AbortSignal,
 ): { coded: Coded; eb: number; trials: number } {
   if (plan.range === 0) {
-    const eb = Math.max(rounding, 2 ** -149);
+    const eb = constantBound(plan.min, rounding);
     return { coded: codeAll(values, plan, eb, signal), eb, trials: 1 };
   }
   const meets = (c: Coded) => c.finestPsnr === null || c.finestPsnr >= target;
@@ -392,6 +380,14 @@ function searchPsnr(
   }
   if (!good) fail(`no bound above the float32 rounding of the data reaches ${target} dB`);
   return { ...good, trials };
+}
+
+/**
+ * The bound of a constant field when none is given (a relative bound means nothing there): far
+ * below the value's float32 spacing, so that the field is stored exactly.
+ */
+function constantBound(value: number, rounding: number): number {
+  return Math.max(rounding, Math.abs(value) * 2 ** -30, 2 ** -149);
 }
 
 /** The `MHDR` of a bounded file: level geometry with crop [0, 0] (SPEC.md §4.7.1). */

@@ -40,6 +40,7 @@ import type { Steps } from "./rate_control.ts";
 export type {
   BackendName,
   BoundedLevelReport,
+  BoundedOptions,
   BoundedReport,
   ByteSink,
   CompressReport,

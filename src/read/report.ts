@@ -60,23 +60,38 @@ export interface BoundedLevelError extends LevelError {
 
 /** The report `compress` stores in `META` in bounded mode, as a reader sees it. */
 export interface StoredBoundedReport {
+  /** `"mrcae"`. */
   tool: string;
+  /** `"bounded"`. */
   mode: "bounded";
+  /** The shape as the caller gave it. */
   inputShape: number[];
+  /** Version of the tool that wrote the file. */
   version: string;
+  /** ISO 8601 time of writing. */
   created: string;
-  /** The bound (also in the header) relative to the range, and how it was requested. */
+  /** The bound every decoded value of every level meets (also in the header), and how it was asked for. */
   bound: {
+    /** The bound, in the data's units. */
     abs: number;
+    /** `abs` over the data's range; null for a constant field. */
     rel: number | null;
+    /** The option the caller gave, if any (none: the default relative bound). */
     requested: { errorBound?: number; relErrorBound?: number; psnr?: number };
+    /** Coding passes of the PSNR search (1 without `psnr`). */
     trials: number;
   };
+  /** Snapshots between keyframes. */
   keyInterval: number;
+  /** Spatial interpolation. */
   interpolation: string;
+  /** Snapshots per block. */
   blockSize: number;
+  /** Data range (max - min of the valid values). */
   range: number;
+  /** Seconds spent coding (all trials). */
   encodeSeconds: number;
+  /** Per level: errors measured on what the decoder returns, and bytes. */
   levels: BoundedLevelError[];
 }
 
