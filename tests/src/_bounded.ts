@@ -1,0 +1,142 @@
+/**
+ * Helpers of the bounded-mode tests: a seeded PRNG, adversarial fields, and a checker that
+ * decodes every level of a file and compares each value against the original in float64.
+ */
+import assert from "node:assert";
+import { type MrcFile, openMrc } from "../../mod.ts";
+
+export type Dims = [number, number, number];
+
+/** Mulberry32: a tiny seeded PRNG with 2^32 states. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal sample (Box-Muller). */
+export function gauss(rand: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+}
+
+/** Random integer in `[lo, hi]`. */
+export function randInt(rand: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}
+
+/** A `[T, H, W]` Float32Array from `f(t, i, j)`. */
+export function field(dims: Dims, f: (t: number, i: number, j: number) => number): Float32Array {
+  const [T, H, W] = dims;
+  const out = new Float32Array(T * H * W);
+  for (let t = 0; t < T; t++) {
+    for (let i = 0; i < H; i++) {
+      for (let j = 0; j < W; j++) out[(t * H + i) * W + j] = f(t, i, j);
+    }
+  }
+  return out;
+}
+
+/** A smooth mix of travelling sines, amplitude about 3. */
+export function smooth(dims: Dims, phase = 0): Float32Array {
+  const [, H, W] = dims;
+  return field(dims, (t, i, j) =>
+    Math.sin(2 * Math.PI * (j / Math.max(W, 2) + 0.07 * t + phase)) *
+      Math.cos(Math.PI * i / Math.max(H, 2)) +
+    0.5 * Math.sin(0.9 * i + 0.4 * j - 0.3 * t) + 1.5 * Math.cos(0.2 * t + phase));
+}
+
+/** Valid (not missing) values' min and max, in float64. */
+export function validRange(
+  values: Float32Array | Float64Array,
+  fillValue?: number,
+): { min: number; max: number; range: number } {
+  let min = Infinity, max = -Infinity;
+  for (const v of values) {
+    if (Number.isNaN(v) || v === fillValue) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max, range: max - min };
+}
+
+/** What {@linkcode checkLevels} measured on a level. */
+export interface LevelCheck {
+  /** Largest absolute error over the level's valid values (float64). */
+  max: number;
+  /** Sum of squared errors and number of valid values. */
+  sse: number;
+  count: number;
+  /** The first value whose error beats the bound, or null. */
+  firstBad: string | null;
+}
+
+/**
+ * Decodes every level of `bytes` and checks, against `original` in float64: the level samples
+ * rows and columns `s - 1, 2s - 1, ...` (s = 2^(N-1-k)); missing values come back as NaN (or the
+ * fill value); every other value is finite and within the header's bound. Fails with the first
+ * bad value's position.
+ *
+ * @returns The opened file and what was measured per level.
+ */
+export async function checkLevels(
+  bytes: Uint8Array,
+  original: Float32Array | Float64Array,
+  dims: Dims,
+  label: string,
+  fillValue?: number,
+): Promise<{ file: MrcFile; levels: LevelCheck[] }> {
+  const file = await openMrc(bytes);
+  const [T, H, W] = dims;
+  assert.deepStrictEqual(file.header.shape, dims, label);
+  assert.strictEqual(file.header.coding, "bounded", label);
+  const bound = file.header.bound!.abs;
+  assert.ok(bound > 0 && Number.isFinite(bound), `${label}: bound ${bound}`);
+  const N = file.levelCount;
+  const levels: LevelCheck[] = [];
+  for (let k = 0; k < N; k++) {
+    const d = await file.decode({ level: k });
+    const s = 2 ** (N - 1 - k);
+    const nr = Math.floor(H / s), nc = Math.floor(W / s);
+    assert.deepStrictEqual(d.shape, [T, nr, nc], `${label}: level ${k} shape`);
+    assert.deepStrictEqual(
+      Array.from(d.rows),
+      Array.from({ length: nr }, (_, i) => (i + 1) * s - 1),
+    );
+    assert.deepStrictEqual(
+      Array.from(d.cols),
+      Array.from({ length: nc }, (_, j) => (j + 1) * s - 1),
+    );
+    const check: LevelCheck = { max: 0, sse: 0, count: 0, firstBad: null };
+    for (let t = 0; t < T; t++) {
+      for (let i = 0; i < nr; i++) {
+        for (let j = 0; j < nc; j++) {
+          const g = (t * H + d.rows[i]) * W + d.cols[j];
+          const o = (t * nr + i) * nc + j;
+          const x = original[g], y = d.data[o];
+          const where = `${label}: level ${k} [${t}, ${d.rows[i]}, ${d.cols[j]}] (output ${o})`;
+          if (Number.isNaN(x) || x === fillValue) {
+            const hole = fillValue ?? NaN;
+            if (!Object.is(y, hole)) assert.fail(`${where}: missing value came back as ${y}`);
+            continue;
+          }
+          if (!Number.isFinite(y)) assert.fail(`${where}: ${x} came back as ${y}`);
+          const e = Math.abs(y - x);
+          if (e > check.max) check.max = e;
+          check.sse += e * e;
+          check.count++;
+          if (!(e <= bound) && check.firstBad === null) {
+            check.firstBad = `${where}: decoded ${y}, original ${x}, error ${e} > bound ${bound}`;
+          }
+        }
+      }
+    }
+    if (check.firstBad !== null) assert.fail(check.firstBad);
+    levels.push(check);
+  }
+  return { file, levels };
+}
