@@ -21,8 +21,11 @@ export interface MrcaeApi {
 }
 
 interface MrcaeFile {
-  header: unknown;
-  levels: { level: number; grid: [number, number]; bytes: number | { total: number } }[];
+  header: { levels?: unknown[] } | unknown;
+  /** Per-level summary (model mode); bounded files may only have `header.levels`. */
+  levels?: { level: number; grid: [number, number]; bytes: number | { total: number } }[];
+  /** The file's chunks as its index lists them; `level` is null for file-level chunks. */
+  chunks?: { level: number | null; offset: number; length: number }[];
   report: { backend?: string; trainSeconds?: number; training?: { seconds?: number } } | null;
   decode(options: { level: number }): Promise<{
     data: Float32Array;
@@ -98,8 +101,9 @@ export async function runMrcae(
   setting: MrcaeSetting,
   knobs: MrcaeKnobs,
 ): Promise<MrcaeLevelRow[]> {
-  const rawBytes = data.length * 4;
   const options: Record<string, unknown> = {
+    // Explicit: the codec's default mode becomes "bounded".
+    mode: "model",
     tol: setting.tol,
     levels: knobs.levels,
     steps: knobs.steps,
@@ -108,23 +112,122 @@ export async function runMrcae(
   };
   if (knobs.backend) options.backend = knobs.backend;
   if (knobs.onProgress) options.onProgress = knobs.onProgress;
-  let t0 = performance.now();
+  const t0 = performance.now();
   const bytes = await api.compress(data, [...shape], options);
   const compressSeconds = (performance.now() - t0) / 1000;
   const file = await api.openMrc(bytes);
-  const levelBytes = file.levels.map((l) => typeof l.bytes === "number" ? l.bytes : l.bytes.total);
-  const n = file.levels.length;
   const trainSeconds = file.report?.trainSeconds ?? file.report?.training?.seconds ??
     compressSeconds;
+  const backend = file.report?.backend ?? knobs.backend ?? null;
+  return await measureLevels(file, bytes.length, data, shape, range, compressSeconds, {
+    trainSeconds,
+    backend,
+  });
+}
+
+/** Options of the error-bounded mode the benchmark passes. */
+export interface MrcaeBoundedKnobs {
+  backend?: string;
+  /** Cancels compression; bounded mode trains nothing, so the guard below aborts any training. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Compress in error-bounded mode (`{ mode: "bounded", errorBound }`, absolute units), then
+ * decode and measure every level. Throws when `compress` rejects the options, and aborts
+ * (throws) as soon as `compress` reports a training step: a codec without bounded mode that
+ * ignores `mode` would otherwise train a model for minutes.
+ */
+export async function runMrcaeBounded(
+  api: MrcaeApi,
+  data: Float32Array,
+  shape: [number, number, number],
+  range: number,
+  errorBound: number,
+  knobs: MrcaeBoundedKnobs = {},
+): Promise<MrcaeLevelRow[]> {
+  const guard = new AbortController();
+  knobs.signal?.addEventListener("abort", () => guard.abort(knobs.signal!.reason));
+  const options: Record<string, unknown> = {
+    mode: "bounded",
+    errorBound,
+    signal: guard.signal,
+    onProgress: (e: { op?: unknown }) => {
+      if (e?.op === "deepen" || e?.op === "widen") {
+        guard.abort(
+          new TypeError(
+            'compress() ignored mode "bounded" and started training a model (no bounded mode in this build)',
+          ),
+        );
+      }
+    },
+  };
+  if (knobs.backend) options.backend = knobs.backend;
+  const t0 = performance.now();
+  let bytes: Uint8Array;
+  try {
+    bytes = await api.compress(data, [...shape], options);
+  } catch (err) {
+    // An abort rejects with the guard's reason; anything else is the codec's own error.
+    throw guard.signal.aborted ? guard.signal.reason : err;
+  }
+  if (guard.signal.aborted) throw guard.signal.reason;
+  const compressSeconds = (performance.now() - t0) / 1000;
+  const file = await api.openMrc(bytes);
+  return await measureLevels(file, bytes.length, data, shape, range, compressSeconds, {
+    trainSeconds: 0,
+    backend: null,
+  });
+}
+
+/**
+ * Bytes needed to decode level `k` and the levels below it: the file minus the chunks of
+ * finer levels (`file.chunks`), or minus the finer levels' byte totals (`file.levels`).
+ */
+export function levelBytesNeeded(
+  fileBytes: number,
+  file: Pick<MrcaeFile, "chunks" | "levels">,
+  k: number,
+): number {
+  let needed = fileBytes;
+  if (file.chunks) {
+    for (const c of file.chunks) if (c.level !== null && c.level > k) needed -= c.length;
+    return needed;
+  }
+  for (const l of file.levels ?? []) {
+    if (l.level > k) needed -= typeof l.bytes === "number" ? l.bytes : l.bytes.total;
+  }
+  return needed;
+}
+
+/** Number of levels of an opened file: `header.levels`, else `levels`. */
+function levelCount(file: MrcaeFile): number {
+  const header = file.header as { levels?: unknown[] } | null;
+  if (Array.isArray(header?.levels)) return header.levels.length;
+  if (file.levels) return file.levels.length;
+  throw new TypeError("Cannot measure an mrcae file: it lists neither header.levels nor levels");
+}
+
+/** Decode every level and compare it with the original at the rows and columns it samples. */
+async function measureLevels(
+  file: MrcaeFile,
+  fileBytes: number,
+  data: Float32Array,
+  shape: [number, number, number],
+  range: number,
+  compressSeconds: number,
+  { trainSeconds, backend }: { trainSeconds: number; backend: string | null },
+): Promise<MrcaeLevelRow[]> {
+  const rawBytes = data.length * 4;
+  const n = levelCount(file);
   const rows: MrcaeLevelRow[] = [];
   for (let k = 0; k < n; k++) {
-    t0 = performance.now();
+    const t0 = performance.now();
     const out = await file.decode({ level: k });
     const decodeSeconds = (performance.now() - t0) / 1000;
     const reference = sampleGrid(data, shape, out.rows, out.cols);
     const stats = errorStats(reference, out.data, range);
-    let needed = bytes.length;
-    for (let j = k + 1; j < n; j++) needed -= levelBytes[j];
+    const needed = levelBytesNeeded(fileBytes, file, k);
     rows.push({
       level: k,
       grid: [out.shape[1], out.shape[2]],
@@ -139,7 +242,7 @@ export async function runMrcae(
       compressMBs: throughput(rawBytes, compressSeconds),
       decompressMBs: throughput(out.data.length * 4, decodeSeconds),
       trainSeconds,
-      backend: file.report?.backend ?? knobs.backend ?? null,
+      backend,
     });
   }
   return rows;

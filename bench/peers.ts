@@ -13,18 +13,29 @@
  *
  * Lossy peers are tuned on the PSNR they actually reach (decompressed output), and
  * settle on the setting with the smallest output whose PSNR is at least the target.
- * Tuning time is not counted in the reported throughput.
+ * At a max-error bound (`runBounded`, quant+deflate and ZFP), they settle on the
+ * largest setting whose measured max abs error is at most the bound. Tuning time is
+ * not counted in the reported throughput.
  *
  * @module
  */
 import { deflateSync, inflateSync } from "npm:fflate@0.8.2";
 import { errorStats, rmseForPsnr, valueRange } from "./metrics.ts";
+import { largestMeeting, quantStepForBound } from "./bounds.ts";
 import { type Pod, podDecompose, podFactors, podReconstruct, podTailEnergy } from "./svd.ts";
 
 /** A matched-error target. */
 export interface Target {
   /** PSNR to reach, dB, against `range`. */
   psnr: number;
+  /** Value range of the original data. */
+  range: number;
+}
+
+/** A max-error target: every decoded value within `maxAbsError` of the original. */
+export interface Bound {
+  /** Largest absolute error allowed, original units. */
+  maxAbsError: number;
   /** Value range of the original data. */
   range: number;
 }
@@ -49,6 +60,11 @@ export interface Peer {
   unavailable(): Promise<string | undefined>;
   /** Compress and decompress `data`, meeting `target` when lossy. */
   run(data: Float32Array, shape: [number, number, number], target?: Target): Promise<PeerRun>;
+  /**
+   * Compress and decompress `data` with the smallest output whose max abs error is at most
+   * `bound.maxAbsError`; absent for peers without an error-bounded setting.
+   */
+  runBounded?(data: Float32Array, shape: [number, number, number], bound: Bound): Promise<PeerRun>;
   /** Drop what the peer cached for `data` (temporary files, decompositions). */
   release?(data: Float32Array): Promise<void>;
 }
@@ -212,6 +228,26 @@ export function quantPeer(): Peer {
         decompressSeconds,
       };
     },
+    runBounded(data, shape, bound) {
+      // Rounding to multiples of 2 * bound errs by at most bound; the step shrinks
+      // slightly where the float32 rounding of min + q * step would push a value past it.
+      const { min } = valueRange(data);
+      const { step } = quantStepForBound(data, min, bound.maxAbsError);
+      let t0 = now();
+      const bytes = encodeQuantized(data, shape, step);
+      const compressSeconds = now() - t0;
+      t0 = now();
+      const decoded = decodeQuantized(bytes, shape);
+      const decompressSeconds = now() - t0;
+      const shrink = 1 - step / (2 * bound.maxAbsError);
+      return Promise.resolve({
+        setting: shrink > 0 ? `step=2*bound*(1-${shrink.toExponential(1)})` : "step=2*bound",
+        compressedBytes: bytes.length,
+        decoded,
+        compressSeconds,
+        decompressSeconds,
+      });
+    },
   };
 }
 
@@ -322,7 +358,7 @@ export function zfpPeer(tmpDir: string, command = "zfp"): Peer {
     const raw = await Deno.readFile(path);
     return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   };
-  return {
+  const peer: Peer = {
     name: "zfp",
     lossless: false,
     async unavailable() {
@@ -344,65 +380,98 @@ export function zfpPeer(tmpDir: string, command = "zfp"): Peer {
     },
     async run(data, shape, target) {
       if (!target) throw new TypeError("Cannot run zfp: a target is required");
-      await Deno.mkdir(tmpDir, { recursive: true });
-      let input = inputs.get(data);
-      if (!input) {
-        input = `${tmpDir}/zfp_in_${Deno.pid}_${counter++}.raw`;
-        await Deno.writeFile(input, floatBytes(data));
-        inputs.set(data, input);
-      }
-      const zPath = `${tmpDir}/zfp_${Deno.pid}.zfp`;
-      const outPath = `${tmpDir}/zfp_${Deno.pid}.out`;
-      try {
-        const psnrAt = async (tol: number) => {
-          await exec([
-            "-q",
-            "-f",
-            ...dims(shape),
-            "-a",
-            `${tol}`,
-            "-i",
-            input,
-            "-z",
-            zPath,
-            "-o",
-            outPath,
-          ]);
-          return errorStats(data, await readFloats(outPath), target.range).psnr;
-        };
+      const psnr = new Map<number, number>();
+      return await withFiles(data, async (files) => {
         // ZFP's accuracy mode only uses floor(log2(tol)) (its `minexp`), so search powers
         // of two: the largest that still meets the target. The RMSE sits well below tol.
-        let e = Math.floor(Math.log2(rmseForPsnr(target.psnr, target.range) * 4));
-        const cache = new Map<number, number>();
-        const meets = async (e: number) => {
-          if (!cache.has(e)) cache.set(e, await psnrAt(2 ** e));
-          return cache.get(e)! >= target.psnr;
-        };
-        if (await meets(e)) { while (e < 1100 && await meets(e + 1)) e++; }
-        else while (e > -1070 && !(await meets(e))) e--;
-        const tol = 2 ** e;
-        let t0 = now();
-        await exec(["-q", "-h", "-f", ...dims(shape), "-a", `${tol}`, "-i", input, "-z", zPath]);
-        const compressSeconds = now() - t0;
-        const compressedBytes = (await Deno.stat(zPath)).size;
-        t0 = now();
-        await exec(["-q", "-h", "-z", zPath, "-o", outPath]);
-        const decoded = await readFloats(outPath);
-        const decompressSeconds = now() - t0;
-        return {
-          setting: `tol=${tol.toPrecision(3)}`,
-          compressedBytes,
-          decoded,
-          compressSeconds,
-          decompressSeconds,
-          note: "CLI: times include process start and file I/O",
-        };
-      } finally {
-        await Deno.remove(zPath).catch(() => {});
-        await Deno.remove(outPath).catch(() => {});
-      }
+        const start = Math.floor(Math.log2(rmseForPsnr(target.psnr, target.range) * 4));
+        const e = await largestMeeting(
+          async (e) => {
+            const decoded = await files.roundTrip(shape, 2 ** e);
+            psnr.set(e, errorStats(data, decoded, target.range).psnr);
+            return psnr.get(e)! >= target.psnr;
+          },
+          start,
+          { min: -1070, max: 1023 },
+        );
+        return await files.timed(shape, 2 ** (e ?? -1070));
+      });
+    },
+    async runBounded(data, shape, bound) {
+      return await withFiles(data, async (files) => {
+        // `-a tol` bounds the error by tol in theory, and is often loose in practice: start
+        // at the power of two under the bound and go up while the measured max error still
+        // meets it (down, if ZFP ever misses its own bound).
+        const start = Math.floor(Math.log2(bound.maxAbsError));
+        const e = await largestMeeting(
+          async (e) => {
+            const decoded = await files.roundTrip(shape, 2 ** e);
+            return errorStats(data, decoded, bound.range).maxAbsError <= bound.maxAbsError;
+          },
+          start,
+          { min: start - 30, max: start + 30 },
+        );
+        if (e === null) {
+          throw new RangeError(
+            `Cannot meet max error ${bound.maxAbsError} with zfp: tol 2^${start - 30} misses it`,
+          );
+        }
+        return await files.timed(shape, 2 ** e);
+      });
     },
   };
+  return peer;
+
+  /** Temporary files of one run: the raw input (kept per dataset), the stream, the output. */
+  async function withFiles<R>(
+    data: Float32Array,
+    body: (files: {
+      roundTrip(shape: [number, number, number], tol: number): Promise<Float32Array>;
+      timed(shape: [number, number, number], tol: number): Promise<PeerRun>;
+    }) => Promise<R>,
+  ): Promise<R> {
+    await Deno.mkdir(tmpDir, { recursive: true });
+    let input = inputs.get(data);
+    if (!input) {
+      input = `${tmpDir}/zfp_in_${Deno.pid}_${counter++}.raw`;
+      await Deno.writeFile(input, floatBytes(data));
+      inputs.set(data, input);
+    }
+    const inPath = input;
+    const zPath = `${tmpDir}/zfp_${Deno.pid}.zfp`;
+    const outPath = `${tmpDir}/zfp_${Deno.pid}.out`;
+    try {
+      return await body({
+        async roundTrip(shape, tol) {
+          await exec(
+            ["-q", "-f", ...dims(shape), "-a", `${tol}`, "-i", inPath, "-z", zPath, "-o", outPath],
+          );
+          return await readFloats(outPath);
+        },
+        async timed(shape, tol) {
+          let t0 = now();
+          await exec(["-q", "-h", "-f", ...dims(shape), "-a", `${tol}`, "-i", inPath, "-z", zPath]);
+          const compressSeconds = now() - t0;
+          const compressedBytes = (await Deno.stat(zPath)).size;
+          t0 = now();
+          await exec(["-q", "-h", "-z", zPath, "-o", outPath]);
+          const decoded = await readFloats(outPath);
+          const decompressSeconds = now() - t0;
+          return {
+            setting: `tol=${tol.toPrecision(3)}`,
+            compressedBytes,
+            decoded,
+            compressSeconds,
+            decompressSeconds,
+            note: "CLI: times include process start and file I/O",
+          };
+        },
+      });
+    } finally {
+      await Deno.remove(zPath).catch(() => {});
+      await Deno.remove(outPath).catch(() => {});
+    }
+  }
 }
 
 /** All peers, in table order. */
