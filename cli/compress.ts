@@ -42,6 +42,7 @@ Model mode (--mode model): the MrCAE network alone, quality set by tolerances, n
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
   --omega W             loss weight of the MSE term (default 0.5)
   --steps N             optimizer steps per stage (default 300)
+  --time-budget S       seconds for the whole training, 0 = none (default 60)
   --batch N             snapshots per batch (default 32)
   --lr X                Adam learning rate (default 3e-3)
   --backend B           auto|webgpu|wasm|cpu (default auto)
@@ -68,6 +69,7 @@ export async function run(args: string[]): Promise<void> {
       groups: { type: "string" },
       omega: { type: "string" },
       steps: { type: "string" },
+      "time-budget": { type: "string" },
       batch: { type: "string" },
       lr: { type: "string" },
       backend: { type: "string" },
@@ -112,6 +114,7 @@ export async function run(args: string[]): Promise<void> {
     groups: parseGroups(values.groups),
     omega: parseNumber(values.omega, "omega"),
     steps: parseNumber(values.steps, "steps", true),
+    timeBudget: parseNumber(values["time-budget"], "time-budget"),
     batch: parseNumber(values.batch, "batch", true),
     learningRate: parseNumber(values.lr, "lr"),
     backend,

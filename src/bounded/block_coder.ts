@@ -29,6 +29,20 @@ export interface BlockParams {
   bound: number;
   /** Cubic (true) or linear (false) spatial interpolation. */
   cubic: boolean;
+  /**
+   * Experimental, not in the format (the bench's ablation): a prediction of the whole block,
+   * `[n][H][W]`, used instead of the time interpolation as the base of modes time and time+space,
+   * for every snapshot (keyframes included). The bench feeds it the MrCAE model's reconstruction.
+   */
+  externalBase?: Float32Array;
+}
+
+/** What the encoder coded, for the bench's entropy-coder ablation. */
+export interface CodeLog {
+  /** Every coded code, in coding order (escapes as 2^20). */
+  codes: number[];
+  /** Every (snapshot, level): `mode * 2 + allZero`. */
+  side: number[];
 }
 
 /** Bytes and counts of an encoded level, for reports. */
@@ -67,6 +81,15 @@ function along(
 ): number {
   let a = 0;
   const w0 = w[wi], w1 = w[wi + 1], w2 = w[wi + 2], w3 = w[wi + 3];
+  if (w0 !== 0 && w3 !== 0) {
+    // Interior: all four taps.
+    const g = o0 + p;
+    a += w0 * (rec[g - 3 * st] - bs[p - 3 * st]);
+    a += w1 * (rec[g - st] - bs[p - st]);
+    a += w2 * (rec[g + st] - bs[p + st]);
+    a += w3 * (rec[g + 3 * st] - bs[p + 3 * st]);
+    return a;
+  }
   if (w0 !== 0) a += w0 * (rec[o0 + p - 3 * st] - bs[p - 3 * st]);
   if (w1 !== 0) a += w1 * (rec[o0 + p - st] - bs[p - st]);
   if (w2 !== 0) a += w2 * (rec[o0 + p + st] - bs[p + st]);
@@ -107,6 +130,8 @@ export class BlockCoder {
   readonly missing: Uint8Array | null;
   /** Levels done. */
   levelsDone = 0;
+  /** When set, the encoder records what it codes here (the bench's entropy-coder ablation). */
+  log: CodeLog | null = null;
   readonly schedule: PlannedSnapshot[];
   readonly #rowW: Float64Array[];
   readonly #colW: Float64Array[];
@@ -215,7 +240,7 @@ export class BlockCoder {
       this.#oref = f.ref >= 0 ? f.ref * plane : -1;
       this.#fc = f.key ? 0 : 1;
       this.#eb = levelBound(bound, levels, k, f, keyInterval);
-      const modes = allowedModes(f, k);
+      const modes = this.params.externalBase ? ALL_MODES : allowedModes(f, k);
       let mode = modes[0];
       if (this.#enc) {
         if (modes.length > 1) this.#timeBase(f, s, false);
@@ -251,6 +276,7 @@ export class BlockCoder {
       this.#allZero = this.#bit(this.#mFlag, fctx, this.#allZero ? 1 : 0) === 1;
       this.#lastFlag[this.#fc] = this.#allZero ? 1 : 0;
       stats.modes[mode]++;
+      if (this.log && this.#enc) this.log.side.push(mode * 2 + (this.#allZero ? 1 : 0));
       if (this.#allZero) stats.zeroLevels++;
       this.#nz = 0;
       this.#esc = 0;
@@ -258,7 +284,8 @@ export class BlockCoder {
       this.#snap = f;
       // The decoder needs the time base only now; an all-zero level of mode time on k > 0 writes
       // the time prediction straight into rec (#refine).
-      if (this.#dec && mode !== MODE_SPACE && !(mode === MODE_TIME && k > 0 && this.#allZero)) {
+      const fused = mode === MODE_TIME && k > 0 && this.#allZero && !this.params.externalBase;
+      if (this.#dec && mode !== MODE_SPACE && !fused) {
         this.#timeBase(f, s, mode === MODE_TIME && k > 0);
       }
       this.#level(k, mode);
@@ -284,6 +311,14 @@ export class BlockCoder {
    */
   #timeBase(f: PlannedSnapshot, s: number, newOnly: boolean): void {
     const { H, W } = this.params;
+    const external = this.params.externalBase;
+    if (external) {
+      const o = f.t * H * W;
+      for (let y = s - 1; y < H; y += s) {
+        for (let x = s - 1; x < W; x += s) this.#base[y * W + x] = external[o + y * W + x];
+      }
+      return;
+    }
     const base = this.#base, rec = this.rec, plane = H * W;
     const nodes = f.nodes, w = f.weights, m = nodes.length;
     const o0 = nodes[0] * plane, o1 = m > 1 ? nodes[1] * plane : 0;
@@ -354,7 +389,7 @@ export class BlockCoder {
     const sw = s * W;
     // A real run of an all-zero level only writes the predictions (missing points too).
     const fill = this.#allZero && !this.#dry;
-    if (fill && timeOnly && this.#dec) return this.#fillTime(s);
+    if (fill && timeOnly && this.#dec && !this.params.externalBase) return this.#fillTime(s);
     for (let pass = 1; pass <= 3; pass++) {
       this.#pass = pass;
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
@@ -508,6 +543,7 @@ export class BlockCoder {
       this.#nz++;
       if (escape) this.#esc++;
     }
+    if (this.log) this.log.codes.push(v);
     this.#encodeCode(v, r, nS, nP, sc);
   }
 
@@ -576,6 +612,8 @@ const F32_BITS = new Uint32Array(F32.buffer);
 function sign(v: number): number {
   return v > 0 ? 1 : v < 0 ? 2 : 0;
 }
+
+const ALL_MODES = [MODE_SPACE, MODE_TIME, MODE_TIME_SPACE];
 
 /** Modes a (snapshot, level) may choose from, the first being the default (SPEC.md §4.7.3). */
 export function allowedModes(f: PlannedSnapshot, k: number): number[] {

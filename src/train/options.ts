@@ -26,6 +26,7 @@ export function resolveOptions(o: TrainOptions): ResolvedTrainOptions {
     tol: o.tol ?? defaultTol(levels),
     omega: o.omega ?? 0.5,
     steps: o.steps ?? 300,
+    timeBudget: o.timeBudget ?? 60,
     batch: o.batch ?? 32,
     learningRate: o.learningRate ?? 3e-3,
     initNoise: o.initNoise ?? 0.01,
@@ -51,6 +52,9 @@ export function resolveOptions(o: TrainOptions): ResolvedTrainOptions {
   }
   if (!Number.isInteger(r.steps) || r.steps < 0) {
     throw new TypeError(`Cannot train: steps must be a non-negative integer, got ${r.steps}`);
+  }
+  if (!(r.timeBudget >= 0)) {
+    throw new RangeError(`Cannot train: timeBudget must be >= 0 seconds, got ${r.timeBudget}`);
   }
   if (!Number.isInteger(r.batch) || r.batch < 1) {
     throw new TypeError(`Cannot train: batch must be a positive integer, got ${r.batch}`);

@@ -102,6 +102,7 @@ export async function trainMrcae(
   const net: NetLevel[] = [];
   const stages: StageReport[] = [];
   const elapsed = () => (performance.now() - start) / 1000;
+  const outOfTime = () => opts.timeBudget > 0 && elapsed() >= opts.timeBudget;
   let lastYield = performance.now();
   // Per-pixel validity as tensors, one per level (null when none or per-value).
   const pixelValid = pyr.valid && !pyr.perSnapshot
@@ -122,7 +123,9 @@ export async function trainMrcae(
   async function trainStage(
     k: number,
     op: "deepen" | "widen",
-  ): Promise<{ steps: number; stop: "budget" | "converged"; loss: number; valLoss: number }> {
+  ): Promise<
+    { steps: number; stop: "budget" | "converged" | "time"; loss: number; valLoss: number }
+  > {
     const vars = levelVariables(net[k]);
     const optimizer = tf.train.adam(opts.learningRate);
     const valLossNow = async () => {
@@ -137,9 +140,13 @@ export async function trainMrcae(
     const batch = Math.min(opts.batch, nTrain);
     const pool = Array.from({ length: nTrain }, (_, i) => i);
     let loss = NaN, step = 0;
-    let stop: "budget" | "converged" = "budget";
+    let stop: "budget" | "converged" | "time" = "budget";
     try {
       while (step < opts.steps && bestLoss > 0) {
+        if (outOfTime()) {
+          stop = "time";
+          break;
+        }
         if (signal?.aborted) throw abortError(signal);
         if (performance.now() - lastYield > 50) {
           // Let timers (and so abort signals) fire between steps.
@@ -214,6 +221,8 @@ export async function trainMrcae(
       for (let gi = 0; gi <= groupPlan.length; gi++) {
         const t0 = performance.now();
         if (gi > 0) {
+          // Out of time: no more groups (the level keeps what it has).
+          if (outOfTime()) break;
           // Widening: mask from the errors of the previous stage; a resolved level stops.
           const errors = await evaluate(net, pyr, k, split.train, false);
           const open = unresolved(errors.levels[k], pyr, k, omega, opts.tol[k]);

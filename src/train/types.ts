@@ -44,6 +44,12 @@ export interface TrainOptions {
    * ~2,350 s).
    */
   steps?: number;
+  /**
+   * Wall-clock budget of the whole training, in seconds (0 = none). Default 60. Once spent, the
+   * current stage stops, no more widening groups are added, and the remaining levels keep their
+   * initial (bilinear) upsamplers. On toy1 (2 cores, wasm) a full run takes about 150 s.
+   */
+  timeBudget?: number;
   /** Snapshots per batch (capped at the training count). Default 32. */
   batch?: number;
   /**
@@ -95,6 +101,8 @@ export interface ResolvedTrainOptions {
   omega: number;
   /** Optimizer step budget per stage. */
   steps: number;
+  /** Seconds for the whole training (0 = none). */
+  timeBudget: number;
   /** Snapshots per batch. */
   batch: number;
   /** Adam learning rate. */
@@ -121,8 +129,8 @@ export interface StageReport {
   params: number;
   /** Optimizer steps run (at most the budget). */
   steps: number;
-  /** Why the stage ended. */
-  stop: "budget" | "converged";
+  /** Why the stage ended: its step budget, convergence, or the training's time budget. */
+  stop: "budget" | "converged" | "time";
   /** Wall-clock seconds of the stage. */
   seconds: number;
   /** Training loss of the last step. */
