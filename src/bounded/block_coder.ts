@@ -161,6 +161,9 @@ export class BlockCoder {
   #mB = new BitModels(1);
   #mMode = new BitModels(1);
   #mFlag = new BitModels(1);
+  #mR = new BitModels(1);
+  #rowPred = new Float64Array(0);
+  #rowCode = new Int32Array(0);
   #lastMode = new Int8Array(2);
   #lastFlag = new Int8Array(2);
   #snap: PlannedSnapshot | null = null;
@@ -181,6 +184,8 @@ export class BlockCoder {
     }
     this.#base = new Float64Array(H * W);
     this.#zero = new Float64Array(H * W);
+    this.#rowPred = new Float64Array(W);
+    this.#rowCode = new Int32Array(W);
   }
 
   /**
@@ -225,6 +230,7 @@ export class BlockCoder {
     this.#mB = new BitModels(24 * 24);
     this.#mMode = new BitModels(2 * 4 * 2);
     this.#mFlag = new BitModels(2 * 3 * 3);
+    this.#mR = new BitModels(3 * 2 * 3 * 3 * 3);
     this.#lastMode.fill(3);
     this.#lastFlag.fill(2);
     const stats: LevelCodingStats = {
@@ -390,10 +396,15 @@ export class BlockCoder {
     // A real run of an all-zero level only writes the predictions (missing points too).
     const fill = this.#allZero && !this.#dry;
     if (fill && timeOnly && this.#dec && !this.params.externalBase) return this.#fillTime(s);
+    const rowPred = this.#rowPred, rowCode = this.#rowCode;
+    const missing = this.missing;
     for (let pass = 1; pass <= 3; pass++) {
       this.#pass = pass;
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
+      let prevRow = 0;
       for (let y = y0; y < H; y += s2) {
+        // 1. Predictions of the row: they read coarser points and earlier passes only.
+        let n = 0, parents = 0;
         for (let x = x0; x < W; x += s2) {
           const p = y * W + x;
           const g = o0 + p;
@@ -403,8 +414,10 @@ export class BlockCoder {
             // bs = 0: pred = 0 + A, as in the other modes.
             if (pass === 1) pred = 0 + alongRec(rec, g, colW, 4 * x, s);
             else if (pass === 2) pred = 0 + alongRec(rec, g, rowW, 4 * y, sw);
-            else {pred = 0 +
-                0.5 * (alongRec(rec, g, colW, 4 * x, s) + alongRec(rec, g, rowW, 4 * y, sw));}
+            else {
+              pred = 0 +
+                0.5 * (alongRec(rec, g, colW, 4 * x, s) + alongRec(rec, g, rowW, 4 * y, sw));
+            }
           } else {
             if (pass === 1) pred = bs[p] + along(rec, o0, bs, p, colW, 4 * x, s);
             else if (pass === 2) pred = bs[p] + along(rec, o0, bs, p, rowW, 4 * y, sw);
@@ -418,10 +431,53 @@ export class BlockCoder {
             // Code 0: rec = f32(pred + (2 eb) * 0); a missing point: f32(pred + 0) too.
             rec[g] = pred + 0;
             q[g] = 0;
-            continue;
+          } else if (this.#dry) this.#point(p, pred, 0, 0, 0);
+          else {
+            rowPred[n++] = pred;
+            // Non-zero codes among the row's neighbours of earlier passes (row flag context).
+            if (parents < 2) {
+              if (pass !== 2) {
+                if (x - s >= 0 && q[g - s] !== 0) parents++;
+                if (x + s < W && q[g + s] !== 0) parents++;
+              }
+              if (pass !== 1) {
+                if (y - s >= 0 && q[g - sw] !== 0) parents++;
+                if (y + s < H && q[g + sw] !== 0) parents++;
+              }
+            }
           }
-          if (this.#dry) {
-            this.#point(p, pred, 0, 0, 0);
+        }
+        if (fill || this.#dry) continue;
+        // 2. The encoder quantizes the row, then a flag says whether all its codes are 0.
+        let zero = 1;
+        if (this.#enc) {
+          for (let x = x0, i = 0; x < W; x += s2, i++) {
+            const v = this.#quantize(o0 + y * W + x, rowPred[i]);
+            rowCode[i] = v;
+            if (v !== 0) zero = 0;
+          }
+        }
+        const rctx = ((((pass - 1) * 2 + this.#fc) * 3 + mode) * 3 + prevRow) * 3 +
+          (parents > 2 ? 2 : parents);
+        zero = this.#bit(this.#mR, rctx, zero);
+        prevRow = zero ? 1 : 2;
+        if (zero) {
+          if (this.#dec) {
+            for (let x = x0, i = 0; x < W; x += s2, i++) {
+              rec[o0 + y * W + x] = rowPred[i] + 0;
+              q[o0 + y * W + x] = 0;
+            }
+          }
+          continue;
+        }
+        // 3. The codes, with their contexts.
+        for (let x = x0, i = 0; x < W; x += s2, i++) {
+          const p = y * W + x;
+          const g = o0 + p;
+          const pred = rowPred[i];
+          if (missing !== null && missing[g]) {
+            rec[g] = pred + 0;
+            q[g] = 0;
             continue;
           }
           const nS = (x - s2 >= 0 && q[g - s2] !== 0 ? 1 : 0) +
@@ -458,7 +514,16 @@ export class BlockCoder {
           const d = Math.abs(mean - pred) / this.#eb;
           this.#act = d < 0.125 ? 0 : d < 0.5 ? 1 : d < 1.5 ? 2 : 3;
           this.#sgnAlt = d >= 0.125 ? (mean > pred ? 1 : 2) : 0;
-          this.#point(p, pred, nS, nP, sc);
+          this.#curP = p;
+          if (this.#enc) {
+            const v = rowCode[i];
+            if (v !== 0) {
+              this.#nz++;
+              if (v === ESCAPE) this.#esc++;
+            }
+            if (this.log) this.log.codes.push(v);
+            this.#encodeCode(v, rec[g], nS, nP, sc);
+          } else this.#decodePoint(g, pred, nS, nP, sc);
         }
       }
     }
@@ -492,7 +557,7 @@ export class BlockCoder {
     }
   }
 
-  /** Quantizes and codes, or decodes, the point `p` of the current snapshot. */
+  /** Quantizes and codes, or decodes, the point `p` of the current snapshot (level 0, dry runs). */
   #point(p: number, pred: number, nS: number, nP: number, sc: number): void {
     const g = this.#o0 + p;
     if (this.missing !== null && this.missing[g]) {
@@ -501,39 +566,17 @@ export class BlockCoder {
       return;
     }
     this.#curP = p;
-    const eb = this.#eb;
     if (this.#dec) {
-      let v = 0, r: number;
-      if (!this.#allZero) v = this.#decodeCode(nS, nP, sc);
-      if (v === ESCAPE) {
-        const hi = this.#dec.decodeDirect(16), lo = this.#dec.decodeDirect(16);
-        F32_BITS[0] = ((hi << 16) | lo) >>> 0;
-        r = F32[0];
-        this.q[g] = 1;
-      } else {
-        r = pred + 2 * eb * v;
-        this.q[g] = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
-      }
-      this.rec[g] = r;
+      if (this.#allZero) {
+        this.rec[g] = pred + 0;
+        this.q[g] = 0;
+      } else this.#decodePoint(g, pred, nS, nP, sc);
       return;
     }
-    const xv = this.#x![g];
-    let v = Math.round((xv - pred) / (2 * eb));
-    let escape = Math.abs(v) >= ESCAPE;
-    let r = 0;
-    if (!escape) {
-      r = Math.fround(pred + 2 * eb * v);
-      if (!(Math.abs(r - xv) <= eb)) escape = true;
-    }
-    if (escape) {
-      r = Math.fround(xv);
-      v = ESCAPE;
-    }
-    this.rec[g] = r;
-    this.q[g] = escape ? 1 : v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+    const v = this.#quantize(g, pred);
     if (this.#dry) {
       if (v !== 0) {
-        this.#proxy += escape ? 40 : 6 + 2 * Math.log2(Math.abs(v));
+        this.#proxy += v === ESCAPE ? 40 : 6 + 2 * Math.log2(Math.abs(v));
         this.#nz++;
       }
       return;
@@ -541,10 +584,52 @@ export class BlockCoder {
     if (this.#allZero) return;
     if (v !== 0) {
       this.#nz++;
-      if (escape) this.#esc++;
+      if (v === ESCAPE) this.#esc++;
     }
     if (this.log) this.log.codes.push(v);
-    this.#encodeCode(v, r, nS, nP, sc);
+    this.#encodeCode(v, this.rec[g], nS, nP, sc);
+  }
+
+  /**
+   * Encoder: the code of point `g` (`ESCAPE` when the value is stored exactly), with `rec` and `q`
+   * set as the decoder will set them. Missing points get code 0 and `rec = f32(pred + 0)`.
+   */
+  #quantize(g: number, pred: number): number {
+    if (this.missing !== null && this.missing[g]) {
+      this.rec[g] = pred + 0;
+      this.q[g] = 0;
+      return 0;
+    }
+    const eb = this.#eb, xv = this.#x![g];
+    let v = Math.round((xv - pred) / (2 * eb));
+    let r = 0;
+    let escape = Math.abs(v) >= ESCAPE;
+    if (!escape) {
+      r = Math.fround(pred + 2 * eb * v);
+      if (!(Math.abs(r - xv) <= eb)) escape = true;
+    }
+    if (escape) {
+      this.rec[g] = Math.fround(xv);
+      this.q[g] = 1;
+      return ESCAPE;
+    }
+    this.rec[g] = r;
+    this.q[g] = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+    return v;
+  }
+
+  /** Decoder: decodes the code of point `g` (contexts given) and sets `rec` and `q`. */
+  #decodePoint(g: number, pred: number, nS: number, nP: number, sc: number): void {
+    const v = this.#decodeCode(nS, nP, sc);
+    if (v === ESCAPE) {
+      const hi = this.#dec!.decodeDirect(16), lo = this.#dec!.decodeDirect(16);
+      F32_BITS[0] = ((hi << 16) | lo) >>> 0;
+      this.rec[g] = F32[0];
+      this.q[g] = 1;
+    } else {
+      this.rec[g] = pred + 2 * this.#eb * v;
+      this.q[g] = v > 32767 ? 32767 : v < -32767 ? -32767 : v;
+    }
   }
 
   #encodeCode(v: number, escaped: number, nS: number, nP: number, sc: number): void {
