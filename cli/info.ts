@@ -108,7 +108,9 @@ export async function run(args: string[]): Promise<void> {
     console.log("  no compression report (errors unknown)");
   }
   console.log(
-    "  level  grid      bytes      rmse        psnr      max abs     mask coverage per group",
+    `  level  grid      bytes      rmse        psnr      max abs${
+      h.bound ? "" : "     mask coverage per group"
+    }`,
   );
   const dash = (width: number) => "-".padEnd(width);
   for (const l of summary.levels) {
