@@ -191,16 +191,7 @@ export function rdScene(panels: RdPanel[]): Scene {
     const y = PANEL_H + Math.floor(i / 4) * LEGEND_ROW + 6;
     const color = colorOf.get(label)!;
     shapes.push({ kind: "line", x1: x, y1: y, x2: x + 18, y2: y, color, width: 2 });
-    shapes.push({ kind: "marker", x: x + 9, y, color, shape: shapeOf.get(label)! });
-    shapes.push({
-      kind: "text",
-      x: x + 24,
-      y: y - 3,
-      text: label,
-      anchor: "start",
-      size: 1,
-      color: BLACK,
-    });
+    legendLabel(shapes, x, y, label, color, shapeOf.get(label)!);
   });
   return { width, height, shapes };
 }
@@ -587,16 +578,28 @@ function logLogScene(panels: ChartPanel[], axisLabels: { x: string; y: string })
         ...(style === "dashed" ? { dash: DASH } : {}),
       });
     }
-    shapes.push({ kind: "marker", x: x + 9, y, color, shape: shapeOf.get(label)! });
-    shapes.push({
-      kind: "text",
-      x: x + 24,
-      y: y - 3,
-      text: label,
-      anchor: "start",
-      size: 1,
-      color: BLACK,
-    });
+    legendLabel(shapes, x, y, label, color, shapeOf.get(label)!);
   });
   return { width, height, shapes };
+}
+
+/** A legend entry's marker and label, right of the line sample at `(x, y)`. */
+function legendLabel(
+  shapes: Shape[],
+  x: number,
+  y: number,
+  label: string,
+  color: Rgb,
+  shape: number,
+): void {
+  shapes.push({ kind: "marker", x: x + 9, y, color, shape });
+  shapes.push({
+    kind: "text",
+    x: x + 24,
+    y: y - 3,
+    text: label,
+    anchor: "start",
+    size: 1,
+    color: BLACK,
+  });
 }

@@ -530,29 +530,18 @@ export class BlockCoder {
   }
 
   /**
-   * Decoder, all-zero level of mode time: `rec = f32(sum_i w_i * rec[n_i] + 0)` at the new points,
-   * the same sums as `#timeBase` without storing the base.
+   * Decoder, all-zero level of mode time: `rec = f32(base + 0)` at the new points, the base
+   * computed only there.
    */
   #fillTime(s: number): void {
     const { H, W } = this.params;
-    const f = this.#snap!;
-    const rec = this.rec, q = this.q, plane = H * W, o = this.#o0;
-    const nodes = f.nodes, w = f.weights, m = nodes.length;
-    const o0 = nodes[0] * plane, o1 = m > 1 ? nodes[1] * plane : 0;
-    const o2 = m > 2 ? nodes[2] * plane : 0, o3 = m > 3 ? nodes[3] * plane : 0;
-    const w0 = w[0], w1 = m > 1 ? w[1] : 0, w2 = m > 2 ? w[2] : 0, w3 = m > 3 ? w[3] : 0;
-    const coarse = 2 * s;
+    this.#timeBase(this.#snap!, s, true);
+    const rec = this.rec, q = this.q, base = this.#base, o = this.#o0, coarse = 2 * s;
     for (let y = s - 1; y < H; y += s) {
       const dx = (y + 1) % coarse === 0 ? coarse : s;
       for (let x = s - 1; x < W; x += dx) {
-        const p = y * W + x;
-        let v = 0;
-        v += w0 * rec[o0 + p];
-        if (m > 1) v += w1 * rec[o1 + p];
-        if (m > 2) v += w2 * rec[o2 + p];
-        if (m > 3) v += w3 * rec[o3 + p];
-        rec[o + p] = v + 0;
-        q[o + p] = 0;
+        rec[o + y * W + x] = base[y * W + x] + 0;
+        q[o + y * W + x] = 0;
       }
     }
   }

@@ -7,26 +7,11 @@ import { type MrcFile, openMrc } from "../../mod.ts";
 
 export type Dims = [number, number, number];
 
-/** Mulberry32: a tiny seeded PRNG with 2^32 states. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng, randInt } from "../format/_helpers.ts";
 
 /** A standard normal sample (Box-Muller). */
 export function gauss(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
-
-/** Random integer in `[lo, hi]`. */
-export function randInt(rand: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(rand() * (hi - lo + 1));
 }
 
 /** A `[T, H, W]` Float32Array from `f(t, i, j)`. */

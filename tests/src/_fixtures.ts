@@ -39,3 +39,50 @@ export function sharedFile(): Promise<{ data: Float32Array; bytes: Uint8Array }>
   })();
   return cached;
 }
+
+/** A local HTTP server that answers Range requests for `bytes`, counting what it sends. */
+export function rangeServer(bytes: Uint8Array): {
+  url: (name: string) => string;
+  /** Bytes sent so far, and every range asked for. */
+  served: () => number;
+  ranges: [number, number][];
+  shutdown: () => Promise<void>;
+} {
+  let served = 0;
+  const ranges: [number, number][] = [];
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
+    if (req.method === "HEAD") {
+      return new Response(null, { headers: { "content-length": String(bytes.length) } });
+    }
+    if (!range) {
+      served += bytes.length;
+      return new Response(bytes.slice());
+    }
+    const start = Number(range[1]), end = Math.min(Number(range[2]), bytes.length - 1);
+    served += end - start + 1;
+    ranges.push([start, end]);
+    return new Response(bytes.slice(start, end + 1), {
+      status: 206,
+      headers: { "content-range": `bytes ${start}-${end}/${bytes.length}` },
+    });
+  });
+  return {
+    url: (name) => `http://127.0.0.1:${server.addr.port}/${name}`,
+    served: () => served,
+    ranges,
+    shutdown: () => server.shutdown(),
+  };
+}
+
+/** A stream that delivers `bytes` in pieces of `piece` bytes. */
+export function streamOf(bytes: Uint8Array, piece = 97): ReadableStream<Uint8Array> {
+  let at = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(at, at + piece));
+      at += piece;
+    },
+  });
+}

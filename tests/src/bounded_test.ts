@@ -31,18 +31,7 @@ import {
   smooth,
   validRange,
 } from "./_bounded.ts";
-
-/** A stream that delivers `bytes` in pieces of `piece` bytes. */
-function streamOf(bytes: Uint8Array, piece: number): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + piece));
-      at += piece;
-    },
-  });
-}
+import { rangeServer, streamOf } from "./_fixtures.ts";
 
 // --- Options and input checks ---
 
@@ -260,33 +249,19 @@ Deno.test("MrcFile.decode() of a file with missing values also reads the NANM ch
 
 Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes beyond the open cost", async () => {
   const { x, bytes } = await randomAccessFile();
-  let served = 0;
-  const ranges: [number, number][] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
-    if (req.method === "HEAD") {
-      return new Response(null, { headers: { "content-length": String(bytes.length) } });
-    }
-    if (!range) {
-      served += bytes.length;
-      return new Response(bytes.slice());
-    }
-    const start = Number(range[1]), end = Math.min(Number(range[2]), bytes.length - 1);
-    served += end - start + 1;
-    ranges.push([start, end]);
-    return new Response(bytes.slice(start, end + 1), {
-      status: 206,
-      headers: { "content-range": `bytes ${start}-${end}/${bytes.length}` },
-    });
-  });
+  const server = rangeServer(bytes);
+  const ranges = server.ranges;
   try {
-    const file = await openMrc(`http://127.0.0.1:${server.addr.port}/bounded.mrc`);
-    const opened = served;
+    const file = await openMrc(server.url("bounded.mrc"));
+    const opened = server.served();
     const openRanges = ranges.length;
     const level0 = await file.decode({ level: 0 });
     const level0Bytes = file.chunks.filter((c) => c.type === "BCOD" && c.level === 0)
       .reduce((a, c) => a + c.length, 0);
-    assert.ok(served - opened <= level0Bytes, `served ${served - opened} > ${level0Bytes}`);
+    assert.ok(
+      server.served() - opened <= level0Bytes,
+      `served ${server.served() - opened} > ${level0Bytes}`,
+    );
     for (const [a, b] of ranges.slice(openRanges)) {
       for (const c of file.chunks.filter((c) => c.level !== null && c.level > 0)) {
         assert.ok(
@@ -295,7 +270,7 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
         );
       }
     }
-    assert.ok(served < bytes.length, `served ${served} of ${bytes.length} bytes`);
+    assert.ok(server.served() < bytes.length, `served ${server.served()} of ${bytes.length} bytes`);
     // The bound holds on what came back.
     const [T, H, W] = RA_DIMS;
     const bound = file.header.bound!.abs;

@@ -4,6 +4,7 @@ import { decodeStream, openMrc } from "../../mod.ts";
 import {
   type BoundedGoldenDescription,
   buildBoundedMrc,
+  chunkList,
   GOLDEN_BOUNDED,
 } from "../testdata/generate.ts";
 

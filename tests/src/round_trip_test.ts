@@ -8,18 +8,7 @@ import {
   MrcFormatError,
   openMrc,
 } from "../../mod.ts";
-import { SHAPE, sharedFile, smallField, TOL } from "./_fixtures.ts";
-
-function streamOf(bytes: Uint8Array, piece = 97): ReadableStream<Uint8Array> {
-  let at = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (at >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(at, at + piece));
-      at += piece;
-    },
-  });
-}
+import { rangeServer, SHAPE, sharedFile, smallField, streamOf, TOL } from "./_fixtures.ts";
 
 Deno.test("compress() round trip: every level meets its tolerance and the report matches the decode", async () => {
   const { data, bytes } = await sharedFile();
@@ -195,27 +184,10 @@ Deno.test("MrcFile.decode() rejects bad levels and snapshot ranges", async () =>
 
 Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fetching only level-0 bytes", async () => {
   const { bytes } = await sharedFile();
-  let served = 0;
-  const ranges: [number, number][] = [];
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
-    const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.get("range") ?? "");
-    if (req.method === "HEAD") {
-      return new Response(null, { headers: { "content-length": String(bytes.length) } });
-    }
-    if (!range) {
-      served += bytes.length;
-      return new Response(bytes.slice());
-    }
-    const start = Number(range[1]), end = Math.min(Number(range[2]), bytes.length - 1);
-    served += end - start + 1;
-    ranges.push([start, end]);
-    return new Response(bytes.slice(start, end + 1), {
-      status: 206,
-      headers: { "content-range": `bytes ${start}-${end}/${bytes.length}` },
-    });
-  });
+  const server = rangeServer(bytes);
+  const ranges = server.ranges;
   try {
-    const file = await openMrc(`http://127.0.0.1:${server.addr.port}/a.mrc`);
+    const file = await openMrc(server.url("a.mrc"));
     const remote = await file.decode({ level: 0 });
     const local = await (await openMrc(bytes)).decode({ level: 0 });
     assert.deepStrictEqual(remote.data, local.data);
@@ -223,7 +195,7 @@ Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fe
     const level0 = file.chunks.filter((c) => c.level === 0).reduce((a, c) => a + c.length, 0);
     const first = file.chunks.find((c) => c.level !== null)!.offset;
     const index = bytes.length - file.chunks.at(-1)!.offset - file.chunks.at(-1)!.length;
-    assert.ok(served <= first + level0 + index + 64, `served ${served} bytes`);
+    assert.ok(server.served() <= first + level0 + index + 64, `served ${server.served()} bytes`);
     for (const c of file.chunks.filter((c) => c.level !== null && c.level > 0)) {
       const overlap = ranges.some(([a, b]) => a < c.offset + c.length && b >= c.offset);
       assert.ok(!overlap, `a range touched ${c.type} of level ${c.level}`);

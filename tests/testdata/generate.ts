@@ -159,13 +159,7 @@ export async function generateBounded(
     description.decoded.push(Array.from(level.data, (v) => Number.isNaN(v) ? null : v));
   }
   const mrc = await openContainer(fromBytes(bytes));
-  description.chunks = mrc.chunks.map(({ type, level, block, offset, length }) => ({
-    type,
-    level,
-    block,
-    offset,
-    length,
-  }));
+  description.chunks = chunkList(mrc.chunks);
   description.byteLength = bytes.length;
   return { description, bytes };
 }
@@ -238,6 +232,13 @@ export function describeSmall(variant: GoldenVariant = GOLDEN[0]): GoldenDescrip
   };
 }
 
+/** The chunk list a golden description records. */
+export function chunkList(
+  chunks: readonly { type: string; level: number | null; block: number | null; offset: number; length: number }[],
+): { type: string; level: number | null; block: number | null; offset: number; length: number }[] {
+  return chunks.map(({ type, level, block, offset, length }) => ({ type, level, block, offset, length }));
+}
+
 /** Writes the file a description describes, with the current writer. */
 export async function buildMrc(description: GoldenDescription): Promise<Uint8Array> {
   const sink = collectingSink();
@@ -274,13 +275,7 @@ export async function generate(
   const description = describeSmall(variant);
   const bytes = await buildMrc(description);
   const mrc = await openContainer(fromBytes(bytes));
-  description.chunks = mrc.chunks.map(({ type, level, block, offset, length }) => ({
-    type,
-    level,
-    block,
-    offset,
-    length,
-  }));
+  description.chunks = chunkList(mrc.chunks);
   description.byteLength = bytes.length;
   return { description, bytes };
 }
