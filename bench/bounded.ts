@@ -305,7 +305,7 @@ if (import.meta.main) {
   }
   const quick = !!values.quick;
   const out = values.out ?? "bench/results";
-  const cacheDir = `${out}/.cache`;
+  const cacheDir = `${out}/tmp`;
   await Deno.mkdir(cacheDir, { recursive: true });
   const names = (values.datasets ?? "toy1,toy2,swirl").split(",").filter(Boolean);
   const reference = await loadReference();

@@ -117,6 +117,82 @@ function alongRec(rec: Float32Array, g: number, w: Float64Array, wi: number, st:
 }
 
 /**
+ * The predictions of the new points of row `y` in pass `pass` (SPEC.md §4.7.3) into `out`; returns
+ * their count. The common interior case (all four taps) is written out; the sums are those of
+ * {@linkcode along} and {@linkcode alongRec}, in the same order.
+ */
+function predictRow(
+  rec: Float32Array,
+  o0: number,
+  bs: Float64Array,
+  space: boolean,
+  timeOnly: boolean,
+  pass: number,
+  y: number,
+  x0: number,
+  s2: number,
+  s: number,
+  sw: number,
+  W: number,
+  colW: Float64Array,
+  rowW: Float64Array,
+  out: Float64Array,
+): number {
+  let i = 0;
+  const row = y * W;
+  if (timeOnly) {
+    for (let x = x0; x < W; x += s2) out[i++] = bs[row + x];
+    return i;
+  }
+  // Row-constant weights along y (passes 2 and 3).
+  const v0 = rowW[4 * y], v1 = rowW[4 * y + 1], v2 = rowW[4 * y + 2], v3 = rowW[4 * y + 3];
+  const yInterior = v0 !== 0 && v3 !== 0;
+  const s3 = 3 * s, sw3 = 3 * sw;
+  for (let x = x0; x < W; x += s2) {
+    const p = row + x, g = o0 + p;
+    let ax = 0, ay = 0;
+    if (pass !== 2) {
+      const wi = 4 * x;
+      const w0 = colW[wi], w3 = colW[wi + 3];
+      if (w0 !== 0 && w3 !== 0) {
+        if (space) {
+          ax += w0 * rec[g - s3];
+          ax += colW[wi + 1] * rec[g - s];
+          ax += colW[wi + 2] * rec[g + s];
+          ax += w3 * rec[g + s3];
+        } else {
+          ax += w0 * (rec[g - s3] - bs[p - s3]);
+          ax += colW[wi + 1] * (rec[g - s] - bs[p - s]);
+          ax += colW[wi + 2] * (rec[g + s] - bs[p + s]);
+          ax += w3 * (rec[g + s3] - bs[p + s3]);
+        }
+      } else ax = space ? alongRec(rec, g, colW, wi, s) : along(rec, o0, bs, p, colW, wi, s);
+    }
+    if (pass !== 1) {
+      if (yInterior) {
+        if (space) {
+          ay += v0 * rec[g - sw3];
+          ay += v1 * rec[g - sw];
+          ay += v2 * rec[g + sw];
+          ay += v3 * rec[g + sw3];
+        } else {
+          ay += v0 * (rec[g - sw3] - bs[p - sw3]);
+          ay += v1 * (rec[g - sw] - bs[p - sw]);
+          ay += v2 * (rec[g + sw] - bs[p + sw]);
+          ay += v3 * (rec[g + sw3] - bs[p + sw3]);
+        }
+      } else {ay = space
+          ? alongRec(rec, g, rowW, 4 * y, sw)
+          : along(rec, o0, bs, p, rowW, 4 * y, sw);}
+    }
+    const a = pass === 1 ? ax : pass === 2 ? ay : 0.5 * (ax + ay);
+    // bs = 0 in mode space: pred = 0 + A, as in the other modes.
+    out[i++] = (space ? 0 : bs[p]) + a;
+  }
+  return i;
+}
+
+/**
  * The reconstruction of one block and the coder that extends it by one level at a time. Level `k`
  * must be coded (or decoded) after levels `0 .. k-1` of the same block.
  */
@@ -404,49 +480,47 @@ export class BlockCoder {
       let prevRow = 0;
       for (let y = y0; y < H; y += s2) {
         // 1. Predictions of the row: they read coarser points and earlier passes only.
-        let n = 0, parents = 0;
-        for (let x = x0; x < W; x += s2) {
-          const p = y * W + x;
-          const g = o0 + p;
-          let pred: number;
-          if (timeOnly) pred = bs[p];
-          else if (space) {
-            // bs = 0: pred = 0 + A, as in the other modes.
-            if (pass === 1) pred = 0 + alongRec(rec, g, colW, 4 * x, s);
-            else if (pass === 2) pred = 0 + alongRec(rec, g, rowW, 4 * y, sw);
-            else {
-              pred = 0 +
-                0.5 * (alongRec(rec, g, colW, 4 * x, s) + alongRec(rec, g, rowW, 4 * y, sw));
-            }
-          } else {
-            if (pass === 1) pred = bs[p] + along(rec, o0, bs, p, colW, 4 * x, s);
-            else if (pass === 2) pred = bs[p] + along(rec, o0, bs, p, rowW, 4 * y, sw);
-            else {
-              pred = bs[p] +
-                0.5 *
-                  (along(rec, o0, bs, p, colW, 4 * x, s) + along(rec, o0, bs, p, rowW, 4 * y, sw));
-            }
+        const n = predictRow(
+          rec,
+          o0,
+          bs,
+          space,
+          timeOnly,
+          pass,
+          y,
+          x0,
+          s2,
+          s,
+          sw,
+          W,
+          colW,
+          rowW,
+          rowPred,
+        );
+        let parents = 0;
+        if (fill) {
+          // Code 0: rec = f32(pred + (2 eb) * 0); a missing point: f32(pred + 0) too.
+          for (let x = x0, i = 0; x < W; x += s2, i++) {
+            rec[o0 + y * W + x] = rowPred[i] + 0;
+            q[o0 + y * W + x] = 0;
           }
-          if (fill) {
-            // Code 0: rec = f32(pred + (2 eb) * 0); a missing point: f32(pred + 0) too.
-            rec[g] = pred + 0;
-            q[g] = 0;
-          } else if (this.#dry) this.#point(p, pred, 0, 0, 0);
-          else {
-            rowPred[n++] = pred;
-            // Non-zero codes among the row's neighbours of earlier passes (row flag context).
-            if (parents < 2) {
-              if (pass !== 2) {
-                if (x - s >= 0 && q[g - s] !== 0) parents++;
-                if (x + s < W && q[g + s] !== 0) parents++;
-              }
-              if (pass !== 1) {
-                if (y - s >= 0 && q[g - sw] !== 0) parents++;
-                if (y + s < H && q[g + sw] !== 0) parents++;
-              }
+        } else if (this.#dry) {
+          for (let x = x0, i = 0; x < W; x += s2, i++) this.#point(y * W + x, rowPred[i], 0, 0, 0);
+        } else {
+          // Non-zero codes among the row's neighbours of earlier passes (row flag context).
+          for (let x = x0; x < W && parents < 2; x += s2) {
+            const g = o0 + y * W + x;
+            if (pass !== 2) {
+              if (x - s >= 0 && q[g - s] !== 0) parents++;
+              if (x + s < W && q[g + s] !== 0) parents++;
+            }
+            if (pass !== 1) {
+              if (y - s >= 0 && q[g - sw] !== 0) parents++;
+              if (y + s < H && q[g + sw] !== 0) parents++;
             }
           }
         }
+        void n;
         if (fill || this.#dry) continue;
         // 2. The encoder quantizes the row, then a flag says whether all its codes are 0.
         let zero = 1;
@@ -590,7 +664,7 @@ export class BlockCoder {
       return 0;
     }
     const eb = this.#eb, xv = this.#x![g];
-    let v = Math.round((xv - pred) / (2 * eb));
+    const v = Math.round((xv - pred) / (2 * eb));
     let r = 0;
     let escape = Math.abs(v) >= ESCAPE;
     if (!escape) {

@@ -9,7 +9,7 @@ import {
   MrcWriter,
   openContainer,
 } from "../../format/mod.ts";
-import { buildMrc, GOLDEN_MODEL, type GoldenDescription } from "../testdata/generate.ts";
+import { buildMrc, chunkList, GOLDEN_MODEL, type GoldenDescription } from "../testdata/generate.ts";
 import { collectingSink } from "./_helpers.ts";
 
 const testdata = new URL("../testdata/", import.meta.url);
@@ -80,13 +80,7 @@ for (const variant of GOLDEN_MODEL) {
     assert.deepStrictEqual(mrc.header, golden.header);
     assert.deepStrictEqual(mrc.meta, golden.meta);
     assert.deepStrictEqual(
-      mrc.chunks.map(({ type, level, block, offset, length }) => ({
-        type,
-        level,
-        block,
-        offset,
-        length,
-      })),
+      chunkList(mrc.chunks),
       golden.chunks,
     );
     const missing = await mrc.readMissingMask();
