@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   info: () => import("./cli/info.ts"),
   preview: () => import("./cli/preview.ts"),
   demo: () => import("./cli/demo.ts"),
+  view: () => import("./cli/view.ts"),
 };
 
 const USAGE =
@@ -33,6 +34,7 @@ Commands:
   info IN.mrc                   summary: shape, levels, bytes, errors; verifies every checksum
   preview IN.mrc -o OUT.png     every level side by side and the mask heat maps, as one PNG
   demo                          compress the paper's toy problem, decode every level, print a table
+  view FILE_OR_URL              serve a browser viewer that refines the file level by level
 
 Run 'deno run -A cli.ts <command> --help' for a command's options.`;
 

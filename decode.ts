@@ -30,6 +30,7 @@ export * from "./src/read/open.ts";
 export * from "./src/read/mrc_file.ts";
 export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
+export * from "./src/read/level_ranges.ts";
 export type { DecodedLevel } from "./src/read/output.ts";
 export type {
   BoundedLevelError,
@@ -40,14 +41,21 @@ export type {
 } from "./src/read/report.ts";
 export { psnr } from "./src/codec/metrics.ts";
 export {
+  type ByteRange,
+  type CachedSource,
+  cachedSource,
+  type CachedSourceOptions,
   type CountingSource,
   countingSource,
+  endRanges,
   type FileHandleLike,
   fromBytes,
   fromFileHandle,
   fromUrl,
   type FromUrlOptions,
   hasMrcSignature,
+  HttpError,
+  type HttpErrorOptions,
   MrcFormatError,
   type MrcFormatErrorOptions,
   type RangeSource,

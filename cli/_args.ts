@@ -4,12 +4,60 @@
  * @module
  */
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/**
+ * `parseArgs` of `node:util`, with negative numbers accepted as option values both as
+ * `--fill=-9999` and as `--fill -9999` (see {@linkcode joinNegativeValues}).
+ */
+export function parseCommand<T extends ParseArgsConfig & { args: string[] }>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  const options = (config.options ?? {}) as Record<
+    string,
+    { type: "string" | "boolean"; short?: string }
+  >;
+  return parseArgs({ ...config, args: joinNegativeValues(config.args, options) });
+}
+
 /** Options every command that writes a file takes: `-o FILE`, `--force`, `--help`. */
 export const OUTPUT_OPTIONS = {
   output: { type: "string", short: "o" },
   force: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
+
+/**
+ * Joins `--name -9999` into `--name=-9999` for options that take a value, so that negative
+ * numbers work both ways (`parseArgs` calls a value starting with `-` "ambiguous"). Only values
+ * that read as numbers are joined; arguments after `--` are left alone.
+ */
+export function joinNegativeValues(
+  args: readonly string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return out.concat(args.slice(i));
+    const name = a.startsWith("--")
+      ? a.slice(2)
+      : /^-[a-zA-Z]$/.test(a)
+      ? Object.keys(options).find((k) => options[k].short === a[1])
+      : undefined;
+    const next = args[i + 1];
+    if (
+      name !== undefined && options[name]?.type === "string" && next !== undefined &&
+      /^-(\d|\.\d|inf)/i.test(next) && !Number.isNaN(Number(next))
+    ) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else {
+      out.push(a);
+    }
+  }
+  return out;
+}
 
 /** A comma-separated list of numbers, or undefined when the option is absent. */
 export function parseList(value: string | undefined, what: string): number[] | undefined {

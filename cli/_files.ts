@@ -19,15 +19,59 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** The output path, checked before any work: present, and not overwritten without `--force`. */
+/** `dirname` without `node:path`: the folder a new file at `path` goes into. */
+function parentOf(path: string): string {
+  const cut = path.replace(/\/+$/, "").lastIndexOf("/");
+  return cut < 0 ? "." : cut === 0 ? "/" : path.slice(0, cut);
+}
+
+/** True when `a` and `b` are the same file (same path after links, or the same inode). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  try {
+    if (await Deno.realPath(a) === await Deno.realPath(b)) return true;
+    const [sa, sb] = [await Deno.stat(a), await Deno.stat(b)];
+    return sa.dev === sb.dev && sa.ino !== null && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The output path, checked before any work: present, in an existing folder, not a folder itself,
+ * not one of the `inputs` (even with `--force`), and not overwritten without `--force`.
+ */
 export async function checkOutput(
   path: string | undefined,
   force: boolean | undefined,
+  inputs: readonly string[] = [],
 ): Promise<string> {
   if (!path) throw new Error("missing output file: pass -o FILE");
+  const stat = await Deno.stat(path).catch((e) => {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new Error(`cannot write ${path}: ${e instanceof Error ? e.message : e}`);
+  });
+  if (stat?.isDirectory) throw new Error(`${path} is a directory: pass -o FILE`);
+  if (stat === null) {
+    const dir = parentOf(path);
+    const parent = await Deno.stat(dir).catch(() => null);
+    if (!parent?.isDirectory) throw new Error(`cannot write ${path}: no directory ${dir}`);
+  }
+  for (const input of inputs) {
+    if (await sameFile(path, input)) {
+      throw new Error(
+        `${path} is the input file: choose another output (--force does not allow it)`,
+      );
+    }
+  }
   if (!force && await exists(path)) throw new Error(`${path} exists: pass --force to overwrite it`);
   return path;
 }
+
+/** Signals that end the process while a temporary file exists: it is removed first. */
+const CLEANUP_SIGNALS: { signal: Deno.Signal; code: number }[] = [
+  { signal: "SIGINT", code: 130 },
+  { signal: "SIGTERM", code: 143 },
+];
 
 /** Writes through a temporary file in the same directory and renames it, so no half-written output is left. */
 export async function writeAtomic(
@@ -35,10 +79,26 @@ export async function writeAtomic(
   write: (file: Deno.FsFile) => Promise<void>,
 ): Promise<void> {
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  // Killed while the temporary file exists (Ctrl-C, `kill`): remove it, then exit as the signal
+  // would have.
+  const listeners = Deno.build.os === "windows" ? [] : CLEANUP_SIGNALS.map(({ signal, code }) => {
+    const listener = () => {
+      try {
+        Deno.removeSync(tmp);
+      } catch { /* not created yet, or renamed */ }
+      Deno.exit(code);
+    };
+    Deno.addSignalListener(signal, listener);
+    return { signal, listener };
+  });
+  const unlisten = () => {
+    for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
+  };
   let file: Deno.FsFile;
   try {
     file = await Deno.open(tmp, { write: true, createNew: true });
   } catch (e) {
+    unlisten();
     throw new Error(`cannot write ${path}: ${e instanceof Error ? e.message : e}`);
   }
   try {
@@ -53,6 +113,8 @@ export async function writeAtomic(
     } catch { /* already closed */ }
     await Deno.remove(tmp).catch(() => {});
     throw e;
+  } finally {
+    unlisten();
   }
 }
 
@@ -64,7 +126,7 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
   });
 }
 
-/** Opens a `.mrc` file; errors name the path. */
+/** Opens a `.mrc` file; errors name the path. The caller closes it (`await using`). */
 export async function openFile(path: string): Promise<MrcFile> {
   try {
     await Deno.lstat(path);

@@ -5,8 +5,14 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { formatBytes, OUTPUT_OPTIONS, parseGroups, parseList, parseNumber } from "./_args.ts";
+import {
+  formatBytes,
+  OUTPUT_OPTIONS,
+  parseCommand,
+  parseGroups,
+  parseList,
+  parseNumber,
+} from "./_args.ts";
 import { checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 
@@ -14,7 +20,8 @@ import { progressReporter } from "./_progress.ts";
 export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
 
 INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw little-endian
-float32 with --shape T,H,W.
+float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
+--var NAME; without --var, the compressible variables are listed.
 
 Every level of every snapshot is decoded within a maximum absolute error of the original
 (the bound). Without a bound option the bound is 1e-3 of the data's range (about 65 dB).
@@ -33,8 +40,15 @@ Options:
                         about 4 Mi values per block; model: 64)
   --fill V              value that marks missing data (NaN always does; kept exactly)
   --shape T,H,W         shape of a raw float32 input
-  --force               overwrite OUT
+  --var NAME            the netCDF variable to compress (2-D or 3-D, time first); its units,
+                        dimensions, coordinates and attributes are stored in the file
+  --select D=I,D=A:B    fix netCDF dimension D to index I (a 4-D variable needs one, e.g.
+                        level=0), or keep its range [A, B) (e.g. time=0:1000)
+  --force               overwrite OUT (never the input)
   --quiet               no progress output
+  --reproducible        leave the date and timings out of the file's report, so that the same
+                        input, options, seed and backend give the same bytes (default off; in
+                        model mode it also makes --time-budget default to 0)
 
 Model mode (--mode model): the MrCAE network alone, quality set by tolerances, no bound.
   --mode M              bounded|model (default bounded)
@@ -53,11 +67,12 @@ const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args,
     allowPositionals: true,
     options: {
       ...OUTPUT_OPTIONS,
+      reproducible: { type: "boolean" },
       mode: { type: "string" },
       "error-bound": { type: "string" },
       "rel-error-bound": { type: "string" },
@@ -78,6 +93,8 @@ export async function run(args: string[]): Promise<void> {
       "quant-budget": { type: "string" },
       fill: { type: "string" },
       shape: { type: "string" },
+      var: { type: "string" },
+      select: { type: "string" },
       quiet: { type: "boolean" },
     },
   });
@@ -122,27 +139,44 @@ export async function run(args: string[]): Promise<void> {
     blockSize: parseNumber(values.block, "block", true),
     quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
     fillValue: parseNumber(values.fill, "fill"),
+    reproducible: values.reproducible,
   };
-  const output = await checkOutput(values.output, values.force);
-  const input = await readInput(positionals[0], values.shape);
+  const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  const { isNetcdf, readNetcdfInput } = await import("./_netcdf.ts");
+  const input = await isNetcdf(positionals[0])
+    ? await readNetcdfInput(positionals[0], values.var, values.select)
+    : { ...await readInput(positionals[0], values.shape), attributes: undefined };
   const { compressTo } = await import("../src/encode/compress.ts");
   const progress = progressReporter(!!values.quiet);
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error("interrupted"));
   Deno.addSignalListener("SIGINT", onSignal);
   let result: Awaited<ReturnType<typeof compressTo>> | undefined;
+  // The file is built in memory (it is smaller than the input, already there): the temporary
+  // file exists only while the output is written, never during training or coding.
+  const parts: Uint8Array[] = [];
   try {
-    await writeAtomic(output, async (file) => {
-      result = await compressTo(input.data, input.shape, file.writable, {
+    result = await compressTo(
+      input.data,
+      input.shape,
+      { write: (b) => void parts.push(b.slice()) },
+      {
         ...options,
+        attributes: input.attributes,
         signal: controller.signal,
         onProgress: (e) => progress.update(e),
-      });
-    });
+      },
+    );
   } finally {
     progress.done();
     Deno.removeSignalListener("SIGINT", onSignal);
   }
+  await checkOutput(output, values.force, [positionals[0]]);
+  await writeAtomic(output, async (file) => {
+    for (const part of parts) {
+      for (let off = 0; off < part.length;) off += await file.write(part.subarray(off));
+    }
+  });
   if (values.quiet) return;
   const raw = input.data.length * 4;
   const r = result!;
@@ -176,8 +210,10 @@ export async function run(args: string[]): Promise<void> {
     CODE: "codes",
     BCOD: "codes",
     NANM: "missing mask",
+    ATTR: "netCDF attributes",
   };
-  for (const c of (await openFile(output)).chunks) {
+  await using written = await openFile(output);
+  for (const c of written.chunks) {
     const kind = names[c.type] ?? "header+report";
     kinds[kind] = (kinds[kind] ?? 0) + c.length;
   }

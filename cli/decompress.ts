@@ -9,10 +9,11 @@ import { OUTPUT_OPTIONS, parseNumber, parseRange } from "./_args.ts";
 import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
 
 /** Help text of the command. */
-export const HELP = `Usage: cli.ts decompress IN.mrc -o OUT.npy [options]
+export const HELP = `Usage: cli.ts decompress IN.mrc -o OUT.npy|OUT.nc [options]
 
 Options:
-  -o, --output FILE     output .npy file (required)
+  -o, --output FILE     output .npy file, or .nc for netCDF-4 with the dimensions, coordinates
+                        and attributes of a file compressed from netCDF (required)
   --level K             level to decode, 0 = coarsest (default: finest)
   --snapshots A:B       snapshot range [A, B) (default: all; --frames is the same)
   --force               overwrite OUT`;
@@ -31,8 +32,8 @@ export async function run(args: string[]): Promise<void> {
   });
   if (values.help) return void console.log(HELP);
   if (positionals.length !== 1) throw new Error("decompress takes one IN.mrc file (see --help)");
-  const output = await checkOutput(values.output, values.force);
-  const file = await openFile(positionals[0]);
+  const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  await using file = await openFile(positionals[0]);
   const snapshots = parseRange(values.snapshots ?? values.frames, "snapshots");
   if (snapshots && snapshots[1] === Infinity) snapshots[1] = file.header.shape[0];
   const level = parseNumber(values.level, "level", true);
@@ -41,6 +42,32 @@ export async function run(args: string[]): Promise<void> {
     decoded = await file.decode({ level, snapshots });
   } catch (e) {
     throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+  }
+  if (/\.(nc|nc4|cdf|netcdf)$/i.test(output)) {
+    const { writeNetcdfOutput } = await import("./_netcdf.ts");
+    const attributes = await file.readAttributes();
+    const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
+    const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
+    const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
+    await writeNetcdfOutput(output, {
+      data: file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data,
+      shape: ncShape,
+      attributes,
+      rows: decoded.rows,
+      cols: decoded.cols,
+      firstSnapshot: snapshots?.[0] ?? 0,
+      history: `${new Date().toISOString()}: mrcae decompress ${
+        positionals[0]
+      } level ${decoded.level} of ${file.levels.length}${bound}`,
+    });
+    console.log(
+      `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
+        ncShape.join(", ")
+      }), ${file.header.dtype}, netCDF-4${
+        attributes ? ` variable "${attributes.variable.name}"` : ""
+      }`,
+    );
+    return;
   }
   const { encodeNpy } = await import("../src/io/npy.ts");
   const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;

@@ -29,7 +29,7 @@ export async function run(args: string[]): Promise<void> {
   if (values.help) return void console.log(HELP);
   if (positionals.length !== 1) throw new Error("info takes one IN.mrc file (see --help)");
   const name = positionals[0];
-  const file = await openFile(name);
+  await using file = await openFile(name);
   try {
     await file.verify();
   } catch (e) {
@@ -37,6 +37,7 @@ export async function run(args: string[]): Promise<void> {
   }
   const h = file.header;
   const report = file.report;
+  const attributes = await file.readAttributes();
   const coverage: number[][] = [];
   for (let k = 0; k < file.levelCount; k++) coverage.push(await file.maskCoverage(k));
   const kinds: Record<string, number> = {};
@@ -61,7 +62,7 @@ export async function run(args: string[]): Promise<void> {
       }
       : null,
     backend: report && report.mode !== "bounded" ? report.backend : null,
-    trainSeconds: report && report.mode !== "bounded" ? report.trainSeconds : null,
+    trainSeconds: report && report.mode !== "bounded" ? report.trainSeconds ?? null : null,
     levels: file.levels.map((l, k) => ({
       level: l.level,
       bound: l.bound,
@@ -77,6 +78,7 @@ export async function run(args: string[]): Promise<void> {
     })),
     bytesByKind: kinds,
     chunks: file.chunks,
+    attributes,
   };
   if (values.json) return void console.log(JSON.stringify(summary, null, 2));
   console.log(
@@ -87,6 +89,10 @@ export async function run(args: string[]): Promise<void> {
       summary.ratio.toFixed(1)
     } vs float32`,
   );
+  if (attributes) {
+    const { describeAttributes } = await import("./_netcdf.ts");
+    for (const line of describeAttributes(attributes)) console.log(line);
+  }
   if (h.missing.mode !== "none") {
     console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
   }
@@ -102,7 +108,9 @@ export async function run(args: string[]): Promise<void> {
     if (!report) console.log("  no compression report (measured errors unknown)");
   } else if (report && report.mode !== "bounded") {
     console.log(
-      `  trained on ${report.backend} in ${report.trainSeconds.toFixed(1)} s, seed ${report.seed}`,
+      `  trained on ${report.backend}${
+        report.trainSeconds === undefined ? "" : ` in ${report.trainSeconds.toFixed(1)} s`
+      }, seed ${report.seed}`,
     );
   } else {
     console.log("  no compression report (errors unknown)");

@@ -28,8 +28,8 @@ export async function run(args: string[]): Promise<void> {
   });
   if (values.help) return void console.log(HELP);
   if (positionals.length !== 1) throw new Error("preview takes one IN.mrc file (see --help)");
-  const output = await checkOutput(values.output, values.force);
-  const file = await openFile(positionals[0]);
+  const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  await using file = await openFile(positionals[0]);
   const snapshot = parseNumber(values.snapshot ?? values.frame, "snapshot", true) ?? 0;
   const { renderPreview } = await import("../src/io/preview.ts");
   let png: Uint8Array;

@@ -116,6 +116,16 @@ export function zlibDecompressExact(
   const stored = viewOf(data).getUint32(data.length - 4, false);
   const actual = adler32(out);
   if (stored !== actual) {
+    // The Adler-32 earlier in the data: the stream ended there and bytes follow it (SPEC.md §4.6).
+    for (let at = 2; at + 4 < data.length; at++) {
+      if (viewOf(data).getUint32(at, false) === actual) {
+        throw chunkError(
+          chunkType,
+          null,
+          `${data.length - at - 4} bytes follow the end of the zlib stream`,
+        );
+      }
+    }
     throw chunkError(
       chunkType,
       null,
@@ -153,7 +163,8 @@ export function unpackBits(
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a byte order mark in the text, where JSON.parse refuses it (SPEC.md §4.1: no BOM).
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** UTF-8 JSON bytes of `value`. */
 export function encodeJson(value: unknown): Uint8Array {

@@ -11,7 +11,7 @@
  * 0             10    signature 8A 4D 52 43 41 45 0D 0A 1A 0A  ("\x8AMRCAE\r\n\x1A\n")
  * 10            2     u16 major version (1)
  * 12            2     u16 minor version (2)
- * 14            ...   chunks, back to back: MHDR [META] [NANM] level 0 .. level N-1, unknown types
+ * 14            ...   chunks, back to back: MHDR [META] [ATTR] [NANM] level 0 .. level N-1, unknown types
  * indexOffset   ...   INDX chunk
  * end - 28      28    trailer
  *
@@ -92,6 +92,8 @@ export const MAX_JSON_LENGTH = 16 * 1024 * 1024;
 export const CHUNK_TYPES = {
   header: "MHDR",
   meta: "META",
+  /** 1.2: the source's variable, dimensions, coordinates and attributes (SPEC.md §4.8). */
+  attributes: "ATTR",
   missingMask: "NANM",
   levelWeights: "DECW",
   masks: "MASK",

@@ -24,6 +24,7 @@ export class ChunkOrder {
   #bounded: boolean;
   #seenMeta = false;
   #seenMissing = false;
+  #seenAttributes = false;
   /** Next expected known level chunk: step 0 = DECW, 1 = MASK, 2 + b = CODE b. */
   #level = 0;
   #step = 0;
@@ -69,12 +70,22 @@ export class ChunkOrder {
         return `${what} comes after a chunk of level ${this.#maxLevel} (levels must not decrease)`;
       }
     }
+    if (type === CHUNK_TYPES.attributes) {
+      // 1.2: at most one, file-level, after META and before NANM and every level chunk.
+      if (level !== null || block !== null) return `${what} must not have a level or block`;
+      if (this.#seenAttributes) return `duplicate ${what} chunk`;
+      if (this.#maxLevel >= 0) return `${what} must come before every level chunk`;
+      if (this.#seenMissing) return `"ATTR" must come before "NANM"`;
+      this.#seenAttributes = true;
+      return null;
+    }
     if (type === CHUNK_TYPES.meta || type === CHUNK_TYPES.missingMask) {
       if (level !== null || block !== null) return `${what} must not have a level or block`;
       const isMeta = type === CHUNK_TYPES.meta;
       if (isMeta ? this.#seenMeta : this.#seenMissing) return `duplicate ${what} chunk`;
       if (this.#maxLevel >= 0) return `${what} must come before every level chunk`;
       if (isMeta && this.#seenMissing) return `"META" must come before "NANM"`;
+      if (isMeta && this.#seenAttributes) return `"META" must come before "ATTR"`;
       if (!isMeta && !this.#needMissing) {
         return `"NANM" chunk present but the header's missing.mode is "none"`;
       }

@@ -40,6 +40,26 @@ export interface DecodedCodeBlock extends CodeBlock {
   predictor: CodePredictor;
 }
 
+/** The fixed part of a `CODE` body, read before anything is inflated or allocated. */
+export interface CodeBlockHead {
+  /** Number of snapshots in the block. */
+  snapshots: number;
+  /** Values per snapshot of each stream. */
+  valuesPerSnapshot: number[];
+  /** The predictor the encoder chose. */
+  predictor: CodePredictor;
+}
+
+/** Options of {@linkcode decodeCodeBlock}. */
+export interface DecodeCodeBlockOptions {
+  /**
+   * Called with the block's counts before the zlib data is inflated or any array is made; throw
+   * to refuse the block (the readers check the counts against the header here, SPEC.md §4.6).
+   * Default: none.
+   */
+  check?: (head: CodeBlockHead) => void;
+}
+
 /** Options of {@linkcode encodeCodeBlock}. */
 export interface EncodeCodeBlockOptions {
   /**
@@ -328,6 +348,7 @@ export function encodeCodeBlock(
  * 5 bytes per value) before anything is allocated.
  *
  * @param body The chunk body.
+ * @param options `check`: refuses counts before anything is inflated.
  * @returns The block with its layout and predictor.
  * @throws {MrcFormatError} On inconsistent lengths, bad zlib data, or a malformed varint.
  *
@@ -339,7 +360,10 @@ export function encodeCodeBlock(
  * assert.throws(() => decodeCodeBlock(new Uint8Array([1, 0, 0, 0, 255, 255, 255, 255])), MrcFormatError);
  * ```
  */
-export function decodeCodeBlock(body: Uint8Array): DecodedCodeBlock {
+export function decodeCodeBlock(
+  body: Uint8Array,
+  options: DecodeCodeBlockOptions = {},
+): DecodedCodeBlock {
   const type = CHUNK_TYPES.code;
   if (body.length < FIXED_HEAD) {
     throw chunkError(type, null, `body has ${body.length} bytes, expected at least ${FIXED_HEAD}`);
@@ -374,6 +398,7 @@ export function decodeCodeBlock(body: Uint8Array): DecodedCodeBlock {
       } bytes)`,
     );
   }
+  options.check?.({ snapshots, valuesPerSnapshot, predictor: predictor as CodePredictor });
   const raw = zlibDecompressExact(body.subarray(headLength), rawLength, type);
   // Every value takes at least one byte of `raw`, so `total <= rawLength` bounds the allocations.
   let longest = 0;

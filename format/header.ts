@@ -108,6 +108,17 @@ function intPair(v: unknown, min: number): v is [number, number] {
     isInt(v[1], min, MAX_DIMENSION);
 }
 
+/**
+ * Largest finest-grid size an axis of `n` values may have with `levels` levels (SPEC.md §4.1):
+ * `max(2^(N+1) - 1, n + 2^N - 1)`. Both reference writers stay within it: model files pad to the
+ * next size that halves `N - 1` times with a level 0 of at least 3 (`Hg + 1` a multiple of
+ * `2^N`, at least `2^(N+1)`), bounded files take the smallest odd level-0 grid `>= 3` that holds
+ * `floor(n / 2^(N-1))` points.
+ */
+function maxGridSize(n: number, levels: number): number {
+  return Math.max(2 ** (levels + 1) - 1, n + 2 ** levels - 1);
+}
+
 /** Returns the first problem of a header candidate, or `null` when it is valid. */
 function findProblem(h: unknown): string | null {
   if (!isObject(h)) return `must be a JSON object, found ${show(h)}`;
@@ -165,6 +176,18 @@ function findProblem(h: unknown): string | null {
   }
   if (!Array.isArray(levels) || levels.length < 1 || levels.length > MAX_LEVELS) {
     return `"levels" must be an array of 1 to ${MAX_LEVELS} levels, found ${show(levels)}`;
+  }
+  // SPEC.md §4.1: no grid larger than the writers make (padding below 2^N per axis, or the
+  // smallest grid with N levels), so that a tiny header cannot ask for huge planes.
+  for (const [axis, n] of [[0, height], [1, width]]) {
+    const most = maxGridSize(n, levels.length);
+    if (grid[axis] > most) {
+      return `"grid" ${
+        show(grid)
+      } is too large for ${height}x${width} with ${levels.length} levels (at most ${most} ${
+        axis === 0 ? "rows" : "columns"
+      })`;
+    }
   }
   // Expected grids, finest to coarsest: grid_(k-1) = (grid_k - 1) / 2, all odd and >= 3.
   const expectedGrids: [number, number][] = [grid];
@@ -328,9 +351,9 @@ export function validateHeader(value: unknown): MrcHeader {
  * import { decodeHeader, encodeHeader, type MrcHeader } from "./mod.ts";
  *
  * const header: MrcHeader = {
- *   shape: [4, 5, 6], dtype: "float32", grid: [7, 7], crop: [1, 0], padMode: "reflect",
+ *   shape: [4, 5, 6], dtype: "float32", grid: [5, 7], crop: [0, 1], padMode: "reflect",
  *   normalization: { offset: 0, scale: 1 }, blockSize: 2,
- *   levels: [{ grid: [7, 7], latent: [3, 3], groups: [2], quant: { base: 0.1, groups: [0.05] } }],
+ *   levels: [{ grid: [5, 7], latent: [2, 3], groups: [2], quant: { base: 0.1, groups: [0.05] } }],
  *   quantization: "uniform-midtread", missing: { mode: "none", fillValue: null, count: 0 },
  * };
  * assert.deepStrictEqual(decodeHeader(encodeHeader(header)), header);
@@ -537,9 +560,12 @@ export function levelCrop(header: MrcHeader, level: number): LevelCrop {
   const s = 2 ** (header.levels.length - 1 - level);
   const [, height, width] = header.shape;
   const [top, left] = header.crop;
+  const [gh, gw] = header.levels[level].grid;
+  // The fallback row of an extent narrower than `s` may fall one past the level grid: clamp it
+  // (SPEC.md §4.1.1).
   const [r0, rows] = axisCrop(top, height, s);
   const [c0, cols] = axisCrop(left, width, s);
-  return { top: r0, left: c0, height: rows, width: cols };
+  return { top: Math.min(r0, gh - 1), left: Math.min(c0, gw - 1), height: rows, width: cols };
 }
 
 /**
@@ -566,7 +592,8 @@ export function finestIndex(i: number, stride: number): number {
 
 /**
  * Level pixels `[first, count]` whose finest sample `s * (i + 1) - 1` lies in
- * `[start, start + length)`; the nearest one when none does (SPEC.md §4.1.1).
+ * `[start, start + length)`; the nearest one when none does (SPEC.md §4.1.1), which may lie one
+ * past the level grid: {@linkcode levelCrop} clamps it.
  *
  * @param start First finest-grid row (column) of the original extent.
  * @param length Rows (columns) of the original extent.
@@ -584,6 +611,7 @@ export function finestIndex(i: number, stride: number): number {
 export function axisCrop(start: number, length: number, s: number): [number, number] {
   const first = Math.ceil((start + 1) / s) - 1;
   const last = Math.floor((start + length) / s) - 1;
+  // Math.round rounds halves up, as SPEC.md §4.1.1 says (`floor(x + 1/2)`).
   if (last < first) return [Math.max(0, Math.round((start + (length - 1) / 2 + 1) / s) - 1), 1];
   return [first, last - first + 1];
 }

@@ -54,7 +54,9 @@
  * @module
  */
 
+export * from "./attributes.ts";
 export * from "./bounded_block.ts";
+export * from "./cached_source.ts";
 export * from "./code_block.ts";
 export * from "./error.ts";
 export * from "./header.ts";

@@ -29,18 +29,13 @@ import { ChunkOrder } from "./_order.ts";
 import { type BoundedBlock, decodeBoundedBlock } from "./bounded_block.ts";
 import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
-import {
-  blockCount,
-  blockSnapshots,
-  codeStreamCount,
-  decodeHeader,
-  type MrcHeader,
-  streamLayout,
-} from "./header.ts";
+import { blockCount, blockSnapshots, decodeHeader, type MrcHeader } from "./header.ts";
 import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { decodeMasks, maskCount } from "./masks.ts";
 import { decodeMeta } from "./meta.ts";
+import { decodeAttributes, type MrcAttributes } from "./attributes.ts";
 import { decodeMissingMask, type MissingMask } from "./missing_mask.ts";
+import { checkMissingCount, codeBlockProblem, minimumChunkLength } from "./_limits.ts";
 import type { RangeSource, ReadOptions } from "./source.ts";
 
 export type { MrcChunkEntry, MrcVersion } from "./_framing.ts";
@@ -100,6 +95,12 @@ export interface MrcContainer {
    * Resolves with `null` when `header.missing.mode` is `"none"`.
    */
   readMissingMask(options?: ReadOptions): Promise<MissingMask | null>;
+  /**
+   * Reads and decodes the optional `ATTR` chunk (version 1.2, SPEC.md §4.8): the source's
+   * variable, dimensions, coordinates and attributes, checked against the header. Resolves with
+   * `null` when the file has none.
+   */
+  readAttributes(options?: ReadOptions): Promise<MrcAttributes | null>;
 }
 
 const keyOf = (type: string, level: number | null, block: number | null) =>
@@ -268,42 +269,15 @@ class MrcContainerImpl implements MrcContainer {
         `Cannot read "CODE" block ${block}: the file has blocks 0..${blocks - 1}`,
       );
     }
-    const { latent, groups } = this.header.levels[level];
-    const snapshots = blockSnapshots(this.header, block);
-    const streams = codeStreamCount(this.header, level);
-    const counts = this.#maskCounts.get(level);
-    const positions = latent[0] * latent[1];
-    return await this.#decode(CHUNK_TYPES.code, level, block, options, (body) => {
-      const code = decodeCodeBlock(body);
-      const problem = (text: string) => chunkError(CHUNK_TYPES.code, null, text);
-      if (code.snapshots !== snapshots) {
-        throw problem(`block has ${code.snapshots} snapshots, the header implies ${snapshots}`);
-      }
-      if (code.streams.length !== streams) {
-        throw problem(`block has ${code.streams.length} streams, the header implies ${streams}`);
-      }
-      const layout = streamLayout(groups, level === 0);
-      for (let s = 0; s < layout.count; s++) {
-        const g = layout.groupOf[s];
-        const found = code.valuesPerSnapshot[s];
-        if (g < 0) {
-          if (found !== positions) {
-            throw problem(`base stream has ${found} values per snapshot, expected ${positions}`);
-          }
-          continue;
-        }
-        // Without the masks read, a group's channels must at least agree with each other.
-        const want = counts ? counts[g] : code.valuesPerSnapshot[layout.groupStart[g]];
-        if (found !== want || found > positions) {
-          throw problem(
-            `stream ${s} (group ${g}, channel ${
-              s - layout.groupStart[g]
-            }) has ${found} values per snapshot, expected ${want} <= ${positions}`,
-          );
-        }
-      }
-      return code;
-    });
+    const counts = this.#maskCounts.get(level) ?? null;
+    return await this.#decode(CHUNK_TYPES.code, level, block, options, (body) =>
+      // The counts are checked against the header before anything is inflated.
+      decodeCodeBlock(body, {
+        check: (head) => {
+          const problem = codeBlockProblem(this.header, level, block, head, counts);
+          if (problem !== null) throw chunkError(CHUNK_TYPES.code, null, problem);
+        },
+      }));
   }
 
   async readBoundedBlock(
@@ -332,20 +306,22 @@ class MrcContainerImpl implements MrcContainer {
     });
   }
 
+  async readAttributes(options?: ReadOptions): Promise<MrcAttributes | null> {
+    if (this.findChunk(CHUNK_TYPES.attributes) === null) return null;
+    return await this.#decode(
+      CHUNK_TYPES.attributes,
+      null,
+      null,
+      options,
+      (body) => decodeAttributes(body, this.header),
+    );
+  }
+
   async readMissingMask(options?: ReadOptions): Promise<MissingMask | null> {
     if (this.header.missing.mode === "none") return null;
-    const { shape, missing } = this.header;
     return await this.#decode(CHUNK_TYPES.missingMask, null, null, options, (body) => {
-      const result = decodeMissingMask(body, shape);
-      let count = result.mask.reduce((n, v) => n + v, 0);
-      if (result.shared) count *= shape[0];
-      if (count !== missing.count) {
-        throw chunkError(
-          CHUNK_TYPES.missingMask,
-          null,
-          `mask marks ${count} missing values, the header says ${missing.count}`,
-        );
-      }
+      const result = decodeMissingMask(body, this.header.shape);
+      checkMissingCount(this.header, result);
       return result;
     });
   }
@@ -497,5 +473,17 @@ export async function openContainer(
   }
   const problem = order.finish();
   if (problem !== null) throw chunkError(CHUNK_TYPES.index, indexOffset, problem);
+  // Sizes from the header against the file's own bytes (SPEC.md §9): a header whose snapshot
+  // count or grid no chunk could hold is refused before anything is decoded.
+  for (const e of entries) {
+    const least = minimumChunkLength(header, e);
+    if (e.length < least) {
+      throw chunkError(
+        e.type,
+        e.offset,
+        `chunk of ${e.length} bytes cannot hold what the header implies (at least ${least} bytes)`,
+      );
+    }
+  }
   return new MrcContainerImpl(source, version, header, meta, entries);
 }

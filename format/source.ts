@@ -7,6 +7,8 @@
  * @module
  */
 
+import { MrcFormatError } from "./error.ts";
+
 /** Options of a single {@linkcode RangeSource.read}. */
 export interface ReadOptions {
   /** Aborts the read; the promise rejects with `signal.reason`. Default: none. */
@@ -22,6 +24,11 @@ export interface RangeSource {
    * shorter than `byteLength` claims (readers turn that into a "truncated" error).
    */
   read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * Releases what the source holds (an open file), if anything. Optional: sources over bytes and
+   * URLs hold nothing. Readers that opened the source themselves call it when they are closed.
+   */
+  close?(): void | Promise<void>;
 }
 
 function checkRange(byteLength: number, offset: number, length: number): void {
@@ -78,12 +85,15 @@ export interface FileHandleLike {
   read(buffer: Uint8Array): Promise<number | null>;
   /** File information; only `size` is used. */
   stat(): Promise<{ size: number }>;
+  /** Closes the handle; called once by the source's `close()`. Optional. */
+  close?(): void;
 }
 
 /**
  * A source over an open file handle, such as a `Deno.FsFile`. The size is taken once from
  * `stat()`. Reads are serialized (each is a seek plus reads), so concurrent calls are safe. The
- * caller keeps ownership of the handle and closes it.
+ * caller keeps ownership of the handle: it closes the handle itself, or calls the source's
+ * `close()`, which closes the handle once (after the read in progress) and makes later reads fail.
  *
  * @param handle An open, readable handle.
  * @returns The source.
@@ -102,10 +112,12 @@ export async function fromFileHandle(handle: FileHandleLike): Promise<RangeSourc
   }
   const { size } = await handle.stat();
   let queue: Promise<unknown> = Promise.resolve();
+  let closed = false;
   return {
     byteLength: size,
     read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
       const run = async () => {
+        if (closed) throw new TypeError("Cannot read from a closed file source");
         options?.signal?.throwIfAborted();
         checkRange(size, offset, length);
         const out = new Uint8Array(length);
@@ -123,6 +135,12 @@ export async function fromFileHandle(handle: FileHandleLike): Promise<RangeSourc
       queue = result.catch(() => {});
       return result;
     },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await queue;
+      handle.close?.();
+    },
   };
 }
 
@@ -130,24 +148,130 @@ export async function fromFileHandle(handle: FileHandleLike): Promise<RangeSourc
 export interface FromUrlOptions {
   /** The `fetch` to use. Default: `globalThis.fetch`. */
   fetch?: typeof fetch;
-  /** Aborts the initial request and every later read. Default: none. */
+  /**
+   * Aborts the initial request (the one that learns the size) only: later reads take their own
+   * signal through {@linkcode ReadOptions}, so a timeout given here never fails a later read.
+   * Default: none.
+   */
   signal?: AbortSignal;
   /** Extra request headers (e.g. authorization), sent with every request. Default: none. */
   headers?: HeadersInit;
+  /**
+   * Milliseconds each request may take, from sending it to the last byte of its body; a request
+   * that takes longer fails with an {@linkcode HttpError} whose `status` is null. 0 = no limit.
+   * Default 30000 (30 s).
+   */
+  timeout?: number;
+  /**
+   * The largest body accepted from a server that ignores `Range` and answers `200` with the whole
+   * file (which is then held in memory). Default 1 GiB.
+   */
+  maxWholeBytes?: number;
 }
 
-function combine(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
-  if (!a) return b;
-  if (!b) return a;
-  return AbortSignal.any([a, b]);
+/** Options of {@linkcode HttpError}. */
+export interface HttpErrorOptions extends ErrorOptions {
+  /** The HTTP status of the answer, or null when there was none (timeout, network failure). */
+  status: number | null;
+  /** The URL asked for. */
+  url: string;
 }
 
-function httpError(url: string, what: string, response: Response): Error {
-  return new Error(
+/**
+ * Thrown by {@linkcode fromUrl} sources when a server fails: an error status, no answer within the
+ * timeout, a network failure, or an answer that does not fit the request (a body larger than
+ * asked, a range other than the one asked for, no usable `Content-Range`). A read cancelled by the
+ * caller's own signal rejects with the signal's reason instead.
+ *
+ * @example Catching a server failure
+ * ```ts
+ * import assert from "node:assert";
+ * import { fromUrl, HttpError } from "./mod.ts";
+ *
+ * const fetch404 = () => Promise.resolve(new Response("no", { status: 404 }));
+ * await assert.rejects(
+ *   fromUrl("https://example.com/a.mrc", { fetch: fetch404 }),
+ *   (e) => e instanceof HttpError && e.status === 404 && e.url === "https://example.com/a.mrc",
+ * );
+ * ```
+ */
+export class HttpError extends Error {
+  /** The HTTP status of the answer, or null when there was none (timeout, network failure). */
+  readonly status: number | null;
+  /** The URL asked for. */
+  readonly url: string;
+
+  /**
+   * Makes an error.
+   *
+   * @param message Sentence-case message without a trailing period, leading with the action.
+   * @param options Status, URL and cause.
+   */
+  constructor(message: string, options: HttpErrorOptions) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "HttpError";
+    this.status = options.status;
+    this.url = options.url;
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/**
+ * A browser hides every response header of a cross-origin answer that the server does not list
+ * in `Access-Control-Expose-Headers`, so a missing `Content-Range` there is a CORS setting.
+ */
+const CORS_HINT =
+  '; if the file is on another origin, its server must send "Access-Control-Expose-Headers: Content-Range" (CORS)';
+const DEFAULT_MAX_WHOLE_BYTES = 2 ** 30;
+
+function httpError(url: string, what: string, response: Response): HttpError {
+  return new HttpError(
     `Cannot ${what} ${url}: HTTP ${response.status}${
       response.statusText ? " " + response.statusText : ""
     }`,
+    { status: response.status, url },
   );
+}
+
+/**
+ * Reads a body into memory, refusing it as soon as it passes `limit` bytes (the rest is never
+ * read). A `Content-Length` sizes the first buffer (at most 64 MiB: a lie costs no more).
+ */
+async function readCapped(
+  response: Response,
+  limit: number,
+  refuse: (received: number) => Error,
+): Promise<Uint8Array> {
+  const body = response.body;
+  if (!body) return new Uint8Array(0);
+  const reader = body.getReader();
+  const declared = Number(response.headers.get("Content-Length") ?? NaN);
+  if (Number.isSafeInteger(declared) && declared > limit) {
+    await reader.cancel().catch(() => {});
+    throw refuse(declared);
+  }
+  let out = new Uint8Array(
+    Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, 2 ** 26) : 0,
+  );
+  let filled = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (filled + value.length > limit) {
+      await reader.cancel().catch(() => {});
+      throw refuse(filled + value.length);
+    }
+    if (filled + value.length > out.length) {
+      const grown = new Uint8Array(
+        Math.min(limit, Math.max(2 * out.length, filled + value.length)),
+      );
+      grown.set(out.subarray(0, filled));
+      out = grown;
+    }
+    out.set(value, filled);
+    filled += value.length;
+  }
+  return out.subarray(0, filled);
 }
 
 /**
@@ -155,12 +279,19 @@ function httpError(url: string, what: string, response: Response): Error {
  * `206` answer carries `Content-Range: bytes 0-0/<size>`. Every later read is a `GET` with an
  * explicit `Range: bytes=<first>-<last>` (never a suffix range, which costs a CORS preflight).
  * A server that ignores `Range` and answers `200` is handled by downloading the whole body
- * once and serving every read from memory.
+ * once (at most `maxWholeBytes`) and serving every read from memory.
+ *
+ * Bodies are read as they arrive and refused as soon as they are larger than asked, so a hostile
+ * server cannot make the reader buffer more than the request. Each request has its own timeout
+ * (`timeout`) and the signal of its own call; nothing is kept from the call that made the source.
  *
  * @param url The file's URL.
- * @param options `fetch`, signal and headers.
+ * @param options `fetch`, signal (initial request only), headers, timeout and the largest whole
+ *   body.
  * @returns The source.
- * @throws {Error} When the server answers an error status or omits the size.
+ * @throws {HttpError} When the server answers an error status, does not answer within the
+ *   timeout, or answers something other than what was asked.
+ * @throws {MrcFormatError} When the size the server gives is not a safe integer (above 2^53).
  *
  * @example Reading a remote file
  * ```ts ignore
@@ -175,43 +306,106 @@ export async function fromUrl(
 ): Promise<RangeSource> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const href = String(url);
-  const request = (range: string, signal?: AbortSignal) => {
+  const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
+  if (!(timeout >= 0 && timeout <= 2 ** 31 - 1)) {
+    throw new RangeError(`Cannot read ${href}: timeout must be 0 to 2^31-1 ms, found ${timeout}`);
+  }
+  const maxWholeBytes = options.maxWholeBytes ?? DEFAULT_MAX_WHOLE_BYTES;
+  if (!(maxWholeBytes >= 0)) {
+    throw new RangeError(`Cannot read ${href}: maxWholeBytes must be >= 0, found ${maxWholeBytes}`);
+  }
+  const fail = (message: string, status: number | null, cause?: unknown) =>
+    new HttpError(`Cannot ${message}`, { status, url: href, cause });
+
+  /**
+   * One request and whatever `use` does with its answer, under the call's signal and a timeout
+   * of its own (the timer is cleared when `use` settles).
+   */
+  const request = async <T>(
+    range: string,
+    what: string,
+    signal: AbortSignal | undefined,
+    use: (response: Response) => Promise<T>,
+  ): Promise<T> => {
+    signal?.throwIfAborted();
     const headers = new Headers(options.headers);
     headers.set("Range", range);
-    return doFetch(href, { headers, signal: combine(options.signal, signal) });
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = timeout > 0
+      ? setTimeout(() => {
+        timedOut = true;
+        controller.abort(new DOMException("The request timed out", "TimeoutError"));
+      }, timeout)
+      : undefined;
+    const onAbort = () => controller.abort(signal!.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const response = await doFetch(href, { headers, signal: controller.signal });
+      return await use(response);
+    } catch (e) {
+      if (signal?.aborted) throw signal.reason;
+      if (timedOut) {
+        throw fail(`${what} ${href}: no complete answer within ${timeout} ms`, null, e);
+      }
+      if (e instanceof HttpError || e instanceof MrcFormatError || e instanceof RangeError) throw e;
+      throw fail(`${what} ${href}: ${e instanceof Error ? e.message : e}`, null, e);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
   };
+
   let memory: Uint8Array | null = null;
-  const loadWhole = async (response: Response): Promise<Uint8Array> => {
-    memory = new Uint8Array(await response.arrayBuffer());
+  // The whole body of a 200 answer, at most `limit` bytes.
+  const loadWhole = async (response: Response, what: string, limit: number) => {
+    memory = await readCapped(
+      response,
+      limit,
+      (n) =>
+        fail(
+          `${what} ${href}: the server sent the whole file (${n} bytes or more), above the ${limit} accepted`,
+          response.status,
+        ),
+    );
     return memory;
   };
   // Serves a read from the whole body; a body shorter than expected gives a short read.
   const slice = (bytes: Uint8Array, offset: number, length: number) =>
     bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
 
-  const first = await request("bytes=0-0");
-  let byteLength: number;
-  if (first.status === 206) {
-    const match = /^bytes\s+\d+-\d+\/(\d+)\s*$/i.exec(first.headers.get("Content-Range") ?? "");
-    await first.body?.cancel();
-    if (!match) {
-      throw new Error(
-        `Cannot read ${href}: the 206 answer has no usable Content-Range (found ${
-          JSON.stringify(first.headers.get("Content-Range"))
-        })`,
-      );
+  type First = { size: number; whole?: undefined } | { size?: undefined; whole: Uint8Array };
+  const first = await request<First>("bytes=0-0", "read", options.signal, async (first) => {
+    if (first.status === 206) {
+      const contentRange = first.headers.get("Content-Range");
+      await first.body?.cancel();
+      const match = /^bytes\s+\d+-\d+\/(\d+)\s*$/i.exec(contentRange ?? "");
+      if (!match) {
+        throw fail(
+          `read ${href}: the 206 answer has no usable Content-Range (found ${
+            JSON.stringify(contentRange)
+          })${contentRange === null ? CORS_HINT : ""}`,
+          206,
+        );
+      }
+      const size = Number(match[1]);
+      if (!Number.isSafeInteger(size)) {
+        throw new MrcFormatError(
+          `Cannot read ${href}: the server gives a size of ${
+            match[1]
+          } bytes (Content-Range), above 2^53`,
+        );
+      }
+      return { size };
     }
-    byteLength = Number(match[1]);
-  } else if (first.status === 200) {
-    return fromBytes(await loadWhole(first));
-  } else if (first.status === 416) {
+    if (first.status === 200) return { whole: await loadWhole(first, "read", maxWholeBytes) };
+    await first.body?.cancel();
     // An empty file: no byte 0 to return.
-    await first.body?.cancel();
-    byteLength = 0;
-  } else {
-    await first.body?.cancel();
+    if (first.status === 416) return { size: 0 };
     throw httpError(href, "read", first);
-  }
+  });
+  if (first.whole) return fromBytes(first.whole);
+  const byteLength = first.size;
 
   return {
     byteLength,
@@ -220,26 +414,34 @@ export async function fromUrl(
       checkRange(byteLength, offset, length);
       if (memory) return slice(memory, offset, length);
       if (length === 0) return new Uint8Array(0);
-      const response = await request(`bytes=${offset}-${offset + length - 1}`, readOptions?.signal);
-      if (response.status === 200) {
-        // The server stopped honouring Range: fall back to the whole body, once.
-        return slice(await loadWhole(response), offset, length);
-      }
-      if (response.status !== 206) {
-        await response.body?.cancel();
-        throw httpError(href, `read ${length} bytes at offset ${offset} of`, response);
-      }
-      const range = /^bytes\s+(\d+)-(\d+)\//i.exec(response.headers.get("Content-Range") ?? "");
-      if (!range || Number(range[1]) !== offset) {
-        await response.body?.cancel();
-        throw new Error(
-          `Cannot read ${length} bytes at offset ${offset} of ${href}: the server answered range ${
-            JSON.stringify(response.headers.get("Content-Range"))
-          }`,
+      const what = `read ${length} bytes at offset ${offset} of`;
+      const range = `bytes=${offset}-${offset + length - 1}`;
+      return await request(range, what, readOptions?.signal, async (response) => {
+        if (response.status === 200) {
+          // The server stopped honouring Range: fall back to the whole body, once.
+          return slice(await loadWhole(response, what, byteLength), offset, length);
+        }
+        if (response.status !== 206) {
+          await response.body?.cancel();
+          throw httpError(href, what, response);
+        }
+        const contentRange = response.headers.get("Content-Range");
+        const got = /^bytes\s+(\d+)-(\d+)\//i.exec(contentRange ?? "");
+        if (!got || Number(got[1]) !== offset || Number(got[2]) > offset + length - 1) {
+          await response.body?.cancel();
+          throw fail(
+            `${what} ${href}: the server answered range ${JSON.stringify(contentRange)}${
+              contentRange === null ? CORS_HINT : ""
+            }`,
+            206,
+          );
+        }
+        return await readCapped(
+          response,
+          length,
+          (n) => fail(`${what} ${href}: the server sent ${n} bytes or more`, 206),
         );
-      }
-      const bytes = new Uint8Array(await response.arrayBuffer());
-      return bytes.length > length ? bytes.subarray(0, length) : bytes;
+      });
     },
   };
 }

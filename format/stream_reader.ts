@@ -31,6 +31,7 @@ import {
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { codeStreamCount, decodeHeader, type MrcHeader } from "./header.ts";
+import { decodeMeta } from "./meta.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */
 export interface MrcStreamChunk extends MrcChunkEntry {
@@ -109,7 +110,9 @@ const zlibBound = (n: number) => n + Math.ceil(n / 8) + 1024;
 
 /** Largest payload a known chunk type can have under `header`, or Infinity for unknown types. */
 function maxPayload(type: string, header: MrcHeader | null, level: number | null, seen: number) {
-  if (type === CHUNK_TYPES.header || type === CHUNK_TYPES.meta) {
+  if (
+    type === CHUNK_TYPES.header || type === CHUNK_TYPES.meta || type === CHUNK_TYPES.attributes
+  ) {
     return ADDRESS_LENGTH + MAX_JSON_LENGTH;
   }
   if (type === CHUNK_TYPES.index) return ADDRESS_LENGTH + 4 + seen * INDEX_ENTRY_LENGTH;
@@ -300,6 +303,14 @@ export async function* readMrcStream(
         }
         const problem = order!.accept(chunk);
         if (problem !== null) throw chunkError(type, offset, problem);
+        if (type === CHUNK_TYPES.meta) {
+          // As the random-access reader does at open (SPEC.md §4.2): a JSON object or invalid.
+          try {
+            decodeMeta(chunk.body);
+          } catch (e) {
+            throw withOffset(e, type, offset);
+          }
+        }
       }
       seen.push(entry);
       offset += bytes.length;

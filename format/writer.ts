@@ -36,6 +36,7 @@ import {
 import { encodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { encodeMasks, maskCount } from "./masks.ts";
 import { encodeMeta } from "./meta.ts";
+import { decodeAttributes, encodeAttributes, type MrcAttributes } from "./attributes.ts";
 import { encodeMissingMask } from "./missing_mask.ts";
 
 /** Anything that accepts bytes in order, e.g. `{ write: (b) => parts.push(b) }`. */
@@ -254,6 +255,26 @@ export class MrcWriter {
    */
   async writeMeta(meta: Record<string, unknown>): Promise<void> {
     await this.#append(CHUNK_TYPES.meta, null, null, encodeMeta(meta));
+  }
+
+  /**
+   * Writes the optional `ATTR` chunk (version 1.2): the source variable's name, type, attributes,
+   * dimensions and coordinates. After `META` (if any), before `NANM` and the levels.
+   *
+   * @param attributes The description of the source; its dimensions must match the header's
+   *   `inputShape` (or `shape`).
+   * @returns Resolves when the sink has taken the bytes.
+   */
+  async writeAttributes(attributes: MrcAttributes): Promise<void> {
+    const header = this.#header;
+    if (header === null) this.#fail(`"MHDR" must be the first chunk, found "ATTR"`);
+    const body = encodeAttributes(attributes);
+    try {
+      decodeAttributes(body, header);
+    } catch (e) {
+      this.#fail(`"ATTR" ${(e as Error).message.replace(/^Cannot read chunk "ATTR": /, "")}`);
+    }
+    await this.#append(CHUNK_TYPES.attributes, null, null, body);
   }
 
   /**

@@ -194,3 +194,174 @@ Deno.test("cli.ts info, decompress and preview work on every golden file", async
     await Deno.remove(out, { recursive: true });
   }
 });
+
+/** Names in `folder` ending in `.tmp`. */
+async function tmpFiles(folder: string): Promise<string[]> {
+  const names = [];
+  for await (const e of Deno.readDir(folder)) if (e.name.endsWith(".tmp")) names.push(e.name);
+  return names;
+}
+
+Deno.test("cli.ts compress checks its options and output before any work", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(2, 31, 31), [2, 31, 31]));
+    const slow = [
+      "--mode",
+      "model",
+      "--steps",
+      "100000",
+      "--time-budget",
+      "600",
+      "--backend",
+      "cpu",
+    ];
+    const t0 = performance.now();
+    // A directory as -o, the input as -o (even with --force), too many levels for 31x31.
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", tmp, ...slow),
+      /is a directory/,
+    );
+    const input = await Deno.readFile(`${tmp}/in.npy`);
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/in.npy`, "--force", ...slow),
+      /is the input file/,
+    );
+    assert.deepStrictEqual(await Deno.readFile(`${tmp}/in.npy`), input);
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, "--levels", "8", ...slow),
+      /levels must be an integer from 1 to 5 for 31x31 in model mode .*511x511.*found 8/,
+    );
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, ...slow, "--batch", "0"),
+      /batch must be a positive integer/,
+    );
+    assert.ok(performance.now() - t0 < 20_000, "refused before training");
+    assert.deepStrictEqual(await tmpFiles(tmp), []);
+    // decompress refuses its input as output too.
+    const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/a.mrc`);
+    assert.strictEqual(c.code, 0, c.stderr);
+    assertOneLineError(
+      await run("decompress", `${tmp}/a.mrc`, "-o", `${tmp}/a.mrc`, "--force"),
+      /is the input file/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("cli.ts compress accepts negative option values as --fill -9999 and --fill=-9999", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const data = smallField(2, 15, 15);
+    for (let i = 0; i < data.length; i += 7) data[i] = -9999;
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(data, [2, 15, 15]));
+    for (const args of [["--fill", "-9999"], ["--fill=-9999"]]) {
+      const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/a.mrc`, "--force", ...args);
+      assert.strictEqual(c.code, 0, c.stderr);
+      const info = JSON.parse((await run("info", `${tmp}/a.mrc`, "--json")).stdout);
+      assert.strictEqual(info.missing.mode, "fill");
+      assert.strictEqual(info.missing.fillValue, -9999);
+      assert.strictEqual(info.missing.count, Math.ceil(data.length / 7));
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("cli.ts compress --reproducible gives the same bytes for the same input", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(3, 15, 17), [3, 15, 17]));
+    const model = ["--mode", "model", "--levels", "2", "--steps", "5", "--backend", "cpu"];
+    for (const [name, extra] of [["bounded", []], ["model", model]] as const) {
+      const files: Uint8Array[] = [];
+      for (const i of [0, 1]) {
+        const out = `${tmp}/${name}${i}.mrc`;
+        const c = await run("compress", `${tmp}/in.npy`, "-o", out, "--reproducible", ...extra);
+        assert.strictEqual(c.code, 0, c.stderr);
+        files.push(await Deno.readFile(out));
+      }
+      assert.deepStrictEqual(files[0], files[1], `${name}: the same bytes`);
+      const info = await run("info", `${tmp}/${name}0.mrc`, "--json");
+      assert.strictEqual(info.code, 0, info.stderr);
+      assert.notStrictEqual(JSON.parse(info.stdout).levels[0].rmse, null, "the report still reads");
+      const text = new TextDecoder().decode(files[0]);
+      assert.ok(!/"created"|Seconds"|"seconds"/.test(text), "no date or timings in META");
+    }
+    // Without the flag, META has the date.
+    const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/dated.mrc`);
+    assert.strictEqual(c.code, 0, c.stderr);
+    assert.match(new TextDecoder().decode(await Deno.readFile(`${tmp}/dated.mrc`)), /"created"/);
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "cli.ts leaves no temporary file when killed with SIGTERM, during training or writing",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const tmp = await Deno.makeTempDir();
+    try {
+      // Noise: training does not converge early.
+      const noise = new Float32Array(8 * 31 * 31);
+      for (let i = 0, s = 1; i < noise.length; i++) {
+        noise[i] = (s = (s * 16807) % 2147483647) / 2 ** 31;
+      }
+      await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(noise, [8, 31, 31]));
+      // During training: no temporary file exists yet.
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          cli,
+          "compress",
+          `${tmp}/in.npy`,
+          "-o",
+          `${tmp}/out.mrc`,
+          ...["--mode", "model", "--steps", "100000", "--time-budget", "600", "--backend", "cpu"],
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const reader = child.stderr.getReader();
+      const first = await reader.read(); // the first progress line: training has started
+      assert.match(new TextDecoder().decode(first.value), /step/);
+      assert.deepStrictEqual(await tmpFiles(tmp), []);
+      child.kill("SIGTERM");
+      await reader.cancel();
+      assert.notStrictEqual((await child.status).code, 0);
+      assert.deepStrictEqual(await tmpFiles(tmp), []);
+      await assert.rejects(Deno.stat(`${tmp}/out.mrc`), Deno.errors.NotFound);
+
+      // While the output is written: writeAtomic removes its temporary file, then exits 143.
+      const script = `${tmp}/hang.ts`;
+      const files = new URL("../cli/_files.ts", import.meta.url).href;
+      await Deno.writeTextFile(
+        script,
+        `import { writeAtomic } from "${files}";
+await writeAtomic(Deno.args[0], async (f) => {
+  await f.write(new Uint8Array(10));
+  console.log("writing");
+  await new Promise(() => setInterval(() => {}, 1000));
+});`,
+      );
+      const writer = new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, `${tmp}/out.bin`],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const out = writer.stdout.getReader();
+      await out.read();
+      assert.strictEqual((await tmpFiles(tmp)).length, 1);
+      writer.kill("SIGTERM");
+      await out.cancel();
+      assert.strictEqual((await writer.status).code, 143);
+      assert.deepStrictEqual(await tmpFiles(tmp), []);
+      await assert.rejects(Deno.stat(`${tmp}/out.bin`), Deno.errors.NotFound);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});

@@ -15,6 +15,7 @@ import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { psnr } from "../codec/metrics.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
+import type { MrcAttributes } from "../../format/attributes.ts";
 import { VERSION } from "./report.ts";
 
 /** Options of bounded compression (the bounded part of {@linkcode CompressOptions}). */
@@ -37,6 +38,19 @@ export interface BoundedOptions {
   fillValue?: number;
   /** Element type to record. Default: from the input array. */
   dtype?: "float32" | "float64";
+  /**
+   * Where the data came from (variable, dimensions, coordinates, attributes), stored in an
+   * `ATTR` chunk (SPEC.md §4.8); its dimensions must match the input's shape. Default: none.
+   */
+  attributes?: MrcAttributes;
+  /**
+   * Leaves the date and the timings (`created`, `encodeSeconds`; in model mode also
+   * `trainSeconds` and training `seconds`) out of the stored report, so that the same input,
+   * options, seed and backend give byte-identical files. The returned report keeps them. In model
+   * mode it also makes `timeBudget` default to 0 (training ends on `steps`, not on the clock).
+   * Default false.
+   */
+  reproducible?: boolean;
   /** Aborts between blocks. */
   signal?: AbortSignal;
 }
@@ -66,6 +80,10 @@ export interface BoundedReport extends StoredBoundedReport {
   tool: "mrcae";
   /** Spatial interpolation. */
   interpolation: "cubic" | "linear";
+  /** ISO 8601 time of writing (not stored in reproducible files). */
+  created: string;
+  /** Seconds spent coding, all trials (not stored in reproducible files). */
+  encodeSeconds: number;
   /** Per level: errors measured on the reconstruction the decoder produces, bytes and counts. */
   levels: BoundedLevelReport[];
 }
@@ -317,7 +335,8 @@ export async function compressBoundedTo(
   };
   const writer = new MrcWriter(sink, { signal: options.signal });
   await writer.writeHeader(header);
-  await writer.writeMeta(roundReport(report));
+  await writer.writeMeta(roundReport(report, options.reproducible ?? false));
+  if (options.attributes) await writer.writeAttributes(options.attributes);
   if (plan.missing) await writer.writeMissingMask(plan.missing);
   for (let k = 0; k < levels; k++) {
     for (let b = 0; b < coded.chunks[k].length; b++) {
@@ -440,10 +459,15 @@ function boundedHeader(
 }
 
 /** The report with numbers rounded to 6 significant digits, as stored in `META`. */
-function roundReport(report: BoundedReport): Record<string, unknown> {
+function roundReport(report: BoundedReport, reproducible: boolean): Record<string, unknown> {
+  const stored: Record<string, unknown> = { ...report };
+  if (reproducible) {
+    delete stored.created;
+    delete stored.encodeSeconds;
+  }
   return JSON.parse(
     JSON.stringify(
-      report,
+      stored,
       (_, v) => typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v,
     ),
   );

@@ -20,9 +20,10 @@ import type {
   TrainProgress,
   TrainReport,
 } from "../train/types.ts";
-import { defaultTol } from "../train/options.ts";
+import { defaultTol, resolveOptions } from "../train/options.ts";
 import { decoderParts, encodeCodes } from "./encoder.ts";
 import { levelTarget, prepareData } from "./prepare.ts";
+import { checkFloat32, checkMeasured, float32Rounding, measureDecoded } from "./verify.ts";
 import { rateControl } from "./rate_control.ts";
 import { compactReport, type CompressReport, levelErrors, VERSION } from "./report.ts";
 import { makeHeader, writeContainer } from "./container.ts";
@@ -161,18 +162,31 @@ export async function compressTo(
     throw new RangeError(`Cannot compress: quantBudget must be in (0, 10], found ${quantBudget}`);
   }
   const tol = resolveTolerances(options.tol, levels);
+  checkModelLevels(levels, dims);
+  const reproducible = options.reproducible ?? false;
+  // Training that stops on the clock gives other weights on every run.
+  const trainOptions = {
+    ...options,
+    levels,
+    tol,
+    timeBudget: options.timeBudget ?? (reproducible ? 0 : undefined),
+  };
+  // Every training option is checked now, not after TensorFlow.js has loaded.
+  resolveOptions(trainOptions);
 
   // 1. Prepare: pad to a grid the levels halve, normalize, record missing values.
   const prepared = prepareData(values, dims, levels, options.fillValue);
   const [T] = dims;
   const [hg, wg] = prepared.geometry.grid;
+  // Decoders return float32: refuse data it cannot hold at the quality asked, before training.
+  checkFloat32(values, prepared.missing, prepared.range, tol);
 
   // 2. Train (TensorFlow.js).
   const { trainMrcae } = await loadTrainer();
   const trainStart = performance.now();
   const { model, report: training } = await trainMrcae(
     { data: prepared.data, shape: [T, hg, wg], valid: prepared.valid },
-    { ...options, levels, tol },
+    trainOptions,
   );
   const trainSeconds = (performance.now() - trainStart) / 1000;
   options.signal?.throwIfAborted();
@@ -212,13 +226,30 @@ export async function compressTo(
     training,
     quantization: { budget: quantBudget, steps },
   };
-  const bytes = await writeContainer(
-    sink,
+  // 6. Verify: decode the file with the reader and report what it returns (META does not change
+  // the decoded values), refusing a file that misses the encoder's own measurement.
+  const draft: Uint8Array[] = [];
+  await writeContainer(
+    { write: (b) => void draft.push(b.slice()) },
     header,
-    compactReport(report),
+    compactReport(report, { reproducible }),
     model,
     prepared.missing,
     quantized,
+    options.attributes,
+  );
+  const measured = await measureDecoded(concat(draft), values, prepared.missing, prepared.range);
+  const { maxAbs } = float32Rounding(values, prepared.missing);
+  checkMeasured(measured, report.levels, maxAbs, prepared.range);
+  report.levels = measured;
+  const bytes = await writeContainer(
+    sink,
+    header,
+    compactReport(report, { reproducible }),
+    model,
+    prepared.missing,
+    quantized,
+    options.attributes,
   );
   return { report, bytes };
 }
@@ -255,13 +286,35 @@ export async function compress(
     { write: (b) => void parts.push(b.slice()) },
     options,
   );
-  const out = new Uint8Array(bytes);
+  const out = concat(parts);
+  return out.length === bytes ? out : out.subarray(0, bytes);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let offset = 0;
   for (const p of parts) {
     out.set(p, offset);
     offset += p.length;
   }
   return out;
+}
+
+/**
+ * Model mode pads each side to `2^levels * m - 1` (at least `2^(levels+1) - 1`): refuses levels
+ * whose level 0 would not cover one row and one column of the data, where the padding, not the
+ * data, would set the grid (`--levels 8` on 31x31 pads to 511x511).
+ */
+function checkModelLevels(levels: number, [, H, W]: [number, number, number]): void {
+  const most = Math.max(1, Math.floor(Math.log2(Math.min(H, W) + 1)));
+  if (levels > most) {
+    const pad = 2 ** (levels + 1) - 1;
+    throw new RangeError(
+      `Cannot compress: levels must be an integer from 1 to ${
+        Math.min(8, most)
+      } for ${H}x${W} in model mode (${levels} levels would pad the grid to at least ${pad}x${pad}), found ${levels}`,
+    );
+  }
 }
 
 function checkShape(

@@ -7,6 +7,7 @@
  */
 
 import type { MrcHeader } from "../../format/header.ts";
+import type { MrcAttributes } from "../../format/attributes.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { streamQuant } from "../codec/level_decoder.ts";
 import type { MrcaeModel } from "../codec/model.ts";
@@ -77,10 +78,12 @@ export async function writeContainer(
   model: MrcaeModel,
   missing: Uint8Array | null,
   quantized: Int32Array[][],
+  attributes?: MrcAttributes,
 ): Promise<number> {
   const writer = new MrcWriter(sink);
   await writer.writeHeader(header);
   await writer.writeMeta(meta);
+  if (attributes) await writer.writeAttributes(attributes);
   if (missing) await writer.writeMissingMask(missing);
   const T = header.shape[0];
   const blockSize = header.blockSize;

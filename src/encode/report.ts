@@ -18,6 +18,12 @@ export const VERSION = "0.1.0";
 
 /** What {@linkcode compressTo} returns and (compacted) stores in `META`. */
 export interface CompressReport extends Omit<StoredReport, "training" | "backend"> {
+  /** ISO 8601 time of writing (not stored in reproducible files). */
+  created: string;
+  /** Seconds spent training (not stored in reproducible files). */
+  trainSeconds: number;
+  /** Seconds spent encoding and quantizing after training (not stored in reproducible files). */
+  encodeSeconds: number;
   /** TensorFlow.js backend that trained the model. */
   backend: BackendName;
   /** The training report (stages, per-level errors of the float model in normalized units). */
@@ -76,9 +82,14 @@ export function levelErrors(
 
 /**
  * The report as stored in `META`: numbers rounded to 6 significant digits and the training split
- * as counts (the seed reproduces the indices), which keeps it near 2 KB.
+ * as counts (the seed reproduces the indices), which keeps it near 2 KB. With `reproducible`, the
+ * date and every timing (`created`, `trainSeconds`, `encodeSeconds`, training and stage
+ * `seconds`) are left out, so that the same input, options, seed and backend give the same bytes.
  */
-export function compactReport(report: CompressReport): StoredReport & Record<string, unknown> {
+export function compactReport(
+  report: CompressReport,
+  options: { reproducible?: boolean } = {},
+): StoredReport & Record<string, unknown> {
   const { split } = report.training;
   const training = {
     ...report.training,
@@ -88,10 +99,16 @@ export function compactReport(report: CompressReport): StoredReport & Record<str
       test: split.test.length,
     },
   };
+  const stored: Record<string, unknown> = { ...report, training };
+  const timings = options.reproducible ? ["created", "trainSeconds", "encodeSeconds"] : [];
+  for (const key of timings) delete stored[key];
   const text = JSON.stringify(
-    { ...report, training },
-    (_, v) =>
-      typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
+    stored,
+    // The training report and each stage hold their `seconds`.
+    (key, v) =>
+      options.reproducible && key === "seconds"
+        ? undefined
+        : typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
         ? Number(v.toPrecision(6))
         : v,
   );

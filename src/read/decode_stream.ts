@@ -25,6 +25,17 @@ import {
 import { decodeBoundedBlock } from "../../format/bounded_block.ts";
 import { boundedBlock, decodeBoundedLevel, gatherLevel } from "./bounded.ts";
 import type { BlockCoder } from "../bounded/block_coder.ts";
+import { maskCount } from "../../format/masks.ts";
+import { checkMissingCount, codeBlockProblem } from "../../format/_limits.ts";
+import {
+  boundedBytes,
+  checkMaxBytes,
+  codeBytes,
+  missingBytes,
+  outputBytes,
+  planeBytes,
+  requireBudget,
+} from "./_budget.ts";
 
 const LEVEL_CHUNKS = new Set(["DECW", "MASK", "CODE"]);
 
@@ -32,6 +43,12 @@ const LEVEL_CHUNKS = new Set(["DECW", "MASK", "CODE"]);
 export interface DecodeStreamOptions {
   /** Cancels reading the stream. */
   signal?: AbortSignal;
+  /**
+   * Most bytes of typed arrays the decoder may hold at once for one level (every snapshot's
+   * output, planes, codes, masks), checked against the header before anything is allocated; a
+   * larger file is refused with a `MrcFormatError`. Default 1 GiB.
+   */
+  maxBytes?: number;
 }
 
 /**
@@ -58,6 +75,7 @@ export async function* decodeStream(
   stream: ReadableStream<Uint8Array>,
   options: DecodeStreamOptions = {},
 ): AsyncGenerator<DecodedLevel> {
+  const maxBytes = checkMaxBytes(options.maxBytes);
   let header: MrcHeader | null = null;
   let missing: Uint8Array | null = null;
   let current = -1;
@@ -103,7 +121,10 @@ export async function* decodeStream(
     }
     if (header === null) continue;
     if (chunk.type === "NANM") {
-      missing = expandMissing(header, decodeMissingMask(chunk.body, header.shape));
+      requireBudget(missingBytes(header), maxBytes, "the missing-value mask");
+      const stored = decodeMissingMask(chunk.body, header.shape);
+      checkMissingCount(header, stored);
+      missing = expandMissing(header, stored);
       continue;
     }
     if (chunk.type === "BCOD" && header.bound && chunk.level !== null && chunk.block !== null) {
@@ -111,6 +132,13 @@ export async function* decodeStream(
       const h: MrcHeader = header;
       const b = chunk.block;
       if (chunk.level === 0 && b === 0) {
+        const T = h.shape[0];
+        requireBudget(
+          boundedBytes(h, 0, blockCount(h)) + outputBytes(h, h.levels.length - 1, T) +
+            missingBytes(h),
+          maxBytes,
+          `a bounded file of ${T} snapshots`,
+        );
         coders = Array.from({ length: blockCount(h) }, (_, i) => boundedBlock(h, i, missing));
       }
       const code = decodeBoundedBlock(chunk.body);
@@ -157,10 +185,38 @@ export async function* decodeStream(
       received = 0;
     }
     const lv = header.levels[current];
+    const h: MrcHeader = header;
+    const level = current;
     if (chunk.type === "DECW") weights = decodeLevelWeights(chunk.body, lv.groups);
-    else if (chunk.type === "MASK") masks = decodeMasks(chunk.body, lv.latent, lv.groups.length);
-    else {
-      codes[chunk.block!] = decodeCodeBlock(chunk.body).streams;
+    else if (chunk.type === "MASK") {
+      masks = decodeMasks(chunk.body, lv.latent, lv.groups.length);
+      // Every block of the level is held until its last arrives: check what the level needs
+      // (codes of every snapshot, the previous and this level's planes, the output) now.
+      const counts = masks.map(maskCount);
+      const values = (level === 0 ? lv.latent[0] * lv.latent[1] : 0) +
+        lv.groups.reduce((n, m, g) => n + m * counts[g], 0);
+      const T = h.shape[0];
+      requireBudget(
+        4 * T * values + codeBytes(values, Math.min(h.blockSize, T)) +
+          (level === 0 ? 0 : T * planeBytes(h, level - 1)) + T * planeBytes(h, level) +
+          outputBytes(h, level, T) + missingBytes(h),
+        maxBytes,
+        `level ${level}`,
+      );
+    } else {
+      const counts = masks?.map(maskCount) ?? null;
+      codes[chunk.block!] = decodeCodeBlock(chunk.body, {
+        // Counts against the header and masks before anything is inflated, as `MrcFile` does.
+        check: (head) => {
+          const problem = codeBlockProblem(h, level, chunk.block!, head, counts);
+          if (problem !== null) {
+            throw new MrcFormatError(`Cannot read chunk "CODE": ${problem}`, {
+              chunkType: "CODE",
+              offset: chunk.offset,
+            });
+          }
+        },
+      }).streams;
       received++;
     }
     // A level is shown as soon as its last chunk is in (the writer puts them in order).

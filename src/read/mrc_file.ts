@@ -7,6 +7,7 @@
  */
 
 import type { MrcContainer } from "../../format/reader.ts";
+import type { MrcAttributes } from "../../format/attributes.ts";
 import { blockCount, isBounded, type MrcHeader } from "../../format/header.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
@@ -15,6 +16,7 @@ import {
   decodeLevel,
   fileLevelParts,
   type LevelDecoderParts,
+  streamSizes,
 } from "../codec/level_decoder.ts";
 import {
   type DecodedLevel,
@@ -27,6 +29,15 @@ import {
 } from "./output.ts";
 import { type MrcReport, readReport } from "./report.ts";
 import { boundedBlock, decodeBoundedLevel, gatherLevel } from "./bounded.ts";
+import {
+  boundedBytes,
+  checkMaxBytes,
+  codeBytes,
+  missingBytes,
+  outputBytes,
+  planeBytes,
+  requireBudget,
+} from "./_budget.ts";
 import type { BlockCoder } from "../bounded/block_coder.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
@@ -37,6 +48,12 @@ export interface DecodeOptions {
   snapshots?: [number, number];
   /** Cancels pending reads. */
   signal?: AbortSignal;
+  /**
+   * Most bytes of typed arrays the call may hold at once (output, planes, codes, masks), checked
+   * against what the header implies before anything is allocated; a larger request is refused with
+   * a `MrcFormatError`. Default: the file's (`openMrc()` option `maxBytes`, 1 GiB).
+   */
+  maxBytes?: number;
 }
 
 /** Summary of one level. */
@@ -95,6 +112,10 @@ export class MrcFile {
   readonly #container: MrcContainer;
   readonly #parts: LevelDecoderParts[] = [];
   #missing: Uint8Array | null | undefined = undefined;
+  #close: (() => void | Promise<void>) | undefined;
+  #closed = false;
+  readonly #maxBytes: number;
+  #attributes: MrcAttributes | null | undefined = undefined;
   /** The validated header. */
   readonly header: MrcHeader;
   /** The compression report stored in the file's `META`, or null when it has none (or another kind). */
@@ -104,16 +125,91 @@ export class MrcFile {
    * Wraps an opened container; `openMrc()` is the usual way to get one.
    *
    * @param container The container, from `openContainer()` of `format/`.
+   * @param options `close`: releases what the file holds (its file handle), called once by
+   *   {@linkcode MrcFile.close}. Default: nothing to release. `maxBytes`: the default memory
+   *   budget of each decode (see {@linkcode DecodeOptions.maxBytes}), 1 GiB.
    */
-  constructor(container: MrcContainer) {
+  constructor(
+    container: MrcContainer,
+    options: { close?: () => void | Promise<void>; maxBytes?: number } = {},
+  ) {
     this.#container = container;
+    this.#maxBytes = checkMaxBytes(options.maxBytes);
+    this.#close = options.close;
     this.header = container.header;
     this.report = readReport(container.meta);
+  }
+
+  /** True once {@linkcode MrcFile.close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Releases the file handle of a file opened from a path (files opened from bytes, a URL or the
+   * caller's own source hold nothing to release). Idempotent. Reads started later (`decode`,
+   * `progressive`, `masks`, `verify`) fail with a `TypeError`; the header and index stay readable.
+   *
+   * @example Close a file, or let `await using` close it
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const path = new URL("../../tests/testdata/v1.0-small.mrc", import.meta.url);
+   * const file = await openMrc(path);
+   * await file.close();
+   * await file.close();
+   * await assert.rejects(file.decode(), TypeError);
+   * {
+   *   await using scoped = await openMrc(path);
+   *   assert.ok(!scoped.closed);
+   * }
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const close = this.#close;
+    this.#close = undefined;
+    await close?.();
+  }
+
+  /** Same as {@linkcode MrcFile.close}, for `await using`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new TypeError("Cannot read the file: it is closed");
   }
 
   /** The `META` record as stored (any JSON object), or null. */
   get meta(): Record<string, unknown> | null {
     return this.#container.meta;
+  }
+
+  /**
+   * The source's variable, dimensions, coordinates and attributes (the `ATTR` chunk of a file
+   * compressed from netCDF, SPEC.md §4.8), or null when the file has none. One read on the first
+   * call, then cached.
+   *
+   * @param options Signal.
+   * @returns The attributes, or null.
+   *
+   * @example A file compressed from an array has none
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+   * assert.strictEqual(await file.readAttributes(), null);
+   * ```
+   */
+  async readAttributes(options?: { signal?: AbortSignal }): Promise<MrcAttributes | null> {
+    if (this.#attributes === undefined) {
+      this.#attributes = await this.#container.readAttributes(options);
+    }
+    return this.#attributes;
   }
 
   /** The shape the data was given in: `[H, W]` for a single 2-D field, else `[T, H, W]`. */
@@ -171,6 +267,7 @@ export class MrcFile {
    * @returns One mask per group.
    */
   async masks(level: number, options: { signal?: AbortSignal } = {}): Promise<Uint8Array[]> {
+    this.#checkOpen();
     this.#checkLevel(level);
     if (isBounded(this.header)) return [];
     return await this.#container.readMasks(level, options);
@@ -195,6 +292,7 @@ export class MrcFile {
    * @throws {MrcFormatError} On the first bad chunk.
    */
   async verify(options: { signal?: AbortSignal } = {}): Promise<void> {
+    this.#checkOpen();
     for (const entry of this.#container.chunks) {
       await this.#container.readChunk(entry, options);
     }
@@ -234,17 +332,33 @@ export class MrcFile {
    * ```
    */
   async decode(options: DecodeOptions = {}): Promise<DecodedLevel> {
+    this.#checkOpen();
     const level = options.level ?? this.levelCount - 1;
     this.#checkLevel(level);
     const [start, end] = this.#checkSnapshots(options.snapshots);
     const { signal } = options;
+    const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
     if (isBounded(this.header)) {
       let out: DecodedLevel | null = null;
-      for await (const d of this.#boundedLevels(start, end, level, signal)) out = d;
+      for await (const d of this.#boundedLevels(start, end, level, signal, false, maxBytes)) {
+        out = d;
+      }
       return out!;
     }
     const parts: LevelDecoderParts[] = [];
     for (let k = 0; k <= level; k++) parts.push(await this.#levelParts(k, { signal }));
+    // Everything below is sized by the header and masks: checked before it is allocated.
+    let planes = 0, values = 0;
+    for (let k = 0; k <= level; k++) {
+      planes += planeBytes(this.header, k);
+      values += streamSizes(parts[k], k).reduce((a, b) => a + b, 0);
+    }
+    requireBudget(
+      outputBytes(this.header, level, end - start) + planes + missingBytes(this.header) +
+        codeBytes(values, Math.min(this.header.blockSize, this.header.shape[0])),
+      maxBytes,
+      `level ${level} of snapshots ${start}:${end}`,
+    );
     const missing = await this.#missingMask(options);
     // One snapshot at a time through every level, so that the coarse planes (and the finest one,
     // until it is de-normalized) stay in cache: the finest level is written to memory once,
@@ -285,13 +399,28 @@ export class MrcFile {
    * @returns The levels, coarsest first.
    */
   async *progressive(options: Omit<DecodeOptions, "level"> = {}): AsyncGenerator<DecodedLevel> {
+    this.#checkOpen();
     const [start, end] = this.#checkSnapshots(options.snapshots);
+    const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
     if (isBounded(this.header)) {
-      yield* this.#boundedLevels(start, end, this.levelCount - 1, options.signal, true);
+      yield* this.#boundedLevels(start, end, this.levelCount - 1, options.signal, true, maxBytes);
       return;
     }
     let prev: Float32Array | null = null;
     for (let k = 0; k < this.levelCount; k++) {
+      const parts = await this.#levelParts(k, { signal: options.signal });
+      const count = end - start;
+      requireBudget(
+        (k === 0 ? 0 : count * planeBytes(this.header, k - 1)) +
+          count * planeBytes(this.header, k) + outputBytes(this.header, k, count) +
+          missingBytes(this.header) +
+          codeBytes(
+            streamSizes(parts, k).reduce((a, b) => a + b, 0),
+            Math.min(this.header.blockSize, this.header.shape[0]),
+          ),
+        maxBytes,
+        `level ${k} of snapshots ${start}:${end}`,
+      );
       prev = await this.#decodeNormalized(k, prev, start, end, options.signal);
       yield finishLevel(this.header, k, prev, start, end, await this.#missingMask(options));
     }
@@ -337,10 +466,18 @@ export class MrcFile {
     end: number,
     level: number,
     signal: AbortSignal | undefined,
-    every = false,
+    every: boolean,
+    maxBytes: number,
   ): AsyncGenerator<DecodedLevel> {
-    const missing = await this.#missingMask({ signal });
     const bs = this.header.blockSize;
+    // The blocks' coders and one level's output, sized by the header before anything is made.
+    requireBudget(
+      boundedBytes(this.header, Math.floor(start / bs), Math.ceil(end / bs)) +
+        outputBytes(this.header, level, end - start) + missingBytes(this.header),
+      maxBytes,
+      `level ${level} of snapshots ${start}:${end}`,
+    );
+    const missing = await this.#missingMask({ signal });
     const coders: { b: number; coder: BlockCoder }[] = [];
     for (let b = Math.floor(start / bs); b * bs < end; b++) {
       coders.push({ b, coder: boundedBlock(this.header, b, missing) });

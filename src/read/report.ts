@@ -34,16 +34,16 @@ export interface StoredReport {
   inputShape: number[];
   /** Version of the tool that wrote the file. */
   version: string;
-  /** ISO 8601 time of writing. */
-  created: string;
+  /** ISO 8601 time of writing; absent in reproducible files. */
+  created?: string;
   /** TensorFlow.js backend that trained the model. */
   backend: string;
   /** Random seed of training. */
   seed: number;
-  /** Seconds spent training. */
-  trainSeconds: number;
-  /** Seconds spent encoding and quantizing after training. */
-  encodeSeconds: number;
+  /** Seconds spent training; absent in reproducible files. */
+  trainSeconds?: number;
+  /** Seconds spent encoding and quantizing after training; absent in reproducible files. */
+  encodeSeconds?: number;
   /** Per level, after quantization (what a reader gets). */
   levels: LevelError[];
   /** The training report: stages and per-level errors of the float model (normalized units). */
@@ -68,8 +68,8 @@ export interface StoredBoundedReport {
   inputShape: number[];
   /** Version of the tool that wrote the file. */
   version: string;
-  /** ISO 8601 time of writing. */
-  created: string;
+  /** ISO 8601 time of writing; absent in reproducible files. */
+  created?: string;
   /** The bound every decoded value of every level meets (also in the header), and how it was asked for. */
   bound: {
     /** The bound, in the data's units. */
@@ -89,8 +89,8 @@ export interface StoredBoundedReport {
   blockSize: number;
   /** Data range (max - min of the valid values). */
   range: number;
-  /** Seconds spent coding (all trials). */
-  encodeSeconds: number;
+  /** Seconds spent coding (all trials); absent in reproducible files. */
+  encodeSeconds?: number;
   /** Per level: errors measured on what the decoder returns, and bytes. */
   levels: BoundedLevelError[];
 }
@@ -99,6 +99,8 @@ export interface StoredBoundedReport {
 export type MrcReport = StoredReport | StoredBoundedReport;
 
 const isNumber = (v: unknown): v is number => typeof v === "number";
+/** Absent (reproducible files leave the date and timings out), or of the type given. */
+const optional = (v: unknown, type: "string" | "number") => v === undefined || typeof v === type;
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
@@ -129,17 +131,18 @@ export function readReport(meta: unknown): MrcReport | null {
   if (meta.mode === "bounded") {
     const b = meta.bound;
     const ok = Array.isArray(meta.inputShape) && meta.inputShape.every(Number.isInteger) &&
-      typeof meta.version === "string" && typeof meta.created === "string" && isObject(b) &&
+      typeof meta.version === "string" && optional(meta.created, "string") && isObject(b) &&
       isNumber(b.abs) && (b.rel === null || isNumber(b.rel)) && isObject(b.requested) &&
       isNumber(meta.keyInterval) && isNumber(meta.blockSize) && isNumber(meta.range) &&
-      isNumber(meta.encodeSeconds) && Array.isArray(meta.levels) &&
+      optional(meta.encodeSeconds, "number") && Array.isArray(meta.levels) &&
       meta.levels.every((l) => isLevelError(l) && isNumber((l as { bytes?: unknown }).bytes));
     return ok ? meta as unknown as StoredBoundedReport : null;
   }
   const ok = Array.isArray(meta.inputShape) && meta.inputShape.every(Number.isInteger) &&
-    typeof meta.version === "string" && typeof meta.created === "string" &&
-    typeof meta.backend === "string" && isNumber(meta.seed) && isNumber(meta.trainSeconds) &&
-    isNumber(meta.encodeSeconds) && Array.isArray(meta.levels) &&
+    typeof meta.version === "string" && optional(meta.created, "string") &&
+    typeof meta.backend === "string" && isNumber(meta.seed) &&
+    optional(meta.trainSeconds, "number") && optional(meta.encodeSeconds, "number") &&
+    Array.isArray(meta.levels) &&
     meta.levels.every(isLevelError) && isObject(meta.training) && isObject(meta.quantization);
   return ok ? meta as unknown as StoredReport : null;
 }

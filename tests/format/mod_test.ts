@@ -4,13 +4,16 @@ import * as format from "../../format/mod.ts";
 
 Deno.test("format/mod.ts exports the public API", () => {
   assert.deepStrictEqual(Object.keys(format).sort(), [
+    "HttpError",
     "MrcFormatError",
     "MrcWriter",
     "axisCrop",
     "blockCount",
     "blockSnapshots",
+    "cachedSource",
     "codeStreamCount",
     "countingSource",
+    "decodeAttributes",
     "decodeBoundedBlock",
     "decodeCodeBlock",
     "decodeHeader",
@@ -18,6 +21,7 @@ Deno.test("format/mod.ts exports the public API", () => {
     "decodeMasks",
     "decodeMeta",
     "decodeMissingMask",
+    "encodeAttributes",
     "encodeBoundedBlock",
     "encodeCodeBlock",
     "encodeHeader",
@@ -25,6 +29,7 @@ Deno.test("format/mod.ts exports the public API", () => {
     "encodeMasks",
     "encodeMeta",
     "encodeMissingMask",
+    "endRanges",
     "finestIndex",
     "fromBytes",
     "fromFileHandle",

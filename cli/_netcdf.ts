@@ -1,0 +1,144 @@
+/**
+ * netCDF for the commands: `compress data.nc --var NAME [--select DIM=I]` reads a variable (or
+ * lists the variables without `--var`), `decompress x.mrc -o x.nc` writes one. The netCDF
+ * libraries load only when a netCDF file is involved.
+ *
+ * @module
+ */
+
+import type { MrcAttributes } from "../format/attributes.ts";
+import type { NetcdfSelection } from "../src/io/netcdf.ts";
+
+/** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
+export async function isNetcdf(path: string): Promise<boolean> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch {
+    return false; // the usual reader reports a missing file
+  }
+  try {
+    const head = new Uint8Array(8);
+    const n = (await file.read(head)) ?? 0;
+    const text = String.fromCharCode(...head.subarray(0, n));
+    return ["CDF\x01", "CDF\x02", "CDF\x05"].some((m) => text.startsWith(m)) ||
+      text === "\x89HDF\r\n\x1a\n";
+  } finally {
+    file.close();
+  }
+}
+
+/** Parses `--select level=0,time=0:100` into a selection per dimension. */
+export function parseSelect(value: string | undefined): Record<string, NetcdfSelection> {
+  const out: Record<string, NetcdfSelection> = {};
+  if (value === undefined) return out;
+  for (const part of value.split(",")) {
+    const m = /^\s*([^=\s]+)\s*=\s*(\d+)(?::(\d+))?\s*$/.exec(part);
+    if (!m) {
+      throw new Error(
+        `--select must be DIM=INDEX or DIM=START:END, comma-separated, found "${part}"`,
+      );
+    }
+    out[m[1]] = m[3] === undefined ? Number(m[2]) : [Number(m[2]), Number(m[3])];
+  }
+  return out;
+}
+
+/**
+ * Reads the `--var` variable of a netCDF input. Without `--var`, prints the variables and
+ * throws an error asking for one.
+ */
+export async function readNetcdfInput(
+  path: string,
+  variable: string | undefined,
+  select: string | undefined,
+): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes: MrcAttributes }> {
+  const { listNetcdfVariables, readNetcdf } = await import("../src/io/netcdf.ts");
+  if (variable === undefined) {
+    const { format, variables } = await listNetcdfVariables(path);
+    const ok = variables.filter((v) => v.compressible);
+    console.log(`${path} (${format}): ${ok.length} compressible variables`);
+    for (const v of ok) {
+      const dims = v.dimensions.map((d) => `${d.name}=${d.size}`).join(", ");
+      const about = [v.longName, v.units && `[${v.units}]`].filter(Boolean).join(" ");
+      console.log(
+        `  ${v.name.padEnd(12)} ${v.type.padEnd(7)} (${dims})${about ? `  ${about}` : ""}${
+          v.note ? `  -- ${v.note}` : ""
+        }`,
+      );
+    }
+    throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
+  }
+  const field = await readNetcdf(path, { variable, select: parseSelect(select) });
+  return { data: field.data, shape: field.shape, attributes: field.attributes };
+}
+
+/**
+ * Writes a decoded level as netCDF-4 through a temporary file renamed into place, with the
+ * attributes the `.mrc` file stores (generic names when it has none).
+ */
+export async function writeNetcdfOutput(
+  path: string,
+  output: {
+    data: Float32Array | Float64Array;
+    shape: number[];
+    attributes: MrcAttributes | null;
+    rows: ArrayLike<number>;
+    cols: ArrayLike<number>;
+    firstSnapshot: number;
+    history: string;
+  },
+): Promise<void> {
+  const { writeNetcdf } = await import("../src/io/netcdf.ts");
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const previous = output.attributes?.global.history;
+  const history = typeof previous?.value === "string" && previous.value !== ""
+    ? `${output.history}\n${previous.value}`
+    : output.history;
+  try {
+    await writeNetcdf(tmp, {
+      ...output,
+      extraGlobal: { history: { type: "char", value: history } },
+    });
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+/** The lines `info` prints for a file compressed from netCDF. */
+export function describeAttributes(a: MrcAttributes): string[] {
+  const text = (r: Record<string, { value: string | number[] }>, key: string) =>
+    typeof r[key]?.value === "string" ? r[key].value as string : null;
+  const v = a.variable;
+  const about = [text(v.attributes, "long_name"), text(v.attributes, "units")]
+    .filter(Boolean).map((s, i) => i === 1 ? `[${s}]` : s).join(" ");
+  const dim = (d: MrcAttributes["dimensions"][number]) => {
+    const units = text(d.attributes, "units");
+    const range = d.values && d.values.length > 0
+      ? ` ${d.values[0]}..${d.values[d.values.length - 1]}${units ? ` ${units}` : ""}`
+      : "";
+    return `${d.name}=${d.size}${range}`;
+  };
+  const lines = [
+    `  variable "${v.name}" (${v.type})${about ? `: ${about}` : ""}, from ${
+      a.source.file ?? "?"
+    } (${a.source.format ?? "?"})`,
+    `  dimensions: ${a.dimensions.map(dim).join(", ")}`,
+  ];
+  if (a.selected.length > 0) {
+    lines.push(
+      `  selected: ${
+        a.selected.map((s) => {
+          const units = text(s.attributes, "units");
+          const value = s.values ? ` (${s.values[s.index]}${units ? ` ${units}` : ""})` : "";
+          return `${s.name}=${s.index}${value}`;
+        }).join(", ")
+      }`,
+    );
+  }
+  const n = Object.keys(v.attributes).length + Object.keys(a.global).length;
+  lines.push(`  attributes: ${n} stored (decompress -o OUT.nc restores them)`);
+  return lines;
+}

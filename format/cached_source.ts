@@ -1,0 +1,234 @@
+// This module is browser compatible.
+// Copyright the mrcae authors. MIT license.
+/**
+ * A range-source wrapper for slow sources (HTTP): it keeps the bytes already read, answers reads
+ * that fall inside them without a request, shares a request between reads of the same bytes, and
+ * merges reads issued together into one request when they touch or sit close to each other.
+ *
+ * With {@linkcode endRanges} it opens a remote `.mrc` file in one round trip after the size is
+ * known: the first bytes (signature, header, report) and the last (index, trailer) are fetched
+ * together, and the reader's three opening reads are then served from memory.
+ *
+ * @module
+ */
+
+import type { RangeSource, ReadOptions } from "./source.ts";
+
+/** A byte range of a file. */
+export interface ByteRange {
+  /** First byte. */
+  offset: number;
+  /** Number of bytes. */
+  length: number;
+}
+
+/** Options of {@linkcode cachedSource}. */
+export interface CachedSourceOptions {
+  /**
+   * Bytes kept; the oldest pieces are dropped first once more is held. A piece being read is
+   * never dropped. Default 64 MiB.
+   */
+  maxBytes?: number;
+  /**
+   * Reads issued in the same task that lie at most this many bytes apart are fetched as one
+   * request (the bytes between them are fetched too). Default 4096: one request costs a round
+   * trip, which at typical latencies buys far more than 4 KiB.
+   */
+  coalesceGap?: number;
+}
+
+/** A {@linkcode RangeSource} with a cache of the bytes it has read. */
+export interface CachedSource extends RangeSource {
+  /**
+   * Reads `ranges` into the cache (merged as {@linkcode CachedSourceOptions.coalesceGap} allows)
+   * so that later reads inside them need no request.
+   *
+   * @param ranges The ranges to fetch; a range already cached whole is not fetched again.
+   * @param options `signal` cancels the wait (a merged request shared with other reads goes on).
+   */
+  prefetch(ranges: readonly ByteRange[], options?: ReadOptions): Promise<void>;
+  /** Bytes held now. */
+  readonly cachedBytes: number;
+}
+
+interface Piece {
+  offset: number;
+  bytes: Uint8Array;
+}
+
+interface Pending {
+  offset: number;
+  length: number;
+  signal: AbortSignal | undefined;
+  resolve: (bytes: Uint8Array) => void;
+  reject: (reason: unknown) => void;
+}
+
+interface Flight {
+  offset: number;
+  length: number;
+  done: Promise<Uint8Array>;
+}
+
+const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
+const DEFAULT_COALESCE_GAP = 4096;
+/** Bytes fetched from each end of a file on open by {@linkcode endRanges}'s default. */
+const DEFAULT_END_BYTES = 16384;
+
+/**
+ * The two ranges to prefetch when opening a `.mrc` file of `byteLength` bytes: the first and the
+ * last `bytes` bytes (one range when they meet). The default of 16 KiB holds the header and the
+ * report of every file the encoder writes, and the index and trailer of files up to about 500
+ * chunks; a larger index costs one more read.
+ *
+ * @param byteLength The file's size.
+ * @param bytes Bytes from each end. Default 16384.
+ * @returns One or two ranges.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { endRanges } from "./mod.ts";
+ *
+ * assert.deepStrictEqual(endRanges(100_000, 1000), [
+ *   { offset: 0, length: 1000 },
+ *   { offset: 99_000, length: 1000 },
+ * ]);
+ * assert.deepStrictEqual(endRanges(1500, 1000), [{ offset: 0, length: 1500 }]);
+ * ```
+ */
+export function endRanges(byteLength: number, bytes: number = DEFAULT_END_BYTES): ByteRange[] {
+  if (2 * bytes >= byteLength) return [{ offset: 0, length: byteLength }];
+  return [{ offset: 0, length: bytes }, { offset: byteLength - bytes, length: bytes }];
+}
+
+/**
+ * Wraps a source with a cache of the bytes read, shared requests for the same bytes, and merging
+ * of nearby reads issued in the same task into one request.
+ *
+ * @param source The source to wrap (typically {@linkcode fromUrl}).
+ * @param options The cache size and the largest gap merged.
+ * @returns The cached source.
+ *
+ * @example Two nearby reads, one request; a read inside them, none
+ * ```ts
+ * import assert from "node:assert";
+ * import { cachedSource, countingSource, fromBytes } from "./mod.ts";
+ *
+ * const counted = countingSource(fromBytes(new Uint8Array(100).map((_, i) => i)));
+ * const source = cachedSource(counted);
+ * const [a, b] = await Promise.all([source.read(0, 10), source.read(20, 10)]);
+ * assert.deepStrictEqual([a[0], b[0]], [0, 20]);
+ * assert.deepStrictEqual((await source.read(5, 10))[0], 5);
+ * assert.strictEqual(counted.reads, 1);
+ * ```
+ */
+export function cachedSource(source: RangeSource, options: CachedSourceOptions = {}): CachedSource {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+  const gap = options.coalesceGap ?? DEFAULT_COALESCE_GAP;
+  if (!(maxBytes >= 0) || !(gap >= 0)) {
+    throw new RangeError(
+      `Cannot make cached source: maxBytes and coalesceGap must be >= 0, found ${maxBytes} and ${gap}`,
+    );
+  }
+  const pieces: Piece[] = []; // oldest first
+  let held = 0;
+  const flights: Flight[] = [];
+  let pending: Pending[] = [];
+
+  const fromPieces = (offset: number, length: number): Uint8Array | null => {
+    for (const p of pieces) {
+      if (p.offset <= offset && offset + length <= p.offset + p.bytes.length) {
+        return p.bytes.subarray(offset - p.offset, offset - p.offset + length);
+      }
+    }
+    return null;
+  };
+
+  const keep = (piece: Piece) => {
+    pieces.push(piece);
+    held += piece.bytes.length;
+    while (held > maxBytes && pieces.length > 1) held -= pieces.shift()!.bytes.length;
+  };
+
+  // Sends what was asked in this task: sorted, merged across gaps, one request per group.
+  const flush = () => {
+    const batch = pending.sort((a, b) => a.offset - b.offset);
+    pending = [];
+    let i = 0;
+    while (i < batch.length) {
+      let end = batch[i].offset + batch[i].length;
+      let j = i + 1;
+      while (j < batch.length && batch[j].offset <= end + gap) {
+        end = Math.max(end, batch[j].offset + batch[j].length);
+        j++;
+      }
+      const group = batch.slice(i, j);
+      const offset = group[0].offset;
+      // A lone read keeps its own signal; a merged one serves several callers and has none.
+      const signal = group.length === 1 ? group[0].signal : undefined;
+      const done = source.read(offset, end - offset, { signal });
+      const flight = { offset, length: end - offset, done };
+      flights.push(flight);
+      done.then((bytes) => {
+        keep({ offset, bytes });
+        for (const r of group) {
+          const start = Math.min(r.offset - offset, bytes.length);
+          r.resolve(bytes.subarray(start, Math.min(start + r.length, bytes.length)));
+        }
+      }, (e) => {
+        for (const r of group) r.reject(e);
+      }).finally(() => flights.splice(flights.indexOf(flight), 1));
+      i = j;
+    }
+  };
+
+  const read = (offset: number, length: number, readOptions?: ReadOptions): Promise<Uint8Array> => {
+    const signal = readOptions?.signal;
+    try {
+      signal?.throwIfAborted();
+      if (offset < 0 || length < 0 || offset + length > source.byteLength) {
+        // Let the wrapped source word the error.
+        return source.read(offset, length, readOptions);
+      }
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const hit = fromPieces(offset, length);
+    if (hit) return Promise.resolve(hit);
+    const flight = flights.find((f) =>
+      f.offset <= offset && offset + length <= f.offset + f.length
+    );
+    const result = flight
+      ? flight.done.then((b) => b.subarray(offset - flight.offset, offset - flight.offset + length))
+      : new Promise<Uint8Array>((resolve, reject) => {
+        if (pending.length === 0) queueMicrotask(flush);
+        pending.push({ offset, length, signal, resolve, reject });
+      });
+    if (!signal) return result;
+    // The caller's signal ends its wait even when the request is shared.
+    return new Promise<Uint8Array>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      result.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    });
+  };
+
+  return {
+    get byteLength() {
+      return source.byteLength;
+    },
+    get cachedBytes() {
+      return held;
+    },
+    read,
+    async prefetch(ranges: readonly ByteRange[], readOptions?: ReadOptions): Promise<void> {
+      await Promise.all(ranges.map((r) => read(r.offset, r.length, readOptions)));
+    },
+    close(): void | Promise<void> {
+      pieces.length = 0;
+      held = 0;
+      return source.close?.();
+    },
+  };
+}

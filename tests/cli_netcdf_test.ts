@@ -1,0 +1,50 @@
+// The CLI on netCDF: listing without --var, compress --var/--select, info, decompress -o .nc.
+import assert from "node:assert";
+
+const cli = new URL("../cli.ts", import.meta.url).pathname;
+const fixture = new URL("testdata/netcdf/small-classic.nc", import.meta.url).pathname;
+
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", cli, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("cli compress/info/decompress round-trip a netCDF variable", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const list = await run("compress", fixture, "-o", `${dir}/x.mrc`);
+    assert.strictEqual(list.code, 1);
+    assert.match(list.stdout, /air +float +\(time=8, level=2, lat=9, lon=12\)/);
+    assert.match(list.stderr, /^error: .*small-classic\.nc is a netCDF file: pass --var NAME/);
+    const bad = await run("compress", fixture, "--var", "air", "-o", `${dir}/x.mrc`);
+    assert.strictEqual(bad.code, 1);
+    assert.match(bad.stderr, /variable "air" has dimensions \(time, level, lat, lon\)/);
+    const ok = await run(
+      "compress",
+      fixture,
+      "--var",
+      "air",
+      "--select",
+      "level=1",
+      "-o",
+      `${dir}/air.mrc`,
+      "--quiet",
+    );
+    assert.strictEqual(ok.code, 0, ok.stderr);
+    const info = await run("info", `${dir}/air.mrc`);
+    assert.match(info.stdout, /variable "air" \(float\): air temperature \[K\]/);
+    assert.match(info.stdout, /selected: level=1 \(500 hPa\)/);
+    const nc = await run("decompress", `${dir}/air.mrc`, "-o", `${dir}/air.nc`, "--level", "0");
+    assert.strictEqual(nc.code, 0, nc.stderr);
+    assert.match(nc.stdout, /level 0, shape \(8, 4, 6\), float32, netCDF-4 variable "air"/);
+    const npy = await run("decompress", `${dir}/air.mrc`, "-o", `${dir}/air.npy`);
+    assert.strictEqual(npy.code, 0, npy.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

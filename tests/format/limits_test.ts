@@ -1,0 +1,114 @@
+// Issue 10: sizes from the header checked before anything is allocated, the same in both readers.
+import assert from "node:assert";
+import { decodeCodeBlock, MrcFormatError, validateHeader } from "../../format/mod.ts";
+import { decodeStream, openMrc } from "../../decode.ts";
+import { build } from "../testdata/conformance/generate.ts";
+import { headerOf, joinMrc, setHeaderText, splitMrc } from "../fuzz/_mrc_edit.ts";
+import { streamOf } from "./_helpers.ts";
+
+const testdata = new URL("../testdata/", import.meta.url);
+
+async function bothRefuse(bytes: Uint8Array, pattern: RegExp, maxBytes?: number): Promise<void> {
+  await assert.rejects(async () => {
+    const file = await openMrc(bytes, { maxBytes });
+    for await (const _ of file.progressive());
+  }, (e) => e instanceof MrcFormatError && pattern.test(e.message));
+  await assert.rejects(async () => {
+    for await (const _ of decodeStream(streamOf(bytes, 512), { maxBytes }));
+  }, (e) => e instanceof MrcFormatError && pattern.test(e.message));
+}
+
+Deno.test("validateHeader() refuses a grid larger than the writers make", () => {
+  const header = (grid: number[], levels: number[][]) => ({
+    shape: [1, 3, 3],
+    dtype: "float32",
+    grid,
+    crop: [0, 0],
+    padMode: "replicate",
+    normalization: { offset: 0, scale: 1 },
+    blockSize: 1,
+    levels: levels.map((g, k) => ({
+      grid: g,
+      latent: [(g[0] - 1) / 2, (g[1] - 1) / 2],
+      groups: [],
+      quant: { base: k === 0 ? 1 : null, groups: [] },
+    })),
+    quantization: "uniform-midtread",
+    missing: { mode: "none", fillValue: null, count: 0 },
+  });
+  // 1 level: at most max(2^2, 3 + 2) - 1 = 4; 2 levels: max(8, 3 + 4) - 1 = 7.
+  validateHeader(header([3, 3], [[3, 3]]));
+  validateHeader(header([7, 7], [[3, 3], [7, 7]]));
+  assert.throws(() => validateHeader(header([5, 3], [[5, 3]])), /too large/);
+  assert.throws(() => validateHeader(header([15, 15], [[7, 7], [15, 15]])), /too large/);
+});
+
+Deno.test("openMrc() and decodeStream() refuse 13 levels of a 1 x 1 field before allocating", async () => {
+  // A valid 5 KB file: its finest plane alone is 16383 x 16383 float32 = 1 GiB.
+  const bytes = await build({
+    shape: [1, 1, 1],
+    grid: [16383, 16383],
+    crop: [8191, 8191],
+    levels: 13,
+    blockSize: 1,
+    seed: 1,
+  });
+  assert.ok(bytes.length < 8192);
+  await bothRefuse(bytes, /above maxBytes/);
+  // Level 0 is small: a caller may still decode it.
+  const file = await openMrc(bytes);
+  assert.deepStrictEqual((await file.decode({ level: 0 })).shape, [1, 1, 1]);
+});
+
+Deno.test("openMrc() and decodeStream() refuse T = blockSize = 2^31 - 1 before allocating", async () => {
+  for (const name of ["v1.0-small", "v1.2-bounded"]) {
+    const file = splitMrc(await Deno.readFile(new URL(`${name}.mrc`, testdata)));
+    const h = headerOf(file) as { shape: number[]; blockSize: number };
+    h.shape[0] = h.blockSize = 2 ** 31 - 1;
+    setHeaderText(file, JSON.stringify(h));
+    await bothRefuse(joinMrc(file), /./); // as MrcFormatError, never a RangeError
+  }
+});
+
+Deno.test("decodeCodeBlock() runs the caller's check before inflating", () => {
+  // Counts of a block, then zlib data that is garbage: the check must see the counts first.
+  const body = new Uint8Array(13 + 4 + 20);
+  const view = new DataView(body.buffer);
+  view.setUint32(0, 7, true);
+  view.setUint32(4, 1, true);
+  view.setUint32(8, 3, true);
+  view.setUint32(13, 21, true);
+  body.fill(0xff, 17);
+  assert.throws(
+    () =>
+      decodeCodeBlock(body, {
+        check: (head) => {
+          assert.deepStrictEqual(head.valuesPerSnapshot, [3]);
+          throw new MrcFormatError(`block has ${head.snapshots} snapshots`);
+        },
+      }),
+    /block has 7 snapshots/,
+  );
+});
+
+Deno.test("openMrc() and decodeStream() check CODE counts against the header before inflating", async () => {
+  const file = splitMrc(await Deno.readFile(new URL("v1.0-small.mrc", testdata)));
+  const code = file.chunks.find((c) => c.type === "CODE")!;
+  new DataView(code.body.buffer, code.body.byteOffset).setUint32(0, 1000, true);
+  code.body.fill(0xff, 30); // and garbage zlib data, never reached
+  await bothRefuse(joinMrc(file), /block has 1000 snapshots|does not fit 12000 values/);
+});
+
+Deno.test("a CODE body with bytes after its zlib stream is refused as such", async () => {
+  const bytes = await Deno.readFile(
+    new URL("conformance/invalid-zlib-trailing-bytes.mrc", testdata),
+  );
+  await bothRefuse(bytes, /2 bytes follow the end of the zlib stream/);
+});
+
+Deno.test("openMrc() refuses a maxBytes that is not a positive number", async () => {
+  const bytes = await Deno.readFile(new URL("v1.0-small.mrc", testdata));
+  await assert.rejects(openMrc(bytes, { maxBytes: -1 }), TypeError);
+  const file = await openMrc(bytes);
+  await assert.rejects(file.decode({ maxBytes: 10 }), /above maxBytes 10/);
+});

@@ -1,0 +1,98 @@
+// Taking an .mrc file apart into chunks and putting it back together with fresh CRCs, index and
+// trailer: the tool for CRC-consistent lies (the fuzz harness, the conformance vectors).
+import {
+  decodePreamble,
+  encodeChunk,
+  encodeIndexBody,
+  encodePreamble,
+  encodeTrailer,
+  type MrcChunkEntry,
+  type MrcVersion,
+} from "../../format/_framing.ts";
+import { CHUNK_TYPES, PREAMBLE_LENGTH } from "../../format/_constants.ts";
+
+/** One chunk of a file, without its framing. */
+export interface EditableChunk {
+  type: string;
+  level: number | null;
+  block: number | null;
+  flags: number;
+  body: Uint8Array;
+}
+
+/** A file as its version and its chunks (without `INDX`). */
+export interface EditableMrc {
+  version: MrcVersion;
+  chunks: EditableChunk[];
+}
+
+/** Splits a valid file into its chunks, front to back (stops at `INDX`). */
+export function splitMrc(bytes: Uint8Array): EditableMrc {
+  const version = decodePreamble(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const chunks: EditableChunk[] = [];
+  let at = PREAMBLE_LENGTH;
+  while (at + 16 <= bytes.length) {
+    const payload = view.getUint32(at, true);
+    const type = String.fromCharCode(...bytes.subarray(at + 4, at + 8));
+    if (type === CHUNK_TYPES.index) break;
+    const level = view.getUint16(at + 8, true);
+    const block = view.getUint32(at + 12, true);
+    chunks.push({
+      type,
+      level: level === 0xffff ? null : level,
+      flags: view.getUint16(at + 10, true),
+      block: block === 0xffffffff ? null : block,
+      body: bytes.slice(at + 16, at + 8 + payload),
+    });
+    at += 12 + payload;
+  }
+  return { version, chunks };
+}
+
+/** Writes chunks back into a file: preamble, chunks with fresh CRCs, index, trailer. */
+export function joinMrc(file: EditableMrc): Uint8Array {
+  const parts: Uint8Array[] = [encodePreamble(file.version)];
+  const entries: MrcChunkEntry[] = [];
+  let offset = PREAMBLE_LENGTH;
+  for (const c of file.chunks) {
+    const bytes = encodeChunk(c.type, c, c.body);
+    entries.push({
+      type: c.type,
+      level: c.level,
+      block: c.block,
+      flags: c.flags,
+      offset,
+      length: bytes.length,
+    });
+    parts.push(bytes);
+    offset += bytes.length;
+  }
+  const index = encodeChunk(
+    CHUNK_TYPES.index,
+    { level: null, block: null },
+    encodeIndexBody(entries),
+  );
+  parts.push(index);
+  parts.push(encodeTrailer({ ...file.version, indexOffset: offset, indexLength: index.length }));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The `MHDR` JSON of a split file, parsed. */
+export function headerOf(file: EditableMrc): Record<string, unknown> {
+  return JSON.parse(decoder.decode(file.chunks[0].body));
+}
+
+/** Replaces the `MHDR` body with `text` (any bytes, valid JSON or not). */
+export function setHeaderText(file: EditableMrc, text: string | Uint8Array): void {
+  file.chunks[0].body = typeof text === "string" ? encoder.encode(text) : text;
+}
