@@ -1,15 +1,16 @@
 /**
  * Requests and bytes to open a remote `.mrc` file and decode one snapshot at level 0, then at the
- * finest level, with the plain URL source (`fromUrl`) and with the cached one that `openMrc` uses
- * for URLs (`cachedSource` + `endRanges`, plus `levelRanges` prefetches as the viewer does).
+ * finest level: with exact reads, with what `openMrc(url)` does by default (the first request
+ * brings the first 16 KiB, one more the last 16 KiB, and a cache), and as the viewer does (plus a
+ * `levelRanges` prefetch per level, merged into as few requests as possible).
  *
  * `deno run -A bench/remote_reads.ts [FILE.mrc]` (default: the web tests' field); prints a table.
  *
  * @module
  */
 
-import { cachedSource, endRanges, fromUrl, type RangeSource } from "../format/mod.ts";
-import { levelRanges, openMrc } from "../decode.ts";
+import { type ByteRange, cachedSource, endRanges, fromUrl } from "../format/mod.ts";
+import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
 import { testFile } from "../tests/web/_field.ts";
 import { fileHandler } from "../web/serve.ts";
 
@@ -28,18 +29,18 @@ const server = Deno.serve(
 const url = `http://127.0.0.1:${server.addr.port}/f.mrc`;
 const snapshot = 10;
 
-async function measure(name: string, make: () => Promise<RangeSource>, prefetch: boolean) {
+async function measure(
+  name: string,
+  open: () => Promise<{ file: MrcFile; prefetch?: (r: ByteRange[]) => Promise<void> }>,
+) {
   requests = received = 0;
   const rows: string[] = [];
-  const source = await make();
-  const file = await openMrc(source);
+  const { file, prefetch } = await open();
   rows.push(`| ${name} | open | ${requests} | ${received} |`);
   const finest = file.levelCount - 1;
   for (const level of [0, finest]) {
     const options = { level, snapshots: [snapshot, snapshot + 1] as [number, number] };
-    if (prefetch) {
-      await (source as ReturnType<typeof cachedSource>).prefetch(levelRanges(file, options));
-    }
+    if (prefetch) await prefetch(levelRanges(file, options));
     await file.decode(options);
     rows.push(`| ${name} | + level ${level} | ${requests} | ${received} |`);
   }
@@ -50,17 +51,19 @@ console.log(`file: ${bytes.length} bytes; snapshot ${snapshot}; cumulative count
 console.log("| source | step | requests | bytes |\n|---|---|---|---|");
 for (
   const row of [
-    ...await measure("fromUrl (before)", () => fromUrl(url), false),
-    ...await measure("cached, no level prefetch", async () => {
-      const s = cachedSource(await fromUrl(url));
-      await s.prefetch(endRanges(s.byteLength));
-      return s;
-    }, false),
-    ...await measure("cached + levelRanges (viewer)", async () => {
-      const s = cachedSource(await fromUrl(url));
-      await s.prefetch(endRanges(s.byteLength));
-      return s;
-    }, true),
+    ...await measure(
+      "exact reads (`readAhead: 0`, before)",
+      async () => ({ file: await openMrc(await fromUrl(url)) }),
+    ),
+    ...await measure(
+      "`openMrc(url)` (default: 16 KiB from each end, cache)",
+      async () => ({ file: await openMrc(url) }),
+    ),
+    ...await measure("viewer (the same + `levelRanges` prefetch per level)", async () => {
+      const s = cachedSource(await fromUrl(url, { prefix: 16384 }));
+      await s.prefetch(endRanges(s.byteLength, 16384).filter((r) => r.offset >= 16384));
+      return { file: await openMrc(s), prefetch: (r) => s.prefetch(r) };
+    }),
   ]
 ) console.log(row);
 await server.shutdown();

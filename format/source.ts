@@ -167,6 +167,12 @@ export interface FromUrlOptions {
    * file (which is then held in memory). Default 1 GiB.
    */
   maxWholeBytes?: number;
+  /**
+   * Bytes read from the start of the file by the initial request (the one that learns the size),
+   * kept and served from memory: with a prefix that holds the header and the report, opening a
+   * `.mrc` file needs one more request (for the index and trailer) instead of three. Default 1.
+   */
+  prefix?: number;
 }
 
 /** Options of {@linkcode HttpError}. */
@@ -314,6 +320,12 @@ export async function fromUrl(
   if (!(maxWholeBytes >= 0)) {
     throw new RangeError(`Cannot read ${href}: maxWholeBytes must be >= 0, found ${maxWholeBytes}`);
   }
+  const prefix = options.prefix ?? 1;
+  if (!(Number.isSafeInteger(prefix) && prefix >= 1 && prefix <= 2 ** 30)) {
+    throw new RangeError(
+      `Cannot read ${href}: prefix must be an integer from 1 to 2^30, found ${prefix}`,
+    );
+  }
   const fail = (message: string, status: number | null, cause?: unknown) =>
     new HttpError(`Cannot ${message}`, { status, url: href, cause });
 
@@ -374,38 +386,58 @@ export async function fromUrl(
   const slice = (bytes: Uint8Array, offset: number, length: number) =>
     bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
 
-  type First = { size: number; whole?: undefined } | { size?: undefined; whole: Uint8Array };
-  const first = await request<First>("bytes=0-0", "read", options.signal, async (first) => {
-    if (first.status === 206) {
-      const contentRange = first.headers.get("Content-Range");
+  type First =
+    | { size: number; head: Uint8Array; whole?: undefined }
+    | { size?: undefined; head?: undefined; whole: Uint8Array };
+  const first = await request<First>(
+    `bytes=0-${prefix - 1}`,
+    "read",
+    options.signal,
+    async (first) => {
+      if (first.status === 206) {
+        const contentRange = first.headers.get("Content-Range");
+        const match = /^bytes\s+0-(\d+)\/(\d+)\s*$/i.exec(contentRange ?? "");
+        if (!match) await first.body?.cancel();
+        if (!match) {
+          throw fail(
+            `read ${href}: the 206 answer has no usable Content-Range (found ${
+              JSON.stringify(contentRange)
+            })${contentRange === null ? CORS_HINT : ""}`,
+            206,
+          );
+        }
+        const size = Number(match[2]);
+        if (!Number.isSafeInteger(size)) {
+          await first.body?.cancel();
+          throw new MrcFormatError(
+            `Cannot read ${href}: the server gives a size of ${
+              match[2]
+            } bytes (Content-Range), above 2^53`,
+          );
+        }
+        // The first bytes: at most what was asked for, and all of them up to the answered end.
+        const want = Math.min(prefix, Number(match[1]) + 1, size);
+        const head = await readCapped(
+          first,
+          want,
+          (n) =>
+            fail(
+              `read the first ${want} bytes of ${href}: the server sent ${n} bytes or more`,
+              206,
+            ),
+        );
+        return { size, head: head.length === want ? head : head.subarray(0, 0) };
+      }
+      if (first.status === 200) return { whole: await loadWhole(first, "read", maxWholeBytes) };
       await first.body?.cancel();
-      const match = /^bytes\s+\d+-\d+\/(\d+)\s*$/i.exec(contentRange ?? "");
-      if (!match) {
-        throw fail(
-          `read ${href}: the 206 answer has no usable Content-Range (found ${
-            JSON.stringify(contentRange)
-          })${contentRange === null ? CORS_HINT : ""}`,
-          206,
-        );
-      }
-      const size = Number(match[1]);
-      if (!Number.isSafeInteger(size)) {
-        throw new MrcFormatError(
-          `Cannot read ${href}: the server gives a size of ${
-            match[1]
-          } bytes (Content-Range), above 2^53`,
-        );
-      }
-      return { size };
-    }
-    if (first.status === 200) return { whole: await loadWhole(first, "read", maxWholeBytes) };
-    await first.body?.cancel();
-    // An empty file: no byte 0 to return.
-    if (first.status === 416) return { size: 0 };
-    throw httpError(href, "read", first);
-  });
+      // An empty file: no byte 0 to return.
+      if (first.status === 416) return { size: 0, head: new Uint8Array(0) };
+      throw httpError(href, "read", first);
+    },
+  );
   if (first.whole) return fromBytes(first.whole);
   const byteLength = first.size;
+  const head = first.head;
 
   return {
     byteLength,
@@ -414,6 +446,7 @@ export async function fromUrl(
       checkRange(byteLength, offset, length);
       if (memory) return slice(memory, offset, length);
       if (length === 0) return new Uint8Array(0);
+      if (offset + length <= head.length) return head.slice(offset, offset + length);
       const what = `read ${length} bytes at offset ${offset} of`;
       const range = `bytes=${offset}-${offset + length - 1}`;
       return await request(range, what, readOptions?.signal, async (response) => {

@@ -126,10 +126,10 @@ Deno.test({
       cdp = await Cdp.connect(wsUrl);
 
       /** Opens the viewer on `fileUrl` and waits until it is done or failed. */
-      const view = async (fileUrl: string) => {
+      const view = async (fileUrl: string, extra = "") => {
         const url = `${page.origin}/viewer/?url=${
           encodeURIComponent(fileUrl)
-        }&snapshot=${snapshot}`;
+        }&snapshot=${snapshot}${extra}`;
         const { targetId } = await cdp!.send("Target.createTarget", { url });
         const { sessionId } = await cdp!.send("Target.attachToTarget", { targetId, flatten: true });
         const deadline = Date.now() + 15_000;
@@ -182,6 +182,13 @@ Deno.test({
       const shot = await cdp.send("Page.captureScreenshot", { format: "png" }, same.sessionId);
       const shotPath = Deno.env.get("MRCAE_SCREENSHOT") ?? `${dir}/viewer.png`;
       await Deno.writeFile(shotPath, Uint8Array.from(atob(shot.data), (c) => c.charCodeAt(0)));
+
+      // Stream mode: the whole file front to back through decodeStream, every level in order.
+      const streamed = await view("/f.mrc", "&mode=stream");
+      assert.strictEqual(streamed.data.state, "done", streamed.data.error);
+      const streamedLevels: { level: number; checksum: string }[] = JSON.parse(streamed.data.drawn);
+      assert.deepStrictEqual(streamedLevels.map((d) => d.level), [...Array(finest + 1).keys()]);
+      assert.strictEqual(streamedLevels.at(-1)!.checksum, expected);
 
       // Another origin that sends the documented headers.
       const cross = await view(`${other.origin}/f.mrc`);

@@ -9,7 +9,12 @@
 export type ToWorker =
   | { type: "open"; url: string }
   /** Draws snapshot `snapshot`, levels 0 to `level` in turn; a newer `show` supersedes it. */
-  | { type: "show"; snapshot: number; level: number };
+  | { type: "show"; snapshot: number; level: number }
+  /**
+   * Reads the whole file front to back (`decodeStream`) and draws snapshot `snapshot` of every
+   * level as soon as that level's chunks are in; later `show`s are then served from memory.
+   */
+  | { type: "stream"; url: string; snapshot: number };
 
 /** One level of the file, as the page lists it. */
 export interface LevelSummary {

@@ -3,7 +3,8 @@
 /**
  * The viewer page's script: sends what the controls ask for to the decoding worker and draws each
  * level as it arrives. The file's URL is the page's `?url=` parameter (relative URLs resolve
- * against the page).
+ * against the page); `&mode=stream` reads the whole file front to back with `decodeStream`
+ * instead of range reads of the chosen snapshot.
  *
  * For tests, `#status` carries `data-*` attributes: the state, the snapshot and level last drawn,
  * its checksum, and a JSON log of every level drawn with the bytes fetched at that moment.
@@ -154,7 +155,12 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     status.dataset.state = "opened";
     status.dataset.openBytes = String(m.traffic.bytes);
     status.dataset.openRequests = String(m.traffic.requests);
-    request();
+    if (params.get("mode") === "stream") {
+      // The whole file front to back: each level as soon as its chunks are in (decodeStream).
+      $("snapshot-label").textContent = `${snapshotInput.value} / ${snapshotInput.max}`;
+      levelSelect.value = String(levels.length - 1);
+      send({ type: "stream", url: params.get("url")!, snapshot: Number(snapshotInput.value) });
+    } else request();
     return;
   }
   last = m;

@@ -9,8 +9,10 @@
  */
 
 import { cachedSource, endRanges } from "../format/cached_source.ts";
-import { countingSource, fromUrl } from "../format/source.ts";
+import { fromUrl } from "../format/source.ts";
 import { openMrc } from "../src/read/open.ts";
+import { decodeStream } from "../src/read/decode_stream.ts";
+import type { DecodedLevel } from "../src/read/output.ts";
 import { levelRanges } from "../src/read/level_ranges.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { valuesChecksum } from "./_checksum.ts";
@@ -23,29 +25,58 @@ const scope = globalThis as unknown as {
 
 let file: MrcFile | null = null;
 let source: ReturnType<typeof cachedSource> | null = null;
-let counter: ReturnType<typeof countingSource> | null = null;
 let generation = 0;
+/** Stream mode: every level of every snapshot, as `decodeStream` yielded them. */
+const streamed: DecodedLevel[] = [];
+
+/** What the network carried: every request's range and the body bytes received. */
+const net = { requests: 0, bytes: 0, log: [] as { offset: number; length: number }[] };
+let total = 0;
+
+/** `fetch` that counts requests and body bytes, and logs the ranges asked for. */
+const countingFetch: typeof fetch = async (input, init) => {
+  const range = /bytes=(\d+)-(\d+)/.exec(new Headers(init?.headers).get("Range") ?? "");
+  net.requests++;
+  if (range) {
+    net.log.push({ offset: Number(range[1]), length: Number(range[2]) - Number(range[1]) + 1 });
+  }
+  const response = await fetch(input, init);
+  if (!response.body) return response;
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        net.bytes += chunk.length;
+        controller.enqueue(chunk);
+      },
+    }),
+  );
+  return new Response(body, { status: response.status, headers: response.headers });
+};
 
 function traffic(): Traffic {
-  return {
-    requests: counter ? counter.reads + 1 : 0, // + the request that learnt the size
-    bytes: counter ? counter.bytesRead + 1 : 0,
-    total: counter?.byteLength ?? 0,
-    log: counter ? counter.log.map((r) => ({ ...r })) : [],
-  };
+  return { requests: net.requests, bytes: net.bytes, total, log: net.log.map((r) => ({ ...r })) };
 }
 
 function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
+/** Bytes read from each end on open: the header and report, the index and trailer. */
+const END_BYTES = 16384;
+
 async function open(url: string): Promise<void> {
-  counter = countingSource(await fromUrl(new URL(url, location.href)));
-  source = cachedSource(counter);
-  // Header, report, index and trailer in one request (two ranges, merged when they meet).
-  await source.prefetch(endRanges(source.byteLength));
+  // The request that learns the size also brings the first bytes (header, report); one more
+  // brings the end (index, trailer): two round trips to open.
+  source = cachedSource(
+    await fromUrl(new URL(url, location.href), { prefix: END_BYTES, fetch: countingFetch }),
+  );
+  total = source.byteLength;
+  const tail = endRanges(source.byteLength, END_BYTES).filter((r) => r.offset >= END_BYTES);
+  await source.prefetch(tail);
   file = await openMrc(source);
-  const attributes = (file as unknown as { attributes?: Record<string, unknown> }).attributes;
+  const attributes = await file.readAttributes();
+  const variable = attributes?.variable.attributes ?? {};
+  const attr = (name: string) => variable[name]?.value;
   const text = (v: unknown) => (typeof v === "string" && v.length > 0 ? v : null);
   post({
     type: "opened",
@@ -60,8 +91,8 @@ async function open(url: string): Promise<void> {
       psnr: l.psnr,
       maxAbsError: l.maxAbsError,
     })),
-    units: text(attributes?.units),
-    name: text(attributes?.long_name) ?? text(attributes?.name),
+    units: text(attr("units")),
+    name: text(attr("long_name")) ?? text(attributes?.variable.name),
     traffic: traffic(),
   });
 }
@@ -79,9 +110,48 @@ async function maskOf(
   return { grid, data: union };
 }
 
+/** Posts one snapshot of a level decoded for a range of snapshots. */
+async function postLevel(f: MrcFile, decoded: DecodedLevel, snapshot: number, t: Traffic) {
+  const [, h, w] = decoded.shape;
+  const from = (snapshot - decoded.snapshots[0]) * h * w;
+  const data = decoded.data.slice(from, from + h * w);
+  post({
+    type: "level",
+    snapshot,
+    level: decoded.level,
+    shape: [h, w],
+    data,
+    checksum: valuesChecksum(data),
+    mask: await maskOf(f, decoded.level),
+    traffic: t,
+  }, [data.buffer]);
+}
+
+async function stream(url: string, snapshot: number): Promise<void> {
+  const mine = ++generation;
+  const f = file!;
+  const response = await countingFetch(new URL(url, location.href));
+  if (!response.ok || !response.body) {
+    throw new Error(`Cannot stream ${url}: HTTP ${response.status} ${response.statusText}`);
+  }
+  streamed.length = 0;
+  // countingFetch counts the bytes as they pass: each level shows how much had arrived.
+  for await (const level of decodeStream(response.body)) {
+    streamed.push(level);
+    if (mine === generation) await postLevel(f, level, snapshot, traffic());
+  }
+}
+
 async function show(snapshot: number, target: number): Promise<void> {
   const mine = ++generation;
   const f = file!, s = source!;
+  if (streamed.length > target) {
+    // Stream mode, after the stream: every level is in memory.
+    for (let level = 0; level <= target; level++) {
+      await postLevel(f, streamed[level], snapshot, traffic());
+    }
+    return;
+  }
   const snapshots: [number, number] = [snapshot, snapshot + 1];
   for (let level = 0; level <= target; level++) {
     await s.prefetch(levelRanges(f, { level, snapshots }));
@@ -111,6 +181,10 @@ async function show(snapshot: number, target: number): Promise<void> {
 
 scope.onmessage = (event) => {
   const message = event.data;
-  const run = message.type === "open" ? open(message.url) : show(message.snapshot, message.level);
+  const run = message.type === "open"
+    ? open(message.url)
+    : message.type === "stream"
+    ? stream(message.url, message.snapshot)
+    : show(message.snapshot, message.level);
   run.catch((e) => post({ type: "error", message: e instanceof Error ? e.message : String(e) }));
 };

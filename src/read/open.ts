@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cachedSource, endRanges } from "../../format/cached_source.ts";
+import { cachedSource } from "../../format/cached_source.ts";
 import { openContainer } from "../../format/reader.ts";
 import {
   type FileHandleLike,
@@ -16,6 +16,9 @@ import {
   type RangeSource,
 } from "../../format/source.ts";
 import { MrcFile } from "./mrc_file.ts";
+
+/** Bytes read from each end of a remote file on open (see {@linkcode OpenMrcOptions.readAhead}). */
+const DEFAULT_READ_AHEAD = 16384;
 
 /** What {@linkcode openMrc} accepts. */
 export type MrcInput = Uint8Array | URL | string | RangeSource;
@@ -37,10 +40,10 @@ export interface OpenMrcOptions {
    */
   timeout?: number;
   /**
-   * `http:`/`https:` URLs: bytes fetched from each end of the file in one request on open, which
-   * usually hold the header, report, index and trailer: opening then takes 2 round trips instead
-   * of 4, at the cost of reading up to twice this many bytes that may not be needed. 16384 suits
-   * files over a few hundred KB. Default 0: exact reads only.
+   * `http:`/`https:` URLs: bytes read from each end of the file on open, which usually hold the
+   * header and report (start) and the index and trailer (end): opening then takes 2 requests
+   * instead of 4, at the cost of up to twice this many bytes that may not be needed. 0 = exact
+   * reads only. Default 16384.
    */
   readAhead?: number;
 }
@@ -94,19 +97,29 @@ async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<Range
     ? new URL(input)
     : null;
   if (url && (url.protocol === "http:" || url.protocol === "https:")) {
-    // The signal covers the first request only: the source keeps nothing of this call.
+    const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+    if (!(Number.isSafeInteger(readAhead) && readAhead >= 0 && readAhead <= 2 ** 30)) {
+      throw new RangeError(
+        `Cannot open ${
+          String(input)
+        }: readAhead must be an integer from 0 to 2^30, found ${readAhead}`,
+      );
+    }
+    // The signal covers the first request only: the source keeps nothing of this call. That
+    // request learns the size and, with `readAhead`, brings the file's first bytes (header, report).
     const remote = await fromUrl(url, {
       fetch: options.fetch,
       signal: options.signal,
       timeout: options.timeout,
+      prefix: Math.max(1, readAhead),
     });
-    // A cache, so that no chunk is fetched twice; with `readAhead`, one request for both ends
-    // (header, index, trailer): 2 round trips to open instead of 4 (format/cached_source.ts).
+    // A cache, so that no chunk is fetched twice; with `readAhead`, one more request for the end
+    // (index, trailer): 2 round trips to open instead of 4 (format/cached_source.ts).
     const cached = cachedSource(remote);
-    if (options.readAhead) {
-      await cached.prefetch(endRanges(cached.byteLength, options.readAhead), {
-        signal: options.signal,
-      });
+    const size = cached.byteLength;
+    if (readAhead > 0 && size > readAhead) {
+      const start = Math.max(readAhead, size - readAhead);
+      await cached.prefetch([{ offset: start, length: size - start }], { signal: options.signal });
     }
     return cached;
   }

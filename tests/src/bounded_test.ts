@@ -252,7 +252,8 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
   const server = rangeServer(bytes);
   const ranges = server.ranges;
   try {
-    const file = await openMrc(server.url("bounded.mrc"));
+    // Exact reads: what each step costs without the read-ahead of both ends.
+    const file = await openMrc(server.url("bounded.mrc"), { readAhead: 0 });
     const opened = server.served();
     const openRanges = ranges.length;
     const level0 = await file.decode({ level: 0 });
@@ -286,6 +287,32 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
       }
     }
     assert.deepStrictEqual(level0.data, (await (await openMrc(bytes)).decode({ level: 0 })).data);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("openMrc(url) by default opens in 2 requests (both ends) and level 0 reads nothing finer", async () => {
+  // Noise makes a file well over twice the read-ahead (16 KiB from each end).
+  const rand = prng(7);
+  const dims: Dims = [40, 64, 64];
+  const x = field(dims, () => rand());
+  const bytes = await compress(x, dims, { errorBound: 1e-3, blockSize: 8 });
+  assert.ok(bytes.length > 4 * 16384, `${bytes.length} bytes`);
+  const server = rangeServer(bytes);
+  try {
+    const file = await openMrc(server.url("noise.mrc"));
+    assert.strictEqual(server.ranges.length, 2, JSON.stringify(server.ranges));
+    assert.ok(server.served() <= 2 * 16384);
+    const opened = server.ranges.length;
+    const remote = await file.decode({ level: 0, snapshots: [8, 16] });
+    // Later reads: level-0 chunks only (the read-ahead may already hold some of them).
+    for (const [a, b] of server.ranges.slice(opened)) {
+      const touched = file.chunks.filter((c) => a < c.offset + c.length && b >= c.offset);
+      assert.ok(touched.every((c) => c.level === 0), `read ${a}-${b} touched a finer level`);
+    }
+    const local = await (await openMrc(bytes)).decode({ level: 0, snapshots: [8, 16] });
+    assert.deepStrictEqual(remote.data, local.data);
   } finally {
     await server.shutdown();
   }
