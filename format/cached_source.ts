@@ -145,6 +145,21 @@ export function cachedSource(source: RangeSource, options: CachedSourceOptions =
     return null;
   };
 
+  /** Copies `[offset, offset + length)` from the pieces that cover it together, or null. */
+  const assemble = (offset: number, length: number): Uint8Array | null => {
+    const out = new Uint8Array(length);
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const p = pieces.find((p) => p.offset <= pos && pos < p.offset + p.bytes.length);
+      if (!p) return null;
+      const n = Math.min(end, p.offset + p.bytes.length) - pos;
+      out.set(p.bytes.subarray(pos - p.offset, pos - p.offset + n), pos - offset);
+      pos += n;
+    }
+    return out;
+  };
+
   const keep = (piece: Piece) => {
     pieces.push(piece);
     held += piece.bytes.length;
@@ -196,6 +211,19 @@ export function cachedSource(source: RangeSource, options: CachedSourceOptions =
     }
     const hit = fromPieces(offset, length);
     if (hit) return Promise.resolve(hit);
+    // Held pieces covering the start or the end: fetch only the middle, then put it together.
+    let a = offset, b = offset + length;
+    for (const p of pieces) {
+      if (p.offset <= a && a < p.offset + p.bytes.length) a = p.offset + p.bytes.length;
+    }
+    for (const p of pieces) if (p.offset < b && b <= p.offset + p.bytes.length) b = p.offset;
+    if (a > offset || b < offset + length) {
+      const middle = a < b ? read(a, b - a, readOptions) : Promise.resolve(null);
+      // Pieces evicted meanwhile (a full cache): read the whole range.
+      return middle.then(() =>
+        assemble(offset, length) ?? source.read(offset, length, readOptions)
+      );
+    }
     const flight = flights.find((f) =>
       f.offset <= offset && offset + length <= f.offset + f.length
     );

@@ -439,7 +439,7 @@ export async function fromUrl(
   const byteLength = first.size;
   const head = first.head;
 
-  return {
+  const source: RangeSource = {
     byteLength,
     async read(offset: number, length: number, readOptions?: ReadOptions): Promise<Uint8Array> {
       readOptions?.signal?.throwIfAborted();
@@ -447,6 +447,14 @@ export async function fromUrl(
       if (memory) return slice(memory, offset, length);
       if (length === 0) return new Uint8Array(0);
       if (offset + length <= head.length) return head.slice(offset, offset + length);
+      if (offset < head.length) {
+        // The start is in memory already: fetch only the rest.
+        const rest = await source.read(head.length, offset + length - head.length, readOptions);
+        const out = new Uint8Array(head.length - offset + rest.length);
+        out.set(head.subarray(offset), 0);
+        out.set(rest, head.length - offset);
+        return out;
+      }
       const what = `read ${length} bytes at offset ${offset} of`;
       const range = `bytes=${offset}-${offset + length - 1}`;
       return await request(range, what, readOptions?.signal, async (response) => {
@@ -477,6 +485,7 @@ export async function fromUrl(
       });
     },
   };
+  return source;
 }
 
 /** A {@linkcode RangeSource} that records its reads. */

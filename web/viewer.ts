@@ -28,6 +28,7 @@ const worker = new Worker(new URL("./worker.js", import.meta.url), { type: "modu
 const send = (message: ToWorker) => worker.postMessage(message);
 
 let levels: LevelSummary[] = [];
+let bounded = false;
 let units: string | null = null;
 let range: [number, number] | null = null;
 let last: Extract<FromWorker, { type: "level" }> | null = null;
@@ -116,7 +117,11 @@ function draw(m: Extract<FromWorker, { type: "level" }>): void {
 function drawMask(m: Extract<FromWorker, { type: "level" }>): void {
   const ctx = overlay.getContext("2d")!;
   ctx.clearRect(0, 0, overlay.width, overlay.height);
-  $("masks-note").textContent = m.mask ? "widening masks of this level" : "none (bounded file)";
+  $("masks-note").textContent = m.mask
+    ? "widening masks of this level"
+    : bounded
+    ? "none (bounded file)"
+    : "none (no widening group at this level)";
   if (!m.mask || !masksBox.checked) return;
   // A latent cell covers a 2 x 2 step of the level's stored grid (the crop is ignored here).
   const [lh, lw] = m.mask.grid;
@@ -133,6 +138,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
   if (m.type === "traffic") return showTraffic(m.traffic);
   if (m.type === "opened") {
     levels = m.levels;
+    bounded = m.bounded;
     units = m.units;
     $("title").textContent = `${m.name ?? ""} ${m.shape.join(" x ")} ${
       m.bounded ? "bounded" : "model"
