@@ -228,30 +228,23 @@ export async function compressTo(
   };
   // 6. Verify: decode the file with the reader and report what it returns (META does not change
   // the decoded values), refusing a file that misses the encoder's own measurement.
+  const write = (to: ByteSink | WritableStream<Uint8Array>) =>
+    writeContainer(
+      to,
+      header,
+      compactReport(report, { reproducible }),
+      model,
+      prepared.missing,
+      quantized,
+      options.attributes,
+    );
   const draft: Uint8Array[] = [];
-  await writeContainer(
-    { write: (b) => void draft.push(b.slice()) },
-    header,
-    compactReport(report, { reproducible }),
-    model,
-    prepared.missing,
-    quantized,
-    options.attributes,
-  );
+  await write({ write: (b) => void draft.push(b.slice()) });
   const measured = await measureDecoded(concat(draft), values, prepared.missing, prepared.range);
   const { maxAbs } = float32Rounding(values, prepared.missing);
   checkMeasured(measured, report.levels, maxAbs, prepared.range);
   report.levels = measured;
-  const bytes = await writeContainer(
-    sink,
-    header,
-    compactReport(report, { reproducible }),
-    model,
-    prepared.missing,
-    quantized,
-    options.attributes,
-  );
-  return { report, bytes };
+  return { report, bytes: await write(sink) };
 }
 
 /**

@@ -1,5 +1,6 @@
 // Taking an .mrc file apart into chunks and putting it back together with fresh CRCs, index and
 // trailer: the tool for CRC-consistent lies (the fuzz harness, the conformance vectors).
+import { concat } from "../format/_helpers.ts";
 import {
   decodePreamble,
   encodeChunk,
@@ -75,13 +76,7 @@ export function joinMrc(file: EditableMrc): Uint8Array {
   );
   parts.push(index);
   parts.push(encodeTrailer({ ...file.version, indexOffset: offset, indexLength: index.length }));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 const encoder = new TextEncoder();
