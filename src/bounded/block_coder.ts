@@ -148,46 +148,87 @@ function predictRow(
   const v0 = rowW[4 * y], v1 = rowW[4 * y + 1], v2 = rowW[4 * y + 2], v3 = rowW[4 * y + 3];
   const yInterior = v0 !== 0 && v3 !== 0;
   const s3 = 3 * s, sw3 = 3 * sw;
-  for (let x = x0; x < W; x += s2) {
-    const p = row + x, g = o0 + p;
-    let ax = 0, ay = 0;
-    if (pass !== 2) {
-      const wi = 4 * x;
-      const w0 = colW[wi], w3 = colW[wi + 3];
-      if (w0 !== 0 && w3 !== 0) {
-        if (space) {
-          ax += w0 * rec[g - s3];
-          ax += colW[wi + 1] * rec[g - s];
-          ax += colW[wi + 2] * rec[g + s];
-          ax += w3 * rec[g + s3];
-        } else {
-          ax += w0 * (rec[g - s3] - bs[p - s3]);
-          ax += colW[wi + 1] * (rec[g - s] - bs[p - s]);
-          ax += colW[wi + 2] * (rec[g + s] - bs[p + s]);
-          ax += w3 * (rec[g + s3] - bs[p + s3]);
-        }
-      } else ax = space ? alongRec(rec, g, colW, wi, s) : along(rec, o0, bs, p, colW, wi, s);
-    }
-    if (pass !== 1) {
+  if (space) {
+    // Mode space (the most common): the same sums as below, with pass and mode out of the loop.
+    const base = o0 + row;
+    if (pass === 2) {
       if (yInterior) {
-        if (space) {
+        for (let x = x0; x < W; x += s2) {
+          const g = base + x;
+          let ay = 0;
           ay += v0 * rec[g - sw3];
           ay += v1 * rec[g - sw];
           ay += v2 * rec[g + sw];
           ay += v3 * rec[g + sw3];
-        } else {
-          ay += v0 * (rec[g - sw3] - bs[p - sw3]);
-          ay += v1 * (rec[g - sw] - bs[p - sw]);
-          ay += v2 * (rec[g + sw] - bs[p + sw]);
-          ay += v3 * (rec[g + sw3] - bs[p + sw3]);
+          out[i++] = 0 + ay;
         }
-      } else {ay = space
-          ? alongRec(rec, g, rowW, 4 * y, sw)
-          : along(rec, o0, bs, p, rowW, 4 * y, sw);}
+      } else {
+        for (let x = x0; x < W; x += s2) out[i++] = 0 + alongRec(rec, base + x, rowW, 4 * y, sw);
+      }
+      return i;
     }
-    const a = pass === 1 ? ax : pass === 2 ? ay : 0.5 * (ax + ay);
-    // bs = 0 in mode space: pred = 0 + A, as in the other modes.
-    out[i++] = (space ? 0 : bs[p]) + a;
+    for (let x = x0; x < W; x += s2) {
+      const g = base + x, wi = 4 * x;
+      const w0 = colW[wi], w3 = colW[wi + 3];
+      let ax = 0;
+      if (w0 !== 0 && w3 !== 0) {
+        ax += w0 * rec[g - s3];
+        ax += colW[wi + 1] * rec[g - s];
+        ax += colW[wi + 2] * rec[g + s];
+        ax += w3 * rec[g + s3];
+      } else ax = alongRec(rec, g, colW, wi, s);
+      if (pass === 1) {
+        out[i++] = 0 + ax;
+        continue;
+      }
+      let ay = 0;
+      if (yInterior) {
+        ay += v0 * rec[g - sw3];
+        ay += v1 * rec[g - sw];
+        ay += v2 * rec[g + sw];
+        ay += v3 * rec[g + sw3];
+      } else ay = alongRec(rec, g, rowW, 4 * y, sw);
+      out[i++] = 0 + 0.5 * (ax + ay);
+    }
+    return i;
+  }
+  // Mode time+space: the same on rec - bs.
+  if (pass === 2) {
+    for (let x = x0; x < W; x += s2) {
+      const p = row + x, g = o0 + p;
+      let ay = 0;
+      if (yInterior) {
+        ay += v0 * (rec[g - sw3] - bs[p - sw3]);
+        ay += v1 * (rec[g - sw] - bs[p - sw]);
+        ay += v2 * (rec[g + sw] - bs[p + sw]);
+        ay += v3 * (rec[g + sw3] - bs[p + sw3]);
+      } else ay = along(rec, o0, bs, p, rowW, 4 * y, sw);
+      out[i++] = bs[p] + ay;
+    }
+    return i;
+  }
+  for (let x = x0; x < W; x += s2) {
+    const p = row + x, g = o0 + p, wi = 4 * x;
+    const w0 = colW[wi], w3 = colW[wi + 3];
+    let ax = 0;
+    if (w0 !== 0 && w3 !== 0) {
+      ax += w0 * (rec[g - s3] - bs[p - s3]);
+      ax += colW[wi + 1] * (rec[g - s] - bs[p - s]);
+      ax += colW[wi + 2] * (rec[g + s] - bs[p + s]);
+      ax += w3 * (rec[g + s3] - bs[p + s3]);
+    } else ax = along(rec, o0, bs, p, colW, wi, s);
+    if (pass === 1) {
+      out[i++] = bs[p] + ax;
+      continue;
+    }
+    let ay = 0;
+    if (yInterior) {
+      ay += v0 * (rec[g - sw3] - bs[p - sw3]);
+      ay += v1 * (rec[g - sw] - bs[p - sw]);
+      ay += v2 * (rec[g + sw] - bs[p + sw]);
+      ay += v3 * (rec[g + sw3] - bs[p + sw3]);
+    } else ay = along(rec, o0, bs, p, rowW, 4 * y, sw);
+    out[i++] = bs[p] + 0.5 * (ax + ay);
   }
   return i;
 }
