@@ -9,7 +9,8 @@
  * @module
  */
 
-import { type ByteRange, cachedSource, endRanges, fromUrl } from "../format/mod.ts";
+import { type ByteRange, fromUrl } from "../format/mod.ts";
+import { openRemote } from "../src/read/open.ts";
 import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
 import { testFile } from "../tests/web/_field.ts";
 import { fileHandler } from "../web/serve.ts";
@@ -60,8 +61,7 @@ for (
       async () => ({ file: await openMrc(url) }),
     ),
     ...await measure("viewer (the same + `levelRanges` prefetch per level)", async () => {
-      const s = cachedSource(await fromUrl(url, { prefix: 16384 }));
-      await s.prefetch(endRanges(s.byteLength, 16384).filter((r) => r.offset >= 16384));
+      const s = await openRemote(url);
       return { file: await openMrc(s), prefetch: (r) => s.prefetch(r) };
     }),
   ]

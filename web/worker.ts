@@ -8,9 +8,8 @@
  * @module
  */
 
-import { cachedSource, endRanges } from "../format/cached_source.ts";
-import { fromUrl } from "../format/source.ts";
-import { openMrc } from "../src/read/open.ts";
+import type { CachedSource } from "../format/cached_source.ts";
+import { openMrc, openRemote } from "../src/read/open.ts";
 import { decodeStream } from "../src/read/decode_stream.ts";
 import type { DecodedLevel } from "../src/read/output.ts";
 import { levelRanges } from "../src/read/level_ranges.ts";
@@ -24,7 +23,7 @@ const scope = globalThis as unknown as {
 };
 
 let file: MrcFile | null = null;
-let source: ReturnType<typeof cachedSource> | null = null;
+let source: CachedSource | null = null;
 let generation = 0;
 /** Stream mode: every level of every snapshot, as `decodeStream` yielded them. */
 const streamed: DecodedLevel[] = [];
@@ -61,18 +60,10 @@ function post(message: FromWorker, transfer: Transferable[] = []): void {
   scope.postMessage(message, transfer);
 }
 
-/** Bytes read from each end on open: the header and report, the index and trailer. */
-const END_BYTES = 16384;
-
 async function open(url: string): Promise<void> {
-  // The request that learns the size also brings the first bytes (header, report); one more
-  // brings the end (index, trailer): two round trips to open.
-  source = cachedSource(
-    await fromUrl(new URL(url, location.href), { prefix: END_BYTES, fetch: countingFetch }),
-  );
+  // Two round trips to open (the first and last 16 KiB), and a source the level prefetches use.
+  source = await openRemote(new URL(url, location.href), { fetch: countingFetch });
   total = source.byteLength;
-  const tail = endRanges(source.byteLength, END_BYTES).filter((r) => r.offset >= END_BYTES);
-  await source.prefetch(tail);
   file = await openMrc(source);
   const attributes = await file.readAttributes();
   const variable = attributes?.variable.attributes ?? {};

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cachedSource } from "../../format/cached_source.ts";
+import { type CachedSource, cachedSource } from "../../format/cached_source.ts";
 import { openContainer } from "../../format/reader.ts";
 import {
   type FileHandleLike,
@@ -86,6 +86,44 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
   }
 }
 
+/**
+ * A remote file as a cached range source, its first and last `readAhead` bytes already read
+ * (usually the header and report, and the index and trailer): two requests. `openMrc(url)` uses it;
+ * so can a caller that wants the source too, e.g. to `prefetch()` the chunks of a decode.
+ *
+ * @param url An `http:` or `https:` URL.
+ * @param options `fetch`, `signal` (these requests only), `timeout`, `readAhead`.
+ * @returns The source.
+ */
+export async function openRemote(
+  url: string | URL,
+  options: Pick<OpenMrcOptions, "fetch" | "signal" | "timeout" | "readAhead"> = {},
+): Promise<CachedSource> {
+  const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
+  if (!(Number.isSafeInteger(readAhead) && readAhead >= 0 && readAhead <= 2 ** 30)) {
+    throw new RangeError(
+      `Cannot open ${String(url)}: readAhead must be an integer from 0 to 2^30, found ${readAhead}`,
+    );
+  }
+  // The signal covers these requests only: the source keeps nothing of this call. The first
+  // request learns the size and, with `readAhead`, brings the file's first bytes.
+  const remote = await fromUrl(url, {
+    fetch: options.fetch,
+    signal: options.signal,
+    timeout: options.timeout,
+    prefix: Math.max(1, readAhead),
+  });
+  // A cache, so that no chunk is fetched twice; with `readAhead`, one more request for the end
+  // (index, trailer): 2 round trips to open instead of 4 (format/cached_source.ts).
+  const cached = cachedSource(remote);
+  const size = cached.byteLength;
+  if (readAhead > 0 && size > readAhead) {
+    const start = Math.max(readAhead, size - readAhead);
+    await cached.prefetch([{ offset: start, length: size - start }], { signal: options.signal });
+  }
+  return cached;
+}
+
 async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<RangeSource> {
   if (input instanceof Uint8Array) return fromBytes(input);
   if (typeof input === "object" && input !== null && "read" in input && "byteLength" in input) {
@@ -97,31 +135,7 @@ async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<Range
     ? new URL(input)
     : null;
   if (url && (url.protocol === "http:" || url.protocol === "https:")) {
-    const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
-    if (!(Number.isSafeInteger(readAhead) && readAhead >= 0 && readAhead <= 2 ** 30)) {
-      throw new RangeError(
-        `Cannot open ${
-          String(input)
-        }: readAhead must be an integer from 0 to 2^30, found ${readAhead}`,
-      );
-    }
-    // The signal covers the first request only: the source keeps nothing of this call. That
-    // request learns the size and, with `readAhead`, brings the file's first bytes (header, report).
-    const remote = await fromUrl(url, {
-      fetch: options.fetch,
-      signal: options.signal,
-      timeout: options.timeout,
-      prefix: Math.max(1, readAhead),
-    });
-    // A cache, so that no chunk is fetched twice; with `readAhead`, one more request for the end
-    // (index, trailer): 2 round trips to open instead of 4 (format/cached_source.ts).
-    const cached = cachedSource(remote);
-    const size = cached.byteLength;
-    if (readAhead > 0 && size > readAhead) {
-      const start = Math.max(readAhead, size - readAhead);
-      await cached.prefetch([{ offset: start, length: size - start }], { signal: options.signal });
-    }
-    return cached;
+    return await openRemote(url, options);
   }
   // A local file: only where a file system API exists (Deno).
   const deno = (globalThis as { Deno?: { open(p: string | URL): Promise<unknown> } }).Deno;
