@@ -39,27 +39,31 @@ export type {
   StoredBoundedReport,
   StoredReport,
 } from "./src/read/report.ts";
-export { psnr } from "./src/codec/metrics.ts";
+export { psnr } from "./src/metrics.ts";
 export {
-  type ByteRange,
-  type CachedSource,
-  cachedSource,
-  type CachedSourceOptions,
   type CountingSource,
   countingSource,
-  endRanges,
-  type FileHandleLike,
   fromBytes,
-  fromFileHandle,
-  fromUrl,
-  type FromUrlOptions,
   hasMrcSignature,
-  HttpError,
-  type HttpErrorOptions,
   MrcFormatError,
   type MrcFormatErrorOptions,
   type RangeSource,
   type ReadOptions,
 } from "./format/mod.ts";
+export {
+  type FileHandleLike,
+  fromFileHandle,
+  fromUrl,
+  type FromUrlOptions,
+  HttpError,
+  type HttpErrorOptions,
+} from "./src/transport/mod.ts";
+export {
+  type ByteRange,
+  type CachedSource,
+  cachedSource,
+  type CachedSourceOptions,
+  endRanges,
+} from "./src/transport/mod.ts";
 export type { MissingMask, MrcHeader, MrcLevelHeader } from "./format/mod.ts";
 export type { MrcContainer } from "./format/mod.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { psnr } from "../src/codec/metrics.ts";
+import { psnr } from "../src/metrics.ts";
 
 /** Error statistics of one reconstruction. */
 export interface ErrorStats {

@@ -9,7 +9,8 @@
  * @module
  */
 
-import { type ByteRange, fromUrl } from "../format/mod.ts";
+import { fromUrl } from "../src/transport/mod.ts";
+import type { ByteRange } from "../src/transport/mod.ts";
 import { openRemote } from "../src/read/open.ts";
 import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
 import { testFile } from "../tests/web/_field.ts";

@@ -7,7 +7,8 @@
 import { CHUNK_FRAME_LENGTH, CHUNK_TYPES } from "./_constants.ts";
 import { chunkError } from "./_chunk_error.ts";
 import type { CodeBlockHead } from "./code_block.ts";
-import { blockSnapshots, type MrcHeader, streamLayout } from "./header.ts";
+import type { MrcHeader } from "./header.ts";
+import { blockSnapshots, streamLayout } from "./geometry.ts";
 import type { MissingMask } from "./missing_mask.ts";
 
 /**

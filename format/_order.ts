@@ -7,7 +7,8 @@
 
 import { CHUNK_TYPES, KNOWN_TYPES } from "./_constants.ts";
 import { describeEntry } from "./_framing.ts";
-import { blockCount, isBounded, type MrcHeader } from "./header.ts";
+import { isBounded, type MrcHeader } from "./header.ts";
+import { blockCount } from "./geometry.ts";
 
 interface Address {
   type: string;

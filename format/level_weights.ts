@@ -11,7 +11,7 @@ import { viewOf } from "./_bytes.ts";
 import { chunkError } from "./_chunk_error.ts";
 
 /**
- * The decoder half of one level. Structurally a subset of `LevelModel` in `src/codec/model.ts`, so a
+ * The decoder half of one level. Structurally a subset of `LevelModel` in `src/model/model.ts`, so a
  * `LevelModel` can be passed to {@linkcode encodeLevelWeights} as is.
  */
 export interface LevelWeights {

@@ -1,13 +1,15 @@
 // This module is browser compatible.
 // Copyright the mrcae authors. MIT license.
 /**
- * The `.mrc` container of mrcae: a chunked, checksummed, indexed file holding a trained MrCAE
- * decoder and the quantized codes of T snapshots, readable with random access over HTTP range
- * requests or front to back from a stream. `format/SPEC.md` describes the bytes.
+ * The `.mrc` container of mrcae: a chunked, checksummed, indexed file holding T snapshots level by
+ * level, coarse to fine: in the default bounded coding, range-coded prediction residuals within a
+ * maximum absolute error; in model coding, a trained MrCAE decoder and its quantized codes. It is
+ * read with random access through any range source or front to back from a stream.
+ * `format/SPEC.md` describes the bytes.
  *
  * - Write with {@linkcode MrcWriter}.
- * - Read with {@linkcode openContainer} over a {@linkcode RangeSource} ({@linkcode fromBytes},
- *   {@linkcode fromFileHandle}, {@linkcode fromUrl}), or with {@linkcode readMrcStream}.
+ * - Read with {@linkcode openContainer} over a {@linkcode RangeSource} ({@linkcode fromBytes};
+ *   files and URLs are `src/transport/`), or with {@linkcode readMrcStream}.
  * - Every bad input throws {@linkcode MrcFormatError}.
  *
  * This module never uses `Deno.*` and runs in browsers.
@@ -56,9 +58,9 @@
 
 export * from "./attributes.ts";
 export * from "./bounded_block.ts";
-export * from "./cached_source.ts";
 export * from "./code_block.ts";
 export * from "./error.ts";
+export * from "./geometry.ts";
 export * from "./header.ts";
 export * from "./level_weights.ts";
 export * from "./masks.ts";

@@ -29,7 +29,8 @@ import { ChunkOrder } from "./_order.ts";
 import { type BoundedBlock, decodeBoundedBlock } from "./bounded_block.ts";
 import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { blockCount, blockSnapshots, decodeHeader, type MrcHeader } from "./header.ts";
+import { decodeHeader, type MrcHeader } from "./header.ts";
+import { blockCount, blockSnapshots } from "./geometry.ts";
 import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { decodeMasks, maskCount } from "./masks.ts";
 import { decodeMeta } from "./meta.ts";
@@ -340,8 +341,8 @@ class MrcContainerImpl implements MrcContainer {
  * required order (SPEC.md §7). After that, each `read…` method costs one read of exactly one
  * chunk's bytes.
  *
- * @param source Where the bytes come from: {@linkcode fromBytes}, {@linkcode fromFileHandle},
- *   {@linkcode fromUrl}.
+ * @param source Where the bytes come from: {@linkcode fromBytes}, or a file or URL source of
+ *   `src/transport/`.
  * @param options Signal.
  * @returns The open file.
  * @throws {MrcFormatError} On any malformed, truncated or unsupported input.

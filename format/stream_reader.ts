@@ -30,7 +30,8 @@ import {
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { codeStreamCount, decodeHeader, type MrcHeader } from "./header.ts";
+import { decodeHeader, type MrcHeader } from "./header.ts";
+import { codeStreamCount } from "./geometry.ts";
 import { decodeMeta } from "./meta.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */

@@ -25,14 +25,8 @@ import {
 import { ChunkOrder } from "./_order.ts";
 import { type BoundedBlock, encodeBoundedBlock } from "./bounded_block.ts";
 import { type CodeBlock, encodeCodeBlock, type EncodeCodeBlockOptions } from "./code_block.ts";
-import {
-  blockSnapshots,
-  codeStreamCount,
-  decodeHeader,
-  encodeHeader,
-  type MrcHeader,
-  streamLayout,
-} from "./header.ts";
+import { decodeHeader, encodeHeader, type MrcHeader } from "./header.ts";
+import { blockSnapshots, codeStreamCount, streamLayout } from "./geometry.ts";
 import { encodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { encodeMasks, maskCount } from "./masks.ts";
 import { encodeMeta } from "./meta.ts";
@@ -298,7 +292,7 @@ export class MrcWriter {
   }
 
   /**
-   * Writes the `DECW` chunk of a level. A `LevelModel` from `src/codec/model.ts` fits as is.
+   * Writes the `DECW` chunk of a level. A `LevelModel` from `src/model/model.ts` fits as is.
    *
    * @param level Level index.
    * @param weights Decoder weights; group channel counts must match the header.

@@ -3,7 +3,7 @@
 // a note when no Chromium is installed (`.ci/run` installs Debian's `chromium`).
 import assert from "node:assert";
 import { openMrc } from "../decode.ts";
-import { endRanges } from "../format/mod.ts";
+import { endRanges } from "../src/transport/mod.ts";
 import { levelRanges } from "../src/read/level_ranges.ts";
 import { buildWeb } from "../web/build.ts";
 import { valuesChecksum } from "../web/_checksum.ts";

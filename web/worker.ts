@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { CachedSource } from "../format/cached_source.ts";
+import type { CachedSource } from "../src/transport/cache.ts";
 import { openMrc, openRemote } from "../src/read/open.ts";
 import { decodeStream } from "../src/read/decode_stream.ts";
 import type { DecodedLevel } from "../src/read/output.ts";

@@ -12,7 +12,7 @@ import type { MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { BlockCoder, type LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
-import { psnr } from "../codec/metrics.ts";
+import { psnr } from "../metrics.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";

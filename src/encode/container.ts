@@ -9,8 +9,8 @@
 import type { MrcHeader } from "../../format/header.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
-import { streamQuant } from "../codec/level_decoder.ts";
-import type { MrcaeModel } from "../codec/model.ts";
+import { streamQuant } from "../model/level_decoder.ts";
+import type { MrcaeModel } from "../model/model.ts";
 import type { Prepared } from "./prepare.ts";
 import type { Steps } from "./rate_control.ts";
 

@@ -5,10 +5,10 @@
  * @module
  */
 
-import { conv3s2, maskPositions } from "../codec/ops.ts";
-import type { MrcaeModel } from "../codec/model.ts";
-import { type LevelDecoderParts, levelDecoderParts } from "../codec/level_decoder.ts";
-import { streamLayout } from "../../format/header.ts";
+import { conv3s2, maskPositions } from "../model/ops.ts";
+import type { MrcaeModel } from "../model/model.ts";
+import { type LevelDecoderParts, levelDecoderParts } from "../model/level_decoder.ts";
+import { streamLayout } from "../../format/geometry.ts";
 
 /**
  * Runs the encoder over `T` snapshots on the finest grid and returns the real

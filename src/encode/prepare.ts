@@ -6,7 +6,7 @@
  * @module
  */
 
-import { finestIndex } from "../../format/header.ts";
+import { finestIndex } from "../../format/geometry.ts";
 
 /** How the original array sits in the stored finest grid. */
 export interface Geometry {

@@ -14,8 +14,8 @@ import {
   type LevelDecoderParts,
   streamQuant,
   streamSizes,
-} from "../codec/level_decoder.ts";
-import { streamLayout } from "../../format/header.ts";
+} from "../model/level_decoder.ts";
+import { streamLayout } from "../../format/geometry.ts";
 import { LevelOperator, refineCodes } from "./refine.ts";
 import type { LevelTarget } from "./prepare.ts";
 

@@ -17,9 +17,9 @@
  * @module
  */
 
-import { deconvPadded, deconvPaddedAdjoint } from "../codec/ops.ts";
-import { type LevelDecoderParts, streamSizes } from "../codec/level_decoder.ts";
-import { type StreamLayout, streamLayout } from "../../format/header.ts";
+import { deconvPadded, deconvPaddedAdjoint } from "../model/ops.ts";
+import { type LevelDecoderParts, streamSizes } from "../model/level_decoder.ts";
+import { type StreamLayout, streamLayout } from "../../format/geometry.ts";
 
 /** Applies a level's code-to-output map (without biases and without the previous level) and its adjoint. */
 export class LevelOperator {

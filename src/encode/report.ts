@@ -6,8 +6,8 @@
  * @module
  */
 
-import { axisCrop } from "../../format/header.ts";
-import { psnr } from "../codec/metrics.ts";
+import { axisCrop } from "../../format/geometry.ts";
+import { psnr } from "../metrics.ts";
 import type { LevelError, StoredReport } from "../read/report.ts";
 import type { BackendName, TrainReport } from "../train/types.ts";
 import type { LevelTarget, Prepared } from "./prepare.ts";

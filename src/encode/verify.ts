@@ -7,7 +7,7 @@
  * @module
  */
 
-import { psnr } from "../codec/metrics.ts";
+import { psnr } from "../metrics.ts";
 import type { LevelError } from "../read/report.ts";
 import { openMrc } from "../read/open.ts";
 

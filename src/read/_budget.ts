@@ -3,7 +3,8 @@
 // computed from the header (and the masks, when read) before any of it is allocated, and refused
 // above `maxBytes`. Shared by `MrcFile` and `decodeStream`, so both refuse the same requests.
 
-import { levelCrop, type MrcHeader } from "../../format/header.ts";
+import type { MrcHeader } from "../../format/header.ts";
+import { levelCrop } from "../../format/geometry.ts";
 import { MrcFormatError } from "../../format/error.ts";
 
 /**

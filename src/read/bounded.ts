@@ -6,7 +6,8 @@
  * @module
  */
 
-import { blockSnapshots, type MrcHeader } from "../../format/header.ts";
+import type { MrcHeader } from "../../format/header.ts";
+import { blockSnapshots } from "../../format/geometry.ts";
 import { chunkError } from "../../format/_chunk_error.ts";
 import { CHUNK_TYPES } from "../../format/_constants.ts";
 import { BlockCoder } from "../bounded/block_coder.ts";

@@ -7,13 +7,14 @@
  */
 
 import { readMrcStream } from "../../format/stream_reader.ts";
-import { blockCount, decodeHeader, type MrcHeader } from "../../format/header.ts";
+import { decodeHeader, type MrcHeader } from "../../format/header.ts";
+import { blockCount } from "../../format/geometry.ts";
 import { decodeLevelWeights, type LevelWeights } from "../../format/level_weights.ts";
 import { decodeMasks } from "../../format/masks.ts";
 import { decodeCodeBlock } from "../../format/code_block.ts";
 import { decodeMissingMask } from "../../format/missing_mask.ts";
 import { MrcFormatError } from "../../format/error.ts";
-import { checkStreams, decodeLevel, fileLevelParts } from "../codec/level_decoder.ts";
+import { checkStreams, decodeLevel, fileLevelParts } from "../model/level_decoder.ts";
 import {
   type DecodedLevel,
   decodedLevel,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ByteRange } from "../../format/cached_source.ts";
+import type { ByteRange } from "../transport/cache.ts";
 import type { MrcFile } from "./mrc_file.ts";
 
 /** Options of {@linkcode levelRanges}. */
@@ -33,7 +33,8 @@ const OPEN_CHUNKS = new Set(["MHDR", "META", "INDX"]);
  * @example Prefetch a level through a cached source, then decode it from memory
  * ```ts
  * import assert from "node:assert";
- * import { cachedSource, countingSource, fromBytes } from "../../format/mod.ts";
+ * import { countingSource, fromBytes } from "../../format/mod.ts";
+ * import { cachedSource } from "../transport/mod.ts";
  * import { openMrc } from "./open.ts";
  * import { levelRanges } from "./level_ranges.ts";
  *

@@ -6,13 +6,13 @@
  */
 
 import type { DecodedLevel } from "./output.ts";
-import { psnr } from "../codec/metrics.ts";
+import { psnr } from "../metrics.ts";
 
 /** RMSE, PSNR and max abs error of a decoded level. */
 export interface LevelMetrics {
   /** Root mean squared error, original units. */
   rmse: number;
-  /** `psnr()` of `src/codec/metrics.ts` with the original's value range; null for a constant original. */
+  /** `psnr()` of `src/metrics.ts` with the original's value range; null for a constant original. */
   psnr: number | null;
   /** Largest absolute error, original units. */
   maxAbsError: number;

@@ -8,7 +8,8 @@
 
 import type { MrcContainer } from "../../format/reader.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
-import { blockCount, isBounded, type MrcHeader } from "../../format/header.ts";
+import { isBounded, type MrcHeader } from "../../format/header.ts";
+import { blockCount } from "../../format/geometry.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
 import {
@@ -17,7 +18,7 @@ import {
   fileLevelParts,
   type LevelDecoderParts,
   streamSizes,
-} from "../codec/level_decoder.ts";
+} from "../model/level_decoder.ts";
 import {
   type DecodedLevel,
   decodedLevel,

@@ -6,15 +6,11 @@
  * @module
  */
 
-import { type CachedSource, cachedSource } from "../../format/cached_source.ts";
+import { type CachedSource, cachedSource } from "../transport/cache.ts";
 import { openContainer } from "../../format/reader.ts";
-import {
-  type FileHandleLike,
-  fromBytes,
-  fromFileHandle,
-  fromUrl,
-  type RangeSource,
-} from "../../format/source.ts";
+import { fromBytes, type RangeSource } from "../../format/source.ts";
+import { fromUrl } from "../transport/http.ts";
+import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
 import { MrcFile } from "./mrc_file.ts";
 
 /** Bytes read from each end of a remote file on open (see {@linkcode OpenMrcOptions.readAhead}). */
@@ -114,7 +110,7 @@ export async function openRemote(
     prefix: Math.max(1, readAhead),
   });
   // A cache, so that no chunk is fetched twice; with `readAhead`, one more request for the end
-  // (index, trailer): 2 round trips to open instead of 4 (format/cached_source.ts).
+  // (index, trailer): 2 round trips to open instead of 4 (src/transport/cache.ts).
   const cached = cachedSource(remote);
   const size = cached.byteLength;
   if (readAhead > 0 && size > readAhead) {

@@ -6,7 +6,8 @@
  * @module
  */
 
-import { finestIndex, levelCrop, type MrcHeader } from "../../format/header.ts";
+import type { MrcHeader } from "../../format/header.ts";
+import { finestIndex, levelCrop } from "../../format/geometry.ts";
 import type { MissingMask } from "../../format/missing_mask.ts";
 
 /** One decoded level for a range of snapshots, in original units. */

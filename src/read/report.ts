@@ -18,7 +18,7 @@ export interface LevelError {
   grid: [number, number];
   /** Root mean squared error against the original, original units. */
   rmse: number;
-  /** `psnr()` of `src/codec/metrics.ts` with the original data's range; null when it is constant. */
+  /** `psnr()` of `src/metrics.ts` with the original data's range; null when it is constant. */
   psnr: number | null;
   /** Largest absolute error against the original, original units. */
   maxAbsError: number;

@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { psnr } from "../codec/metrics.ts";
+import { psnr } from "../metrics.ts";
 import { latentAverage } from "./_grid.ts";
 import { centre } from "./_loss.ts";
 import { BILINEAR, deconvPadded, forward, type NetLevel } from "./_net.ts";

@@ -9,7 +9,7 @@
  * `[1, h, w, M]` tensor): fewer, larger kernels.
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { GroupModel, LevelModel, MrcaeModel } from "../codec/model.ts";
+import type { GroupModel, LevelModel, MrcaeModel } from "../model/model.ts";
 
 /** Bilinear interpolation kernel of Appendix A. */
 export const BILINEAR: readonly number[] = [0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25];

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import { levelGrids } from "../codec/model.ts";
+import { levelGrids } from "../model/model.ts";
 import type { Random } from "./_random.ts";
 import { centreSample } from "./_grid.ts";
 import type { TrainInput } from "./types.ts";

@@ -4,13 +4,13 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { MrcaeModel } from "../codec/model.ts";
+import type { MrcaeModel } from "../model/model.ts";
 import { disposeLevel, forward, netFromModel } from "./_net.ts";
 
 /**
  * Runs a trained model on finest-grid snapshots with the active TensorFlow.js
  * backend and returns every level's intermediate output `y_k` (codes go
- * through the masks as in `src/codec/model.ts`). Differential reference for the
+ * through the masks as in `src/model/model.ts`). Differential reference for the
  * pure-TypeScript decoder.
  *
  * @param model A trained model.

@@ -1,7 +1,7 @@
 /**
  * Training engine of mrcae: progressive training of a multiresolution
  * convolutional autoencoder (MrCAE) with TensorFlow.js, returning the plain
- * typed-array {@link MrcaeModel} of `src/codec/model.ts`.
+ * typed-array {@link MrcaeModel} of `src/model/model.ts`.
  *
  * @example Train and run a model
  * ```ts

@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
-import type { MrcaeModel } from "../codec/model.ts";
+import type { MrcaeModel } from "../model/model.ts";
 import { selectBackend } from "./backend.ts";
 import { Random } from "./_random.ts";
 import { dilate } from "./_grid.ts";
@@ -57,7 +57,7 @@ function abortError(signal: AbortSignal): unknown {
  *
  * @param input Finest-grid data, normalized to about [0, 1].
  * @param options Training options; see {@link TrainOptions} for defaults.
- * @returns The trained model (plain arrays, see `src/codec/model.ts`) and a report.
+ * @returns The trained model (plain arrays, see `src/model/model.ts`) and a report.
  *
  * @example Train a tiny field
  * ```ts

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { MrcaeModel } from "../codec/model.ts";
+import type { MrcaeModel } from "../model/model.ts";
 
 /** A TensorFlow.js backend the trainer can run on. */
 export type BackendName = "webgpu" | "wasm" | "cpu";
@@ -154,7 +154,7 @@ export interface LevelReport {
   /** Root mean squared error, normalized units. */
   rmse: number;
   /**
-   * `psnr(rmse, range)` of `src/codec/metrics.ts` (`20 log10(range / rmse)`), with `range` the
+   * `psnr(rmse, range)` of `src/metrics.ts` (`20 log10(range / rmse)`), with `range` the
    * `max - min` of the valid normalized finest-grid data (1 when constant); `Infinity` when exact.
    */
   psnr: number;

@@ -4,13 +4,11 @@ import * as format from "../../format/mod.ts";
 
 Deno.test("format/mod.ts exports the public API", () => {
   assert.deepStrictEqual(Object.keys(format).sort(), [
-    "HttpError",
     "MrcFormatError",
     "MrcWriter",
     "axisCrop",
     "blockCount",
     "blockSnapshots",
-    "cachedSource",
     "codeStreamCount",
     "countingSource",
     "decodeAttributes",
@@ -29,11 +27,8 @@ Deno.test("format/mod.ts exports the public API", () => {
     "encodeMasks",
     "encodeMeta",
     "encodeMissingMask",
-    "endRanges",
     "finestIndex",
     "fromBytes",
-    "fromFileHandle",
-    "fromUrl",
     "hasMrcSignature",
     "isBounded",
     "levelCrop",
@@ -42,6 +37,17 @@ Deno.test("format/mod.ts exports the public API", () => {
     "readMrcStream",
     "streamLayout",
     "validateHeader",
+  ]);
+});
+
+Deno.test("src/transport/mod.ts exports the sources over files and URLs and the cache", async () => {
+  const transport = await import("../../src/transport/mod.ts");
+  assert.deepStrictEqual(Object.keys(transport).sort(), [
+    "HttpError",
+    "cachedSource",
+    "endRanges",
+    "fromFileHandle",
+    "fromUrl",
   ]);
 });
 

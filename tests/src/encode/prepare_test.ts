@@ -1,6 +1,6 @@
 import assert from "node:assert";
 import { chooseGeometry, prepareData, validSize } from "../../../src/encode/prepare.ts";
-import { axisCrop } from "../../../format/header.ts";
+import { axisCrop } from "../../../format/geometry.ts";
 
 Deno.test("validSize() gives grids that halve down to an odd level 0 of at least 3", () => {
   for (const levels of [1, 2, 3, 4]) {

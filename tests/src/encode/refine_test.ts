@@ -1,6 +1,6 @@
 import assert from "node:assert";
 import { LevelOperator, refineCodes } from "../../../src/encode/refine.ts";
-import { decodeLevel, type LevelDecoderParts } from "../../../src/codec/level_decoder.ts";
+import { decodeLevel, type LevelDecoderParts } from "../../../src/model/level_decoder.ts";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

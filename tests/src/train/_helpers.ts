@@ -1,5 +1,5 @@
 // Shared helpers of the trainer tests: small fields and a naive decoder of the model contract.
-import type { MrcaeModel } from "../../../src/codec/model.ts";
+import type { MrcaeModel } from "../../../src/model/model.ts";
 
 /** A seeded LCG, so test data never depends on Math.random. */
 export function lcg(seed: number): () => number {
@@ -94,7 +94,7 @@ export function deconvPaddedTs(
   return out;
 }
 
-/** Naive encode + decode of one snapshot following `src/codec/model.ts`. */
+/** Naive encode + decode of one snapshot following `src/model/model.ts`. */
 export function naiveLevels(model: MrcaeModel, x: Float32Array): Float32Array[] {
   const n = model.levels.length;
   const h: Float32Array[] = new Array(n);

@@ -1,7 +1,7 @@
 import assert from "node:assert";
 import * as tf from "npm:@tensorflow/tfjs-core@4.22.0";
 import { forwardLevels, selectBackend, trainMrcae } from "../../../src/train/mod.ts";
-import type { MrcaeModel } from "../../../src/codec/model.ts";
+import type { MrcaeModel } from "../../../src/model/model.ts";
 import {
   blobField,
   deconvPaddedTs,

@@ -12,7 +12,8 @@
 import { deconvPadded, maskPositions, scatterCodes, stampOrigins } from "./ops.ts";
 import type { Filter, GroupModel, LevelModel } from "./model.ts";
 import { MrcFormatError } from "../../format/error.ts";
-import { type MrcHeader, type MrcLevelHeader, streamLayout } from "../../format/header.ts";
+import type { MrcHeader, MrcLevelHeader } from "../../format/header.ts";
+import { streamLayout } from "../../format/geometry.ts";
 import type { LevelWeights } from "../../format/level_weights.ts";
 
 /** What decoding one level needs besides its codes. */

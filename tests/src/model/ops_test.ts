@@ -6,8 +6,8 @@ import {
   maskPositions,
   scatterCodes,
   stampOrigins,
-} from "../../../src/codec/ops.ts";
-import { decodeLevel, type LevelDecoderParts } from "../../../src/codec/level_decoder.ts";
+} from "../../../src/model/ops.ts";
+import { decodeLevel, type LevelDecoderParts } from "../../../src/model/level_decoder.ts";
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;

@@ -1,15 +1,9 @@
 // RangeSource adapters: bytes, file handles, URLs (with and without Range support).
 import assert from "node:assert";
-import {
-  countingSource,
-  fromBytes,
-  fromFileHandle,
-  fromUrl,
-  MrcFormatError,
-  openContainer,
-} from "../../format/mod.ts";
+import { countingSource, fromBytes, MrcFormatError, openContainer } from "../../../format/mod.ts";
+import { fromFileHandle, fromUrl } from "../../../src/transport/mod.ts";
 
-const goldenPath = new URL("../testdata/v1.0-small.mrc", import.meta.url);
+const goldenPath = new URL("../../testdata/v1.0-small.mrc", import.meta.url);
 const goldenBytes = await Deno.readFile(goldenPath);
 
 /** Serves `bytes` on 127.0.0.1, honouring Range or not; records the Range headers it saw. */

@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { RangeSource, ReadOptions } from "./source.ts";
+import type { RangeSource, ReadOptions } from "../../format/source.ts";
 
 /** A byte range of a file. */
 export interface ByteRange {
@@ -113,7 +113,8 @@ export function endRanges(byteLength: number, bytes: number = DEFAULT_END_BYTES)
  * @example Two nearby reads, one request; a read inside them, none
  * ```ts
  * import assert from "node:assert";
- * import { cachedSource, countingSource, fromBytes } from "./mod.ts";
+ * import { countingSource, fromBytes } from "../../format/mod.ts";
+ * import { cachedSource } from "./mod.ts";
  *
  * const counted = countingSource(fromBytes(new Uint8Array(100).map((_, i) => i)));
  * const source = cachedSource(counted);

@@ -1,7 +1,7 @@
 import assert from "node:assert";
 import { forwardLevels, trainMrcae } from "../../../src/train/mod.ts";
 import { decoderParts, encodeCodes } from "../../../src/encode/encoder.ts";
-import { decodeLevel } from "../../../src/codec/level_decoder.ts";
+import { decodeLevel } from "../../../src/model/level_decoder.ts";
 import { smallField } from "../_fixtures.ts";
 
 Deno.test("decodeLevel() (plain TypeScript) equals the TensorFlow.js network at every level", async () => {

@@ -1,6 +1,7 @@
 // format/cached_source.ts: reads served from held bytes, merged requests, partial hits.
 import assert from "node:assert";
-import { cachedSource, countingSource, fromBytes } from "../../format/mod.ts";
+import { countingSource, fromBytes } from "../../../format/mod.ts";
+import { cachedSource } from "../../../src/transport/mod.ts";
 
 const bytes = new Uint8Array(1000).map((_, i) => i % 251);
 
