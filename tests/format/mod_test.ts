@@ -9,6 +9,7 @@ Deno.test("format/mod.ts exports the public API", () => {
     "axisCrop",
     "blockCount",
     "blockSnapshots",
+    "checkRange",
     "codeStreamCount",
     "countingSource",
     "decodeAttributes",
