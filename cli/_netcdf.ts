@@ -7,7 +7,7 @@
  */
 
 import type { MrcAttributes } from "../format/attributes.ts";
-import type { NetcdfSelection } from "../src/io/netcdf.ts";
+import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
 export async function isNetcdf(path: string): Promise<boolean> {
@@ -53,7 +53,7 @@ export async function readNetcdfInput(
   variable: string | undefined,
   select: string | undefined,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes: MrcAttributes }> {
-  const { listNetcdfVariables, readNetcdf } = await import("../src/io/netcdf.ts");
+  const { listNetcdfVariables, readNetcdf } = await import("../src/io/netcdf/mod.ts");
   if (variable === undefined) {
     const { format, variables } = await listNetcdfVariables(path);
     const ok = variables.filter((v) => v.compressible);
@@ -89,7 +89,7 @@ export async function writeNetcdfOutput(
     history: string;
   },
 ): Promise<void> {
-  const { writeNetcdf } = await import("../src/io/netcdf.ts");
+  const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
   const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const previous = output.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""

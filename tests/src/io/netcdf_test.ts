@@ -4,7 +4,7 @@
 import assert from "node:assert";
 import { compress } from "../../../src/encode/compress.ts";
 import { openMrc } from "../../../src/read/open.ts";
-import { listNetcdfVariables, readNetcdf, writeNetcdf } from "../../../src/io/netcdf.ts";
+import { listNetcdfVariables, readNetcdf, writeNetcdf } from "../../../src/io/netcdf/mod.ts";
 import { fromBytes, MrcFormatError, MrcWriter, openContainer } from "../../../format/mod.ts";
 import type { MrcAttributes } from "../../../format/mod.ts";
 

@@ -1,0 +1,146 @@
+/**
+ * The netCDF-4/HDF5 side: `npm:h5wasm` (HDF5 compiled to WebAssembly, its Node build with real
+ * file access), loaded once on first use, the reader ({@linkcode openHdf5}, which slices datasets
+ * so only the selected hyperslab is read) and what the writer shares with it.
+ *
+ * @module
+ */
+
+import type { MrcAttribute, MrcAttributeType } from "../../../format/attributes.ts";
+import type { Source, Variable } from "./source.ts";
+
+// deno-lint-ignore no-explicit-any
+export type H5 = any;
+
+let h5Ready: Promise<H5> | null = null;
+
+/** Loads h5wasm's Node build (real file system access) once. */
+export function loadH5wasm(): Promise<H5> {
+  h5Ready ??= (async () => {
+    const mod = await import("npm:h5wasm@0.10.3/node");
+    const h5wasm = mod.default;
+    await h5wasm.ready;
+    return h5wasm;
+  })();
+  return h5Ready;
+}
+
+/** netCDF's name of a dimension that has no coordinate variable (netCDF-C's `DIM_WITHOUT_VARIABLE`). */
+export const DIM_WITHOUT_VARIABLE = "This is a netCDF dimension but not a netCDF variable.";
+/** Attributes the HDF5 layer of netCDF-4 uses for itself. */
+const HIDDEN_ATTRIBUTES = new Set([
+  "CLASS",
+  "NAME",
+  "DIMENSION_LIST",
+  "REFERENCE_LIST",
+  "_Netcdf4Dimid",
+  "_Netcdf4Coordinates",
+  "_nc3_strict",
+  "_NCProperties",
+  "_IsNetcdf4",
+  "_SuperblockVersion",
+]);
+
+/** netCDF type of an h5wasm metadata record (H5T class 0 integer, 1 float, 3 string). */
+function h5Type(meta: { type: number; size: number; signed: boolean }): MrcAttributeType | null {
+  if (meta.type === 0) {
+    const names: Record<number, [MrcAttributeType, MrcAttributeType]> = {
+      1: ["byte", "ubyte"],
+      2: ["short", "ushort"],
+      4: ["int", "uint"],
+      8: ["int64", "uint64"],
+    };
+    const pair = names[meta.size];
+    return pair ? pair[meta.signed ? 0 : 1] : null;
+  }
+  if (meta.type === 1) return meta.size === 4 ? "float" : meta.size === 8 ? "double" : null;
+  if (meta.type === 3) return "char";
+  return null;
+}
+
+function h5Attributes(entity: H5): Record<string, MrcAttribute> {
+  const out: Record<string, MrcAttribute> = {};
+  const attrs = entity.attrs as Record<string, H5>;
+  for (const name of Object.keys(attrs)) {
+    if (HIDDEN_ATTRIBUTES.has(name)) continue;
+    try {
+      const a = attrs[name];
+      const type = h5Type(a.metadata);
+      if (type === null) continue;
+      const value = a.value;
+      if (type === "char") {
+        out[name] = { type, value: Array.isArray(value) ? value.join("") : String(value) };
+      } else {
+        const list = ArrayBuffer.isView(value)
+          ? Array.from(value as unknown as ArrayLike<number>)
+          : [value];
+        out[name] = { type, value: list.map(Number) };
+      }
+    } catch {
+      // An attribute of a type h5wasm cannot read (a reference, a compound) is left out.
+    }
+  }
+  return out;
+}
+
+export async function openHdf5(path: string): Promise<Source> {
+  const h5wasm = await loadH5wasm();
+  let file: H5;
+  try {
+    file = new h5wasm.File(path, "r");
+  } catch (e) {
+    throw new Error(`${path}: cannot open netCDF-4/HDF5 file: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const dims = new Map<string, number>();
+  const variables: Variable[] = [];
+  const datasets = new Map<string, H5>();
+  for (const name of file.keys() as string[]) {
+    const ds = file.get(name);
+    if (!(ds instanceof h5wasm.Dataset)) continue; // groups: only the root group is read
+    const shape: number[] = ds.shape ?? [];
+    const nameAttr = ds.attrs.NAME ? String(ds.attrs.NAME.value) : "";
+    const isScale = ds.attrs.CLASS && String(ds.attrs.CLASS.value) === "DIMENSION_SCALE";
+    if (isScale && shape.length === 1) dims.set(name, shape[0]);
+    if (isScale && nameAttr.startsWith(DIM_WITHOUT_VARIABLE)) continue;
+    const dimNames = shape.map((_, i) => {
+      if (isScale && shape.length === 1) return name; // a coordinate variable is its own scale
+      let scales: string[] = [];
+      try {
+        scales = ds.get_attached_scales(i) ?? [];
+      } catch { /* no DIMENSION_LIST */ }
+      return scales.length > 0 ? scales[0].replace(/^.*\//, "") : `phony_dim_${i}`;
+    });
+    dimNames.forEach((d, i) => {
+      if (!dims.has(d)) dims.set(d, shape[i]);
+    });
+    const type = h5Type(ds.metadata);
+    variables.push({
+      name,
+      type,
+      typeName: type ?? `HDF5 class ${ds.metadata.type}`,
+      dims: dimNames,
+      shape,
+      attributes: h5Attributes(ds),
+    });
+    datasets.set(name, ds);
+  }
+  return {
+    format: "netCDF-4/HDF5",
+    dims,
+    variables,
+    global: h5Attributes(file),
+    read(variable, ranges) {
+      const ds = datasets.get(variable.name)!;
+      const whole = ranges.every(([a, b], i) => a === 0 && b === variable.shape[i]);
+      const value = whole ? ds.value : ds.slice(ranges);
+      const out = new Float64Array((value as ArrayLike<number>).length);
+      for (let i = 0; i < out.length; i++) out[i] = Number((value as ArrayLike<number>)[i]);
+      return out;
+    },
+    close() {
+      file.close();
+    },
+  };
+}

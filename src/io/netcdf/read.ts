@@ -1,0 +1,232 @@
+/**
+ * Reading: {@linkcode listNetcdfVariables} and {@linkcode readNetcdf} over a {@linkcode Source}.
+ *
+ * @module
+ */
+
+import type { MrcDimension, MrcSelectedDimension } from "../../../format/attributes.ts";
+import type { NetcdfField, NetcdfListing, ReadNetcdfOptions } from "./types.ts";
+import { isNumericType, openSource } from "./source.ts";
+import { coordinate, isTimeDimension, single, textOf, variableNote } from "./cf.ts";
+
+/**
+ * Largest number of values a variable (after selection) may have: 2^28 (1 GiB as float32). The
+ * whole selection is held in memory while compressing (about 3 times its float32 size); pass
+ * `maxValues` to go higher, or select a time range (`select: { time: [0, 1000] }`).
+ */
+export const DEFAULT_MAX_VALUES: number = 2 ** 28;
+
+/**
+ * Lists the variables of a netCDF file (classic, 64-bit offset or netCDF-4/HDF5) and whether
+ * each can be compressed.
+ *
+ * @param path A local file.
+ * @returns The format and the variables.
+ * @throws {Error} When the file is missing or not netCDF; the message names the file.
+ *
+ * @example List the variables of the test fixture
+ * ```ts
+ * import assert from "node:assert";
+ * import { listNetcdfVariables } from "./mod.ts";
+ *
+ * const path = new URL("../../../tests/testdata/netcdf/small-classic.nc", import.meta.url).pathname;
+ * const { format, variables } = await listNetcdfVariables(path);
+ * assert.strictEqual(format, "classic");
+ * const uwnd = variables.find((v) => v.name === "uwnd")!;
+ * assert.deepStrictEqual(uwnd.dimensions.map((d) => d.name), ["time", "lat", "lon"]);
+ * assert.ok(uwnd.compressible);
+ * ```
+ */
+export async function listNetcdfVariables(path: string): Promise<NetcdfListing> {
+  const source = await openSource(path);
+  try {
+    return {
+      format: source.format,
+      variables: source.variables.filter((v) => v.dims.length > 0).map((v) => {
+        const { ok, note } = variableNote(source, v);
+        return {
+          name: v.name,
+          type: v.typeName,
+          dimensions: v.dims.map((name, i) => ({ name, size: v.shape[i] })),
+          longName: textOf(v.attributes.long_name) ?? textOf(v.attributes.standard_name),
+          units: textOf(v.attributes.units),
+          compressible: ok,
+          note,
+        };
+      }),
+    };
+  } finally {
+    source.close();
+  }
+}
+/**
+ * Reads one variable of a netCDF file as a field for `compress()`: selection applied, CF missing
+ * values as NaN, packed integers unpacked, time first, and the attributes to store with it.
+ *
+ * @param path A local file (netCDF classic, 64-bit offset or netCDF-4/HDF5).
+ * @param options The variable, the selection and the size limit.
+ * @returns The field.
+ * @throws {Error} With the file, the variable and what is wrong: no such variable, a type that
+ *   is not numeric, a dimension that is not time, too many dimensions without a selection, bad
+ *   packing attributes, a selection out of range, or more values than `maxValues`.
+ *
+ * @example Read packed shorts: missing values become NaN, the rest is unpacked
+ * ```ts
+ * import assert from "node:assert";
+ * import { readNetcdf } from "./mod.ts";
+ *
+ * const path = new URL("../../../tests/testdata/netcdf/small-classic.nc", import.meta.url).pathname;
+ * const field = await readNetcdf(path, { variable: "uwnd" });
+ * assert.deepStrictEqual(field.shape, [8, 9, 12]);
+ * assert.strictEqual(field.missing, 8 * 7); // a 2 x 3 hole and one missing_value per snapshot
+ * assert.strictEqual(field.attributes.variable.attributes.units.value, "m/s");
+ * assert.deepStrictEqual(field.attributes.dimensions.map((d) => d.name), ["time", "lat", "lon"]);
+ * ```
+ */
+export async function readNetcdf(path: string, options: ReadNetcdfOptions): Promise<NetcdfField> {
+  const name = options.variable;
+  const source = await openSource(path);
+  try {
+    const where = `${path}: variable "${name}"`;
+    const v = source.variables.find((x) => x.name === name);
+    if (!v) {
+      const names = source.variables.filter((x) => variableNote(source, x).ok).map((x) => x.name);
+      throw new Error(
+        `${path}: no variable "${name}" (compressible: ${names.join(", ") || "none"})`,
+      );
+    }
+    if (!isNumericType(v.type)) {
+      throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
+    }
+    // Selection: indices drop a dimension, ranges narrow it.
+    const select = options.select ?? {};
+    for (const d of Object.keys(select)) {
+      if (!v.dims.includes(d)) {
+        throw new Error(
+          `${where} has no dimension "${d}" to select (its dimensions: ${v.dims.join(", ")})`,
+        );
+      }
+    }
+    const ranges: [number, number][] = [];
+    const kept: number[] = [];
+    const selected: MrcSelectedDimension[] = [];
+    v.dims.forEach((d, i) => {
+      const size = v.shape[i];
+      const s = select[d];
+      if (s === undefined) {
+        ranges.push([0, size]);
+        kept.push(i);
+      } else if (typeof s === "number") {
+        if (!Number.isInteger(s) || s < 0 || s >= size) {
+          throw new Error(`${where}: index ${s} of dimension "${d}" is outside 0..${size - 1}`);
+        }
+        ranges.push([s, s + 1]);
+        selected.push({ name: d, size, ...coordinate(source, d, size), index: s });
+      } else {
+        const [a, b] = s;
+        if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a >= b) {
+          throw new Error(
+            `${where}: range ${a}:${b} of dimension "${d}" is not within 0:${size} or is empty`,
+          );
+        }
+        ranges.push([a, b]);
+        kept.push(i);
+      }
+    });
+    const keptDims = kept.map((i) => v.dims[i]);
+    if (keptDims.length < 2 || keptDims.length > 3) {
+      const hint = keptDims.length > 3
+        ? `: fix one dimension to an index (e.g. --select ${
+          keptDims.filter((d) => !isTimeDimension(source, d)).slice(0, -2).map((d) => `${d}=0`)
+            .join(" or ")
+        })`
+        : "";
+      throw new Error(
+        `${where} has dimensions (${keptDims.join(", ")}) after selection, expected 2 or 3${hint}`,
+      );
+    }
+    if (keptDims.length === 3) {
+      const time = keptDims.findIndex((d) => isTimeDimension(source, d));
+      if (time > 0) {
+        throw new Error(
+          `${where}: time dimension "${keptDims[time]}" is axis ${time} of (${
+            keptDims.join(", ")
+          }), only a leading time dimension is supported: select one index of "${keptDims[0]}"`,
+        );
+      }
+      // Without a time dimension the leading one is the stack (a level, an ensemble member): it
+      // compresses the same way and is recorded under its own name.
+    }
+    const shape = kept.map((i) => ranges[i][1] - ranges[i][0]);
+    const count = shape.reduce((a, b) => a * b, 1);
+    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+    if (count > maxValues) {
+      throw new Error(
+        `${where} has ${count} values (${
+          shape.join(" x ")
+        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
+          keptDims[0]
+        }=0:N) or raise the limit`,
+      );
+    }
+    // CF packing and missing values, compared in the stored type.
+    const attrs = v.attributes;
+    const scale = attrs.scale_factor;
+    const offset = attrs.add_offset;
+    for (const [key, a] of [["scale_factor", scale], ["add_offset", offset]] as const) {
+      if (a !== undefined && (single(a) === null || !Number.isFinite(single(a)!))) {
+        throw new Error(
+          `${where}: packed data with an unusable ${key} (${
+            JSON.stringify(a.value)
+          }): expected one finite number`,
+        );
+      }
+    }
+    const fills = [attrs._FillValue, attrs.missing_value]
+      .flatMap((a) => a && typeof a.value !== "string" ? a.value : []);
+    const raw = source.read(v, ranges);
+    const packed = scale !== undefined || offset !== undefined;
+    const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
+      v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
+      offset?.type === "double";
+    const data = wide ? new Float64Array(count) : new Float32Array(count);
+    const k = single(scale) ?? 1;
+    const b = single(offset) ?? 0;
+    let missing = 0;
+    for (let i = 0; i < count; i++) {
+      const x = raw[i];
+      if (Number.isNaN(x) || fills.includes(x)) {
+        data[i] = NaN;
+        missing++;
+      } else {
+        data[i] = packed ? x * k + b : x;
+      }
+    }
+    const dimensions: MrcDimension[] = kept.map((i) => {
+      const d = v.dims[i];
+      const [a, e] = ranges[i];
+      const c = coordinate(source, d, v.shape[i]);
+      return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
+    });
+    return {
+      data,
+      shape,
+      missing,
+      attributes: {
+        variable: { name, type: v.type!, attributes: attrs },
+        dimensions,
+        selected,
+        global: source.global,
+        source: {
+          format: source.format,
+          file: path.replace(/^.*[\\/]/, ""),
+          ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
+            ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
+            : {}),
+        },
+      },
+    };
+  } finally {
+    source.close();
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * The public shapes of the netCDF module: what {@linkcode listNetcdfVariables} lists, what
+ * {@linkcode readNetcdf} takes and returns, and what {@linkcode writeNetcdf} writes.
+ *
+ * @module
+ */
+
+import type { MrcAttribute, MrcAttributes } from "../../../format/attributes.ts";
+
+/** A dimension of a netCDF variable. */
+export interface NetcdfDimension {
+  /** Its name. */
+  name: string;
+  /** Its length. */
+  size: number;
+}
+
+/** A variable of a netCDF file, as listed by {@linkcode listNetcdfVariables}. */
+export interface NetcdfVariableInfo {
+  /** Its name. */
+  name: string;
+  /** Its netCDF type, or the HDF5 class when it has no netCDF type. */
+  type: string;
+  /** Its dimensions in order. */
+  dimensions: NetcdfDimension[];
+  /** `long_name` or `standard_name`, or null. */
+  longName: string | null;
+  /** `units`, or null. */
+  units: string | null;
+  /** Whether it can be compressed: numeric with 2 or 3 dimensions, or 4 with a selection. */
+  compressible: boolean;
+  /** Why not, or what it needs (`"4-D: select one index of level"`); null when it can as is. */
+  note: string | null;
+}
+
+/** What {@linkcode listNetcdfVariables} returns. */
+export interface NetcdfListing {
+  /** `"classic"`, `"64-bit offset"` or `"netCDF-4/HDF5"`. */
+  format: string;
+  /** Every variable with at least one dimension, in file order. */
+  variables: NetcdfVariableInfo[];
+}
+
+/** A selection along one dimension: an index (the dimension is dropped) or a range `[a, b)`. */
+export type NetcdfSelection = number | [number, number];
+
+/** Options of {@linkcode readNetcdf}. */
+export interface ReadNetcdfOptions {
+  /** The variable to read. */
+  variable: string;
+  /**
+   * Per dimension name, an index (dropping the dimension) or a range `[start, end)` (keeping it).
+   * A 4-D variable needs one index, e.g. `{ level: 0 }`. Default: none.
+   */
+  select?: Record<string, NetcdfSelection>;
+  /** Largest number of values after selection. Default {@linkcode DEFAULT_MAX_VALUES}. */
+  maxValues?: number;
+}
+
+/** A field read by {@linkcode readNetcdf}, ready for `compress()`. */
+export interface NetcdfField {
+  /**
+   * The values, unpacked, missing values as NaN: float64 when the variable or its scale factor
+   * is double (or a 32/64-bit integer), else float32.
+   */
+  data: Float32Array | Float64Array;
+  /** `[T, H, W]` (time first) or `[H, W]`. */
+  shape: number[];
+  /** Number of missing values (NaN in `data`). */
+  missing: number;
+  /** Variable, dimensions, coordinates and attributes, for `compress(..., { attributes })`. */
+  attributes: MrcAttributes;
+}
+
+/** What {@linkcode writeNetcdf} writes. */
+export interface NetcdfOutput {
+  /** The values, row-major; NaN marks missing values. */
+  data: Float32Array | Float64Array;
+  /** `[T, H, W]` or `[H, W]`. */
+  shape: number[];
+  /** The stored attributes (`file.readAttributes()`), or null for generic names. */
+  attributes: MrcAttributes | null;
+  /** For each output row, the original row it samples (a decoded level's `rows`). Default: identity. */
+  rows?: ArrayLike<number>;
+  /** For each output column, the original column it samples. Default: identity. */
+  cols?: ArrayLike<number>;
+  /** First original snapshot of the output (its time coordinate offset). Default 0. */
+  firstSnapshot?: number;
+  /** Global attributes to add, e.g. a `history` line. Default: none. */
+  extraGlobal?: Record<string, MrcAttribute>;
+}
