@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { drawText, measureText, type RgbaImage } from "../src/io/colormap.ts";
+import { drawText, measureText, type RgbaImage } from "../src/io/font.ts";
 
 /** One point of a curve. */
 export interface RdPoint {

@@ -22,7 +22,8 @@
  */
 import { parseArgs } from "node:util";
 import { encodePng } from "../src/io/png.ts";
-import { applyColormap, composeImage } from "../src/io/colormap.ts";
+import { applyColormap } from "../src/io/colormap.ts";
+import { composeImage } from "../src/io/image.ts";
 import { builtinDataset, type Dataset, defaultSize, npyDataset } from "./datasets.ts";
 import { bitsPerValue, errorStats, throughput, valueRange } from "./metrics.ts";
 import { allPeers } from "./peers.ts";

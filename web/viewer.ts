@@ -12,7 +12,7 @@
  * @module
  */
 
-import { paint, viridis } from "./_colormap.ts";
+import { colorAt, paint } from "../src/io/colormap.ts";
 import type { FromWorker, LevelSummary, ToWorker, Traffic } from "./_protocol.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -78,7 +78,7 @@ function drawLegend(): void {
   const bar = $<HTMLCanvasElement>("bar").getContext("2d")!;
   const img = bar.createImageData(256, 1);
   for (let i = 0; i < 256; i++) {
-    const [r, g, b] = viridis(i / 255);
+    const [r, g, b] = colorAt(i / 255);
     img.data.set([r, g, b, 255], 4 * i);
   }
   bar.putImageData(img, 0, 0);

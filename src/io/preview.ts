@@ -6,7 +6,8 @@
  * @module
  */
 
-import { applyColormap, composeImage, type Panel } from "./colormap.ts";
+import { applyColormap } from "./colormap.ts";
+import { composeImage, type Panel } from "./image.ts";
 import { encodePng } from "./png.ts";
 import type { MrcFile } from "../read/mrc_file.ts";
 

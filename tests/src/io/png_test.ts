@@ -1,7 +1,8 @@
 import assert from "node:assert";
 import { unzlibSync } from "npm:fflate@0.8.2";
 import { crc32, encodePng, hasPngSignature } from "../../../src/io/png.ts";
-import { applyColormap, composeImage, drawText, measureText } from "../../../src/io/colormap.ts";
+import { composeImage } from "../../../src/io/image.ts";
+import { drawText, measureText } from "../../../src/io/font.ts";
 
 interface Chunk {
   type: string;
@@ -105,27 +106,6 @@ Deno.test("encodePng() writes valid chunks whose pixels decode back exactly", ()
 Deno.test("encodePng() rejects a buffer that does not match the size", () => {
   assert.throws(() => encodePng(new Uint8Array(10), 2, 2), /needs 16 \(RGBA\) or 12 \(RGB\)/);
   assert.throws(() => encodePng(new Uint8Array(0), 0, 0), TypeError);
-});
-
-Deno.test("applyColormap() maps the range ends, clamps, and draws NaN grey", () => {
-  const rgba = applyColormap(new Float32Array([0, 1, -5, 5, NaN, 0.5]), 6, 1, { min: 0, max: 1 });
-  const px = (i: number) => Array.from(rgba.subarray(4 * i, 4 * i + 4));
-  assert.deepStrictEqual(px(0), [68, 1, 84, 255]);
-  assert.deepStrictEqual(px(1), [253, 231, 37, 255]);
-  assert.deepStrictEqual(px(2), px(0));
-  assert.deepStrictEqual(px(3), px(1));
-  assert.deepStrictEqual(px(4), [160, 160, 160, 255]);
-  // Diverging defaults to a symmetric range: 0 is the white-ish centre.
-  const div = applyColormap(new Float32Array([-2, 0, 1]), 3, 1, { map: "diverging" });
-  assert.deepStrictEqual(Array.from(div.subarray(4, 8)), [245, 245, 245, 255]);
-  // Viridis lightness increases monotonically (perceptual ordering).
-  const ramp = applyColormap(new Float32Array(256).map((_, i) => i), 256, 1);
-  let last = -1;
-  for (let i = 0; i < 256; i += 16) {
-    const l = 0.2126 * ramp[4 * i] + 0.7152 * ramp[4 * i + 1] + 0.0722 * ramp[4 * i + 2];
-    assert.ok(l > last, `luminance rises at ${i}`);
-    last = l;
-  }
 });
 
 Deno.test("composeImage() scales panels to a common size and draws labels", () => {
