@@ -150,13 +150,14 @@ export async function compressTo(
  * @example Model coding, and an option of the other coding refused
  * ```ts
  * import assert from "node:assert";
- * import { compress } from "./compress.ts";
+ * import { compress, type CompressOptions } from "./compress.ts";
  *
  * const field = new Float32Array(15 * 15).map((_, i) => Math.cos(i / 9));
  * const bytes = await compress(field, [15, 15], { coding: "model", levels: 2, steps: 5, backend: "cpu" });
  * assert.ok(bytes.length > 0);
  * // @ts-expect-error: tol is a model-coding option
- * await assert.rejects(compress(field, [15, 15], { tol: [1e-3, 1e-4] }), TypeError);
+ * const wrong: CompressOptions = { tol: [1e-3, 1e-4] };
+ * await assert.rejects(compress(field, [15, 15], wrong), TypeError);
  * ```
  */
 export async function compress(
