@@ -435,7 +435,11 @@ function boundedHeader(
       quant: { base: null, groups: [] },
     });
   }
-  const mode = extra.missingCount === 0 ? "none" : extra.fillValue !== undefined ? "fill" : "nan";
+  const missingMode = extra.missingCount === 0
+    ? "none"
+    : extra.fillValue !== undefined
+    ? "fill"
+    : "nan";
   const header: MrcHeader = {
     shape: dims,
     dtype: extra.dtype,
@@ -447,8 +451,8 @@ function boundedHeader(
     levels,
     quantization: "uniform-midtread",
     missing: {
-      mode,
-      fillValue: mode === "fill" ? extra.fillValue! : null,
+      mode: missingMode,
+      fillValue: missingMode === "fill" ? extra.fillValue! : null,
       count: extra.missingCount,
     },
   };
