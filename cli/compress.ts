@@ -24,8 +24,9 @@ INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw litt
 float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
 --var NAME; without --var, the compressible variables are listed.
 
-Every level of every snapshot is decoded within a maximum absolute error of the original
-(the bound). Without a bound option the bound is 1e-3 of the data's range (about 65 dB).
+With bounded coding (the default), every level of every snapshot is decoded within a maximum
+absolute error of the original (the bound). Without a bound option the bound is 1e-3 of the
+data's range (about 65 dB).
 
 Options:
   -o, --output FILE     output .mrc file (required)
