@@ -2,7 +2,7 @@
  * The `mrcae` command line: `deno run cli.ts <command> [options]`.
  *
  * Each command is a module of `cli/`, imported only when it runs, so `info` and `decompress`
- * never load TensorFlow.js.
+ * never load TensorFlow.js (only `compress --coding model` does).
  *
  * @module
  */
@@ -24,12 +24,13 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 };
 
 const USAGE =
-  `mrcae: multiresolution convolutional autoencoder compression for T x H x W float arrays
+  `mrcae: multiresolution compression of T x H x W float arrays, every level of every snapshot
+within an error bound (or, with --coding model, with the MrCAE autoencoder)
 
 Usage: deno run -A cli.ts <command> [options]
 
 Commands:
-  compress INPUT -o OUT.mrc     train a model on INPUT (.npy or raw float32) and write a .mrc file
+  compress INPUT -o OUT.mrc     compress INPUT (.npy, netCDF or raw float32) into a .mrc file
   decompress IN.mrc -o OUT.npy  decode one level (default: finest) for a range of snapshots
   info IN.mrc                   summary: shape, levels, bytes, errors; verifies every checksum
   preview IN.mrc -o OUT.png     every level side by side and the mask heat maps, as one PNG

@@ -37,6 +37,7 @@ export type {
   LevelError,
   MrcReport,
   StoredBoundedReport,
+  StoredModelReport,
   StoredReport,
 } from "./src/read/report.ts";
 export { psnr } from "./src/metrics.ts";

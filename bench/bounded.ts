@@ -155,7 +155,7 @@ async function ablation(
     null;
   if (model) {
     const t0 = now();
-    const file = await openMrc(await compress(d.data, d.shape, { mode: "model", ...model }));
+    const file = await openMrc(await compress(d.data, d.shape, { coding: "model", ...model }));
     const decoded = await file.decode();
     const modelBytes = file.chunks.filter((c) => ["DECW", "MASK", "CODE"].includes(c.type))
       .reduce((a, c) => a + c.length, 0);

@@ -9,8 +9,8 @@
 import { compress, openMrc } from "../mod.ts";
 import { toyOscillatory } from "../src/io/toy.ts";
 
-const { data, shape } = toyOscillatory({ snapshots: 200 });
-const bytes = await compress(data, shape, { steps: 60, backend: "wasm", seed: 0 });
+const { data, shape } = toyOscillatory({ snapshotCount: 200 });
+const bytes = await compress(data, shape, { coding: "model", steps: 60, backend: "wasm", seed: 0 });
 const file = await openMrc(bytes);
 const outputBytes = file.levels.map((l) => shape[0] * l.grid[0] * l.grid[1] * 4);
 console.log(

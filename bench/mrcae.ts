@@ -22,7 +22,7 @@ export interface MrcaeApi {
 
 interface MrcaeFile {
   header: { levels?: unknown[] } | unknown;
-  /** Per-level summary (model mode); bounded files may only have `header.levels`. */
+  /** Per-level summary (model coding); bounded files may only have `header.levels`. */
   levels?: { level: number; grid: [number, number]; bytes: number | { total: number } }[];
   /** The file's chunks as its index lists them; `level` is null for file-level chunks. */
   chunks?: { level: number | null; offset: number; length: number }[];
@@ -102,8 +102,8 @@ export async function runMrcae(
   knobs: MrcaeKnobs,
 ): Promise<MrcaeLevelRow[]> {
   const options: Record<string, unknown> = {
-    // Explicit: the codec's default mode becomes "bounded".
-    mode: "model",
+    // Explicit: the codec's default coding is "bounded".
+    coding: "model",
     tol: setting.tol,
     levels: knobs.levels,
     steps: knobs.steps,
@@ -125,18 +125,16 @@ export async function runMrcae(
   });
 }
 
-/** Options of the error-bounded mode the benchmark passes. */
+/** Options of bounded coding the benchmark passes. */
 export interface MrcaeBoundedKnobs {
-  backend?: string;
-  /** Cancels compression; bounded mode trains nothing, so the guard below aborts any training. */
+  /** Cancels compression. */
   signal?: AbortSignal;
 }
 
 /**
- * Compress in error-bounded mode (`{ mode: "bounded", errorBound }`, absolute units), then
- * decode and measure every level. Throws when `compress` rejects the options, and aborts
- * (throws) as soon as `compress` reports a training step: a codec without bounded mode that
- * ignores `mode` would otherwise train a model for minutes.
+ * Compress with bounded coding (`{ coding: "bounded", errorBound }`, absolute units), then
+ * decode and measure every level. Throws when `compress` rejects the options (it refuses unknown
+ * options and those of model coding).
  */
 export async function runMrcaeBounded(
   api: MrcaeApi,
@@ -146,32 +144,10 @@ export async function runMrcaeBounded(
   errorBound: number,
   knobs: MrcaeBoundedKnobs = {},
 ): Promise<MrcaeLevelRow[]> {
-  const guard = new AbortController();
-  knobs.signal?.addEventListener("abort", () => guard.abort(knobs.signal!.reason));
-  const options: Record<string, unknown> = {
-    mode: "bounded",
-    errorBound,
-    signal: guard.signal,
-    onProgress: (e: { op?: unknown }) => {
-      if (e?.op === "deepen" || e?.op === "widen") {
-        guard.abort(
-          new TypeError(
-            'compress() ignored mode "bounded" and started training a model (no bounded mode in this build)',
-          ),
-        );
-      }
-    },
-  };
-  if (knobs.backend) options.backend = knobs.backend;
+  const options: Record<string, unknown> = { coding: "bounded", errorBound };
+  if (knobs.signal) options.signal = knobs.signal;
   const t0 = performance.now();
-  let bytes: Uint8Array;
-  try {
-    bytes = await api.compress(data, [...shape], options);
-  } catch (err) {
-    // An abort rejects with the guard's reason; anything else is the codec's own error.
-    throw guard.signal.aborted ? guard.signal.reason : err;
-  }
-  if (guard.signal.aborted) throw guard.signal.reason;
+  const bytes = await api.compress(data, [...shape], options);
   const compressSeconds = (performance.now() - t0) / 1000;
   const file = await api.openMrc(bytes);
   return await measureLevels(file, bytes.length, data, shape, range, compressSeconds, {

@@ -216,7 +216,7 @@ async function main(): Promise<void> {
   let mrcae: MrcaeApi | null = null;
   if (flags["no-mrcae"]) notes.push("mrcae skipped (--no-mrcae)");
   else {
-    if (flags["no-model"]) notes.push("mrcae model mode skipped (--no-model)");
+    if (flags["no-model"]) notes.push("mrcae model coding skipped (--no-model)");
     const loaded = await loadMrcae();
     if (typeof loaded === "string") notes.push(`mrcae skipped: ${loaded}`);
     else mrcae = loaded;
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
     notes.push(`reference points (SZ3, JPEG 2000) left out: ${loadedReference}`);
   } else reference = loadedReference;
   for (const n of notes) log(`note: ${n}`);
-  // mrcae's bounded mode: "untested" until the first call; a rejection skips it for the run.
+  // mrcae's bounded coding: "untested" until the first call; a rejection skips it for the run.
   let boundedState: "untested" | "works" | "skipped" = mrcae ? "untested" : "skipped";
 
   const rows: ResultRow[] = [];
@@ -456,7 +456,6 @@ async function main(): Promise<void> {
             ds.shape,
             range,
             boundAbs,
-            { backend: knobs.backend },
           );
           boundedState = "works";
           // The plot shows the finest level (the whole data); the table has every level.
@@ -493,10 +492,10 @@ async function main(): Promise<void> {
         } catch (err) {
           const message = (err as Error).message.split("\n")[0];
           if (boundedState === "untested") {
-            // The first call failing means the codec has no bounded mode (yet): skip it.
+            // The first call failing means the codec has no bounded coding (yet): skip it.
             boundedState = "skipped";
             notes.push(
-              `mrcae bounded mode skipped: compress(..., { mode: "bounded", errorBound }) failed: ${message}`,
+              `mrcae bounded coding skipped: compress(..., { coding: "bounded", errorBound }) failed: ${message}`,
             );
           } else notes.push(`${ds.name}: mrcae bounded at ${bound} failed: ${message}`);
           log(`mrcae bounded failed: ${message}`);

@@ -1,6 +1,6 @@
 /**
  * `cli.ts compress INPUT -o OUT.mrc`: compress an array into a `.mrc` file, error-bounded by
- * default, or by training an MrCAE model (`--mode model`).
+ * default (bounded coding), or by training an MrCAE model (`--coding model`).
  *
  * @module
  */
@@ -15,6 +15,7 @@ import {
 } from "./_args.ts";
 import { checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
+import type { CompressOptions } from "../src/encode/options.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
@@ -23,21 +24,23 @@ INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw litt
 float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
 --var NAME; without --var, the compressible variables are listed.
 
-Every level of every snapshot is decoded within a maximum absolute error of the original
-(the bound). Without a bound option the bound is 1e-3 of the data's range (about 65 dB).
+With bounded coding (the default), every level of every snapshot is decoded within a maximum
+absolute error of the original (the bound). Without a bound option the bound is 1e-3 of the
+data's range (about 65 dB).
 
 Options:
   -o, --output FILE     output .mrc file (required)
+  --coding C            bounded|model (default bounded; model: see below)
   --error-bound E       maximum absolute error, in the data's units
   --rel-error-bound R   maximum absolute error as a fraction of the data's range (default 1e-3)
   --psnr DB             the largest bound whose finest level reaches DB dB (checked by coding)
-  --levels N            number of levels (bounded: default as many as keep 3 rows on level 0,
-                        at most 8; model: default 3)
+  --levels N            number of levels (default as many as keep 3 rows on level 0, at most
+                        8; model coding: default 3)
   --key-interval K      snapshots between keyframes, a power of two; 1 = no time prediction
                         (default 32)
   --interpolation I     cubic|linear spatial prediction (default cubic)
-  --block N             snapshots per block, the unit of random access (bounded: default
-                        about 4 Mi values per block; model: 64)
+  --block N             snapshots per block, the unit of random access (default about 4 Mi
+                        values per block; model coding: 64)
   --fill V              value that marks missing data (NaN always does; kept exactly)
   --shape T,H,W         shape of a raw float32 input
   --var NAME            the netCDF variable to compress (2-D or 3-D, time first); its units,
@@ -47,11 +50,12 @@ Options:
   --force               overwrite OUT (never the input)
   --quiet               no progress output
   --reproducible        leave the date and timings out of the file's report, so that the same
-                        input, options, seed and backend give the same bytes (default off; in
-                        model mode it also makes --time-budget default to 0)
+                        input and options give the same bytes (default off; with model coding
+                        it also makes --time-budget default to 0)
 
-Model mode (--mode model): the MrCAE network alone, quality set by tolerances, no bound.
-  --mode M              bounded|model (default bounded)
+Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound;
+--error-bound, --rel-error-bound, --psnr, --key-interval and --interpolation do not apply.
+Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
   --omega W             loss weight of the MSE term (default 0.5)
@@ -64,6 +68,20 @@ Model mode (--mode model): the MrCAE network alone, quality set by tolerances, n
   --quant-budget F      share of each level's error that code quantization may add (default 0.1)`;
 
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
+/** Flags of one coding only, refused with the other. */
+const BOUNDED_FLAGS = ["error-bound", "rel-error-bound", "psnr", "key-interval", "interpolation"];
+const MODEL_FLAGS = [
+  "tol",
+  "groups",
+  "omega",
+  "steps",
+  "time-budget",
+  "batch",
+  "lr",
+  "backend",
+  "seed",
+  "quant-budget",
+];
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -73,6 +91,7 @@ export async function run(args: string[]): Promise<void> {
     options: {
       ...OUTPUT_OPTIONS,
       reproducible: { type: "boolean" },
+      coding: { type: "string" },
       mode: { type: "string" },
       "error-bound": { type: "string" },
       "rel-error-bound": { type: "string" },
@@ -104,9 +123,10 @@ export async function run(args: string[]): Promise<void> {
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new Error(`--backend must be auto, webgpu, wasm or cpu, found "${backend}"`);
   }
-  const mode = values.mode ?? "bounded";
-  if (mode !== "bounded" && mode !== "model") {
-    throw new Error(`--mode must be bounded or model, found "${mode}"`);
+  if (values.mode !== undefined) throw new Error("--mode is now --coding (bounded or model)");
+  const coding = values.coding ?? "bounded";
+  if (coding !== "bounded" && coding !== "model") {
+    throw new Error(`--coding must be bounded or model, found "${coding}"`);
   }
   const interpolation = values.interpolation;
   if (interpolation !== undefined && interpolation !== "cubic" && interpolation !== "linear") {
@@ -116,31 +136,45 @@ export async function run(args: string[]): Promise<void> {
     values[k as keyof typeof values] !== undefined
   );
   if (bounds.length > 1) throw new Error(`give one of --${bounds.join(", --")}`);
-  if (mode === "model" && bounds.length > 0) {
-    throw new Error(`--${bounds[0]} needs bounded mode (model mode has no bound)`);
+  const given = (flags: readonly string[]) =>
+    flags.filter((k) => values[k as keyof typeof values] !== undefined);
+  const misplaced = coding === "model" ? given(BOUNDED_FLAGS) : given(MODEL_FLAGS);
+  if (misplaced.length > 0) {
+    throw new Error(
+      coding === "model"
+        ? `--${misplaced[0]} is a bounded-coding option (model coding has no bound)`
+        : `--${misplaced[0]} is a model-coding option (add --coding model)`,
+    );
   }
-  const options = {
-    mode: mode as "bounded" | "model",
-    errorBound: parseNumber(values["error-bound"], "error-bound"),
-    relErrorBound: parseNumber(values["rel-error-bound"], "rel-error-bound"),
-    psnr: parseNumber(values.psnr, "psnr"),
-    keyInterval: parseNumber(values["key-interval"], "key-interval", true),
-    interpolation: interpolation as "cubic" | "linear" | undefined,
+  const shared = {
     levels: parseNumber(values.levels, "levels", true),
-    tol: parseList(values.tol, "tol"),
-    groups: parseGroups(values.groups),
-    omega: parseNumber(values.omega, "omega"),
-    steps: parseNumber(values.steps, "steps", true),
-    timeBudget: parseNumber(values["time-budget"], "time-budget"),
-    batch: parseNumber(values.batch, "batch", true),
-    learningRate: parseNumber(values.lr, "lr"),
-    backend,
-    seed: parseNumber(values.seed, "seed", true),
     blockSize: parseNumber(values.block, "block", true),
-    quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
     fillValue: parseNumber(values.fill, "fill"),
     reproducible: values.reproducible,
   };
+  const options: CompressOptions = coding === "bounded"
+    ? {
+      ...shared,
+      errorBound: parseNumber(values["error-bound"], "error-bound"),
+      relErrorBound: parseNumber(values["rel-error-bound"], "rel-error-bound"),
+      psnr: parseNumber(values.psnr, "psnr"),
+      keyInterval: parseNumber(values["key-interval"], "key-interval", true),
+      interpolation,
+    }
+    : {
+      ...shared,
+      coding: "model",
+      tol: parseList(values.tol, "tol"),
+      groups: parseGroups(values.groups),
+      omega: parseNumber(values.omega, "omega"),
+      steps: parseNumber(values.steps, "steps", true),
+      timeBudget: parseNumber(values["time-budget"], "time-budget"),
+      batch: parseNumber(values.batch, "batch", true),
+      learningRate: parseNumber(values.lr, "lr"),
+      backend,
+      seed: parseNumber(values.seed, "seed", true),
+      quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
+    };
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
   const { isNetcdf, readNetcdfInput } = await import("./_netcdf.ts");
   const input = await isNetcdf(positionals[0])
@@ -160,12 +194,14 @@ export async function run(args: string[]): Promise<void> {
       input.data,
       input.shape,
       { write: (b) => void parts.push(b.slice()) },
-      {
-        ...options,
-        attributes: input.attributes,
-        signal: controller.signal,
-        onProgress: (e) => progress.update(e),
-      },
+      options.coding === "model"
+        ? {
+          ...options,
+          attributes: input.attributes,
+          signal: controller.signal,
+          onProgress: (e) => progress.update(e),
+        }
+        : { ...options, attributes: input.attributes, signal: controller.signal },
     );
   } finally {
     progress.done();

@@ -15,7 +15,7 @@ Options:
   -o, --output FILE     output .npy file, or .nc for netCDF-4 with the dimensions, coordinates
                         and attributes of a file compressed from netCDF (required)
   --level K             level to decode, 0 = coarsest (default: finest)
-  --snapshots A:B       snapshot range [A, B) (default: all; --frames is the same)
+  --snapshots A:B       snapshot range [A, B) (default: all)
   --force               overwrite OUT`;
 
 /** Runs the command. */
@@ -31,10 +31,11 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(HELP);
+  if (values.frames !== undefined) throw new Error("--frames is now --snapshots A:B");
   if (positionals.length !== 1) throw new Error("decompress takes one IN.mrc file (see --help)");
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
   await using file = await openFile(positionals[0]);
-  const snapshots = parseRange(values.snapshots ?? values.frames, "snapshots");
+  const snapshots = parseRange(values.snapshots, "snapshots");
   if (snapshots && snapshots[1] === Infinity) snapshots[1] = file.header.shape[0];
   const level = parseNumber(values.level, "level", true);
   let decoded;

@@ -7,19 +7,19 @@
 
 import { parseArgs } from "node:util";
 import { toyOscillatory } from "../src/io/toy.ts";
-import { compressTo } from "../src/encode/compress.ts";
+import { compressTo, type TrainProgress } from "../src/encode/compress.ts";
 import { openMrc } from "../src/read/open.ts";
 import { levelMetrics } from "../src/read/metrics.ts";
 import { renderPreview } from "../src/io/preview.ts";
 
 /** Help text of the command. */
-export const HELP = `Usage: cli.ts demo [--out DIR] [--snapshots T] [--rel-error-bound R]
-                   [--mode bounded|model] [--steps N] [--backend B]
+export const HELP = `Usage: cli.ts demo [--out DIR] [--snapshot-count T] [--rel-error-bound R]
+                   [--coding model [--steps N] [--backend B]]
 
-Generates the paper's first toy problem (two oscillatory modes, 127 x 127, 500 snapshots),
-compresses it (bounded mode, default bound 1e-3 of the range; --mode model trains MrCAE
-instead), decodes every level, checks the bound and prints a table; writes demo.mrc and preview
-PNGs to DIR (default ./out).`;
+Generates the paper's first toy problem (two oscillatory modes, 127 x 127, T = 500 snapshots),
+compresses it (bounded coding, default bound 1e-3 of the range; --coding model trains MrCAE
+instead, --steps and --backend setting its training), decodes every level, checks the bound and
+prints a table; writes demo.mrc and preview PNGs to DIR (default ./out).`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -28,8 +28,10 @@ export async function run(args: string[]): Promise<void> {
     options: {
       out: { type: "string" },
       steps: { type: "string" },
+      "snapshot-count": { type: "string" },
       snapshots: { type: "string" },
       backend: { type: "string" },
+      coding: { type: "string" },
       mode: { type: "string" },
       "rel-error-bound": { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -37,17 +39,28 @@ export async function run(args: string[]): Promise<void> {
   });
   if (values.help) return void console.log(HELP);
   const out = values.out ?? "out";
-  const snapshots = values.snapshots ? Number(values.snapshots) : 500;
+  if (values.snapshots !== undefined) {
+    throw new Error("--snapshots is now --snapshot-count (a count; --snapshots A:B is a range)");
+  }
+  if (values.mode !== undefined) throw new Error("--mode is now --coding (bounded or model)");
+  const count = values["snapshot-count"];
+  const snapshotCount = count ? Number(count) : 500;
   const steps = values.steps ? Number(values.steps) : undefined;
-  if (!Number.isInteger(snapshots) || snapshots < 1) {
-    throw new Error(`--snapshots must be a positive integer, found "${values.snapshots}"`);
+  if (!Number.isInteger(snapshotCount) || snapshotCount < 1) {
+    throw new Error(`--snapshot-count must be a positive integer, found "${count}"`);
   }
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) {
     throw new Error(`--steps must be a positive integer, found "${values.steps}"`);
   }
-  const mode = values.mode ?? "bounded";
-  if (mode !== "bounded" && mode !== "model") {
-    throw new Error(`--mode must be bounded or model, found "${values.mode}"`);
+  const coding = values.coding ?? "bounded";
+  if (coding !== "bounded" && coding !== "model") {
+    throw new Error(`--coding must be bounded or model, found "${values.coding}"`);
+  }
+  if (coding === "bounded" && (values.steps !== undefined || values.backend !== undefined)) {
+    throw new Error(`--${values.steps !== undefined ? "steps" : "backend"} needs --coding model`);
+  }
+  if (coding === "model" && values["rel-error-bound"] !== undefined) {
+    throw new Error("--rel-error-bound is a bounded-coding option (model coding has no bound)");
   }
   const rel = values["rel-error-bound"] ? Number(values["rel-error-bound"]) : undefined;
   if (rel !== undefined && !(rel > 0 && rel < 1)) {
@@ -55,7 +68,7 @@ export async function run(args: string[]): Promise<void> {
   }
   await Deno.mkdir(out, { recursive: true });
 
-  const { data, shape } = toyOscillatory({ snapshots });
+  const { data, shape } = toyOscillatory({ snapshotCount });
   const raw = data.length * 4;
   console.log(
     `toy problem 1 (two oscillatory modes): ${shape.join(" x ")} float32, ${
@@ -65,24 +78,23 @@ export async function run(args: string[]): Promise<void> {
   const parts: Uint8Array[] = [];
   const t0 = performance.now();
   let lastLine = 0;
-  const { report, bytes } = await compressTo(data, shape, {
-    write: (b) => void parts.push(b.slice()),
-  }, {
-    mode,
-    relErrorBound: rel,
-    steps,
-    backend: values.backend as "auto" | "webgpu" | "wasm" | "cpu" | undefined,
-    onProgress: (e) => {
-      if (e.elapsed - lastLine >= 10 || e.step === e.steps) {
-        lastLine = e.elapsed;
-        console.error(
-          `  training: level ${e.level} stage ${e.stage} ${e.op} step ${e.step}/${e.steps} loss ${
-            e.loss.toExponential(2)
-          } (${e.elapsed.toFixed(0)} s)`,
-        );
-      }
-    },
-  });
+  const onProgress = (e: TrainProgress) => {
+    if (e.elapsed - lastLine >= 10 || e.step === e.steps) {
+      lastLine = e.elapsed;
+      console.error(
+        `  training: level ${e.level} stage ${e.stage} ${e.op} step ${e.step}/${e.steps} loss ${
+          e.loss.toExponential(2)
+        } (${e.elapsed.toFixed(0)} s)`,
+      );
+    }
+  };
+  const backend = values.backend as "auto" | "webgpu" | "wasm" | "cpu" | undefined;
+  const { report, bytes } = await compressTo(
+    data,
+    shape,
+    { write: (b) => void parts.push(b.slice()) },
+    coding === "bounded" ? { relErrorBound: rel } : { coding: "model", steps, backend, onProgress },
+  );
   const compressSeconds = (performance.now() - t0) / 1000;
   const file = new Uint8Array(bytes);
   let at = 0;
@@ -135,7 +147,7 @@ export async function run(args: string[]): Promise<void> {
     );
     if (!held) throw new Error("the decoded levels exceed the bound");
   }
-  for (const snapshot of [0, Math.floor(snapshots / 2)]) {
+  for (const snapshot of [0, Math.floor(snapshotCount / 2)]) {
     const png = await renderPreview(mrc, snapshot);
     await Deno.writeFile(`${out}/demo-snapshot${snapshot}.png`, png);
   }

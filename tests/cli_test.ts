@@ -37,7 +37,7 @@ Deno.test({
       path("in.npy"),
       "-o",
       path("a.mrc"),
-      "--mode",
+      "--coding",
       "model",
       "--levels",
       "2",
@@ -136,6 +136,30 @@ Deno.test("cli.ts gives one-line errors for bad input", async () => {
     /has 40 bytes/,
   );
   assertOneLineError(await run("frobnicate"), /unknown command/);
+  // Renamed flags are refused, naming the new one; a flag of the other coding is refused.
+  const to = ["-o", path("x.mrc")];
+  assertOneLineError(
+    await run("compress", path("in.npy"), ...to, "--mode", "model"),
+    /--mode is now --coding/,
+  );
+  assertOneLineError(
+    await run("compress", path("in.npy"), ...to, "--coding", "lossless"),
+    /--coding must be bounded or model/,
+  );
+  assertOneLineError(
+    await run("compress", path("in.npy"), ...to, "--steps", "5"),
+    /--steps is a model-coding option \(add --coding model\)/,
+  );
+  assertOneLineError(
+    await run("compress", path("in.npy"), ...to, "--coding", "model", "--key-interval", "4"),
+    /--key-interval is a bounded-coding option/,
+  );
+  assertOneLineError(
+    await run("decompress", path("a.mrc"), "-o", path("y.npy"), "--frames", "0:1"),
+    /--frames is now --snapshots/,
+  );
+  assertOneLineError(await run("demo", "--snapshots", "5"), /--snapshots is now --snapshot-count/);
+  assertOneLineError(await run("demo", "--steps", "5"), /--steps needs --coding model/);
   // A 2-D (H, W) input comes back 2-D.
   await Deno.writeFile(path("flat.npy"), encodeNpy(smallField(1, 11, 13), [11, 13]));
   const c = await run(
@@ -145,10 +169,6 @@ Deno.test("cli.ts gives one-line errors for bad input", async () => {
     path("flat.mrc"),
     "--levels",
     "1",
-    "--steps",
-    "5",
-    "--backend",
-    "cpu",
   );
   assert.strictEqual(c.code, 0, c.stderr);
   const d = await run("decompress", path("flat.mrc"), "-o", path("flat-out.npy"));
@@ -207,7 +227,7 @@ Deno.test("cli.ts compress checks its options and output before any work", async
   try {
     await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(2, 31, 31), [2, 31, 31]));
     const slow = [
-      "--mode",
+      "--coding",
       "model",
       "--steps",
       "100000",
@@ -230,7 +250,7 @@ Deno.test("cli.ts compress checks its options and output before any work", async
     assert.deepStrictEqual(await Deno.readFile(`${tmp}/in.npy`), input);
     assertOneLineError(
       await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, "--levels", "8", ...slow),
-      /levels must be an integer from 1 to 5 for 31x31 in model mode .*511x511.*found 8/,
+      /levels must be an integer from 1 to 5 for 31x31 with model coding .*511x511.*found 8/,
     );
     assertOneLineError(
       await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, ...slow, "--batch", "0"),
@@ -273,7 +293,7 @@ Deno.test("cli.ts compress --reproducible gives the same bytes for the same inpu
   const tmp = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(3, 15, 17), [3, 15, 17]));
-    const model = ["--mode", "model", "--levels", "2", "--steps", "5", "--backend", "cpu"];
+    const model = ["--coding", "model", "--levels", "2", "--steps", "5", "--backend", "cpu"];
     for (const [name, extra] of [["bounded", []], ["model", model]] as const) {
       const files: Uint8Array[] = [];
       for (const i of [0, 1]) {
@@ -320,7 +340,7 @@ Deno.test({
           `${tmp}/in.npy`,
           "-o",
           `${tmp}/out.mrc`,
-          ...["--mode", "model", "--steps", "100000", "--time-budget", "600", "--backend", "cpu"],
+          ...["--coding", "model", "--steps", "100000", "--time-budget", "600", "--backend", "cpu"],
         ],
         stdout: "null",
         stderr: "piped",

@@ -18,8 +18,10 @@ import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import { VERSION } from "./report.ts";
 
-/** Options of bounded compression (the bounded part of {@linkcode CompressOptions}). */
-export interface BoundedOptions {
+/** Options of bounded coding, the default (one side of {@linkcode CompressOptions}). */
+export interface BoundedCompressOptions {
+  /** `"bounded"` (the default): every decoded value of every level within the bound. */
+  coding?: "bounded";
   /** Maximum absolute error, in the data's units. */
   errorBound?: number;
   /** Maximum absolute error as a fraction of the data's range (max - min). */
@@ -44,10 +46,8 @@ export interface BoundedOptions {
    */
   attributes?: MrcAttributes;
   /**
-   * Leaves the date and the timings (`created`, `encodeSeconds`; in model mode also
-   * `trainSeconds` and training `seconds`) out of the stored report, so that the same input,
-   * options, seed and backend give byte-identical files. The returned report keeps them. In model
-   * mode it also makes `timeBudget` default to 0 (training ends on `steps`, not on the clock).
+   * Leaves the date and the timing (`created`, `encodeSeconds`) out of the stored report, so that
+   * the same input and options give byte-identical files. The returned report keeps them.
    * Default false.
    */
   reproducible?: boolean;
@@ -221,7 +221,7 @@ export async function compressBoundedTo(
   dims: [number, number, number],
   inputShape: readonly number[],
   sink: ByteSink | WritableStream<Uint8Array>,
-  options: BoundedOptions,
+  options: BoundedCompressOptions,
 ): Promise<{ report: BoundedReport; bytes: number }> {
   const [T, H, W] = dims;
   const given = (["errorBound", "relErrorBound", "psnr"] as const).filter((k) =>
@@ -435,7 +435,11 @@ function boundedHeader(
       quant: { base: null, groups: [] },
     });
   }
-  const mode = extra.missingCount === 0 ? "none" : extra.fillValue !== undefined ? "fill" : "nan";
+  const missingMode = extra.missingCount === 0
+    ? "none"
+    : extra.fillValue !== undefined
+    ? "fill"
+    : "nan";
   const header: MrcHeader = {
     shape: dims,
     dtype: extra.dtype,
@@ -447,8 +451,8 @@ function boundedHeader(
     levels,
     quantization: "uniform-midtread",
     missing: {
-      mode,
-      fillValue: mode === "fill" ? extra.fillValue! : null,
+      mode: missingMode,
+      fillValue: missingMode === "fill" ? extra.fillValue! : null,
       count: extra.missingCount,
     },
   };

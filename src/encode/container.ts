@@ -1,7 +1,7 @@
 // This module is browser compatible.
 /**
- * The last step of compression: the header that describes what was encoded, and the chunks of the
- * `.mrc` container in the order progressive readers need (SPEC.md §5).
+ * The last step of model coding: the header that describes what was encoded, and the chunks of
+ * the `.mrc` container in the order progressive readers need (SPEC.md §5).
  *
  * @module
  */

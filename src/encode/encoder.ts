@@ -1,6 +1,6 @@
 // This module is browser compatible.
 /**
- * Encoding with a trained model: the real-valued latent codes of every snapshot, in stream order.
+ * Model coding's encoding with a trained model: the real-valued latent codes of every snapshot, in stream order.
  *
  * @module
  */

@@ -1,7 +1,8 @@
 // This module is browser compatible.
 /**
- * From a user's array to what the network trains on, and back: the grid, the
- * edge padding, value normalization and missing values.
+ * Model coding's preparation, from a user's array to what the network trains on, and back: the
+ * grid, the edge padding, value normalization and missing values; and {@linkcode scanValues},
+ * which both codings use (missing values, the range, Inf refused).
  *
  * @module
  */

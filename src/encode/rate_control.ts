@@ -1,6 +1,6 @@
 // This module is browser compatible.
 /**
- * Rate control: how coarsely each code stream is quantized. Pass 1 fits the codes of every level
+ * Model coding's rate control: how coarsely each code stream is quantized. Pass 1 fits the codes of every level
  * (open loop) and measures the model's own error; the steps' proportions come from a noise model
  * ({@linkcode allocateSteps}); pass 2 refits every finer level to the quantized coarser output
  * (closed loop) and scales each level's steps by the largest factor whose decoded error meets

@@ -1,6 +1,6 @@
 // This module is browser compatible.
 /**
- * Least-squares refinement of the codes, level by level.
+ * Model coding's least-squares refinement of the codes, level by level.
  *
  * The trained decoder is linear in the codes, so for fixed decoder weights the
  * codes that reproduce a snapshot best are the solution of a small sparse least-

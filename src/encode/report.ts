@@ -1,14 +1,14 @@
 // This module is browser compatible.
 /**
- * The compression report: what `compress` measured, returned to the caller and stored (compact)
- * in the file's `META` chunk. Readers see it through `src/read/report.ts`, its one definition.
+ * The report of model coding: what `compress` measured, returned to the caller and stored
+ * (compact) in the file's `META` chunk (bounded coding's is in `bounded.ts`). Readers see it through `src/read/report.ts`, its one definition.
  *
  * @module
  */
 
 import { axisCrop } from "../../format/geometry.ts";
 import { psnr } from "../metrics.ts";
-import type { LevelError, StoredReport } from "../read/report.ts";
+import type { LevelError, StoredModelReport } from "../read/report.ts";
 import type { BackendName, TrainReport } from "../train/types.ts";
 import type { LevelTarget, Prepared } from "./prepare.ts";
 import type { Steps } from "./rate_control.ts";
@@ -16,8 +16,8 @@ import type { Steps } from "./rate_control.ts";
 /** The tool version written into every file's report. */
 export const VERSION = "0.1.0";
 
-/** What {@linkcode compressTo} returns and (compacted) stores in `META`. */
-export interface CompressReport extends Omit<StoredReport, "training" | "backend"> {
+/** What model coding's {@linkcode compressTo} returns and (compacted) stores in `META`. */
+export interface ModelReport extends Omit<StoredModelReport, "training" | "backend"> {
   /** ISO 8601 time of writing (not stored in reproducible files). */
   created: string;
   /** Seconds spent training (not stored in reproducible files). */
@@ -87,9 +87,9 @@ export function levelErrors(
  * `seconds`) are left out, so that the same input, options, seed and backend give the same bytes.
  */
 export function compactReport(
-  report: CompressReport,
+  report: ModelReport,
   options: { reproducible?: boolean } = {},
-): StoredReport & Record<string, unknown> {
+): StoredModelReport & Record<string, unknown> {
   const { split } = report.training;
   const training = {
     ...report.training,

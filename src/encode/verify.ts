@@ -1,6 +1,6 @@
 // This module is browser compatible.
 /**
- * Model mode's checks that the file delivers what its report says: float32 can hold the data at
+ * Model coding's checks that the file delivers what its report says: float32 can hold the data at
  * the quality asked (decoders return float32), and the errors of every level measured on what the
  * reader itself returns for the written bytes.
  *
@@ -48,17 +48,17 @@ export function checkFloat32(
   const { rounding, maxAbs } = float32Rounding(values, missing);
   if (maxAbs > FLOAT32_MAX) {
     throw new RangeError(
-      `Cannot compress in model mode: values reach ${maxAbs}, past the float32 range (decoders return float32); rescale the data`,
+      `Cannot compress with model coding: values reach ${maxAbs}, past the float32 range (decoders return float32); rescale the data`,
     );
   }
   const allowed = 0.1 * Math.sqrt(Math.min(...tol)) * range;
   if (range > 0 && rounding > allowed) {
     throw new RangeError(
-      `Cannot compress in model mode: float32 rounding of the float64 data reaches ${
+      `Cannot compress with model coding: float32 rounding of the float64 data reaches ${
         rounding.toExponential(3)
       } (values up to ${maxAbs.toExponential(3)}, range ${range.toExponential(3)}), above the ${
         allowed.toExponential(3)
-      } the tolerances allow (a tenth of sqrt(tol) x range); decoders return float32: subtract the offset, rescale the data, or use bounded mode`,
+      } the tolerances allow (a tenth of sqrt(tol) x range); decoders return float32: subtract the offset, rescale the data, or use bounded coding`,
     );
   }
 }
@@ -130,7 +130,7 @@ export function checkMeasured(
     const e = expected[m.level];
     if (!(m.maxAbsError <= e.maxAbsError + allowance)) {
       throw new RangeError(
-        `Cannot compress in model mode: level ${m.level} decodes with a max error of ${m.maxAbsError} where the encoder measured ${e.maxAbsError}; the data's range or offset cannot be represented in float32 (decoders return float32)`,
+        `Cannot compress with model coding: level ${m.level} decodes with a max error of ${m.maxAbsError} where the encoder measured ${e.maxAbsError}; the data's range or offset cannot be represented in float32 (decoders return float32)`,
       );
     }
   }

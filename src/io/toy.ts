@@ -10,8 +10,8 @@
 export interface ToyOptions {
   /** Grid points per axis. Default 127 (the paper's). */
   size?: number;
-  /** Number of snapshots. Default 500 (the paper's). */
-  snapshots?: number;
+  /** Number of snapshots `T`. Default 500 (the paper's). */
+  snapshotCount?: number;
 }
 
 /**
@@ -19,12 +19,12 @@ export interface ToyOptions {
  * `[-5,5]^2`, `t` uniform on `[0, 8 pi]`, `w0 = 0.5`, `w1 = 4`, `s0 = 10`, `s1 = 0.25`, with
  * `u = cosh((x+1)/s0) cosh((y-1)/s0)` and `v = exp(-((x-1)^2+(y+1)^2)/(2 s1^2)) / sqrt(2 pi s1)`.
  *
- * @returns `snapshots * size * size` float32 values, snapshot-major, and the shape.
+ * @returns `snapshotCount * size * size` float32 values, snapshot-major, and the shape.
  */
 export function toyOscillatory(
   options: ToyOptions = {},
 ): { data: Float32Array; shape: [number, number, number] } {
-  const n = options.size ?? 127, T = options.snapshots ?? 500;
+  const n = options.size ?? 127, T = options.snapshotCount ?? 500;
   const s0 = 10, s1 = 0.25, w0 = 0.5, w1 = 4;
   const u = new Float64Array(n * n), v = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ export function toyOscillatory(
 export function toyDrifting(
   options: ToyOptions = {},
 ): { data: Float32Array; shape: [number, number, number] } {
-  const n = options.size ?? 127, T = options.snapshots ?? 500;
+  const n = options.size ?? 127, T = options.snapshotCount ?? 500;
   const s0 = 10, s1 = 0.25, w0 = 0.5, w1 = 4;
   const data = new Float32Array(T * n * n);
   for (let t = 0; t < T; t++) {

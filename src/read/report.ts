@@ -24,11 +24,11 @@ export interface LevelError {
   maxAbsError: number;
 }
 
-/** The report `compress` stores in `META` in model mode, as a reader sees it. */
-export interface StoredReport {
+/** The report `compress` stores in `META` with model coding, as a reader sees it. */
+export interface StoredModelReport {
   /** `"mrcae"`. */
   tool: string;
-  /** `"model"`, or absent (files written before bounded coding). */
+  /** `"model"`, or absent (files written before bounded coding). The coding, under the JSON name of the file format. */
   mode?: "model";
   /** The shape as the caller gave it (files of version 1.1 also store it in the header). */
   inputShape: number[];
@@ -58,11 +58,11 @@ export interface BoundedLevelError extends LevelError {
   bytes: number;
 }
 
-/** The report `compress` stores in `META` in bounded mode, as a reader sees it. */
+/** The report `compress` stores in `META` with bounded coding (the default), as a reader sees it. */
 export interface StoredBoundedReport {
   /** `"mrcae"`. */
   tool: string;
-  /** `"bounded"`. */
+  /** `"bounded"`: the coding, under the JSON name of the file format. */
   mode: "bounded";
   /** The shape as the caller gave it. */
   inputShape: number[];
@@ -95,8 +95,14 @@ export interface StoredBoundedReport {
   levels: BoundedLevelError[];
 }
 
-/** Either report. */
-export type MrcReport = StoredReport | StoredBoundedReport;
+/**
+ * The report of a `META` chunk, as a reader sees it: bounded or model coding, told apart by
+ * `mode` (the JSON field's name in the file; `"bounded"`, else model).
+ */
+export type StoredReport = StoredBoundedReport | StoredModelReport;
+
+/** @deprecated Use {@linkcode StoredReport} (the same union). */
+export type MrcReport = StoredReport;
 
 const isNumber = (v: unknown): v is number => typeof v === "number";
 /** Absent (reproducible files leave the date and timings out), or of the type given. */
@@ -126,7 +132,7 @@ function isLevelError(v: unknown): v is LevelError {
  * assert.strictEqual(readReport(null), null);
  * ```
  */
-export function readReport(meta: unknown): MrcReport | null {
+export function readReport(meta: unknown): StoredReport | null {
   if (!isObject(meta) || meta.tool !== "mrcae") return null;
   if (meta.mode === "bounded") {
     const b = meta.bound;
@@ -144,5 +150,5 @@ export function readReport(meta: unknown): MrcReport | null {
     optional(meta.trainSeconds, "number") && optional(meta.encodeSeconds, "number") &&
     Array.isArray(meta.levels) &&
     meta.levels.every(isLevelError) && isObject(meta.training) && isObject(meta.quantization);
-  return ok ? meta as unknown as StoredReport : null;
+  return ok ? meta as unknown as StoredModelReport : null;
 }

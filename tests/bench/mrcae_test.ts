@@ -10,17 +10,10 @@ const data = new Float32Array(50).map((_, i) => Math.sin(i));
  * level 1 is the full grid with error 0.02. Chunks: 100 file-level bytes, 50 of level 0,
  * 200 of level 1.
  */
-function fakeApi(seen: Record<string, unknown>[], train = false): MrcaeApi {
+function fakeApi(seen: Record<string, unknown>[]): MrcaeApi {
   return {
     compress(_values, _shape, options) {
       seen.push(options);
-      if (train) {
-        // A codec without bounded mode: trains, reporting steps, until aborted.
-        const onProgress = options.onProgress as (e: unknown) => void;
-        onProgress({ level: 0, stage: 0, op: "deepen", step: 1, steps: 300 });
-        const signal = options.signal as AbortSignal;
-        if (signal.aborted) return Promise.reject(signal.reason);
-      }
       return Promise.resolve(new Uint8Array(350));
     },
     openMrc() {
@@ -48,10 +41,10 @@ function fakeApi(seen: Record<string, unknown>[], train = false): MrcaeApi {
   };
 }
 
-Deno.test("runMrcaeBounded() passes the bounded options and measures every level", async () => {
+Deno.test("runMrcaeBounded() passes the bounded-coding options and measures every level", async () => {
   const seen: Record<string, unknown>[] = [];
   const rows = await runMrcaeBounded(fakeApi(seen), data, shape, 2, 0.05);
-  assert.strictEqual(seen[0].mode, "bounded");
+  assert.deepStrictEqual(seen[0], { coding: "bounded", errorBound: 0.05 });
   assert.strictEqual(seen[0].errorBound, 0.05);
   assert.strictEqual(rows.length, 2);
   assert.deepStrictEqual(rows.map((r) => r.bytes), [150, 350]);
@@ -63,19 +56,12 @@ Deno.test("runMrcaeBounded() passes the bounded options and measures every level
   assert.ok(Math.abs(rows[1].psnr - 20 * Math.log10(2 / 0.02)) < 1e-3);
 });
 
-Deno.test("runMrcaeBounded() aborts a codec that ignores the mode and trains", async () => {
-  await assert.rejects(
-    () => runMrcaeBounded(fakeApi([], true), data, shape, 2, 0.05),
-    /ignored mode "bounded"/,
-  );
-});
-
-Deno.test("runMrcae() asks for model mode explicitly", async () => {
+Deno.test("runMrcae() asks for model coding explicitly", async () => {
   const seen: Record<string, unknown>[] = [];
   const setting = { name: "t", tol: [1e-3, 1e-4] };
   const knobs = { levels: 2, steps: 1, batch: 1, seed: 0 };
   const rows = await runMrcae(fakeApi(seen), data, shape, 2, setting, knobs);
-  assert.strictEqual(seen[0].mode, "model");
+  assert.strictEqual(seen[0].coding, "model");
   assert.strictEqual(rows.length, 2);
 });
 

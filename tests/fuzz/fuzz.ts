@@ -282,7 +282,7 @@ async function fresh(model: boolean): Promise<{ name: string; bytes: Uint8Array 
     out.push({
       name: "fresh model",
       bytes: await compress(data.map((v) => (Number.isNaN(v) ? 0 : v)), shape, {
-        mode: "model",
+        coding: "model",
         steps: 5,
         levels: 2,
         backend: "cpu",

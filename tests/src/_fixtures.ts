@@ -26,7 +26,7 @@ export function sharedFile(): Promise<{ data: Float32Array; bytes: Uint8Array }>
   cached ??= (async () => {
     const data = smallField(...SHAPE);
     const bytes = await compress(data, SHAPE, {
-      mode: "model",
+      coding: "model",
       levels: 3,
       tol: TOL,
       steps: 40,

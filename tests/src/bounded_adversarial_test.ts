@@ -3,7 +3,7 @@
  * of the original (float64 comparison), missing values restored, and every shape accepted.
  */
 import assert from "node:assert";
-import { compress, type CompressOptions, openMrc } from "../../mod.ts";
+import { type BoundedCompressOptions, compress, openMrc } from "../../mod.ts";
 import { checkLevels, type Dims, field, gauss, prng, smooth, validRange } from "./_bounded.ts";
 
 interface Case {
@@ -11,15 +11,15 @@ interface Case {
   dims: Dims;
   make: (dims: Dims) => Float32Array | Float64Array;
   /** Bound options to try, each on its own. */
-  bounds: CompressOptions[];
+  bounds: BoundedCompressOptions[];
   /** Extra options for every try. */
-  options?: CompressOptions;
+  options?: BoundedCompressOptions;
   /** Whether some try must escape (store raw values). */
   escapes?: boolean;
 }
 
 const D: Dims = [12, 20, 24];
-const REL: CompressOptions[] = [
+const REL: BoundedCompressOptions[] = [
   { relErrorBound: 1e-2 },
   { relErrorBound: 1e-4 },
   { relErrorBound: 1e-7 },

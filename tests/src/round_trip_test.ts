@@ -1,6 +1,7 @@
 import assert from "node:assert";
 import {
   compress,
+  type CompressOptions,
   countingSource,
   decodeStream,
   fromBytes,
@@ -103,12 +104,18 @@ Deno.test("decodeStream() of a stream cut after level 0 yields level 0, then Mrc
   assert.deepStrictEqual(got, [0]);
 });
 
-const MODES = ["model", "bounded"] as const;
+const CODINGS = ["model", "bounded"] as const;
+/** Options for `coding`: a short cpu training run for model coding, `levels` either way. */
+const optionsFor = (
+  coding: typeof CODINGS[number],
+  levels: number,
+  steps: number,
+): CompressOptions => coding === "model" ? { coding, levels, steps, backend: "cpu" } : { levels };
 
 Deno.test("compress() keeps odd grid sizes, T = 1 and a (H, W) shape", async () => {
   const data = smallField(1, 21, 13);
-  for (const mode of MODES) {
-    const bytes = await compress(data, [21, 13], { mode, levels: 2, steps: 10, backend: "cpu" });
+  for (const coding of CODINGS) {
+    const bytes = await compress(data, [21, 13], optionsFor(coding, 2, 10));
     const file = await openMrc(bytes);
     assert.deepStrictEqual(file.header.shape, [1, 21, 13]);
     assert.deepStrictEqual((await file.decode()).shape, [1, 21, 13]);
@@ -122,8 +129,8 @@ Deno.test("compress() restores NaN positions exactly and keeps finite values fin
   for (let i = 0; i < data.length; i += 37) holes.add(i);
   for (let p = 0; p < 20; p++) for (let t = 0; t < T; t++) holes.add(t * H * W + 3 * W + p % W); // a land strip
   for (const i of holes) data[i] = NaN;
-  for (const mode of MODES) {
-    const bytes = await compress(data, [T, H, W], { mode, levels: 2, steps: 10, backend: "cpu" });
+  for (const coding of CODINGS) {
+    const bytes = await compress(data, [T, H, W], optionsFor(coding, 2, 10));
     const file = await openMrc(bytes);
     assert.strictEqual(file.header.missing.count, holes.size);
     const out = await file.decode();
@@ -144,12 +151,12 @@ Deno.test("compress() restores NaN positions exactly and keeps finite values fin
 
 Deno.test("compress() handles a constant field exactly", async () => {
   const data = new Float32Array(2 * 9 * 9).fill(4.25);
-  for (const mode of MODES) {
+  for (const coding of CODINGS) {
     const file = await openMrc(
-      await compress(data, [2, 9, 9], { mode, levels: 1, steps: 5, backend: "cpu" }),
+      await compress(data, [2, 9, 9], optionsFor(coding, 1, 5)),
     );
     const out = await file.decode();
-    if (mode === "bounded") { for (const v of out.data) assert.strictEqual(v, 4.25); }
+    if (coding === "bounded") { for (const v of out.data) assert.strictEqual(v, 4.25); }
     else for (const v of out.data) assert.ok(Math.abs(v - 4.25) < 1e-6, `${v}`);
   }
 });
@@ -170,9 +177,44 @@ Deno.test("compress() rejects bad input with a clear error", async () => {
   // deno-lint-ignore no-explicit-any
   await assert.rejects(compress([1, 2, 3, 4] as any, [2, 2]), TypeError);
   await assert.rejects(
-    compress(new Float32Array(4), [2, 2], { mode: "model", tol: [1, 2] }),
+    compress(new Float32Array(4), [2, 2], { coding: "model", tol: [1, 2] }),
     /tol needs 3 positive numbers/,
   );
+});
+
+Deno.test("compress() refuses an option of the other coding, an unknown option and mode", async () => {
+  const data = new Float32Array(4);
+  // @ts-expect-error: tol is a model-coding option, refused by the type checker in bounded coding
+  const bounded: CompressOptions = { levels: 2, tol: [1, 2, 3] };
+  await assert.rejects(
+    compress(data, [2, 2], bounded),
+    (e) =>
+      e instanceof TypeError &&
+      /option "tol" is a model-coding option; bounded coding takes errorBound, relErrorBound, psnr/
+        .test(e.message),
+  );
+  // @ts-expect-error: errorBound is a bounded-coding option
+  const model: CompressOptions = { coding: "model", errorBound: 0.1 };
+  await assert.rejects(
+    compress(data, [2, 2], model),
+    (e) =>
+      e instanceof TypeError &&
+      /option "errorBound" is a bounded-coding option; model coding takes levels/.test(e.message),
+  );
+  // @ts-expect-error: a misspelt option
+  const typo: CompressOptions = { errorbound: 0.1 };
+  await assert.rejects(compress(data, [2, 2], typo), /unknown option "errorbound"/);
+  // @ts-expect-error: mode is now coding
+  const old: CompressOptions = { mode: "model" };
+  await assert.rejects(compress(data, [2, 2], old), /option "mode" is now "coding"/);
+  await assert.rejects(
+    // @ts-expect-error: not a coding
+    compress(data, [2, 2], { coding: "lossless" }),
+    (e) => e instanceof RangeError && /coding must be "bounded" or "model"/.test(e.message),
+  );
+  // An option of the other coding left undefined passes, as its type (`?: never`) allows.
+  const file = await openMrc(await compress(data, [2, 2], { levels: 1, tol: undefined }));
+  assert.strictEqual(file.header.coding, "bounded");
 });
 
 Deno.test("MrcFile.decode() rejects bad levels and snapshot ranges", async () => {

@@ -1,4 +1,4 @@
-// Model mode and float64 data (issue 10, item 5): decoders return float32, so data float32 cannot
+// Model coding and float64 data (issue 10, item 5): decoders return float32, so data float32 cannot
 // hold at the quality asked is refused before training, and the stored report is measured on what
 // the reader returns for the written bytes.
 import assert from "node:assert";
@@ -6,20 +6,20 @@ import { compress, compressTo, openMrc } from "../../../mod.ts";
 import { smallField } from "../_fixtures.ts";
 
 const SHAPE: [number, number, number] = [3, 15, 15];
-const MODEL = { mode: "model", levels: 2, steps: 5, backend: "cpu" } as const;
+const MODEL = { coding: "model", levels: 2, steps: 5, backend: "cpu" } as const;
 
 function shifted(scale: number, offset: number): Float64Array {
   return Float64Array.from(smallField(...SHAPE), (v) => v * scale + offset);
 }
 
-Deno.test("compress() in model mode refuses float64 data past the float32 range", async () => {
+Deno.test("compress() with model coding refuses float64 data past the float32 range", async () => {
   await assert.rejects(
     compress(shifted(1e300, 0), SHAPE, MODEL),
     (e) => e instanceof RangeError && /past the float32 range/.test(e.message),
   );
 });
 
-Deno.test("compress() in model mode refuses float64 data whose offset float32 rounds away", async () => {
+Deno.test("compress() with model coding refuses float64 data whose offset float32 rounds away", async () => {
   await assert.rejects(
     compress(shifted(1, 1e9), SHAPE, MODEL),
     (e) => e instanceof RangeError && /float32 rounding of the float64 data/.test(e.message),
@@ -29,7 +29,7 @@ Deno.test("compress() in model mode refuses float64 data whose offset float32 ro
   assert.strictEqual((await openMrc(bytes)).header.dtype, "float64");
 });
 
-Deno.test("compress() in model mode reports the errors of the reader's own output", async () => {
+Deno.test("compress() with model coding reports the errors of the reader's own output", async () => {
   const data = shifted(1e5, -3e5);
   const parts: Uint8Array[] = [];
   const { report } = await compressTo(
