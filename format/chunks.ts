@@ -168,6 +168,26 @@ function codeBlockProblem(
   return null;
 }
 
+/**
+ * Checks the values a missing mask marks (non-zero bytes; `shared`: one `H x W` mask for every
+ * snapshot) against `header.missing.count` (SPEC.md §4.3): the writer before it writes `NANM`,
+ * both readers after they decode it.
+ *
+ * @returns The problem (`marks N missing values, the header says M`), or null.
+ */
+export function missingCountProblem(
+  header: MrcHeader,
+  mask: Uint8Array,
+  shared: boolean,
+): string | null {
+  let count = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i]) count++;
+  if (shared) count *= header.shape[0];
+  return count === header.missing.count
+    ? null
+    : `marks ${count} missing values, the header says ${header.missing.count}`;
+}
+
 /** The known chunk types, in file order (SPEC.md §7), keyed by id. */
 export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
   [CHUNK_TYPES.header]: {
@@ -218,16 +238,8 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     decode: (body, context) => {
       const header = context.header!;
       const mask = decodeMissingMask(body, header.shape);
-      let count = 0;
-      for (let i = 0; i < mask.mask.length; i++) count += mask.mask[i];
-      if (mask.shared) count *= header.shape[0];
-      if (count !== header.missing.count) {
-        throw chunkError(
-          CHUNK_TYPES.missingMask,
-          null,
-          `mask marks ${count} missing values, the header says ${header.missing.count}`,
-        );
-      }
+      const problem = missingCountProblem(header, mask.mask, mask.shared);
+      if (problem !== null) throw chunkError(CHUNK_TYPES.missingMask, null, `mask ${problem}`);
       return mask;
     },
   },
