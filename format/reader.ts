@@ -365,7 +365,9 @@ export async function openContainer(
     throw chunkError(
       indexChunk.type,
       indexOffset,
-      `the trailer points to ${describeEntry(indexChunk)}, expected "INDX" without level or block`,
+      `the trailer points to ${
+        describeEntry(indexChunk)
+      }, expected "${CHUNK_TYPES.index}" without level or block`,
     );
   }
   const entries = decodeIndexBody(indexChunk.body, indexOffset);
@@ -397,7 +399,9 @@ export async function openContainer(
     throw chunkError(
       CHUNK_TYPES.index,
       indexOffset,
-      `missing "MHDR" chunk (the first chunk is ${first ? describeEntry(first) : "absent"})`,
+      `missing "${CHUNK_TYPES.header}" chunk (the first chunk is ${
+        first ? describeEntry(first) : "absent"
+      })`,
     );
   }
 
