@@ -17,7 +17,7 @@ import type { MrcHeader } from "../../format/header.ts";
 import { blockSnapshots } from "../../format/geometry.ts";
 import { BlockCoder } from "../bounded/block_coder.ts";
 import { boundedBudget, type DecodeRequest } from "./_budget.ts";
-import { blockRange, type DecodeEngine, type EngineChunk } from "./engine.ts";
+import { EngineBase, type EngineChunk } from "./_engine.ts";
 import {
   type DecodedLevel,
   decodedLevel,
@@ -27,46 +27,39 @@ import {
 } from "./output.ts";
 
 /** Decodes a bounded file's request: `BCOD` of every block of the range, level by level. */
-export class BoundedEngine implements DecodeEngine {
-  readonly request: DecodeRequest;
-  readonly needs: readonly EngineChunk[];
-  missing: Uint8Array | null = null;
-  #header: MrcHeader;
-  #first: number;
-  #last: number;
+export class BoundedEngine extends EngineBase {
   #coders: BlockCoder[] = [];
 
   /** Checks the budget (the header sizes everything) before anything is made. */
   constructor(header: MrcHeader, request: DecodeRequest, maxBytes: number) {
     boundedBudget(header, request, maxBytes);
-    this.#header = header;
-    this.request = request;
-    [this.#first, this.#last] = blockRange(header, request.start, request.end);
-    const needs: EngineChunk[] = [];
-    for (let k = 0; k <= request.level; k++) {
-      for (let b = this.#first; b <= this.#last; b++) {
-        needs.push({ type: CHUNK_TYPES.bounded, level: k, block: b });
+    super(header, request, (first, last) => {
+      const needs: EngineChunk[] = [];
+      for (let k = 0; k <= request.level; k++) {
+        for (let b = first; b <= last; b++) {
+          needs.push({ type: CHUNK_TYPES.bounded, level: k, block: b });
+        }
       }
-    }
-    this.needs = needs;
+      return needs;
+    });
   }
 
   accept(chunk: EngineChunk, value: ChunkValues[keyof ChunkValues]): DecodedLevel | null {
     const b = chunk.block!, k = chunk.level;
     if (this.#coders.length === 0) {
-      for (let i = this.#first; i <= this.#last; i++) {
-        this.#coders.push(boundedBlock(this.#header, i, this.missing));
+      for (let i = this.first; i <= this.last; i++) {
+        this.#coders.push(boundedBlock(this.header, i, this.missing));
       }
     }
-    decodeBoundedLevel(this.#coders[b - this.#first], (value as BoundedBlock).bytes, b);
+    decodeBoundedLevel(this.#coders[b - this.first], (value as BoundedBlock).bytes, b);
     const { level, start, end, every } = this.request;
-    if (b !== this.#last || (!every && k < level)) return null;
-    const h = this.#header, bs = h.blockSize;
+    if (b !== this.last || (!every && k < level)) return null;
+    const h = this.header, bs = h.blockSize;
     const e = levelExtent(h, k);
     const data = new Float32Array((end - start) * e.nr * e.nc);
     const plane = e.nr * e.nc;
     this.#coders.forEach((coder, i) => {
-      const block = this.#first + i;
+      const block = this.first + i;
       const first = Math.max(start, block * bs), last = Math.min(end, (block + 1) * bs);
       gatherLevel(
         h,

@@ -21,7 +21,7 @@ import {
   streamSizes,
 } from "../model/level_decoder.ts";
 import { type DecodeRequest, modelBudget } from "./_budget.ts";
-import { blockRange, type DecodeEngine, type EngineChunk } from "./engine.ts";
+import { EngineBase, type EngineChunk } from "./_engine.ts";
 import {
   type DecodedLevel,
   decodedLevel,
@@ -38,14 +38,8 @@ import {
  * `0..level`, then per block the `CODE` chunks of every level, one snapshot at a time through
  * every level so that the coarse planes stay in cache and the finest is written once.
  */
-export class ModelEngine implements DecodeEngine {
-  readonly request: DecodeRequest;
-  readonly needs: readonly EngineChunk[];
-  missing: Uint8Array | null = null;
-  #header: MrcHeader;
+export class ModelEngine extends EngineBase {
   #maxBytes: number;
-  #first: number;
-  #last: number;
   #weights: LevelWeights[] = [];
   #parts: LevelDecoderParts[] = [];
   #values: number[] = [];
@@ -59,30 +53,29 @@ export class ModelEngine implements DecodeEngine {
   #blocks: Int32Array[][] = [];
 
   constructor(header: MrcHeader, request: DecodeRequest, maxBytes: number) {
-    this.#header = header;
+    super(header, request, (first, last) => {
+      const needs: EngineChunk[] = [];
+      const decoder = (k: number) =>
+        needs.push(
+          { type: CHUNK_TYPES.levelWeights, level: k, block: null },
+          { type: CHUNK_TYPES.masks, level: k, block: null },
+        );
+      const code = (k: number, b: number) =>
+        needs.push({ type: CHUNK_TYPES.code, level: k, block: b });
+      if (request.every) {
+        for (let k = 0; k <= request.level; k++) {
+          decoder(k);
+          for (let b = first; b <= last; b++) code(k, b);
+        }
+      } else {
+        for (let k = 0; k <= request.level; k++) decoder(k);
+        for (let b = first; b <= last; b++) {
+          for (let k = 0; k <= request.level; k++) code(k, b);
+        }
+      }
+      return needs;
+    });
     this.#maxBytes = maxBytes;
-    this.request = request;
-    [this.#first, this.#last] = blockRange(header, request.start, request.end);
-    const needs: EngineChunk[] = [];
-    const decoder = (k: number) =>
-      needs.push(
-        { type: CHUNK_TYPES.levelWeights, level: k, block: null },
-        { type: CHUNK_TYPES.masks, level: k, block: null },
-      );
-    const code = (k: number, b: number) =>
-      needs.push({ type: CHUNK_TYPES.code, level: k, block: b });
-    if (request.every) {
-      for (let k = 0; k <= request.level; k++) {
-        decoder(k);
-        for (let b = this.#first; b <= this.#last; b++) code(k, b);
-      }
-    } else {
-      for (let k = 0; k <= request.level; k++) decoder(k);
-      for (let b = this.#first; b <= this.#last; b++) {
-        for (let k = 0; k <= request.level; k++) code(k, b);
-      }
-    }
-    this.needs = needs;
   }
 
   accept(chunk: EngineChunk, value: ChunkValues[keyof ChunkValues]): DecodedLevel | null {
@@ -104,7 +97,7 @@ export class ModelEngine implements DecodeEngine {
 
   /** A level's decoder from its weights and masks; then what it will hold is checked. */
   #levelDecoder(k: number, masks: Uint8Array[]): void {
-    const h = this.#header;
+    const h = this.header;
     const parts = fileLevelParts(h, k, this.#weights[k], masks);
     this.#parts[k] = parts;
     this.#values[k] = streamSizes(parts, k).reduce((a, b) => a + b, 0);
@@ -122,7 +115,7 @@ export class ModelEngine implements DecodeEngine {
   }
 
   #everyLevel(k: number, b: number, streams: Int32Array[]): DecodedLevel | null {
-    const h = this.#header, bs = h.blockSize;
+    const h = this.header, bs = h.blockSize;
     const { start, end } = this.request;
     const parts = this.#parts[k];
     const plane = parts.grid[0] * parts.grid[1];
@@ -138,7 +131,7 @@ export class ModelEngine implements DecodeEngine {
       last - first,
       this.#out!.subarray((first - start) * plane, (last - start) * plane),
     );
-    if (b !== this.#last) return null;
+    if (b !== this.last) return null;
     this.#prev = this.#out;
     return finishLevel(h, k, this.#out!, start, end, this.missing);
   }
@@ -147,7 +140,7 @@ export class ModelEngine implements DecodeEngine {
     const { level, start, end } = this.request;
     this.#blocks[k] = streams;
     if (k !== level) return null;
-    const h = this.#header, bs = h.blockSize;
+    const h = this.header, bs = h.blockSize;
     const e = this.#extent!, data = this.#data!, scratch = this.#scratch;
     const planeOut = e.nr * e.nc;
     const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
@@ -168,7 +161,7 @@ export class ModelEngine implements DecodeEngine {
       }
       denormalize(h, e, e.whole ? dst : scratch[level], dst, 1);
     }
-    if (b !== this.#last) return null;
+    if (b !== this.last) return null;
     if (this.missing) restoreMissing(h, e, data, start, end - start, this.missing);
     return decodedLevel(level, start, end, e, data);
   }
