@@ -33,8 +33,8 @@ import { decodeMissingMask, type MissingMask } from "./missing_mask.ts";
 export { CHUNK_TYPES, chunkError };
 export type { BoundedBlock, DecodedCodeBlock, LevelWeights, MissingMask };
 
-/** A chunk type id this version knows. */
-export type ChunkType = typeof CHUNK_TYPES[keyof typeof CHUNK_TYPES];
+/** A chunk type id this version knows (the values of `CHUNK_TYPES`). */
+export type ChunkType = keyof ChunkValues;
 
 /**
  * Where a chunk is addressed: `file` (no level, no block), `level` (a level, no block) or
@@ -68,14 +68,23 @@ export interface ChunkContext {
 
 /** The decoded body of each known chunk type. */
 export interface ChunkValues {
+  /** The header. */
   MHDR: MrcHeader;
+  /** The metadata object (the compression report). */
   META: Record<string, unknown>;
+  /** The source's variable, dimensions, coordinates and attributes. */
   ATTR: MrcAttributes;
+  /** The missing-value mask, its count checked. */
   NANM: MissingMask;
+  /** A level's decoder weights. */
   DECW: LevelWeights;
+  /** A level's group masks. */
   MASK: Uint8Array[];
+  /** A block's codes, its counts checked. */
   CODE: DecodedCodeBlock;
+  /** A block's bounded codes, its snapshot count checked. */
   BCOD: BoundedBlock;
+  /** The index entries. */
   INDX: MrcChunkEntry[];
 }
 

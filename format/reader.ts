@@ -38,6 +38,7 @@ import type { MissingMask } from "./missing_mask.ts";
 import type { RangeSource, ReadOptions } from "./source.ts";
 
 export type { MrcChunkEntry, MrcVersion } from "./_framing.ts";
+export type { ChunkType, ChunkValues } from "./chunks.ts";
 
 /** Options of {@linkcode openContainer}. */
 export interface OpenContainerOptions {
