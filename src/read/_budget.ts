@@ -29,7 +29,7 @@ export function checkMaxBytes(maxBytes: number | undefined): number {
 }
 
 /** Throws MrcFormatError when `bytes` exceeds the budget. */
-export function requireBudget(bytes: number, maxBytes: number, what: string): void {
+function requireBudget(bytes: number, maxBytes: number, what: string): void {
   if (bytes > maxBytes) {
     throw new MrcFormatError(
       `Cannot decode ${what}: it needs ${bytes} bytes of memory, above maxBytes ${maxBytes} (pass a larger maxBytes for a file you trust)`,
@@ -45,7 +45,7 @@ function outputBytes(header: MrcHeader, level: number, count: number): number {
 }
 
 /** Bytes of the expanded missing mask (`T * H * W` bytes, plus the stored mask). */
-export function missingBytes(header: MrcHeader): number {
+function missingBytes(header: MrcHeader): number {
   if (header.missing.mode === "none") return 0;
   const [t, h, w] = header.shape;
   return 2 * t * h * w;

@@ -18,7 +18,7 @@ import {
 import type { MrcHeader } from "../../format/header.ts";
 import { maskCount } from "../../format/masks.ts";
 import { type DecodedLevel, expandMissing } from "./output.ts";
-import { checkMaxBytes, missingBytes, requireBudget } from "./_budget.ts";
+import { checkMaxBytes } from "./_budget.ts";
 import { type DecodeEngine, decodeEngine } from "./engine.ts";
 
 /** Options of {@linkcode decodeStream}. */
@@ -63,6 +63,9 @@ export async function* decodeStream(
   let levelTypes = new Set<string>();
   /** `MASK` counts of the level being read, for its `CODE` checks. */
   let maskCounts: number[] | null = null;
+  /** The `NANM` chunk, decoded (as `MrcFile` reads it) once the budget is checked. */
+  let missing: { body: Uint8Array; offset: number } | null = null;
+  let missingSet = false;
   for await (const chunk of readMrcStream(stream, { signal: options.signal })) {
     const { type, level, block, offset } = chunk;
     if (type === CHUNK_TYPES.header) {
@@ -76,13 +79,23 @@ export async function* decodeStream(
     }
     if (header === null || engine === null) continue;
     if (type === CHUNK_TYPES.missingMask) {
-      requireBudget(missingBytes(header), maxBytes, "the missing-value mask");
-      engine.missing = expandMissing(header, decodeChecked(type, chunk.body, { header, offset }));
+      missing = { body: chunk.body, offset };
       continue;
     }
     // Chunk types of a newer minor version, and file-level chunks, carry nothing to decode; the
     // order rules guarantee the level chunks arrive in the order the engine lists them.
     if (!levelTypes.has(type) || level === null) continue;
+    // After the budget checks of the decoders, before the first block is decoded.
+    if (block !== null && !missingSet) {
+      if (missing !== null) {
+        const stored = decodeChecked(CHUNK_TYPES.missingMask, missing.body, {
+          header,
+          offset: missing.offset,
+        });
+        engine.missing = expandMissing(header, stored);
+      }
+      missingSet = true;
+    }
     const known = chunkDescriptor(type)!.type;
     const value: ChunkValues[ChunkType] = decodeChecked(known, chunk.body, {
       header,

@@ -11,6 +11,7 @@ import { decodeStream, openMrc } from "../../../decode.ts";
 import { levelRanges } from "../../../src/read/level_ranges.ts";
 import { joinMrc, splitMrc } from "../../fuzz/_mrc_edit.ts";
 import { streamOf } from "../../format/_helpers.ts";
+import { build } from "../../testdata/conformance/generate.ts";
 
 const testdata = new URL("../../testdata/", import.meta.url);
 
@@ -65,8 +66,20 @@ Deno.test("levelRanges() lists exactly the chunks decode() reads, and no ATTR", 
 });
 
 Deno.test("both readers refuse the same over-budget request with the same message", async () => {
-  for (const name of ["v1.0-small", "v1.2-bounded"]) {
-    const bytes = await Deno.readFile(new URL(`${name}.mrc`, testdata));
+  // A model file with missing values: its mask is counted in the first level's budget by both.
+  const withMissing = await build({
+    shape: [4, 7, 7],
+    grid: [7, 7],
+    crop: [0, 0],
+    levels: 2,
+    blockSize: 2,
+    missing: (_t, r, c) => r === 0 && c === 0,
+    seed: 3,
+  });
+  for (const name of ["v1.0-small", "v1.2-bounded", null]) {
+    const bytes = name === null
+      ? withMissing
+      : await Deno.readFile(new URL(`${name}.mrc`, testdata));
     const messages: string[] = [];
     const keep = (e: unknown) => {
       assert.ok(e instanceof MrcFormatError && /above maxBytes 2000/.test(e.message), String(e));
@@ -80,7 +93,8 @@ Deno.test("both readers refuse the same over-budget request with the same messag
     await assert.rejects(async () => {
       for await (const _ of decodeStream(streamOf(bytes, 256), { maxBytes: 2000 }));
     }, keep);
-    assert.strictEqual(messages[0], messages[1], name);
+    assert.strictEqual(messages[0], messages[1], String(name));
+    assert.match(messages[0], /^Cannot decode level \d+ of snapshots 0:\d+: it needs \d+ bytes/);
     // And both accept it with room to spare, yielding the same levels.
     const a = [], b = [];
     for await (const d of file.progressive({ maxBytes: 2 ** 24 })) a.push(d);
