@@ -12,7 +12,7 @@ import { toyOscillatory } from "../src/io/toy.ts";
 const { data, shape } = toyOscillatory({ snapshotCount: 200 });
 const bytes = await compress(data, shape, { coding: "model", steps: 60, backend: "wasm", seed: 0 });
 const file = await openMrc(bytes);
-const outputBytes = file.levels.map((l) => shape[0] * l.grid[0] * l.grid[1] * 4);
+const outputBytes = file.levels.map((l) => shape[0] * l.extent[0] * l.extent[1] * 4);
 console.log(
   `file ${bytes.length} bytes; masks kept per level: ${
     (await Promise.all(file.levels.map((l) => file.masks(l.level)))).map((ms) =>
@@ -23,7 +23,7 @@ console.log(
 
 for (const info of file.levels) {
   Deno.bench({
-    name: `decode level ${info.level} (${info.grid[0]}x${info.grid[1]} x ${shape[0]})`,
+    name: `decode level ${info.level} (${info.extent[0]}x${info.extent[1]} x ${shape[0]})`,
     group: "decode",
     baseline: info.level === file.levels.length - 1,
     async fn() {

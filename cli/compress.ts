@@ -13,6 +13,7 @@ import {
   parseList,
   parseNumber,
 } from "./_args.ts";
+import { type ChunkCategory, chunkCategory } from "../format/chunks.ts";
 import { checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
@@ -240,17 +241,18 @@ export async function run(args: string[]): Promise<void> {
   }
   // Where the bytes went, from the file's own index.
   const kinds: Record<string, number> = {};
-  const names: Record<string, string> = {
-    DECW: "weights",
-    MASK: "masks",
-    CODE: "codes",
-    BCOD: "codes",
-    NANM: "missing mask",
-    ATTR: "netCDF attributes",
+  const names: Record<ChunkCategory, string> = {
+    header: "header+report",
+    attributes: "netCDF attributes",
+    missing: "missing mask",
+    weights: "weights",
+    masks: "masks",
+    codes: "codes",
+    index: "signature+index+trailer",
   };
   await using written = await openFile(output);
   for (const c of written.chunks) {
-    const kind = names[c.type] ?? "header+report";
+    const kind = names[chunkCategory(c.type)];
     kinds[kind] = (kinds[kind] ?? 0) + c.length;
   }
   kinds["signature+index+trailer"] = r.bytes - Object.values(kinds).reduce((a, b) => a + b, 0);

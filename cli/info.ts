@@ -7,6 +7,7 @@
 import { parseArgs } from "node:util";
 import { formatBytes } from "./_args.ts";
 import { openFile } from "./_files.ts";
+import { isBounded } from "../format/header.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts info IN.mrc [--json]
@@ -66,7 +67,7 @@ export async function run(args: string[]): Promise<void> {
     levels: file.levels.map((l, k) => ({
       level: l.level,
       bound: l.bound,
-      grid: l.grid,
+      extent: l.extent,
       storedGrid: l.storedGrid,
       groups: l.groups,
       bytes: l.bytes.total,
@@ -96,14 +97,15 @@ export async function run(args: string[]): Promise<void> {
   if (h.missing.mode !== "none") {
     console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
   }
-  if (h.bound) {
+  if (isBounded(h)) {
+    const bound = h.bound!;
     const rel = report?.mode === "bounded" && report.bound.rel !== null
       ? ` (${report.bound.rel.toExponential(2)} of the range)`
       : "";
     console.log(
       `  bounded: every level within ${
-        h.bound.abs.toExponential(3)
-      }${rel}, key interval ${h.bound.keyInterval}, ${h.bound.interpolation} interpolation, blocks of ${h.blockSize}`,
+        bound.abs.toExponential(3)
+      }${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
     );
     if (!report) console.log("  no compression report (measured errors unknown)");
   } else if (report && report.mode !== "bounded") {
@@ -117,13 +119,13 @@ export async function run(args: string[]): Promise<void> {
   }
   console.log(
     `  level  grid      bytes      rmse        psnr      max abs${
-      h.bound ? "" : "     mask coverage per group"
+      isBounded(h) ? "" : "     mask coverage per group"
     }`,
   );
   const dash = (width: number) => "-".padEnd(width);
   for (const l of summary.levels) {
     console.log(
-      `  ${String(l.level).padEnd(5)}  ${`${l.grid[0]}x${l.grid[1]}`.padEnd(8)}  ${
+      `  ${String(l.level).padEnd(5)}  ${`${l.extent[0]}x${l.extent[1]}`.padEnd(8)}  ${
         formatBytes(l.bytes).padEnd(9)
       }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
         l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)

@@ -5,8 +5,14 @@
 // index) and the stream reader (to validate chunks as they arrive). Returns problems as strings so
 // each caller can pick its error class.
 
-import { CHUNK_TYPES, KNOWN_TYPES } from "./_constants.ts";
 import { describeEntry } from "./_framing.ts";
+import {
+  CHUNK_TYPES,
+  type ChunkDescriptor,
+  chunkDescriptor,
+  FILE_CHUNKS,
+  levelChunks,
+} from "./chunks.ts";
 import { isBounded, type MrcHeader } from "./header.ts";
 import { blockCount } from "./geometry.ts";
 
@@ -20,13 +26,11 @@ export class ChunkOrder {
   #header: MrcHeader;
   #blocks: number;
   #levels: number;
-  #needMissing: boolean;
-  /** Bounded files (1.2) hold BCOD 0..B-1 per level instead of DECW, MASK, CODE 0..B-1. */
-  #bounded: boolean;
-  #seenMeta = false;
-  #seenMissing = false;
-  #seenAttributes = false;
-  /** Next expected known level chunk: step 0 = DECW, 1 = MASK, 2 + b = CODE b. */
+  /** The file-level chunks seen so far. */
+  #seen = new Set<string>();
+  /** The chunks of one level, from the table: DECW, MASK, CODE 0..B-1, or BCOD 0..B-1. */
+  #sequence: readonly ChunkDescriptor[];
+  /** Next expected known level chunk: its index in the level's steps (a block chunk: one per block). */
   #level = 0;
   #step = 0;
   /** Largest level of any level-addressed chunk so far, -1 before the first. */
@@ -36,98 +40,95 @@ export class ChunkOrder {
     this.#header = header;
     this.#blocks = blockCount(header);
     this.#levels = header.levels.length;
-    this.#needMissing = header.missing.mode !== "none";
-    this.#bounded = isBounded(header);
+    this.#sequence = levelChunks(header);
   }
 
-  /** Chunks per level: DECW, MASK and B CODE, or B BCOD. */
+  /** Steps per level: one per level-scoped chunk, one per block for the block chunk. */
   get #perLevel(): number {
-    return this.#bounded ? this.#blocks : 2 + this.#blocks;
+    return this.#sequence.length - 1 + this.#blocks;
   }
 
-  /** Whether every required chunk has been seen. */
-  get #complete(): boolean {
-    return this.#level === this.#levels;
+  /** The step of a level chunk of this coding. */
+  #stepOf(type: string, block: number): number {
+    const i = this.#sequence.findIndex((d) => d.type === type);
+    return this.#sequence[i].scope === "block" ? i + block : i;
   }
 
   #expected(): Address {
-    if (this.#level >= this.#levels) return { type: "INDX", level: null, block: null };
-    if (this.#bounded) return { type: CHUNK_TYPES.bounded, level: this.#level, block: this.#step };
-    if (this.#step === 0) {
-      return { type: CHUNK_TYPES.levelWeights, level: this.#level, block: null };
-    }
-    if (this.#step === 1) return { type: CHUNK_TYPES.masks, level: this.#level, block: null };
-    return { type: CHUNK_TYPES.code, level: this.#level, block: this.#step - 2 };
+    if (this.#level >= this.#levels) return { type: CHUNK_TYPES.index, level: null, block: null };
+    const last = this.#sequence.length - 1;
+    const d = this.#sequence[Math.min(this.#step, last)];
+    return {
+      type: d.type,
+      level: this.#level,
+      block: d.scope === "block" ? this.#step - last : null,
+    };
+  }
+
+  /** The first required file-level chunk not seen, or null. */
+  #missingRequired(): ChunkDescriptor | null {
+    return FILE_CHUNKS.find((d) => d.required?.(this.#header) && !this.#seen.has(d.type)) ?? null;
   }
 
   /** Checks the next chunk after MHDR; returns a problem or null (and then advances). */
   accept(chunk: Address): string | null {
     const { type, level, block } = chunk;
     const what = describeEntry(chunk);
-    if (type === CHUNK_TYPES.header) return `duplicate "MHDR" chunk`;
-    if (type === CHUNK_TYPES.index) return `"INDX" chunk before the end of the file`;
+    if (type === CHUNK_TYPES.header) return `duplicate "${CHUNK_TYPES.header}" chunk`;
+    if (type === CHUNK_TYPES.index) {
+      return `"${CHUNK_TYPES.index}" chunk before the end of the file`;
+    }
     if (level !== null) {
       if (level < this.#maxLevel) {
         return `${what} comes after a chunk of level ${this.#maxLevel} (levels must not decrease)`;
       }
     }
-    if (type === CHUNK_TYPES.attributes) {
-      // 1.2: at most one, file-level, after META and before NANM and every level chunk.
-      if (level !== null || block !== null) return `${what} must not have a level or block`;
-      if (this.#seenAttributes) return `duplicate ${what} chunk`;
-      if (this.#maxLevel >= 0) return `${what} must come before every level chunk`;
-      if (this.#seenMissing) return `"ATTR" must come before "NANM"`;
-      this.#seenAttributes = true;
-      return null;
-    }
-    if (type === CHUNK_TYPES.meta || type === CHUNK_TYPES.missingMask) {
-      if (level !== null || block !== null) return `${what} must not have a level or block`;
-      const isMeta = type === CHUNK_TYPES.meta;
-      if (isMeta ? this.#seenMeta : this.#seenMissing) return `duplicate ${what} chunk`;
-      if (this.#maxLevel >= 0) return `${what} must come before every level chunk`;
-      if (isMeta && this.#seenMissing) return `"META" must come before "NANM"`;
-      if (isMeta && this.#seenAttributes) return `"META" must come before "ATTR"`;
-      if (!isMeta && !this.#needMissing) {
-        return `"NANM" chunk present but the header's missing.mode is "none"`;
-      }
-      if (isMeta) this.#seenMeta = true;
-      else this.#seenMissing = true;
-      return null;
-    }
-    if (!KNOWN_TYPES.has(type)) {
+    const descriptor = chunkDescriptor(type);
+    if (descriptor === null) {
       // Unknown types (a newer minor version) may appear anywhere after MHDR.
       if (level !== null) this.#maxLevel = Math.max(this.#maxLevel, level);
       return null;
     }
-    // DECW, MASK, CODE (or BCOD): exactly the expected sequence.
-    if (this.#needMissing && !this.#seenMissing) {
-      return `missing "NANM" chunk (required by missing.mode "${this.#header.missing.mode}") before ${what}`;
+    if (descriptor.scope === "file") {
+      // At most one each, file-level, in table order, before every level chunk.
+      if (level !== null || block !== null) return `${what} must not have a level or block`;
+      if (this.#seen.has(type)) return `duplicate ${what} chunk`;
+      if (this.#maxLevel >= 0) return `${what} must come before every level chunk`;
+      const rank = FILE_CHUNKS.indexOf(descriptor);
+      for (let i = FILE_CHUNKS.length - 1; i > rank; i--) {
+        if (this.#seen.has(FILE_CHUNKS[i].type)) {
+          return `"${type}" must come before "${FILE_CHUNKS[i].type}"`;
+        }
+      }
+      if (descriptor.required !== null && !descriptor.required(this.#header)) {
+        return `"${type}" chunk present but the header's missing.mode is "none"`;
+      }
+      this.#seen.add(type);
+      return null;
+    }
+    // Level chunks: exactly the expected sequence.
+    const absent = this.#missingRequired();
+    if (absent !== null) {
+      return `missing "${absent.type}" chunk (required by missing.mode "${this.#header.missing.mode}") before ${what}`;
     }
     if (level === null || level >= this.#levels) {
       return `${what} has no valid level (the header has ${this.#levels} levels)`;
     }
-    if ((type === CHUNK_TYPES.bounded) !== this.#bounded) {
-      return this.#bounded
-        ? `${what} in a bounded file (its levels hold "BCOD" chunks only)`
+    if (!this.#sequence.includes(descriptor)) {
+      return isBounded(this.#header)
+        ? `${what} in a bounded file (its levels hold "${CHUNK_TYPES.bounded}" chunks only)`
         : `${what} in a file whose header has no "coding": "bounded"`;
     }
-    const isCode = type === CHUNK_TYPES.code || type === CHUNK_TYPES.bounded;
-    if (isCode ? block === null || block >= this.#blocks : block !== null) {
-      return isCode
+    const isBlock = descriptor.scope === "block";
+    if (isBlock ? block === null || block >= this.#blocks : block !== null) {
+      return isBlock
         ? `${what} has no valid block (the header implies ${this.#blocks} blocks)`
         : `${what} must not have a block`;
     }
     const expected = this.#expected();
     if (expected.type !== type || expected.level !== level || expected.block !== block) {
       const passed = level < this.#level ||
-        (level === this.#level &&
-          (type === CHUNK_TYPES.levelWeights
-            ? this.#step > 0
-            : type === CHUNK_TYPES.masks
-            ? this.#step > 1
-            : type === CHUNK_TYPES.bounded
-            ? this.#step > block!
-            : this.#step > 2 + block!));
+        (level === this.#level && this.#step > this.#stepOf(type, block ?? 0));
       return passed
         ? `duplicate ${what} chunk`
         : `missing ${describeEntry(expected)} chunk (found ${what} instead)`;
@@ -143,10 +144,11 @@ export class ChunkOrder {
 
   /** Checks that every required chunk was seen; returns a problem or null. */
   finish(): string | null {
-    if (this.#needMissing && !this.#seenMissing) {
-      return `missing "NANM" chunk (required by missing.mode "${this.#header.missing.mode}")`;
+    const absent = this.#missingRequired();
+    if (absent !== null) {
+      return `missing "${absent.type}" chunk (required by missing.mode "${this.#header.missing.mode}")`;
     }
-    if (!this.#complete) return `missing ${describeEntry(this.#expected())} chunk`;
+    if (this.#level !== this.#levels) return `missing ${describeEntry(this.#expected())} chunk`;
     return null;
   }
 }

@@ -39,7 +39,7 @@ const HEAD = 4;
 export function encodeBoundedBlock(block: BoundedBlock): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(block.snapshots) || block.snapshots < 1 || block.snapshots > 0xffffffff) {
     throw new TypeError(
-      `Cannot encode "BCOD": snapshots must be a positive u32, found ${block.snapshots}`,
+      `Cannot encode "${CHUNK_TYPES.bounded}": snapshots must be a positive u32, found ${block.snapshots}`,
     );
   }
   const out = new Uint8Array(HEAD + block.bytes.length);

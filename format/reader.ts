@@ -14,7 +14,6 @@ import {
   PREAMBLE_LENGTH,
   TRAILER_LENGTH,
 } from "./_constants.ts";
-import { withOffset } from "./_bytes.ts";
 import {
   decodeChunk,
   decodeIndexBody,
@@ -26,20 +25,20 @@ import {
   type ParsedChunk,
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
-import { type BoundedBlock, decodeBoundedBlock } from "./bounded_block.ts";
-import { decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
+import { chunkDescriptor, type ChunkType, type ChunkValues, decodeChecked } from "./chunks.ts";
+import type { BoundedBlock } from "./bounded_block.ts";
+import type { DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { decodeHeader, type MrcHeader } from "./header.ts";
-import { blockCount, blockSnapshots } from "./geometry.ts";
-import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
-import { decodeMasks, maskCount } from "./masks.ts";
-import { decodeMeta } from "./meta.ts";
-import { decodeAttributes, type MrcAttributes } from "./attributes.ts";
-import { decodeMissingMask, type MissingMask } from "./missing_mask.ts";
-import { checkMissingCount, codeBlockProblem, minimumChunkLength } from "./_limits.ts";
+import type { MrcHeader } from "./header.ts";
+import { blockCount } from "./geometry.ts";
+import type { LevelWeights } from "./level_weights.ts";
+import { maskCount } from "./masks.ts";
+import type { MrcAttributes } from "./attributes.ts";
+import type { MissingMask } from "./missing_mask.ts";
 import type { RangeSource, ReadOptions } from "./source.ts";
 
 export type { MrcChunkEntry, MrcVersion } from "./_framing.ts";
+export type { ChunkType, ChunkValues } from "./chunks.ts";
 
 /** Options of {@linkcode openContainer}. */
 export interface OpenContainerOptions {
@@ -77,6 +76,23 @@ export interface MrcContainer {
    * @returns The chunk body (the payload after the 8-byte address).
    */
   readChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<Uint8Array>;
+  /**
+   * Reads the chunk at an address and decodes and checks it against the header, as the stream
+   * reader's users do (`decodeChecked` of `format/chunks.ts`); a `MASK` read makes later `CODE`
+   * reads of its level check their stream sizes against its counts.
+   *
+   * @param type A known chunk type.
+   * @param level Its level, or null.
+   * @param block Its block, or null.
+   * @param options Signal.
+   * @returns The typed body.
+   */
+  readDecoded<T extends ChunkType>(
+    type: T,
+    level: number | null,
+    block: number | null,
+    options?: ReadOptions,
+  ): Promise<ChunkValues[T]>;
   /** Reads and decodes the `DECW` chunk of a level. */
   readLevelWeights(level: number, options?: ReadOptions): Promise<LevelWeights>;
   /** Reads and decodes the `MASK` chunk of a level: one latent-grid mask per group. */
@@ -208,13 +224,12 @@ class MrcContainerImpl implements MrcContainer {
     }
   }
 
-  async #decode<T>(
-    type: string,
+  async readDecoded<T extends ChunkType>(
+    type: T,
     level: number | null,
     block: number | null,
     options: ReadOptions | undefined,
-    decode: (body: Uint8Array) => T,
-  ): Promise<T> {
+  ): Promise<ChunkValues[T]> {
     const entry = this.findChunk(type, level, block);
     if (entry === null) {
       // Unreachable for required chunks: open() checked that they exist.
@@ -225,37 +240,38 @@ class MrcContainerImpl implements MrcContainer {
       );
     }
     const body = await this.readChunk(entry, options);
-    try {
-      return decode(body);
-    } catch (e) {
-      throw withOffset(e, type, entry.offset);
+    const maskCounts = level === null ? null : this.#maskCounts.get(level) ?? null;
+    const value = decodeChecked(type, body, {
+      header: this.header,
+      level,
+      block,
+      maskCounts,
+      offset: entry.offset,
+    });
+    if (type === CHUNK_TYPES.masks) {
+      this.#maskCounts.set(level!, (value as Uint8Array[]).map(maskCount));
+    }
+    return value;
+  }
+
+  #checkBlock(level: number, block: number, type: string): void {
+    this.#checkLevel(level, `"${type}"`);
+    const blocks = blockCount(this.header);
+    if (!Number.isInteger(block) || block < 0 || block >= blocks) {
+      throw new RangeError(
+        `Cannot read "${type}" block ${block}: the file has blocks 0..${blocks - 1}`,
+      );
     }
   }
 
   async readLevelWeights(level: number, options?: ReadOptions): Promise<LevelWeights> {
-    this.#checkLevel(level, `"DECW"`);
-    const groups = this.header.levels[level].groups;
-    return await this.#decode(
-      CHUNK_TYPES.levelWeights,
-      level,
-      null,
-      options,
-      (body) => decodeLevelWeights(body, groups),
-    );
+    this.#checkLevel(level, `"${CHUNK_TYPES.levelWeights}"`);
+    return await this.readDecoded(CHUNK_TYPES.levelWeights, level, null, options);
   }
 
   async readMasks(level: number, options?: ReadOptions): Promise<Uint8Array[]> {
-    this.#checkLevel(level, `"MASK"`);
-    const { latent, groups } = this.header.levels[level];
-    const masks = await this.#decode(
-      CHUNK_TYPES.masks,
-      level,
-      null,
-      options,
-      (body) => decodeMasks(body, latent, groups.length),
-    );
-    this.#maskCounts.set(level, masks.map(maskCount));
-    return masks;
+    this.#checkLevel(level, `"${CHUNK_TYPES.masks}"`);
+    return await this.readDecoded(CHUNK_TYPES.masks, level, null, options);
   }
 
   async readCodeBlock(
@@ -263,22 +279,8 @@ class MrcContainerImpl implements MrcContainer {
     block: number,
     options?: ReadOptions,
   ): Promise<DecodedCodeBlock> {
-    this.#checkLevel(level, `"CODE"`);
-    const blocks = blockCount(this.header);
-    if (!Number.isInteger(block) || block < 0 || block >= blocks) {
-      throw new RangeError(
-        `Cannot read "CODE" block ${block}: the file has blocks 0..${blocks - 1}`,
-      );
-    }
-    const counts = this.#maskCounts.get(level) ?? null;
-    return await this.#decode(CHUNK_TYPES.code, level, block, options, (body) =>
-      // The counts are checked against the header before anything is inflated.
-      decodeCodeBlock(body, {
-        check: (head) => {
-          const problem = codeBlockProblem(this.header, level, block, head, counts);
-          if (problem !== null) throw chunkError(CHUNK_TYPES.code, null, problem);
-        },
-      }));
+    this.#checkBlock(level, block, CHUNK_TYPES.code);
+    return await this.readDecoded(CHUNK_TYPES.code, level, block, options);
   }
 
   async readBoundedBlock(
@@ -286,45 +288,18 @@ class MrcContainerImpl implements MrcContainer {
     block: number,
     options?: ReadOptions,
   ): Promise<BoundedBlock> {
-    this.#checkLevel(level, `"BCOD"`);
-    const blocks = blockCount(this.header);
-    if (!Number.isInteger(block) || block < 0 || block >= blocks) {
-      throw new RangeError(
-        `Cannot read "BCOD" block ${block}: the file has blocks 0..${blocks - 1}`,
-      );
-    }
-    const snapshots = blockSnapshots(this.header, block);
-    return await this.#decode(CHUNK_TYPES.bounded, level, block, options, (body) => {
-      const code = decodeBoundedBlock(body);
-      if (code.snapshots !== snapshots) {
-        throw chunkError(
-          CHUNK_TYPES.bounded,
-          null,
-          `block has ${code.snapshots} snapshots, the header implies ${snapshots}`,
-        );
-      }
-      return code;
-    });
+    this.#checkBlock(level, block, CHUNK_TYPES.bounded);
+    return await this.readDecoded(CHUNK_TYPES.bounded, level, block, options);
   }
 
   async readAttributes(options?: ReadOptions): Promise<MrcAttributes | null> {
     if (this.findChunk(CHUNK_TYPES.attributes) === null) return null;
-    return await this.#decode(
-      CHUNK_TYPES.attributes,
-      null,
-      null,
-      options,
-      (body) => decodeAttributes(body, this.header),
-    );
+    return await this.readDecoded(CHUNK_TYPES.attributes, null, null, options);
   }
 
   async readMissingMask(options?: ReadOptions): Promise<MissingMask | null> {
     if (this.header.missing.mode === "none") return null;
-    return await this.#decode(CHUNK_TYPES.missingMask, null, null, options, (body) => {
-      const result = decodeMissingMask(body, this.header.shape);
-      checkMissingCount(this.header, result);
-      return result;
-    });
+    return await this.readDecoded(CHUNK_TYPES.missingMask, null, null, options);
   }
 }
 
@@ -391,7 +366,9 @@ export async function openContainer(
     throw chunkError(
       indexChunk.type,
       indexOffset,
-      `the trailer points to ${describeEntry(indexChunk)}, expected "INDX" without level or block`,
+      `the trailer points to ${
+        describeEntry(indexChunk)
+      }, expected "${CHUNK_TYPES.index}" without level or block`,
     );
   }
   const entries = decodeIndexBody(indexChunk.body, indexOffset);
@@ -423,7 +400,9 @@ export async function openContainer(
     throw chunkError(
       CHUNK_TYPES.index,
       indexOffset,
-      `missing "MHDR" chunk (the first chunk is ${first ? describeEntry(first) : "absent"})`,
+      `missing "${CHUNK_TYPES.header}" chunk (the first chunk is ${
+        first ? describeEntry(first) : "absent"
+      })`,
     );
   }
 
@@ -445,12 +424,9 @@ export async function openContainer(
     first.offset,
   );
   checkAgainstEntry(headerChunk, first);
-  let header: MrcHeader;
-  try {
-    header = decodeHeader(headerChunk.body);
-  } catch (e) {
-    throw withOffset(e, CHUNK_TYPES.header, first.offset);
-  }
+  const header = decodeChecked(CHUNK_TYPES.header, headerChunk.body, {
+    offset: first.offset,
+  });
   let meta: Record<string, unknown> | null = null;
   if (metaEntry) {
     // META directly follows MHDR in files written by this version; a newer minor version may put
@@ -460,11 +436,7 @@ export async function openContainer(
       : await readExact(source, metaEntry.offset, metaEntry.length, CHUNK_TYPES.meta, signal);
     const metaChunk = decodeChunk(metaBytes, metaEntry.offset);
     checkAgainstEntry(metaChunk, metaEntry);
-    try {
-      meta = decodeMeta(metaChunk.body);
-    } catch (e) {
-      throw withOffset(e, CHUNK_TYPES.meta, metaEntry.offset);
-    }
+    meta = decodeChecked(CHUNK_TYPES.meta, metaChunk.body, { offset: metaEntry.offset });
   }
 
   const order = new ChunkOrder(header);
@@ -477,7 +449,7 @@ export async function openContainer(
   // Sizes from the header against the file's own bytes (SPEC.md §9): a header whose snapshot
   // count or grid no chunk could hold is refused before anything is decoded.
   for (const e of entries) {
-    const least = minimumChunkLength(header, e);
+    const least = chunkDescriptor(e.type)?.minLength(header, e.level, e.block) ?? 0;
     if (e.length < least) {
       throw chunkError(
         e.type,

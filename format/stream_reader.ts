@@ -8,20 +8,14 @@
  */
 
 import {
-  ADDRESS_LENGTH,
   CHUNK_FRAME_LENGTH,
   CHUNK_PREFIX_LENGTH,
-  CHUNK_TYPES,
-  INDEX_ENTRY_LENGTH,
-  MAX_JSON_LENGTH,
   PREAMBLE_LENGTH,
   TRAILER_LENGTH,
 } from "./_constants.ts";
-import { withOffset } from "./_bytes.ts";
 import {
   decodeChunk,
   decodeChunkPrefix,
-  decodeIndexBody,
   decodePreamble,
   decodeTrailer,
   describeEntry,
@@ -30,9 +24,8 @@ import {
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { decodeHeader, type MrcHeader } from "./header.ts";
-import { codeStreamCount } from "./geometry.ts";
-import { decodeMeta } from "./meta.ts";
+import { CHUNK_TYPES, chunkDescriptor, decodeChecked } from "./chunks.ts";
+import type { MrcHeader } from "./header.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */
 export interface MrcStreamChunk extends MrcChunkEntry {
@@ -106,42 +99,9 @@ class ByteQueue {
   }
 }
 
-/** Generous zlib output bound: stored blocks cost 5 bytes per 64 KiB, plus 6 bytes of framing. */
-const zlibBound = (n: number) => n + Math.ceil(n / 8) + 1024;
-
-/** Largest payload a known chunk type can have under `header`, or Infinity for unknown types. */
+/** Largest payload a chunk can have under `header` (any level when null), Infinity when unknown. */
 function maxPayload(type: string, header: MrcHeader | null, level: number | null, seen: number) {
-  if (
-    type === CHUNK_TYPES.header || type === CHUNK_TYPES.meta || type === CHUNK_TYPES.attributes
-  ) {
-    return ADDRESS_LENGTH + MAX_JSON_LENGTH;
-  }
-  if (type === CHUNK_TYPES.index) return ADDRESS_LENGTH + 4 + seen * INDEX_ENTRY_LENGTH;
-  if (header === null) return Infinity;
-  const [t, h, w] = header.shape;
-  if (type === CHUNK_TYPES.missingMask) {
-    return ADDRESS_LENGTH + 1 + zlibBound(Math.ceil(t * h * w / 8));
-  }
-  if (level === null || level >= header.levels.length) return Infinity; // order check reports it
-  const { latent, groups } = header.levels[level];
-  const positions = latent[0] * latent[1];
-  if (type === CHUNK_TYPES.levelWeights) {
-    return ADDRESS_LENGTH + 4 * (10 + groups.reduce((n, m) => n + 9 * m + 1, 0));
-  }
-  if (type === CHUNK_TYPES.masks) {
-    return ADDRESS_LENGTH + zlibBound(groups.length * Math.ceil(positions / 8));
-  }
-  if (type === CHUNK_TYPES.bounded) {
-    // A coded point never takes more than 64 bytes (every bit at the 1/65536 probability floor),
-    // a (snapshot, level) adds at most 8 bytes of mode and flag.
-    return ADDRESS_LENGTH + 4 + 64 * header.blockSize * (h * w + 1) + 64;
-  }
-  if (type === CHUNK_TYPES.code) {
-    const streams = codeStreamCount(header, level);
-    return ADDRESS_LENGTH + 13 + 4 * streams +
-      zlibBound(5 * header.blockSize * streams * positions);
-  }
-  return Infinity;
+  return chunkDescriptor(type)?.maxPayload(header, level, seen) ?? Infinity;
 }
 
 /**
@@ -211,18 +171,13 @@ export async function* readMrcStream(
         throw chunkError(
           null,
           offset,
-          `file truncated (the stream ended after ${queue.available} bytes of the next chunk; no "INDX" chunk)`,
+          `file truncated (the stream ended after ${queue.available} bytes of the next chunk; no "${CHUNK_TYPES.index}" chunk)`,
         );
       }
       const prefix = queue.take(CHUNK_PREFIX_LENGTH);
       const { payload, type } = decodeChunkPrefix(prefix, offset);
-      const maxLength = maxPayload(type, header, null, seen.length);
       // Levels are only known after the address; bound by the largest level for now.
-      const bound = header !== null && (type === CHUNK_TYPES.levelWeights ||
-          type === CHUNK_TYPES.masks || type === CHUNK_TYPES.code ||
-          type === CHUNK_TYPES.bounded)
-        ? Math.max(...header.levels.map((_, k) => maxPayload(type, header, k, seen.length)))
-        : maxLength;
+      const bound = maxPayload(type, header, null, seen.length);
       if (payload > bound) {
         throw chunkError(
           type,
@@ -249,22 +204,18 @@ export async function* readMrcStream(
           throw chunkError(
             type,
             offset,
-            `missing "MHDR" chunk (the first chunk is ${describeEntry(chunk)})`,
+            `missing "${CHUNK_TYPES.header}" chunk (the first chunk is ${describeEntry(chunk)})`,
           );
         }
-        try {
-          header = decodeHeader(chunk.body);
-        } catch (e) {
-          throw withOffset(e, type, offset);
-        }
+        header = decodeChecked(CHUNK_TYPES.header, chunk.body, { offset });
         order = new ChunkOrder(header);
       } else if (type === CHUNK_TYPES.index) {
         if (chunk.level !== null || chunk.block !== null) {
-          throw chunkError(type, offset, `"INDX" must not have a level or block`);
+          throw chunkError(type, offset, `"${type}" must not have a level or block`);
         }
         const problem = order!.finish();
         if (problem !== null) throw chunkError(type, offset, problem);
-        const listed = decodeIndexBody(chunk.body, offset);
+        const listed = decodeChecked(CHUNK_TYPES.index, chunk.body, { offset });
         const same = listed.length === seen.length && listed.every((e, i) => {
           const s = seen[i];
           return e.type === s.type && e.level === s.level && e.block === s.block &&
@@ -306,11 +257,7 @@ export async function* readMrcStream(
         if (problem !== null) throw chunkError(type, offset, problem);
         if (type === CHUNK_TYPES.meta) {
           // As the random-access reader does at open (SPEC.md §4.2): a JSON object or invalid.
-          try {
-            decodeMeta(chunk.body);
-          } catch (e) {
-            throw withOffset(e, type, offset);
-          }
+          decodeChecked(CHUNK_TYPES.meta, chunk.body, { offset });
         }
       }
       seen.push(entry);

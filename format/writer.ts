@@ -23,6 +23,7 @@ import {
   type MrcVersion,
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
+import { missingCountProblem } from "./chunks.ts";
 import { type BoundedBlock, encodeBoundedBlock } from "./bounded_block.ts";
 import { type CodeBlock, encodeCodeBlock, type EncodeCodeBlockOptions } from "./code_block.ts";
 import { decodeHeader, encodeHeader, type MrcHeader } from "./header.ts";
@@ -44,7 +45,8 @@ export interface MrcWriterOptions {
   /** Aborts pending and later writes. Default: none. */
   signal?: AbortSignal;
   /**
-   * Version written to the preamble and trailer. Default: this implementation's version (1.1).
+   * Version written to the preamble and trailer. Default: this implementation's version (1.2,
+   * `VERSION_MAJOR`.`VERSION_MINOR`).
    * For golden files of older versions and for testing readers against newer ones; the caller
    * keeps the content to what that version allows.
    */
@@ -183,13 +185,13 @@ export class MrcWriter {
     if (body.length > MAX_PAYLOAD_LENGTH - ADDRESS_LENGTH) {
       this.#fail(`"${type}" body of ${body.length} bytes exceeds the 4 GiB chunk limit`);
     }
-    if (type === CHUNK_TYPES.index) this.#fail(`"INDX" is written by finish()`);
+    if (type === CHUNK_TYPES.index) this.#fail(`"${CHUNK_TYPES.index}" is written by finish()`);
     if (type === CHUNK_TYPES.header && (level !== null || block !== null)) {
-      this.#fail(`"MHDR" must not have a level or block`);
+      this.#fail(`"${CHUNK_TYPES.header}" must not have a level or block`);
     }
     if (this.#header === null) {
       if (type !== CHUNK_TYPES.header) {
-        this.#fail(`"MHDR" must be the first chunk, found "${type}"`);
+        this.#fail(`"${CHUNK_TYPES.header}" must be the first chunk, found "${type}"`);
       }
     } else {
       const problem = this.#order!.accept({ type, level, block });
@@ -211,7 +213,9 @@ export class MrcWriter {
 
   #levelHeader(level: number, what: string) {
     const header = this.#header;
-    if (header === null) this.#fail(`"MHDR" must be the first chunk, found ${what}`);
+    if (header === null) {
+      this.#fail(`"${CHUNK_TYPES.header}" must be the first chunk, found ${what}`);
+    }
     if (!Number.isInteger(level) || level < 0 || level >= header.levels.length) {
       throw new RangeError(
         `Cannot write ${what} of level ${level}: the header has levels 0..${
@@ -229,7 +233,7 @@ export class MrcWriter {
    * @returns Resolves when the sink has taken the bytes.
    */
   async writeHeader(header: MrcHeader): Promise<void> {
-    if (this.#header !== null) this.#fail(`duplicate "MHDR" chunk`);
+    if (this.#header !== null) this.#fail(`duplicate "${CHUNK_TYPES.header}" chunk`);
     const body = encodeHeader(header);
     const written = this.#append(CHUNK_TYPES.header, null, null, body);
     this.#start(decodeHeader(body));
@@ -261,12 +265,22 @@ export class MrcWriter {
    */
   async writeAttributes(attributes: MrcAttributes): Promise<void> {
     const header = this.#header;
-    if (header === null) this.#fail(`"MHDR" must be the first chunk, found "ATTR"`);
+    if (header === null) {
+      this.#fail(
+        `"${CHUNK_TYPES.header}" must be the first chunk, found "${CHUNK_TYPES.attributes}"`,
+      );
+    }
     const body = encodeAttributes(attributes);
     try {
       decodeAttributes(body, header);
     } catch (e) {
-      this.#fail(`"ATTR" ${(e as Error).message.replace(/^Cannot read chunk "ATTR": /, "")}`);
+      const prefix = `Cannot read chunk "${CHUNK_TYPES.attributes}": `;
+      const message = (e as Error).message;
+      this.#fail(
+        `"${CHUNK_TYPES.attributes}" ${
+          message.startsWith(prefix) ? message.slice(prefix.length) : message
+        }`,
+      );
     }
     await this.#append(CHUNK_TYPES.attributes, null, null, body);
   }
@@ -280,14 +294,14 @@ export class MrcWriter {
    */
   async writeMissingMask(mask: Uint8Array): Promise<void> {
     const header = this.#header;
-    if (header === null) this.#fail(`"MHDR" must be the first chunk, found "NANM"`);
-    const [t, h, w] = header.shape;
-    let count = 0;
-    for (let i = 0; i < mask.length; i++) if (mask[i]) count++;
-    if (mask.length === h * w && t * h * w !== h * w) count *= t;
-    if (count !== header.missing.count) {
-      this.#fail(`"NANM" marks ${count} missing values, the header says ${header.missing.count}`);
+    if (header === null) {
+      this.#fail(
+        `"${CHUNK_TYPES.header}" must be the first chunk, found "${CHUNK_TYPES.missingMask}"`,
+      );
     }
+    const [t, h, w] = header.shape;
+    const problem = missingCountProblem(header, mask, mask.length === h * w && t * h * w !== h * w);
+    if (problem !== null) this.#fail(`"${CHUNK_TYPES.missingMask}" ${problem}`);
     await this.#append(CHUNK_TYPES.missingMask, null, null, encodeMissingMask(mask, header.shape));
   }
 
@@ -299,13 +313,13 @@ export class MrcWriter {
    * @returns Resolves when the sink has taken the bytes.
    */
   async writeLevelWeights(level: number, weights: LevelWeights): Promise<void> {
-    const groups = this.#levelHeader(level, `"DECW"`).groups;
+    const groups = this.#levelHeader(level, `"${CHUNK_TYPES.levelWeights}"`).groups;
     const found = weights.groups.map((g) => g.deconvKernels.length / 9);
     if (JSON.stringify(found) !== JSON.stringify(groups)) {
       this.#fail(
-        `"DECW" level ${level} has group channels ${JSON.stringify(found)}, the header says ${
-          JSON.stringify(groups)
-        }`,
+        `"${CHUNK_TYPES.levelWeights}" level ${level} has group channels ${
+          JSON.stringify(found)
+        }, the header says ${JSON.stringify(groups)}`,
       );
     }
     await this.#append(CHUNK_TYPES.levelWeights, level, null, encodeLevelWeights(weights));
@@ -319,10 +333,10 @@ export class MrcWriter {
    * @returns Resolves when the sink has taken the bytes.
    */
   async writeMasks(level: number, masks: readonly Uint8Array[]): Promise<void> {
-    const { latent, groups } = this.#levelHeader(level, `"MASK"`);
+    const { latent, groups } = this.#levelHeader(level, `"${CHUNK_TYPES.masks}"`);
     if (masks.length !== groups.length) {
       this.#fail(
-        `"MASK" level ${level} has ${masks.length} masks, the header has ${groups.length} groups`,
+        `"${CHUNK_TYPES.masks}" level ${level} has ${masks.length} masks, the header has ${groups.length} groups`,
       );
     }
     const body = encodeMasks(masks, latent);
@@ -348,18 +362,18 @@ export class MrcWriter {
     code: CodeBlock,
     options?: EncodeCodeBlockOptions,
   ): Promise<void> {
-    const levelHeader = this.#levelHeader(level, `"CODE"`);
+    const levelHeader = this.#levelHeader(level, `"${CHUNK_TYPES.code}"`);
     const header = this.#header!;
     const snapshots = blockSnapshots(header, block);
     if (code.snapshots !== snapshots) {
       this.#fail(
-        `"CODE" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+        `"${CHUNK_TYPES.code}" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
       );
     }
     const streams = codeStreamCount(header, level);
     if (code.streams.length !== streams) {
       this.#fail(
-        `"CODE" level ${level} block ${block} has ${code.streams.length} streams, expected ${streams}`,
+        `"${CHUNK_TYPES.code}" level ${level} block ${block} has ${code.streams.length} streams, expected ${streams}`,
       );
     }
     const counts = this.#maskCounts?.level === level ? this.#maskCounts.counts : null;
@@ -370,7 +384,7 @@ export class MrcWriter {
       const want = expected[s] * snapshots;
       if (!Number.isNaN(want) && stream.length !== want) {
         this.#fail(
-          `"CODE" level ${level} block ${block} stream ${s} has ${stream.length} values, expected ${want}`,
+          `"${CHUNK_TYPES.code}" level ${level} block ${block} stream ${s} has ${stream.length} values, expected ${want}`,
         );
       }
     });
@@ -386,11 +400,11 @@ export class MrcWriter {
    * @returns Resolves when the sink has taken the bytes.
    */
   async writeBoundedBlock(level: number, block: number, code: BoundedBlock): Promise<void> {
-    this.#levelHeader(level, `"BCOD"`);
+    this.#levelHeader(level, `"${CHUNK_TYPES.bounded}"`);
     const snapshots = blockSnapshots(this.#header!, block);
     if (code.snapshots !== snapshots) {
       this.#fail(
-        `"BCOD" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+        `"${CHUNK_TYPES.bounded}" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
       );
     }
     await this.#append(CHUNK_TYPES.bounded, level, block, encodeBoundedBlock(code));
@@ -415,12 +429,14 @@ export class MrcWriter {
       throw new RangeError(`Cannot write chunk "${type}": block ${block} is not in 0..4294967294`);
     }
     if (type === CHUNK_TYPES.header) {
-      if (this.#header !== null) this.#fail(`duplicate "MHDR" chunk`);
+      if (this.#header !== null) this.#fail(`duplicate "${CHUNK_TYPES.header}" chunk`);
       let header: MrcHeader;
       try {
         header = decodeHeader(body);
       } catch (e) {
-        throw new TypeError(`Cannot write chunk "MHDR": ${(e as Error).message}`, { cause: e });
+        throw new TypeError(`Cannot write chunk "${CHUNK_TYPES.header}": ${(e as Error).message}`, {
+          cause: e,
+        });
       }
       const written = this.#append(type, level, block, body);
       this.#start(header);
@@ -438,7 +454,7 @@ export class MrcWriter {
    */
   async finish(): Promise<number> {
     if (this.#finished) this.#fail("the writer is finished");
-    if (this.#header === null) this.#fail(`missing "MHDR" chunk`);
+    if (this.#header === null) this.#fail(`missing "${CHUNK_TYPES.header}" chunk`);
     const problem = this.#order!.finish();
     if (problem !== null) this.#fail(problem);
     this.#finished = true;

@@ -58,7 +58,7 @@ Deno.test({
     const summary = JSON.parse(info.stdout);
     assert.deepStrictEqual(summary.shape, [T, H, W]);
     assert.strictEqual(summary.levels.length, 2);
-    for (const key of ["level", "grid", "bytes", "rmse", "psnr", "maxAbsError"]) {
+    for (const key of ["level", "extent", "bytes", "rmse", "psnr", "maxAbsError"]) {
       assert.ok(key in summary.levels[0], key);
     }
     assert.strictEqual(summary.totalBytes, (await Deno.stat(path("a.mrc"))).size);

@@ -19,7 +19,8 @@ export type ToWorker =
 /** One level of the file, as the page lists it. */
 export interface LevelSummary {
   level: number;
-  grid: [number, number];
+  /** Decoded extent `[rows, cols]`. */
+  extent: [number, number];
   bytes: number;
   bound: number | null;
   rmse: number | null;

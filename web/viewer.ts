@@ -145,12 +145,12 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     }`;
     snapshotInput.max = String(m.shape[0] - 1);
     levelSelect.innerHTML = levels.map((l) =>
-      `<option value="${l.level}">${l.level}: ${l.grid.join("x")}</option>`
+      `<option value="${l.level}">${l.level}: ${l.extent.join("x")}</option>`
     ).join("");
     levelSelect.value = params.get("level") ?? String(levels.length - 1);
     snapshotInput.value = params.get("snapshot") ?? "0";
     $("levels").querySelector("tbody")!.innerHTML = levels.map((l) =>
-      `<tr data-level="${l.level}"><td>${l.level}</td><td>${l.grid.join("x")}</td><td>${
+      `<tr data-level="${l.level}"><td>${l.level}</td><td>${l.extent.join("x")}</td><td>${
         fmtBytes(l.bytes)
       }</td>` +
       `<td>${fmt(l.bound)}</td><td>${fmt(l.rmse)}</td><td>${

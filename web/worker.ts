@@ -12,6 +12,7 @@ import type { CachedSource } from "../src/transport/cache.ts";
 import { openMrc, openRemote } from "../src/read/open.ts";
 import { decodeStream } from "../src/read/decode_stream.ts";
 import type { DecodedLevel } from "../src/read/output.ts";
+import { isBounded } from "../format/header.ts";
 import { levelRanges } from "../src/read/level_ranges.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { valuesChecksum } from "./_checksum.ts";
@@ -72,10 +73,10 @@ async function open(url: string): Promise<void> {
   post({
     type: "opened",
     shape: file.header.shape,
-    bounded: file.header.bound != null,
+    bounded: isBounded(file.header),
     levels: file.levels.map((l) => ({
       level: l.level,
-      grid: l.grid,
+      extent: l.extent,
       bytes: l.bytes.total,
       bound: l.bound,
       rmse: l.rmse,

@@ -1,7 +1,8 @@
 // This module is browser compatible.
 // The memory budget of decoding (SPEC.md §9): what one decode step holds in typed arrays is
 // computed from the header (and the masks, when read) before any of it is allocated, and refused
-// above `maxBytes`. Shared by `MrcFile` and `decodeStream`, so both refuse the same requests.
+// above `maxBytes`. One formula per coding (`boundedBudget`, `modelBudget`), used by the decode
+// engines that both `MrcFile` and `decodeStream` drive, so both refuse the same requests.
 
 import type { MrcHeader } from "../../format/header.ts";
 import { levelCrop } from "../../format/geometry.ts";
@@ -28,7 +29,7 @@ export function checkMaxBytes(maxBytes: number | undefined): number {
 }
 
 /** Throws MrcFormatError when `bytes` exceeds the budget. */
-export function requireBudget(bytes: number, maxBytes: number, what: string): void {
+function requireBudget(bytes: number, maxBytes: number, what: string): void {
   if (bytes > maxBytes) {
     throw new MrcFormatError(
       `Cannot decode ${what}: it needs ${bytes} bytes of memory, above maxBytes ${maxBytes} (pass a larger maxBytes for a file you trust)`,
@@ -38,20 +39,20 @@ export function requireBudget(bytes: number, maxBytes: number, what: string): vo
 }
 
 /** Bytes of level `level`'s output for `count` snapshots (float32). */
-export function outputBytes(header: MrcHeader, level: number, count: number): number {
+function outputBytes(header: MrcHeader, level: number, count: number): number {
   const c = levelCrop(header, level);
   return 4 * count * c.height * c.width;
 }
 
 /** Bytes of the expanded missing mask (`T * H * W` bytes, plus the stored mask). */
-export function missingBytes(header: MrcHeader): number {
+function missingBytes(header: MrcHeader): number {
   if (header.missing.mode === "none") return 0;
   const [t, h, w] = header.shape;
   return 2 * t * h * w;
 }
 
 /** Bytes of a stored plane of level `level` (float32). */
-export function planeBytes(header: MrcHeader, level: number): number {
+function planeBytes(header: MrcHeader, level: number): number {
   const [gh, gw] = header.levels[level].grid;
   return 4 * gh * gw;
 }
@@ -60,13 +61,85 @@ export function planeBytes(header: MrcHeader, level: number): number {
  * Bytes of decoding the `CODE` blocks of a level: `values` code values per snapshot (the sum of
  * the stream sizes), `snapshots` snapshots held at once.
  */
-export function codeBytes(values: number, snapshots: number): number {
+function codeBytes(values: number, snapshots: number): number {
   return CODE_VALUE_BYTES * values * snapshots;
 }
 
 /** Bytes of the bounded coders of blocks `first .. last - 1`. */
-export function boundedBytes(header: MrcHeader, first: number, last: number): number {
+function boundedBytes(header: MrcHeader, first: number, last: number): number {
   const [t, h, w] = header.shape;
   const n = Math.min(t, last * header.blockSize) - first * header.blockSize;
   return BOUNDED_VALUE_BYTES * n * h * w + 16 * (last - first) * h * w;
+}
+
+/** What one decode asks for: level `level` (with `every`, each level `0..level`) of `start..end`. */
+export interface DecodeRequest {
+  /** The (finest) level decoded. */
+  level: number;
+  /** First snapshot. */
+  start: number;
+  /** One past the last snapshot. */
+  end: number;
+  /** Yield every level from 0 (progressive, streams), not only `level`. */
+  every: boolean;
+}
+
+/** Throws MrcFormatError when a request's `bytes` exceed `maxBytes`. */
+function refuseAbove(bytes: number, maxBytes: number, request: DecodeRequest, level: number) {
+  requireBudget(bytes, maxBytes, `level ${level} of snapshots ${request.start}:${request.end}`);
+}
+
+/**
+ * Bounded files, checked before anything is made: the coders of the blocks the range touches and
+ * one level's output (the requested one, the largest), and the missing mask.
+ */
+export function boundedBudget(header: MrcHeader, request: DecodeRequest, maxBytes: number): void {
+  const { level, start, end } = request;
+  const bs = header.blockSize;
+  refuseAbove(
+    boundedBytes(header, Math.floor(start / bs), Math.ceil(end / bs)) +
+      outputBytes(header, level, end - start) + missingBytes(header),
+    maxBytes,
+    request,
+    level,
+  );
+}
+
+/**
+ * Model files, checked once the masks of level `k` are read (`values[j]`: code values per
+ * snapshot of level `j`, the sum of its stream sizes). Every level in turn (`every`): level `k`'s
+ * planes for the range, the previous level's, its output and one block's codes. One level: one
+ * plane per level (a snapshot at a time), the output and one block's codes of every level.
+ */
+export function modelBudget(
+  header: MrcHeader,
+  request: DecodeRequest,
+  values: readonly number[],
+  k: number,
+  maxBytes: number,
+): void {
+  const count = request.end - request.start;
+  const held = Math.min(header.blockSize, header.shape[0]);
+  if (request.every) {
+    refuseAbove(
+      (k === 0 ? 0 : count * planeBytes(header, k - 1)) + count * planeBytes(header, k) +
+        outputBytes(header, k, count) + missingBytes(header) + codeBytes(values[k], held),
+      maxBytes,
+      request,
+      k,
+    );
+    return;
+  }
+  if (k < request.level) return;
+  let planes = 0, total = 0;
+  for (let j = 0; j <= k; j++) {
+    planes += planeBytes(header, j);
+    total += values[j];
+  }
+  refuseAbove(
+    outputBytes(header, k, count) + planes + missingBytes(header) + codeBytes(total, held),
+    maxBytes,
+    request,
+    k,
+  );
 }

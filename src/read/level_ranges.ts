@@ -8,6 +8,8 @@
  */
 
 import type { ByteRange } from "../transport/cache.ts";
+import { CHUNK_TYPES } from "../../format/chunks.ts";
+import { decodeEngine } from "./engine.ts";
 import type { MrcFile } from "./mrc_file.ts";
 
 /** Options of {@linkcode levelRanges}. */
@@ -18,13 +20,11 @@ export interface LevelRangesOptions {
   snapshots?: [number, number];
 }
 
-/** Chunks read when opening (header, report, index) or never by decoding. */
-const OPEN_CHUNKS = new Set(["MHDR", "META", "INDX"]);
-
 /**
- * Byte ranges of the chunks that `file.decode(options)` reads: every chunk of levels `0..level`
- * that belongs to no block or to a block holding one of the snapshots, and the file-level chunks
- * other than those opening has read (the missing-value mask). One range per chunk, in file order.
+ * Byte ranges of the chunks that `file.decode(options)` reads: those its decode engine lists
+ * (the level chunks of levels `0..level` of the blocks holding the snapshots) and the
+ * missing-value mask; not those opening has read, nor the attributes or unknown types, which
+ * decoding never reads. One range per chunk, in file order.
  *
  * @param file The opened file.
  * @param options Level and snapshot range, as for `decode`.
@@ -49,16 +49,16 @@ const OPEN_CHUNKS = new Set(["MHDR", "META", "INDX"]);
  * ```
  */
 export function levelRanges(file: MrcFile, options: LevelRangesOptions = {}): ByteRange[] {
+  const header = file.header;
   const level = options.level ?? file.levelCount - 1;
-  const [start, end] = options.snapshots ?? [0, file.header.shape[0]];
-  const blockSize = file.header.blockSize;
-  const first = Math.floor(start / blockSize);
-  const last = Math.floor((Math.max(start, end - 1)) / blockSize);
+  const [start, end] = options.snapshots ?? [0, header.shape[0]];
+  // Only the chunk list: no budget applies to a plan.
+  const request = { level, start, end, every: false };
+  const keys = new Set(
+    decodeEngine(header, request, Infinity).needs.map((c) => `${c.type}/${c.level}/${c.block}`),
+  );
+  if (header.missing.mode !== "none") keys.add(`${CHUNK_TYPES.missingMask}/null/null`);
   return file.chunks
-    .filter((c) =>
-      c.level === null
-        ? !OPEN_CHUNKS.has(c.type)
-        : c.level <= level && (c.block === null || (c.block >= first && c.block <= last))
-    )
+    .filter((c) => keys.has(`${c.type}/${c.level}/${c.block}`))
     .map((c) => ({ offset: c.offset, length: c.length }));
 }

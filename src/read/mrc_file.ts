@@ -8,38 +8,19 @@
 
 import type { MrcContainer } from "../../format/reader.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
+import {
+  CHUNK_TYPES,
+  chunkCategory,
+  type ChunkType,
+  type ChunkValues,
+} from "../../format/chunks.ts";
 import { isBounded, type MrcHeader } from "../../format/header.ts";
-import { blockCount } from "../../format/geometry.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
-import {
-  checkStreams,
-  decodeLevel,
-  fileLevelParts,
-  type LevelDecoderParts,
-  streamSizes,
-} from "../model/level_decoder.ts";
-import {
-  type DecodedLevel,
-  decodedLevel,
-  denormalize,
-  expandMissing,
-  finishLevel,
-  levelExtent,
-  restoreMissing,
-} from "./output.ts";
+import { type DecodedLevel, expandMissing, levelExtent } from "./output.ts";
 import { type MrcReport, readReport } from "./report.ts";
-import { boundedBlock, decodeBoundedLevel, gatherLevel } from "./bounded.ts";
-import {
-  boundedBytes,
-  checkMaxBytes,
-  codeBytes,
-  missingBytes,
-  outputBytes,
-  planeBytes,
-  requireBudget,
-} from "./_budget.ts";
-import type { BlockCoder } from "../bounded/block_coder.ts";
+import { checkMaxBytes, type DecodeRequest } from "./_budget.ts";
+import { decodeEngine, type EngineChunk } from "./engine.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
@@ -63,8 +44,8 @@ export interface LevelInfo {
   level: number;
   /** Stored grid of the level `[h, w]`. */
   storedGrid: [number, number];
-  /** Decoded grid over the original extent `[rows, cols]`. */
-  grid: [number, number];
+  /** Decoded extent over the original `[rows, cols]`. */
+  extent: [number, number];
   /** Channels of each widening group. */
   groups: number[];
   /** Bytes of this level's chunks (weights, masks, codes; bounded files: codes only). */
@@ -111,7 +92,8 @@ export interface ChunkInfo {
  */
 export class MrcFile {
   readonly #container: MrcContainer;
-  readonly #parts: LevelDecoderParts[] = [];
+  /** The `DECW` and `MASK` bodies read so far, by `type/level`: read once per file. */
+  readonly #decoders = new Map<string, ChunkValues[ChunkType]>();
   #missing: Uint8Array | null | undefined = undefined;
   #close: (() => void | Promise<void>) | undefined;
   #closed = false;
@@ -239,9 +221,10 @@ export class MrcFile {
       const bytes = { weights: 0, masks: 0, codes: 0, total: 0 };
       for (const c of this.#container.chunks) {
         if (c.level !== k) continue;
-        if (c.type === "DECW") bytes.weights += c.length;
-        else if (c.type === "MASK") bytes.masks += c.length;
-        else if (c.type === "CODE" || c.type === "BCOD") bytes.codes += c.length;
+        const category = chunkCategory(c.type);
+        if (category === "weights" || category === "masks" || category === "codes") {
+          bytes[category] += c.length;
+        }
         bytes.total += c.length;
       }
       const e = levelExtent(this.header, k);
@@ -249,10 +232,10 @@ export class MrcFile {
       return {
         level: k,
         storedGrid: lv.grid,
-        grid: [e.nr, e.nc],
+        extent: [e.nr, e.nc],
         groups: lv.groups,
         bytes,
-        bound: this.header.bound?.abs ?? null,
+        bound: isBounded(this.header) ? this.header.bound!.abs : null,
         rmse: err?.rmse ?? null,
         psnr: err?.psnr ?? null,
         maxAbsError: err?.maxAbsError ?? null,
@@ -303,11 +286,15 @@ export class MrcFile {
       for await (const _ of this.progressive(options));
       return;
     }
-    for (let k = 0; k < this.levelCount; k++) {
-      await this.#levelParts(k, options);
-      for (let b = 0; b < blockCount(this.header); b++) {
-        await this.#container.readCodeBlock(k, b, options);
-      }
+    // Every chunk a progressive decode reads, decoded and checked against the header.
+    const request = {
+      level: this.levelCount - 1,
+      start: 0,
+      end: this.header.shape[0],
+      every: true,
+    };
+    for (const chunk of decodeEngine(this.header, request, Infinity).needs) {
+      await this.#read(chunk, options.signal);
     }
   }
 
@@ -339,57 +326,11 @@ export class MrcFile {
     const [start, end] = this.#checkSnapshots(options.snapshots);
     const { signal } = options;
     const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
-    if (isBounded(this.header)) {
-      let out: DecodedLevel | null = null;
-      for await (const d of this.#boundedLevels(start, end, level, signal, false, maxBytes)) {
-        out = d;
-      }
-      return out!;
+    let out: DecodedLevel | null = null;
+    for await (const d of this.#run({ level, start, end, every: false }, signal, maxBytes)) {
+      out = d;
     }
-    const parts: LevelDecoderParts[] = [];
-    for (let k = 0; k <= level; k++) parts.push(await this.#levelParts(k, { signal }));
-    // Everything below is sized by the header and masks: checked before it is allocated.
-    let planes = 0, values = 0;
-    for (let k = 0; k <= level; k++) {
-      planes += planeBytes(this.header, k);
-      values += streamSizes(parts[k], k).reduce((a, b) => a + b, 0);
-    }
-    requireBudget(
-      outputBytes(this.header, level, end - start) + planes + missingBytes(this.header) +
-        codeBytes(values, Math.min(this.header.blockSize, this.header.shape[0])),
-      maxBytes,
-      `level ${level} of snapshots ${start}:${end}`,
-    );
-    const missing = await this.#missingMask(options);
-    // One snapshot at a time through every level, so that the coarse planes (and the finest one,
-    // until it is de-normalized) stay in cache: the finest level is written to memory once,
-    // instead of once per pass (deconv, scatter, crop and de-normalize) over every snapshot.
-    const e = levelExtent(this.header, level);
-    const count = end - start;
-    const data = new Float32Array(count * e.nr * e.nc);
-    const planeOut = e.nr * e.nc;
-    const scratch = parts.map((p) => new Float32Array(p.grid[0] * p.grid[1]));
-    const bs = this.header.blockSize;
-    for (let b = Math.floor(start / bs); b * bs < end; b++) {
-      const blocks: Int32Array[][] = [];
-      for (let k = 0; k <= level; k++) {
-        const block = await this.#container.readCodeBlock(k, b, { signal });
-        checkStreams(block.streams, block.snapshots, parts[k], k, b);
-        blocks.push(block.streams);
-      }
-      const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
-      for (let t = first; t < last; t++) {
-        const dst = data.subarray((t - start) * planeOut, (t - start + 1) * planeOut);
-        for (let k = 0; k <= level; k++) {
-          // A whole finest plane is decoded in place in the output.
-          const out = k === level && e.whole ? dst : scratch[k];
-          decodeLevel(parts[k], k, k === 0 ? null : scratch[k - 1], blocks[k], t - b * bs, 1, out);
-        }
-        denormalize(this.header, e, e.whole ? dst : scratch[level], dst, 1);
-      }
-    }
-    if (missing) restoreMissing(this.header, e, data, start, count, missing);
-    return decodedLevel(level, start, end, e, data);
+    return out!;
   }
 
   /**
@@ -403,119 +344,40 @@ export class MrcFile {
     this.#checkOpen();
     const [start, end] = this.#checkSnapshots(options.snapshots);
     const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
-    if (isBounded(this.header)) {
-      yield* this.#boundedLevels(start, end, this.levelCount - 1, options.signal, true, maxBytes);
-      return;
-    }
-    let prev: Float32Array | null = null;
-    for (let k = 0; k < this.levelCount; k++) {
-      const parts = await this.#levelParts(k, { signal: options.signal });
-      const count = end - start;
-      requireBudget(
-        (k === 0 ? 0 : count * planeBytes(this.header, k - 1)) +
-          count * planeBytes(this.header, k) + outputBytes(this.header, k, count) +
-          missingBytes(this.header) +
-          codeBytes(
-            streamSizes(parts, k).reduce((a, b) => a + b, 0),
-            Math.min(this.header.blockSize, this.header.shape[0]),
-          ),
-        maxBytes,
-        `level ${k} of snapshots ${start}:${end}`,
-      );
-      prev = await this.#decodeNormalized(k, prev, start, end, options.signal);
-      yield finishLevel(this.header, k, prev, start, end, await this.#missingMask(options));
-    }
+    const request = { level: this.levelCount - 1, start, end, every: true };
+    yield* this.#run(request, options.signal, maxBytes);
   }
 
-  async #decodeNormalized(
-    level: number,
-    prev: Float32Array | null,
-    start: number,
-    end: number,
-    signal?: AbortSignal,
-  ): Promise<Float32Array> {
-    const parts = await this.#levelParts(level, { signal });
-    const bs = this.header.blockSize;
-    const plane = parts.grid[0] * parts.grid[1];
-    const prevPlane = parts.latent[0] * parts.latent[1];
-    const out = new Float32Array((end - start) * plane);
-    for (let b = Math.floor(start / bs); b * bs < end; b++) {
-      const block = await this.#container.readCodeBlock(level, b, { signal });
-      const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
-      checkStreams(block.streams, block.snapshots, parts, level, b);
-      decodeLevel(
-        parts,
-        level,
-        prev === null
-          ? null
-          : prev.subarray((first - start) * prevPlane, (last - start) * prevPlane),
-        block.streams,
-        first - b * bs,
-        last - first,
-        out.subarray((first - start) * plane, (last - start) * plane),
-      );
-    }
-    return out;
-  }
-
-  /**
-   * Bounded files: decodes the blocks holding `start..end` up to `level`, yielding level `level`
-   * (or, with `every`, each level from 0) over the range.
-   */
-  async *#boundedLevels(
-    start: number,
-    end: number,
-    level: number,
+  /** Feeds the engine of the file's coding the chunks it lists, read by random access. */
+  async *#run(
+    request: DecodeRequest,
     signal: AbortSignal | undefined,
-    every: boolean,
     maxBytes: number,
   ): AsyncGenerator<DecodedLevel> {
-    const bs = this.header.blockSize;
-    // The blocks' coders and one level's output, sized by the header before anything is made.
-    requireBudget(
-      boundedBytes(this.header, Math.floor(start / bs), Math.ceil(end / bs)) +
-        outputBytes(this.header, level, end - start) + missingBytes(this.header),
-      maxBytes,
-      `level ${level} of snapshots ${start}:${end}`,
-    );
-    const missing = await this.#missingMask({ signal });
-    const coders: { b: number; coder: BlockCoder }[] = [];
-    for (let b = Math.floor(start / bs); b * bs < end; b++) {
-      coders.push({ b, coder: boundedBlock(this.header, b, missing) });
-    }
-    for (let k = 0; k <= level; k++) {
-      for (const { b, coder } of coders) {
-        const code = await this.#container.readBoundedBlock(k, b, { signal });
-        decodeBoundedLevel(coder, code.bytes, b);
+    const engine = decodeEngine(this.header, request, maxBytes);
+    let missingRead = false;
+    for (const chunk of engine.needs) {
+      // After the budget checks of the decoders, before the first block is decoded.
+      if (chunk.block !== null && !missingRead) {
+        engine.missing = await this.#missingMask({ signal });
+        missingRead = true;
       }
-      if (!every && k < level) continue;
-      const e = levelExtent(this.header, k);
-      const data = new Float32Array((end - start) * e.nr * e.nc);
-      const plane = e.nr * e.nc;
-      for (const { b, coder } of coders) {
-        const first = Math.max(start, b * bs), last = Math.min(end, (b + 1) * bs);
-        gatherLevel(
-          this.header,
-          e,
-          coder.rec,
-          first - b * bs,
-          last - first,
-          data.subarray((first - start) * plane, (last - start) * plane),
-        );
-      }
-      if (missing) restoreMissing(this.header, e, data, start, end - start, missing);
-      yield decodedLevel(k, start, end, e, data);
+      const out = engine.accept(chunk, await this.#read(chunk, signal));
+      if (out !== null) yield out;
     }
   }
 
-  async #levelParts(level: number, options: { signal?: AbortSignal }): Promise<LevelDecoderParts> {
-    const cached = this.#parts[level];
-    if (cached) return cached;
-    const weights = await this.#container.readLevelWeights(level, options);
-    const masks = await this.#container.readMasks(level, options);
-    const parts = fileLevelParts(this.header, level, weights, masks);
-    this.#parts[level] = parts;
-    return parts;
+  /** One chunk an engine lists; a level's `DECW` and `MASK` are read once per file. */
+  async #read(chunk: EngineChunk, signal?: AbortSignal): Promise<ChunkValues[ChunkType]> {
+    const { type, level, block } = chunk;
+    if (block !== null) return await this.#container.readDecoded(type, level, block, { signal });
+    const key = `${type}/${level}`;
+    let value = this.#decoders.get(key);
+    if (value === undefined) {
+      value = await this.#container.readDecoded(type, level, null, { signal });
+      this.#decoders.set(key, value);
+    }
+    return value;
   }
 
   async #missingMask(options: { signal?: AbortSignal }): Promise<Uint8Array | null> {
@@ -525,8 +387,8 @@ export class MrcFile {
       const stored = await this.#container.readMissingMask(options);
       if (stored === null) {
         throw new MrcFormatError(
-          "Cannot read the missing-value mask: the header counts missing values but the file has no NANM chunk",
-          { chunkType: "NANM" },
+          `Cannot read the missing-value mask: the header counts missing values but the file has no ${CHUNK_TYPES.missingMask} chunk`,
+          { chunkType: CHUNK_TYPES.missingMask },
         );
       }
       mask = expandMissing(this.header, stored);

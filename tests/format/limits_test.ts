@@ -1,4 +1,4 @@
-// Issue 10: sizes from the header checked before anything is allocated, the same in both readers.
+// Sizes from the header are checked before anything is allocated, the same in both readers.
 import assert from "node:assert";
 import { decodeCodeBlock, MrcFormatError, validateHeader } from "../../format/mod.ts";
 import { decodeStream, openMrc } from "../../decode.ts";

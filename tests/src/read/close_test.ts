@@ -1,4 +1,4 @@
-// MrcFile.close() and Symbol.asyncDispose (issue 10, item 7): opening a path holds one file
+// MrcFile.close() and Symbol.asyncDispose: opening a path holds one file
 // handle until the file is closed, and a file that fails to open holds none.
 import assert from "node:assert";
 import { openMrc } from "../../../decode.ts";

@@ -1,4 +1,4 @@
-// Hostile and unlucky servers (issue 10, item 4): bodies larger than asked, stalls, error
+// Hostile and unlucky servers: bodies larger than asked, stalls, error
 // statuses, absurd sizes, and a signal given to openMrc() that must not outlive the open.
 import assert from "node:assert";
 import { fromUrl, HttpError, MrcFormatError, openMrc } from "../../../decode.ts";
