@@ -35,7 +35,6 @@ export type { DecodedLevel } from "./src/read/output.ts";
 export type {
   BoundedLevelError,
   LevelError,
-  MrcReport,
   StoredBoundedReport,
   StoredModelReport,
   StoredReport,

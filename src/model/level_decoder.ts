@@ -11,6 +11,7 @@
 
 import { deconvPadded, maskPositions, scatterCodes, stampOrigins } from "./ops.ts";
 import type { Filter, GroupModel, LevelModel } from "./model.ts";
+import { CHUNK_TYPES } from "../../format/chunks.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import type { MrcHeader, MrcLevelHeader } from "../../format/header.ts";
 import { streamLayout } from "../../format/geometry.ts";
@@ -147,10 +148,10 @@ export function checkStreams(
     streams.every((s, i) => s.length === sizes[i] * snapshots);
   if (!ok) {
     throw new MrcFormatError(
-      `Cannot decode chunk "CODE" of level ${level}, block ${block}: its streams disagree with the header and masks (expected ${sizes.length} streams of ${
+      `Cannot decode chunk "${CHUNK_TYPES.code}" of level ${level}, block ${block}: its streams disagree with the header and masks (expected ${sizes.length} streams of ${
         sizes.join(", ")
       } values per snapshot)`,
-      { chunkType: "CODE" },
+      { chunkType: CHUNK_TYPES.code },
     );
   }
 }

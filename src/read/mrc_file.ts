@@ -18,7 +18,7 @@ import { isBounded, type MrcHeader } from "../../format/header.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
 import { type DecodedLevel, expandMissing, levelExtent } from "./output.ts";
-import { type MrcReport, readReport } from "./report.ts";
+import { readReport, type StoredReport } from "./report.ts";
 import { checkMaxBytes, type DecodeRequest } from "./_budget.ts";
 import { decodeEngine, type EngineChunk } from "./engine.ts";
 
@@ -102,7 +102,7 @@ export class MrcFile {
   /** The validated header. */
   readonly header: MrcHeader;
   /** The compression report stored in the file's `META`, or null when it has none (or another kind). */
-  readonly report: MrcReport | null;
+  readonly report: StoredReport | null;
 
   /**
    * Wraps an opened container; `openMrc()` is the usual way to get one.

@@ -101,9 +101,6 @@ export interface StoredBoundedReport {
  */
 export type StoredReport = StoredBoundedReport | StoredModelReport;
 
-/** @deprecated Use {@linkcode StoredReport} (the same union). */
-export type MrcReport = StoredReport;
-
 const isNumber = (v: unknown): v is number => typeof v === "number";
 /** Absent (reproducible files leave the date and timings out), or of the type given. */
 const optional = (v: unknown, type: "string" | "number") => v === undefined || typeof v === type;
