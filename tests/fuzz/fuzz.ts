@@ -1,4 +1,4 @@
-// A seeded fuzz harness for both readers (issue 10): mutants of golden and fresh files, with raw
+// A seeded fuzz harness for both readers: mutants of golden and fresh files, with raw
 // flips and truncations and CRC-consistent lies (header fields, chunk bodies, counts, the chunk
 // list: CRCs, index and trailer recomputed after the lie, so that the checks behind the CRC run).
 // Each mutant goes to `openMrc` (verify, every level) and to `decodeStream`. A run fails on any
@@ -244,7 +244,7 @@ function mutate(rand: () => number, source: Uint8Array): { kind: string; bytes: 
   return { kind, bytes: joinMrc(file) };
 }
 
-/** The issue's targeted lies: huge T and block size, many levels on a tiny field. */
+/** Targeted lies that a size check must catch: huge T and block size, many levels on a tiny field. */
 function attack(rand: () => number, file: EditableMrc): void {
   const h = headerOf(file) as Record<string, unknown> & {
     shape: number[];

@@ -1,5 +1,6 @@
-// Hostile and unlucky servers (issue 10, item 4): bodies larger than asked, stalls, error
-// statuses, absurd sizes, and a signal given to openMrc() that must not outlive the open.
+// Hostile and unlucky servers: bodies larger than asked, stalls, error statuses, absurd sizes,
+// and a signal given to openMrc() that must not outlive the open. A reader of remote files must
+// neither buffer more than it asked for nor hang on a server that stops answering.
 import assert from "node:assert";
 import { fromUrl, HttpError, MrcFormatError, openMrc } from "../../../decode.ts";
 import { rangeServer } from "../_fixtures.ts";
