@@ -4,7 +4,7 @@
  * brings the first 16 KiB, one more the last 16 KiB, and a cache), and as the viewer does (plus a
  * `levelRanges` prefetch per level, merged into as few requests as possible).
  *
- * `deno run -A bench/remote_reads.ts [FILE.mrc]` (default: the web tests' field); prints a table.
+ * `deno run -A bench/remote_reads.ts [FILE.mrc]` (default: the field of bench/_field.ts); prints a table.
  *
  * @module
  */
@@ -13,7 +13,7 @@ import { fromUrl } from "../src/transport/mod.ts";
 import type { ByteRange } from "../src/transport/mod.ts";
 import { openRemote } from "../src/read/open.ts";
 import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
-import { testFile } from "../tests/web/_field.ts";
+import { testFile } from "./_field.ts";
 import { fileHandler } from "../web/serve.ts";
 
 const bytes = Deno.args[0] ? await Deno.readFile(Deno.args[0]) : await testFile();

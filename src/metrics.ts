@@ -125,3 +125,72 @@ export function errorStats(original: ArrayLike<number>, decoded: ArrayLike<numbe
   for (let i = 0; i < original.length; i++) tally.add(original[i], decoded[i]);
   return tally.stats();
 }
+
+/**
+ * How far the data is from what a float32 decoder can return: the largest `|fround(x) - x|` and
+ * the largest `|x|` over the values not marked missing (`maxAbs` above the float32 range means
+ * the data cannot be decoded at all). Both are 0 for float32 data's rounding.
+ *
+ * @param values The data.
+ * @param missing Optional mask, 1 = missing (left out).
+ * @returns The largest rounding error and the largest magnitude.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { float32Rounding } from "./metrics.ts";
+ *
+ * const { rounding, maxAbs } = float32Rounding(Float64Array.of(0.1, -2, 1e300), Uint8Array.of(0, 0, 1));
+ * assert.strictEqual(rounding, Math.abs(Math.fround(0.1) - 0.1));
+ * assert.strictEqual(maxAbs, 2);
+ * ```
+ */
+export function float32Rounding(
+  values: ArrayLike<number>,
+  missing?: Uint8Array | null,
+): { rounding: number; maxAbs: number } {
+  let rounding = 0, maxAbs = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (missing?.[i]) continue;
+    const v = values[i];
+    const a = Math.abs(v);
+    if (a > maxAbs) maxAbs = a;
+    const e = Math.abs(Math.fround(v) - v);
+    if (e > rounding) rounding = e;
+  }
+  return { rounding, maxAbs };
+}
+
+/**
+ * Whether a value is missing: NaN, or equal to the fill value when there is one. The one rule of
+ * the encoder's scan, the header's missing count and the bench.
+ *
+ * @param v A value.
+ * @param fillValue The value that marks missing data, if any.
+ * @returns True when `v` is missing.
+ */
+export function isMissing(v: number, fillValue?: number): boolean {
+  return Number.isNaN(v) || (fillValue !== undefined && v === fillValue);
+}
+
+/**
+ * How many values are missing ({@linkcode isMissing}).
+ *
+ * @param values The data.
+ * @param fillValue The value that marks missing data, if any.
+ * @returns The count.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { countMissing } from "./metrics.ts";
+ *
+ * assert.strictEqual(countMissing([1, NaN, -9999, 2]), 1);
+ * assert.strictEqual(countMissing([1, NaN, -9999, 2], -9999), 2);
+ * ```
+ */
+export function countMissing(values: ArrayLike<number>, fillValue?: number): number {
+  let n = 0;
+  for (let i = 0; i < values.length; i++) if (isMissing(values[i], fillValue)) n++;
+  return n;
+}

@@ -8,7 +8,7 @@ import { levelRanges } from "../src/read/level_ranges.ts";
 import { buildWeb } from "../web/build.ts";
 import { valuesChecksum } from "../web/_checksum.ts";
 import { fileHandler, type FileHandlerOptions } from "../web/serve.ts";
-import { testFile } from "./web/_field.ts";
+import { testFile } from "../bench/_field.ts";
 
 const CHROMIUM = ["chromium", "chromium-browser", "google-chrome"].find((name) => {
   try {
