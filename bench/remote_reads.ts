@@ -15,6 +15,8 @@ import { openRemote } from "../src/read/open.ts";
 import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
 import { testFile } from "./_field.ts";
 import { fileHandler } from "../web/serve.ts";
+import { DEFAULT_READ_AHEAD } from "../src/read/_read_ahead.ts";
+import { formatBytes } from "../src/units.ts";
 
 const bytes = Deno.args[0] ? await Deno.readFile(Deno.args[0]) : await testFile();
 let requests = 0, received = 0;
@@ -58,7 +60,7 @@ for (
       async () => ({ file: await openMrc(await fromUrl(url)) }),
     ),
     ...await measure(
-      "`openMrc(url)` (default: 16 KiB from each end, cache)",
+      `\`openMrc(url)\` (default: ${formatBytes(DEFAULT_READ_AHEAD)} from each end, cache)`,
       async () => ({ file: await openMrc(url) }),
     ),
     ...await measure("viewer (the same + `levelRanges` prefetch per level)", async () => {
