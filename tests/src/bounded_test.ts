@@ -33,6 +33,7 @@ import {
   validRange,
 } from "./_bounded.ts";
 import { rangeServer, streamOf } from "./_fixtures.ts";
+import { DEFAULT_READ_AHEAD } from "../../src/read/_read_ahead.ts";
 
 // --- Options and input checks ---
 
@@ -283,17 +284,17 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
 });
 
 Deno.test("openMrc(url) by default opens in 2 requests (both ends) and level 0 reads nothing finer", async () => {
-  // Noise makes a file well over twice the read-ahead (16 KiB from each end).
+  // Noise makes a file well over twice the read-ahead (DEFAULT_READ_AHEAD from each end).
   const rand = prng(7);
   const dims: Dims = [40, 64, 64];
   const x = field(dims, () => rand());
   const bytes = await compress(x, dims, { errorBound: 1e-3, blockSize: 8 });
-  assert.ok(bytes.length > 4 * 16384, `${bytes.length} bytes`);
+  assert.ok(bytes.length > 4 * DEFAULT_READ_AHEAD, `${bytes.length} bytes`);
   const server = rangeServer(bytes);
   try {
     const file = await openMrc(server.url("noise.mrc"));
     assert.strictEqual(server.ranges.length, 2, JSON.stringify(server.ranges));
-    assert.ok(server.served() <= 2 * 16384);
+    assert.ok(server.served() <= 2 * DEFAULT_READ_AHEAD);
     const opened = server.ranges.length;
     const remote = await file.decode({ level: 0, snapshots: [8, 16] });
     // Later reads: level-0 chunks only (the read-ahead may already hold some of them).
