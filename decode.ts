@@ -57,13 +57,13 @@ export {
   type FromUrlOptions,
   HttpError,
   type HttpErrorOptions,
+  type UrlSource,
 } from "./src/transport/mod.ts";
 export {
   type ByteRange,
   type CachedSource,
   cachedSource,
   type CachedSourceOptions,
-  endRanges,
 } from "./src/transport/mod.ts";
 export type { MissingMask, MrcHeader, MrcLevelHeader } from "./format/mod.ts";
 export type { MrcContainer } from "./format/mod.ts";

@@ -25,6 +25,7 @@ import { defaultBoundedLevels } from "../src/bounded/plan.ts";
 import { builtinDataset, type Dataset, defaultSize } from "./datasets.ts";
 import { boundsForDataset, loadReference } from "./bounds.ts";
 import { valueRange } from "./metrics.ts";
+import { errorStats } from "../src/metrics.ts";
 
 const USAGE = `Usage: deno task bench:bounded [--quick] [--no-model] [--datasets toy1,toy2,swirl]
   [--out DIR] [--speed-sizes 100,500,2000]`;
@@ -59,16 +60,9 @@ interface SpeedRow {
 
 const now = () => performance.now() / 1000;
 
-/** Largest absolute error of the finest level against the data (NaN-aware). */
-function maxError(decoded: Float32Array, data: Float32Array): number {
-  let max = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (Number.isNaN(data[i])) continue;
-    const e = Math.abs(decoded[i] - data[i]);
-    if (e > max) max = e;
-  }
-  return max;
-}
+/** Largest absolute error of the finest level against the data (`errorStats()`'s NaN rule). */
+const maxError = (decoded: Float32Array, data: Float32Array) =>
+  errorStats(data, decoded.subarray(0, data.length)).maxAbsError;
 
 /** Bytes of a `.mrc` file that are not `BCOD` bodies: header, report, index, framing. */
 async function containerOverhead(bytes: Uint8Array): Promise<number> {

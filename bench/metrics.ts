@@ -6,20 +6,18 @@
  * @module
  */
 
-import { psnr } from "../src/metrics.ts";
+import {
+  type ErrorStats as BaseErrorStats,
+  errorStats as baseErrorStats,
+  psnr,
+} from "../src/metrics.ts";
 
-/** Error statistics of one reconstruction. */
-export interface ErrorStats {
-  /** Values compared (finite in the original). */
-  count: number;
-  /** Root-mean-square error, original units. */
-  rmse: number;
+/** Error statistics of one reconstruction: those of `src/metrics.ts` and the range's ratios. */
+export interface ErrorStats extends BaseErrorStats {
   /** `rmse / range`. */
   nrmse: number;
   /** `20 log10(range / rmse)` in dB; `Infinity` for an exact reconstruction. */
   psnr: number;
-  /** Largest absolute error, original units. */
-  maxAbsError: number;
 }
 
 /** Smallest and largest finite value. */
@@ -35,9 +33,9 @@ export function valueRange(data: ArrayLike<number>): { min: number; max: number 
 }
 
 /**
- * Compare a reconstruction with the original. Positions where the original is
- * not finite are left out; a non-finite reconstruction of a finite value counts
- * as an infinite error.
+ * Compare a reconstruction with the original: `errorStats()` of `src/metrics.ts` (positions where
+ * the original is not finite are left out; a non-finite reconstruction of a finite value counts
+ * as an infinite error), plus NRMSE and PSNR against `range`.
  *
  * @param original Reference values.
  * @param reconstructed Same length as `original`.
@@ -48,35 +46,16 @@ export function errorStats(
   reconstructed: ArrayLike<number>,
   range?: number,
 ): ErrorStats {
-  if (original.length !== reconstructed.length) {
-    throw new TypeError(
-      `Cannot compare arrays: lengths differ (${original.length} vs ${reconstructed.length})`,
-    );
-  }
+  const stats = baseErrorStats(original, reconstructed);
   if (range === undefined) {
     const r = valueRange(original);
     range = r.max - r.min;
   }
-  let sum = 0;
-  let maxAbs = 0;
-  let count = 0;
-  for (let i = 0; i < original.length; i++) {
-    const a = original[i];
-    if (!Number.isFinite(a)) continue;
-    const d = Math.abs(reconstructed[i] - a);
-    const e = Number.isNaN(d) ? Infinity : d;
-    sum += e * e;
-    if (e > maxAbs) maxAbs = e;
-    count++;
-  }
-  const rmse = count > 0 ? Math.sqrt(sum / count) : 0;
   return {
-    count,
-    rmse,
-    nrmse: rmse / range,
+    ...stats,
+    nrmse: stats.rmse / range,
     // Peers are judged on non-constant data; a constant original has no PSNR.
-    psnr: psnr(rmse, range) ?? NaN,
-    maxAbsError: maxAbs,
+    psnr: psnr(stats.rmse, range) ?? NaN,
   };
 }
 

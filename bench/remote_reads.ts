@@ -4,7 +4,7 @@
  * brings the first 16 KiB, one more the last 16 KiB, and a cache), and as the viewer does (plus a
  * `levelRanges` prefetch per level, merged into as few requests as possible).
  *
- * `deno run -A bench/remote_reads.ts [FILE.mrc]` (default: the web tests' field); prints a table.
+ * `deno run -A bench/remote_reads.ts [FILE.mrc]` (default: the field of bench/_field.ts); prints a table.
  *
  * @module
  */
@@ -13,8 +13,10 @@ import { fromUrl } from "../src/transport/mod.ts";
 import type { ByteRange } from "../src/transport/mod.ts";
 import { openRemote } from "../src/read/open.ts";
 import { levelRanges, type MrcFile, openMrc } from "../decode.ts";
-import { testFile } from "../tests/web/_field.ts";
+import { testFile } from "./_field.ts";
 import { fileHandler } from "../web/serve.ts";
+import { DEFAULT_READ_AHEAD } from "../src/read/_read_ahead.ts";
+import { formatBytes } from "../src/units.ts";
 
 const bytes = Deno.args[0] ? await Deno.readFile(Deno.args[0]) : await testFile();
 let requests = 0, received = 0;
@@ -58,7 +60,7 @@ for (
       async () => ({ file: await openMrc(await fromUrl(url)) }),
     ),
     ...await measure(
-      "`openMrc(url)` (default: 16 KiB from each end, cache)",
+      `\`openMrc(url)\` (default: ${formatBytes(DEFAULT_READ_AHEAD)} from each end, cache)`,
       async () => ({ file: await openMrc(url) }),
     ),
     ...await measure("viewer (the same + `levelRanges` prefetch per level)", async () => {

@@ -26,6 +26,7 @@ import { applyColormap } from "../src/io/colormap.ts";
 import { composeImage } from "../src/io/image.ts";
 import { builtinDataset, type Dataset, defaultSize, npyDataset } from "./datasets.ts";
 import { bitsPerValue, errorStats, throughput, valueRange } from "./metrics.ts";
+import { countMissing, isMissing } from "../src/metrics.ts";
 import { allPeers } from "./peers.ts";
 import {
   loadMrcae,
@@ -267,17 +268,16 @@ async function main(): Promise<void> {
       `\n== ${ds.name} ${T}x${H}x${W}, range [${min.toPrecision(4)}, ${max.toPrecision(4)}] ` +
         `(${ds.cached ? "cached" : "loaded/generated"} in ${ds.seconds.toFixed(1)} s)`,
     );
-    let missing = 0;
-    for (const v of ds.data) if (!Number.isFinite(v)) missing++;
+    const missing = countMissing(ds.data);
     // Lossy peers cannot take NaN: give them the data with missing values set to the mean.
     let peerData = ds.data;
     if (missing > 0) {
       let sum = 0;
-      for (const v of ds.data) if (Number.isFinite(v)) sum += v;
+      for (const v of ds.data) if (!isMissing(v)) sum += v;
       const mean = sum / (ds.data.length - missing);
-      peerData = ds.data.map((v) => (Number.isFinite(v) ? v : mean));
+      peerData = ds.data.map((v) => (isMissing(v) ? mean : v));
       notes.push(
-        `${ds.name}: ${missing} non-finite values; peers see them replaced by the mean, errors skip them`,
+        `${ds.name}: ${missing} missing values; peers see them replaced by the mean, errors skip them`,
       );
     }
     datasetInfo.push({

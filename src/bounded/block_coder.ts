@@ -451,8 +451,9 @@ export class BlockCoder {
     for (let y = s - 1; y < H; y += s) {
       // With newOnly, rows of the coarser level only need their new columns.
       const oldRow = newOnly && (y + 1) % coarse === 0;
-      const x0 = oldRow ? s - 1 : s - 1, dx = oldRow ? coarse : s;
-      for (let x = x0; x < W; x += dx) {
+      // Both start at column s - 1; on an old row the coarser level's columns are skipped.
+      const dx = oldRow ? coarse : s;
+      for (let x = s - 1; x < W; x += dx) {
         const p = y * W + x;
         // Same sums as sum_i w_i * rec[n_i][p] from 0, in node order.
         let v = 0;

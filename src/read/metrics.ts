@@ -6,7 +6,7 @@
  */
 
 import type { DecodedLevel } from "./output.ts";
-import { psnr } from "../metrics.ts";
+import { ErrorTally, psnr } from "../metrics.ts";
 
 /** RMSE, PSNR and max abs error of a decoded level. */
 export interface LevelMetrics {
@@ -14,7 +14,7 @@ export interface LevelMetrics {
   rmse: number;
   /** `psnr()` of `src/metrics.ts` with the original's value range; null for a constant original. */
   psnr: number | null;
-  /** Largest absolute error, original units. */
+  /** Largest absolute error, original units; `Infinity` when a value decoded as NaN. */
   maxAbsError: number;
   /** Values compared (missing ones are skipped). */
   count: number;
@@ -22,7 +22,9 @@ export interface LevelMetrics {
 
 /**
  * Compares a decoded level with the original `[T, H, W]` array at the positions the level samples
- * (`decoded.rows`, `decoded.cols`), skipping NaN in the original.
+ * (`decoded.rows`, `decoded.cols`), with the rule of `ErrorTally` in `src/metrics.ts`: positions
+ * missing (NaN) in the original are skipped, and a NaN decoded for a finite original is an
+ * infinite error.
  *
  * @param decoded A level from `MrcFile.decode()`.
  * @param original The original values, C order.
@@ -42,27 +44,16 @@ export function levelMetrics(
     if (v > max) max = v;
   }
   const [n, nr, nc] = decoded.shape;
-  let sum = 0, count = 0, worst = 0;
+  const tally = new ErrorTally();
   for (let t = 0; t < n; t++) {
     const src = (decoded.snapshots[0] + t) * H * W;
     for (let i = 0; i < nr; i++) {
       const row = src + decoded.rows[i] * W;
       for (let j = 0; j < nc; j++) {
-        const o = original[row + decoded.cols[j]];
-        if (Number.isNaN(o)) continue;
-        const e = Math.abs(decoded.data[(t * nr + i) * nc + j] - o);
-        sum += e * e;
-        count++;
-        if (e > worst) worst = e;
+        tally.add(original[row + decoded.cols[j]], decoded.data[(t * nr + i) * nc + j]);
       }
     }
   }
-  const rmse = count > 0 ? Math.sqrt(sum / count) : 0;
-  const range = max - min;
-  return {
-    rmse,
-    psnr: psnr(rmse, range),
-    maxAbsError: worst,
-    count,
-  };
+  const { rmse, maxAbsError, count } = tally.stats();
+  return { rmse, psnr: psnr(rmse, max - min), maxAbsError, count };
 }

@@ -12,9 +12,7 @@ import { fromBytes, type RangeSource } from "../../format/source.ts";
 import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
 import { MrcFile } from "./mrc_file.ts";
-
-/** Bytes read from each end of a remote file on open (see {@linkcode OpenMrcOptions.readAhead}). */
-const DEFAULT_READ_AHEAD = 16384;
+import { DEFAULT_READ_AHEAD } from "./_read_ahead.ts";
 
 /** What {@linkcode openMrc} accepts. */
 export type MrcInput = Uint8Array | URL | string | RangeSource;
@@ -109,9 +107,10 @@ export async function openRemote(
     timeout: options.timeout,
     prefix: Math.max(1, readAhead),
   });
-  // A cache, so that no chunk is fetched twice; with `readAhead`, one more request for the end
-  // (index, trailer): 2 round trips to open instead of 4 (src/transport/cache.ts).
-  const cached = cachedSource(remote);
+  // One cache, so that no chunk is fetched twice, holding the head the first request brought;
+  // with `readAhead`, one more request for the end (index, trailer): 2 round trips to open
+  // instead of 4 (src/transport/cache.ts).
+  const cached = cachedSource(remote, { held: [{ offset: 0, bytes: remote.head }] });
   const size = cached.byteLength;
   if (readAhead > 0 && size > readAhead) {
     const start = Math.max(readAhead, size - readAhead);

@@ -1,15 +1,11 @@
+import { mulberry32 } from "../random.ts";
+
 /** A seeded PRNG (mulberry32): the trainer never uses Math.random, so a seed fixes init, split and batches. */
 export class Random {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.#state = (this.#state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
   }
   /** Uniform in [-eps, eps]. */
   noise(eps: number): number {

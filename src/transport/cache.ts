@@ -4,10 +4,8 @@
  * A range-source wrapper for slow sources (HTTP): it keeps the bytes already read, answers reads
  * that fall inside them without a request, shares a request between reads of the same bytes, and
  * merges reads issued together into one request when they touch or sit close to each other.
- *
- * With {@linkcode endRanges} it opens a remote `.mrc` file in one round trip after the size is
- * known: the first bytes (signature, header, report) and the last (index, trailer) are fetched
- * together, and the reader's three opening reads are then served from memory.
+ * It is the only cache of the transports: bytes a source read before the cache existed (the head
+ * that the first request of {@linkcode fromUrl} brings) are handed to it as `held`.
  *
  * @module
  */
@@ -35,6 +33,12 @@ export interface CachedSourceOptions {
    * trip, which at typical latencies buys far more than 4 KiB.
    */
   coalesceGap?: number;
+  /**
+   * Bytes already read, held from the start as if read through the cache: for example the head
+   * that the first request of {@linkcode fromUrl} brought (`[{ offset: 0, bytes: source.head }]`),
+   * so that reads inside it need no request. Default: none.
+   */
+  held?: readonly { offset: number; bytes: Uint8Array }[];
 }
 
 /** A {@linkcode RangeSource} with a cache of the bytes it has read. */
@@ -72,35 +76,6 @@ interface Flight {
 
 const DEFAULT_MAX_BYTES = 64 * 2 ** 20;
 const DEFAULT_COALESCE_GAP = 4096;
-/** Bytes fetched from each end of a file on open by {@linkcode endRanges}'s default. */
-const DEFAULT_END_BYTES = 16384;
-
-/**
- * The two ranges to prefetch when opening a `.mrc` file of `byteLength` bytes: the first and the
- * last `bytes` bytes (one range when they meet). The default of 16 KiB holds the header and the
- * report of every file the encoder writes, and the index and trailer of files up to about 500
- * chunks; a larger index costs one more read.
- *
- * @param byteLength The file's size.
- * @param bytes Bytes from each end. Default 16384.
- * @returns One or two ranges.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { endRanges } from "./mod.ts";
- *
- * assert.deepStrictEqual(endRanges(100_000, 1000), [
- *   { offset: 0, length: 1000 },
- *   { offset: 99_000, length: 1000 },
- * ]);
- * assert.deepStrictEqual(endRanges(1500, 1000), [{ offset: 0, length: 1500 }]);
- * ```
- */
-export function endRanges(byteLength: number, bytes: number = DEFAULT_END_BYTES): ByteRange[] {
-  if (2 * bytes >= byteLength) return [{ offset: 0, length: byteLength }];
-  return [{ offset: 0, length: bytes }, { offset: byteLength - bytes, length: bytes }];
-}
 
 /**
  * Wraps a source with a cache of the bytes read, shared requests for the same bytes, and merging
@@ -166,6 +141,9 @@ export function cachedSource(source: RangeSource, options: CachedSourceOptions =
     held += piece.bytes.length;
     while (held > maxBytes && pieces.length > 1) held -= pieces.shift()!.bytes.length;
   };
+  for (const piece of options.held ?? []) {
+    if (piece.bytes.length > 0) keep({ offset: piece.offset, bytes: piece.bytes });
+  }
 
   // Sends what was asked in this task: sorted, merged across gaps, one request per group.
   const flush = () => {

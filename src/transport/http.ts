@@ -34,10 +34,22 @@ export interface FromUrlOptions {
   maxWholeBytes?: number;
   /**
    * Bytes read from the start of the file by the initial request (the one that learns the size),
-   * kept and served from memory: with a prefix that holds the header and the report, opening a
-   * `.mrc` file needs one more request (for the index and trailer) instead of three. Default 1.
+   * returned as the source's {@linkcode UrlSource.head}. The source keeps no cache of its own: a
+   * {@linkcode cachedSource} given the head as `held` serves reads inside it, and with a prefix
+   * that holds the header and the report, opening a `.mrc` file then needs one more request (for
+   * the index and trailer) instead of three. Default 1.
    */
   prefix?: number;
+}
+
+/** What {@linkcode fromUrl} returns: a range source and the first bytes its first request read. */
+export interface UrlSource extends RangeSource {
+  /**
+   * The first bytes of the file, read by the request that learned the size (`prefix` of
+   * {@linkcode FromUrlOptions}, fewer for a shorter file; empty when the server answered with the
+   * whole file, which the source then serves from memory).
+   */
+  readonly head: Uint8Array;
 }
 
 /** Options of {@linkcode HttpError}. */
@@ -175,7 +187,7 @@ async function readCapped(
 export async function fromUrl(
   url: string | URL,
   options: FromUrlOptions = {},
-): Promise<RangeSource> {
+): Promise<UrlSource> {
   const doFetch = options.fetch ?? globalThis.fetch;
   const href = String(url);
   const timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -301,26 +313,17 @@ export async function fromUrl(
       throw httpError(href, "read", first);
     },
   );
-  if (first.whole) return fromBytes(first.whole);
+  if (first.whole) return { ...fromBytes(first.whole), head: new Uint8Array(0) };
   const byteLength = first.size;
-  const head = first.head;
 
-  const source: RangeSource = {
+  return {
     byteLength,
+    head: first.head,
     async read(offset: number, length: number, readOptions?: ReadOptions): Promise<Uint8Array> {
       readOptions?.signal?.throwIfAborted();
       checkRange(byteLength, offset, length);
       if (memory) return slice(memory, offset, length);
       if (length === 0) return new Uint8Array(0);
-      if (offset + length <= head.length) return head.slice(offset, offset + length);
-      if (offset < head.length) {
-        // The start is in memory already: fetch only the rest.
-        const rest = await source.read(head.length, offset + length - head.length, readOptions);
-        const out = new Uint8Array(head.length - offset + rest.length);
-        out.set(head.subarray(offset), 0);
-        out.set(rest, head.length - offset);
-        return out;
-      }
       const what = `read ${length} bytes at offset ${offset} of`;
       const range = `bytes=${offset}-${offset + length - 1}`;
       return await request(range, what, readOptions?.signal, async (response) => {
@@ -351,5 +354,4 @@ export async function fromUrl(
       });
     },
   };
-  return source;
 }

@@ -1,16 +1,7 @@
 // Shared test helpers: a seeded PRNG, byte concatenation and a collecting sink.
 
-/** Mulberry32: a tiny seeded PRNG with 2^32 states, good enough for test payloads. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of the tests: mulberry32 of `src/random.ts`. */
+export { mulberry32 as prng } from "../../src/random.ts";
 
 /** Random integer in `[lo, hi]`. */
 export function randInt(rand: () => number, lo: number, hi: number): number {

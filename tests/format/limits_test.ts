@@ -1,4 +1,5 @@
-// Sizes from the header are checked before anything is allocated, the same in both readers.
+// Sizes from the header checked before anything is allocated, the same in both readers: a few
+// hostile header bytes must not make a reader allocate gigabytes.
 import assert from "node:assert";
 import { decodeCodeBlock, MrcFormatError, validateHeader } from "../../format/mod.ts";
 import { decodeStream, openMrc } from "../../decode.ts";

@@ -46,7 +46,6 @@ Deno.test("src/transport/mod.ts exports the sources over files and URLs and the 
   assert.deepStrictEqual(Object.keys(transport).sort(), [
     "HttpError",
     "cachedSource",
-    "endRanges",
     "fromFileHandle",
     "fromUrl",
   ]);

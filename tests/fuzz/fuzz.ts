@@ -1,14 +1,15 @@
-// A seeded fuzz harness for both readers (issue 10): mutants of golden and fresh files, with raw
+// A seeded fuzz harness for both readers: mutants of golden and fresh files, with raw
 // flips and truncations and CRC-consistent lies (header fields, chunk bodies, counts, the chunk
 // list: CRCs, index and trailer recomputed after the lie, so that the checks behind the CRC run).
 // Each mutant goes to `openMrc` (verify, every level) and to `decodeStream`. A run fails on any
-// exception other than MrcFormatError, a typed array over the budget given to the readers (the
-// typed-array constructors are counted while they run), a decode over the time limit, or a
-// mutant one reader accepts and the other refuses.
+// exception other than MrcFormatError, an accepted file whose levels break the readers' promises
+// (order, shape, samples inside the extent) or that the two readers decode to different values, a
+// typed array over the budget given to the readers (the typed-array constructors are counted while
+// they run), a decode over the time limit, or a mutant one reader accepts and the other refuses.
 //
 //   deno task fuzz [--count 5000] [--seed 1] [--seconds 120] [--model]
 
-import { decodeStream, MrcFormatError, openMrc } from "../../decode.ts";
+import { type DecodedLevel, decodeStream, MrcFormatError, openMrc } from "../../decode.ts";
 import { compress } from "../../mod.ts";
 import { type EditableMrc, headerOf, joinMrc, setHeaderText, splitMrc } from "./_mrc_edit.ts";
 import { prng, randInt, streamOf } from "../format/_helpers.ts";
@@ -84,18 +85,84 @@ async function counting<T>(fn: () => Promise<T>): Promise<{ value: T; largest: n
   }
 }
 
-async function randomAccess(bytes: Uint8Array, maxBytes: number): Promise<void> {
+/** An accepted mutant whose decode breaks what the readers promise (a failure of the run). */
+class InvariantError extends Error {
+  override name = "InvariantError";
+}
+
+/**
+ * What a reader promises of every level it yields for a file it accepts: levels 0, 1, ... in
+ * order, every snapshot of the header's `[T, H, W]`, sample rows and columns inside the extent and
+ * increasing, the finest level at full size, and as many values as the shape says. Returns a digest
+ * of the level's values (their bits, NaN included), so that the two readers can be compared.
+ */
+function checkLevel(
+  d: DecodedLevel,
+  expected: number,
+  [T, H, W]: readonly number[],
+  finest: boolean,
+): string {
+  const fail = (what: string) => {
+    throw new InvariantError(`level ${d.level} (${expected} expected): ${what}`);
+  };
+  if (d.level !== expected) fail("out of order");
+  const [n, rows, cols] = d.shape;
+  if (d.snapshots[0] !== 0 || d.snapshots[1] !== T || n !== T) fail(`snapshots ${d.snapshots}`);
+  if (d.data.length !== n * rows * cols) fail(`${d.data.length} values for ${d.shape}`);
+  if (d.rows.length !== rows || d.cols.length !== cols) fail("rows/cols do not match the shape");
+  const inside = (xs: Int32Array, size: number) =>
+    xs.every((x, i) => x >= 0 && x < size && (i === 0 || x > xs[i - 1]));
+  if (!inside(d.rows, H) || !inside(d.cols, W)) fail("samples outside the extent");
+  if (finest && (rows !== H || cols !== W)) fail(`finest level is ${rows}x${cols}, not ${H}x${W}`);
+  const bits = new Uint32Array(d.data.buffer, d.data.byteOffset, d.data.length);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bits.length; i++) hash = Math.imul(hash ^ bits[i], 0x01000193);
+  return `${d.shape}:${hash >>> 0}`;
+}
+
+/** What openMrc found in a file it accepted: the shape, the level count, a digest per level. */
+interface Decoded {
+  shape: readonly number[];
+  levels: number;
+  digests: string[];
+}
+
+async function randomAccess(bytes: Uint8Array, maxBytes: number): Promise<Decoded> {
   const file = await openMrc(bytes, { maxBytes });
   // What `info` reads: the report and the per-level summary must never throw.
   void file.report;
   void file.levels;
   await file.verify();
-  for await (const _ of file.progressive()) { /* every level */ }
+  const { shape } = file.header, levels = file.levelCount, digests: string[] = [];
+  for await (const d of file.progressive()) {
+    digests.push(checkLevel(d, digests.length, shape, d.level === levels - 1));
+  }
+  if (digests.length !== levels) {
+    throw new InvariantError(`progressive() yielded ${digests.length} of ${levels} levels`);
+  }
   await file.decode({ level: 0, snapshots: [0, 1] });
+  return { shape, levels, digests };
 }
 
-async function streaming(bytes: Uint8Array, maxBytes: number): Promise<void> {
-  for await (const _ of decodeStream(streamOf(bytes, 997), { maxBytes })) { /* every level */ }
+/** The stream reader's levels, checked against what openMrc found (when it accepted the file). */
+async function streaming(
+  bytes: Uint8Array,
+  maxBytes: number,
+  expected: Decoded | null,
+): Promise<Decoded | null> {
+  const digests: string[] = [];
+  for await (const d of decodeStream(streamOf(bytes, 997), { maxBytes })) {
+    if (expected) {
+      digests.push(checkLevel(d, digests.length, expected.shape, d.level === expected.levels - 1));
+    }
+  }
+  if (!expected) return null;
+  if (digests.length !== expected.levels) {
+    throw new InvariantError(
+      `decodeStream() yielded ${digests.length} of ${expected.levels} levels`,
+    );
+  }
+  return { ...expected, digests };
 }
 
 const INTERESTING = [
@@ -244,7 +311,7 @@ function mutate(rand: () => number, source: Uint8Array): { kind: string; bytes: 
   return { kind, bytes: joinMrc(file) };
 }
 
-/** The issue's targeted lies: huge T and block size, many levels on a tiny field. */
+/** Targeted lies that a size check must catch: huge T and block size, many levels on a tiny field. */
 function attack(rand: () => number, file: EditableMrc): void {
   const h = headerOf(file) as Record<string, unknown> & {
     shape: number[];
@@ -276,7 +343,11 @@ async function fresh(model: boolean): Promise<{ name: string; bytes: Uint8Array 
   const data = new Float32Array(6 * 9 * 11).map((_, i) => Math.sin(i / 7) + 0.1 * rand());
   data[17] = NaN;
   const out = [
-    { name: "fresh bounded", bytes: await compress(data, shape, { errorBound: 1e-2, levels: 2 }) },
+    // Reproducible: no timings or date in the report, so that a seed fixes every mutant.
+    {
+      name: "fresh bounded",
+      bytes: await compress(data, shape, { errorBound: 1e-2, levels: 2, reproducible: true }),
+    },
   ];
   if (model) {
     out.push({
@@ -286,6 +357,7 @@ async function fresh(model: boolean): Promise<{ name: string; bytes: Uint8Array 
         steps: 5,
         levels: 2,
         backend: "cpu",
+        reproducible: true,
       }),
     });
   }
@@ -313,16 +385,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     slowestMs: 0,
     seconds: 0,
   };
-  const run = async (
+  const run = async <T>(
     what: string,
-    fn: () => Promise<void>,
+    fn: () => Promise<T>,
     fail: (m: string) => void,
-  ): Promise<Outcome | null> => {
+  ): Promise<{ outcome: Outcome | null; value: T | null }> => {
     const t0 = performance.now();
     let outcome: Outcome | null = "ok";
+    let value: T | null = null;
     const { largest } = await counting(async () => {
       try {
-        await fn();
+        value = await fn();
       } catch (e) {
         if (!(e instanceof MrcFormatError)) {
           fail(`${what}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
@@ -335,7 +408,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     report.slowestMs = Math.max(report.slowestMs, ms);
     if (largest > options.maxBytes) fail(`${what}: made a typed array of ${largest} bytes`);
     if (ms > options.timeLimitMs) fail(`${what}: took ${ms.toFixed(0)} ms`);
-    return outcome;
+    return { outcome, value };
   };
   for (let i = 0; i < options.count; i++) {
     if ((performance.now() - started) / 1000 > options.seconds) break;
@@ -345,8 +418,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     report.byKind[kind] = (report.byKind[kind] ?? 0) + 1;
     const tag = `mutant ${i} (${kind} of ${source.name})`;
     const fail = (m: string) => report.failures.push(`${tag} ${m}`);
-    const a = await run("openMrc", () => randomAccess(bytes, options.maxBytes), fail);
-    const b = await run("decodeStream", () => streaming(bytes, options.maxBytes), fail);
+    const ra = await run("openMrc", () => randomAccess(bytes, options.maxBytes), fail);
+    const st = await run("decodeStream", () => streaming(bytes, options.maxBytes, ra.value), fail);
+    const a = ra.outcome, b = st.outcome;
+    if (a === "ok" && b === "ok" && ra.value?.digests.join() !== st.value?.digests.join()) {
+      fail("openMrc and decodeStream decode it to different values");
+    }
     if (a === "budget" || b === "budget") report.overBudget++;
     else if (a !== null && b !== null && a !== b) {
       fail(

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert";
 import { type MrcFile, openMrc } from "../../mod.ts";
+import { ErrorTally } from "../../src/metrics.ts";
 
 export type Dims = [number, number, number];
 
@@ -96,7 +97,8 @@ export async function checkLevels(
       Array.from(d.cols),
       Array.from({ length: nc }, (_, j) => (j + 1) * s - 1),
     );
-    const check: LevelCheck = { max: 0, sse: 0, count: 0, firstBad: null };
+    const tally = new ErrorTally();
+    let firstBad: string | null = null;
     for (let t = 0; t < T; t++) {
       for (let i = 0; i < nr; i++) {
         for (let j = 0; j < nc; j++) {
@@ -110,18 +112,16 @@ export async function checkLevels(
             continue;
           }
           if (!Number.isFinite(y)) assert.fail(`${where}: ${x} came back as ${y}`);
+          tally.add(x, y);
           const e = Math.abs(y - x);
-          if (e > check.max) check.max = e;
-          check.sse += e * e;
-          check.count++;
-          if (!(e <= bound) && check.firstBad === null) {
-            check.firstBad = `${where}: decoded ${y}, original ${x}, error ${e} > bound ${bound}`;
+          if (!(e <= bound) && firstBad === null) {
+            firstBad = `${where}: decoded ${y}, original ${x}, error ${e} > bound ${bound}`;
           }
         }
       }
     }
-    if (check.firstBad !== null) assert.fail(check.firstBad);
-    levels.push(check);
+    if (firstBad !== null) assert.fail(firstBad);
+    levels.push({ max: tally.maxAbsError, sse: tally.sumSquares, count: tally.count, firstBad });
   }
   return { file, levels };
 }

@@ -86,3 +86,17 @@ export function streamOf(bytes: Uint8Array, piece = 97): ReadableStream<Uint8Arr
     },
   });
 }
+
+/**
+ * The tests that train a model (TensorFlow.js: model mode, the trainer, its gradient check), which
+ * take most of the suite's time. `deno task test:fast` sets `MRCAE_SKIP_TRAINING=1`: they are then
+ * reported as ignored, and every other test runs.
+ */
+export const training = {
+  /** True under `deno task test:fast`. */
+  skip: Deno.env.get("MRCAE_SKIP_TRAINING") === "1",
+  /** `Deno.test(name, fn)`, ignored when {@linkcode training.skip}. */
+  test(name: string, fn: () => Promise<void>): void {
+    Deno.test({ name, ignore: training.skip, fn });
+  },
+};

@@ -9,6 +9,7 @@ import {
   countingSource,
   decodeStream,
   fromBytes,
+  levelMetrics,
   MrcFormatError,
   openMrc,
 } from "../../mod.ts";
@@ -32,6 +33,7 @@ import {
   validRange,
 } from "./_bounded.ts";
 import { rangeServer, streamOf } from "./_fixtures.ts";
+import { DEFAULT_READ_AHEAD } from "../../src/read/_read_ahead.ts";
 
 // --- Options and input checks ---
 
@@ -273,19 +275,8 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
     }
     assert.ok(server.served() < bytes.length, `served ${server.served()} of ${bytes.length} bytes`);
     // The bound holds on what came back.
-    const [T, H, W] = RA_DIMS;
-    const bound = file.header.bound!.abs;
-    const [, nr, nc] = level0.shape;
-    for (let t = 0; t < T; t++) {
-      for (let i = 0; i < nr; i++) {
-        for (let j = 0; j < nc; j++) {
-          const e = Math.abs(
-            level0.data[(t * nr + i) * nc + j] - x[(t * H + level0.rows[i]) * W + level0.cols[j]],
-          );
-          if (!(e <= bound)) assert.fail(`[${t}, ${i}, ${j}]: error ${e} > ${bound}`);
-        }
-      }
-    }
+    const { maxAbsError } = levelMetrics(level0, x, RA_DIMS);
+    assert.ok(maxAbsError <= file.header.bound!.abs, `error ${maxAbsError}`);
     assert.deepStrictEqual(level0.data, (await (await openMrc(bytes)).decode({ level: 0 })).data);
   } finally {
     await server.shutdown();
@@ -293,17 +284,17 @@ Deno.test("openMrc(url) of a bounded file: level 0 fetches only level-0 bytes be
 });
 
 Deno.test("openMrc(url) by default opens in 2 requests (both ends) and level 0 reads nothing finer", async () => {
-  // Noise makes a file well over twice the read-ahead (16 KiB from each end).
+  // Noise makes a file well over twice the read-ahead (DEFAULT_READ_AHEAD from each end).
   const rand = prng(7);
   const dims: Dims = [40, 64, 64];
   const x = field(dims, () => rand());
   const bytes = await compress(x, dims, { errorBound: 1e-3, blockSize: 8 });
-  assert.ok(bytes.length > 4 * 16384, `${bytes.length} bytes`);
+  assert.ok(bytes.length > 4 * DEFAULT_READ_AHEAD, `${bytes.length} bytes`);
   const server = rangeServer(bytes);
   try {
     const file = await openMrc(server.url("noise.mrc"));
     assert.strictEqual(server.ranges.length, 2, JSON.stringify(server.ranges));
-    assert.ok(server.served() <= 2 * 16384);
+    assert.ok(server.served() <= 2 * DEFAULT_READ_AHEAD);
     const opened = server.ranges.length;
     const remote = await file.decode({ level: 0, snapshots: [8, 16] });
     // Later reads: level-0 chunks only (the read-ahead may already hold some of them).

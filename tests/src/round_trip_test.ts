@@ -9,9 +9,17 @@ import {
   MrcFormatError,
   openMrc,
 } from "../../mod.ts";
-import { rangeServer, SHAPE, sharedFile, smallField, streamOf, TOL } from "./_fixtures.ts";
+import {
+  rangeServer,
+  SHAPE,
+  sharedFile,
+  smallField,
+  streamOf,
+  TOL,
+  training,
+} from "./_fixtures.ts";
 
-Deno.test("compress() round trip: every level meets its tolerance and the report matches the decode", async () => {
+training.test("compress() round trip: every level meets its tolerance and the report matches the decode", async () => {
   const { data, bytes } = await sharedFile();
   const file = await openMrc(bytes);
   assert.deepStrictEqual(file.header.shape, SHAPE);
@@ -34,7 +42,7 @@ Deno.test("compress() round trip: every level meets its tolerance and the report
   );
 });
 
-Deno.test("MrcFile.decode() level shapes sample the original extent", async () => {
+training.test("MrcFile.decode() level shapes sample the original extent", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   // Grid 31 x 39 (27 x 37 padded), crop [2, 1]: stride 4 samples rows 3, 7, ..., inside rows 2..28.
@@ -46,7 +54,7 @@ Deno.test("MrcFile.decode() level shapes sample the original extent", async () =
   assert.deepStrictEqual(Array.from(l0.rows), [1, 5, 9, 13, 17, 21, 25]);
 });
 
-Deno.test("MrcFile.decode() of a snapshot range equals the same snapshots of a full decode", async () => {
+training.test("MrcFile.decode() of a snapshot range equals the same snapshots of a full decode", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   for (const level of [0, 2]) {
@@ -57,7 +65,7 @@ Deno.test("MrcFile.decode() of a snapshot range equals the same snapshots of a f
   }
 });
 
-Deno.test("MrcFile.decode() of one snapshot reads only the blocks that hold it", async () => {
+training.test("MrcFile.decode() of one snapshot reads only the blocks that hold it", async () => {
   const { bytes } = await sharedFile();
   const source = countingSource(fromBytes(bytes));
   const file = await openMrc(source);
@@ -69,7 +77,7 @@ Deno.test("MrcFile.decode() of one snapshot reads only the blocks that hold it",
   assert.strictEqual(source.bytesRead - opened, code.length + decw.length + mask.length);
 });
 
-Deno.test("MrcFile.progressive() yields levels in order, equal to decode()", async () => {
+training.test("MrcFile.progressive() yields levels in order, equal to decode()", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   let k = 0;
@@ -81,7 +89,7 @@ Deno.test("MrcFile.progressive() yields levels in order, equal to decode()", asy
   assert.strictEqual(k, 3);
 });
 
-Deno.test("decodeStream() yields every level in order, equal to random access", async () => {
+training.test("decodeStream() yields every level in order, equal to random access", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   const levels = [];
@@ -92,7 +100,7 @@ Deno.test("decodeStream() yields every level in order, equal to random access", 
   }
 });
 
-Deno.test("decodeStream() of a stream cut after level 0 yields level 0, then MrcFormatError", async () => {
+training.test("decodeStream() of a stream cut after level 0 yields level 0, then MrcFormatError", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   const firstLevel1 = file.chunks.find((c) => c.level === 1)!;
@@ -217,14 +225,14 @@ Deno.test("compress() refuses an option of the other coding, an unknown option a
   assert.strictEqual(file.header.coding, "bounded");
 });
 
-Deno.test("MrcFile.decode() rejects bad levels and snapshot ranges", async () => {
+training.test("MrcFile.decode() rejects bad levels and snapshot ranges", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   await assert.rejects(file.decode({ level: 3 }), /levels 0 to 2/);
   await assert.rejects(file.decode({ snapshots: [4, 11] }), /snapshots 0:10/);
 });
 
-Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fetching only level-0 bytes", async () => {
+training.test("openMrc(url) decodes level 0 of a remote file with Range requests, fetching only level-0 bytes", async () => {
   const { bytes } = await sharedFile();
   const server = rangeServer(bytes);
   const ranges = server.ranges;
@@ -248,7 +256,7 @@ Deno.test("openMrc(url) decodes level 0 of a remote file with Range requests, fe
   }
 });
 
-Deno.test("compress() size of the fixture does not regress (deterministic: cpu backend, fixed seed)", async () => {
+training.test("compress() size of the fixture does not regress (deterministic: cpu backend, fixed seed)", async () => {
   const { bytes } = await sharedFile();
   const file = await openMrc(bytes);
   // Level chunks only: META holds timings and a date. 4,024 bytes when this test was written.

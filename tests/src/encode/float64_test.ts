@@ -1,4 +1,4 @@
-// Model coding and float64 data (issue 10, item 5): decoders return float32, so data float32 cannot
+// Model coding and float64 data: decoders return float32, so data float32 cannot
 // hold at the quality asked is refused before training, and the stored report is measured on what
 // the reader returns for the written bytes.
 import assert from "node:assert";

@@ -1,17 +1,6 @@
 import assert from "node:assert";
 import { encodeNpy, hasNpySignature, parseNpy } from "../../../src/io/npy.ts";
-
-/** Deterministic pseudo-random values (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as random } from "../../../src/random.ts";
 
 /** Build an .npy file by hand: any version, header text and data bytes. */
 function rawNpy(header: string, data: Uint8Array, major = 1): Uint8Array {

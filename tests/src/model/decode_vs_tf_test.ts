@@ -2,9 +2,9 @@ import assert from "node:assert";
 import { forwardLevels, trainMrcae } from "../../../src/train/mod.ts";
 import { decoderParts, encodeCodes } from "../../../src/encode/encoder.ts";
 import { decodeLevel } from "../../../src/model/level_decoder.ts";
-import { smallField } from "../_fixtures.ts";
+import { smallField, training } from "../_fixtures.ts";
 
-Deno.test("decodeLevel() (plain TypeScript) equals the TensorFlow.js network at every level", async () => {
+training.test("decodeLevel() (plain TypeScript) equals the TensorFlow.js network at every level", async () => {
   const [T, H, W] = [5, 23, 31];
   const data = smallField(T, H, W).map((v) => (v - 1.5) / 3.5);
   const { model } = await trainMrcae({ data, shape: [T, H, W] }, {

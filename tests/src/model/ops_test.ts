@@ -8,16 +8,12 @@ import {
   stampOrigins,
 } from "../../../src/model/ops.ts";
 import { decodeLevel, type LevelDecoderParts } from "../../../src/model/level_decoder.ts";
+import { mulberry32 } from "../../../src/random.ts";
 
+/** Uniform in [-0.5, 0.5). */
 function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
+  const next = mulberry32(seed);
+  return () => next() - 0.5;
 }
 const rand = (n: number, r: () => number) => Float32Array.from({ length: n }, r);
 

@@ -1,5 +1,6 @@
-// MrcFile.close() and Symbol.asyncDispose: opening a path holds one file
-// handle until the file is closed, and a file that fails to open holds none.
+// MrcFile.close() and Symbol.asyncDispose: opening a path holds one file handle until the file
+// is closed, and a file that fails to open holds none (a long-running reader, such as a server
+// opening many files, must not leak handles).
 import assert from "node:assert";
 import { openMrc } from "../../../decode.ts";
 

@@ -1,5 +1,6 @@
 // Shared helpers of the trainer tests: small fields and a naive decoder of the model contract.
 import type { MrcaeModel } from "../../../src/model/model.ts";
+import { errorStats } from "../../../src/metrics.ts";
 
 /** A seeded LCG, so test data never depends on Math.random. */
 export function lcg(seed: number): () => number {
@@ -130,10 +131,9 @@ export function naiveLevels(model: MrcaeModel, x: Float32Array): Float32Array[] 
   return ys;
 }
 
+/** Largest absolute difference of two arrays (`errorStats()` of `src/metrics.ts`: NaN = infinite). */
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+  return errorStats(a, b).maxAbsError;
 }
 
 /** Vulkan (lavapipe) wants XDG_RUNTIME_DIR to name a 0700 directory, or it prints a warning. */

@@ -11,6 +11,7 @@ import {
   refreshMasks,
 } from "../../../src/train/_net.ts";
 import { lcg } from "./_helpers.ts";
+import { training } from "../_fixtures.ts";
 
 /** A 2-level net (7x5 under 15x11) with random weights and two masked groups per level. */
 function randomNet(rand: () => number): NetLevel[] {
@@ -42,7 +43,7 @@ function randomNet(rand: () => number): NetLevel[] {
 
 // The loss is quadratic in each single weight (the net is linear in each), except where the
 // max term switches pixel; central differences are then exact up to float32 rounding.
-Deno.test("levelsLoss() gradients match central differences for every variable", async () => {
+training.test("levelsLoss() gradients match central differences for every variable", async () => {
   await selectBackend("cpu");
   const rand = lcg(11);
   const net = randomNet(rand);

@@ -1,4 +1,4 @@
-// format/cached_source.ts: reads served from held bytes, merged requests, partial hits.
+// cachedSource(): reads served from held bytes, merged requests, partial hits.
 import assert from "node:assert";
 import { countingSource, fromBytes } from "../../../format/mod.ts";
 import { cachedSource } from "../../../src/transport/mod.ts";

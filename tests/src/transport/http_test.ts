@@ -1,7 +1,7 @@
 // RangeSource adapters: bytes, file handles, URLs (with and without Range support).
 import assert from "node:assert";
 import { countingSource, fromBytes, MrcFormatError, openContainer } from "../../../format/mod.ts";
-import { fromFileHandle, fromUrl } from "../../../src/transport/mod.ts";
+import { cachedSource, fromFileHandle, fromUrl } from "../../../src/transport/mod.ts";
 
 const goldenPath = new URL("../../testdata/v1.0-small.mrc", import.meta.url);
 const goldenBytes = await Deno.readFile(goldenPath);
@@ -41,6 +41,27 @@ Deno.test("fromUrl() reads with explicit Range requests from a server that honou
     assert.strictEqual(ranges[4], `bytes=${entry.offset}-${entry.offset + entry.length - 1}`);
     assert.ok(ranges.every((r) => r !== null && !r.startsWith("bytes=-")));
     await assert.rejects(fromUrl(url), /HTTP 403/);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("fromUrl() returns the head of its first request and keeps no cache: cachedSource() holds it", async () => {
+  const { server, url, ranges } = serve(goldenBytes, true);
+  try {
+    const headers = { "X-Token": "secret" };
+    const source = await fromUrl(url, { headers, prefix: 100 });
+    assert.deepStrictEqual(source.head, goldenBytes.subarray(0, 100));
+    assert.deepStrictEqual(ranges, ["bytes=0-99"]);
+    // The source itself asks the server again; the cache given the head does not.
+    assert.deepStrictEqual(await source.read(10, 20), goldenBytes.subarray(10, 30));
+    assert.strictEqual(ranges.length, 2);
+    const cached = cachedSource(source, { held: [{ offset: 0, bytes: source.head }] });
+    assert.deepStrictEqual(await cached.read(10, 20), goldenBytes.subarray(10, 30));
+    assert.strictEqual(ranges.length, 2);
+    // A read that starts in the head fetches only the rest.
+    assert.deepStrictEqual(await cached.read(90, 20), goldenBytes.subarray(90, 110));
+    assert.deepStrictEqual(ranges.at(-1), "bytes=100-109");
   } finally {
     await server.shutdown();
   }

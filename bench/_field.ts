@@ -1,6 +1,7 @@
-// A test field for the web tests: travelling waves plus noise, with a NaN hole, so that its file
-// is large enough (about 1 MB) that level 0 is a small share of it.
-import { compress } from "../../mod.ts";
+// The field of the remote-reads bench and the viewer's browser test: travelling waves plus noise,
+// with a NaN hole, so that its file is large enough (about 1 MB) that level 0 is a small share of
+// it. It lives in bench/ so that the bench imports nothing from tests/.
+import { compress } from "../mod.ts";
 
 /** `T x H x W` values of the test field. */
 export function testField(T = 24, H = 129, W = 129): Float32Array {
