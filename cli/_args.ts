@@ -105,11 +105,4 @@ export function parseRange(value: string | undefined, what: string): [number, nu
   return [m[1] === "" ? 0 : Number(m[1]), m[2] === "" ? Infinity : Number(m[2])];
 }
 
-/** A byte count for people: `512 B`, `3.4 KiB`, `1.25 MiB`. */
-export function formatBytes(n: number): string {
-  return n < 1024
-    ? `${n} B`
-    : n < 1048576
-    ? `${(n / 1024).toFixed(1)} KiB`
-    : `${(n / 1048576).toFixed(2)} MiB`;
-}
+export { formatBytes } from "../src/units.ts";

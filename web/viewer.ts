@@ -13,6 +13,7 @@
  */
 
 import { colorAt, paint } from "../src/io/colormap.ts";
+import { formatBytes } from "../src/units.ts";
 import type { FromWorker, LevelSummary, ToWorker, Traffic } from "./_protocol.ts";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -45,18 +46,11 @@ const start = performance.now();
 /** `?url=` (required), `&snapshot=` and `&level=` (optional). */
 const params = new URLSearchParams(location.search);
 
-function fmtBytes(n: number): string {
-  return n < 1024
-    ? `${n} B`
-    : n < 2 ** 20
-    ? `${(n / 1024).toFixed(1)} KiB`
-    : `${(n / 2 ** 20).toFixed(2)} MiB`;
-}
 const fmt = (v: number | null, digits = 3) =>
   v === null ? "-" : Number.isFinite(v) ? v.toPrecision(digits + 1) : String(v);
 
 function showTraffic(t: Traffic): void {
-  $("bytes").textContent = `${fmtBytes(t.bytes)} of ${fmtBytes(t.total)} (${
+  $("bytes").textContent = `${formatBytes(t.bytes)} of ${formatBytes(t.total)} (${
     (100 * t.bytes / Math.max(1, t.total)).toFixed(1)
   }%) in ${t.requests} requests`;
   status.dataset.bytes = String(t.bytes);
@@ -151,7 +145,7 @@ worker.onmessage = (event: MessageEvent<FromWorker>) => {
     snapshotInput.value = params.get("snapshot") ?? "0";
     $("levels").querySelector("tbody")!.innerHTML = levels.map((l) =>
       `<tr data-level="${l.level}"><td>${l.level}</td><td>${l.extent.join("x")}</td><td>${
-        fmtBytes(l.bytes)
+        formatBytes(l.bytes)
       }</td>` +
       `<td>${fmt(l.bound)}</td><td>${fmt(l.rmse)}</td><td>${
         l.psnr === null ? "-" : l.psnr.toFixed(2) + " dB"

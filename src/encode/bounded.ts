@@ -12,7 +12,7 @@ import type { MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { BlockCoder, type LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
-import { psnr } from "../metrics.ts";
+import { ErrorTally, float32Rounding, psnr } from "../metrics.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
@@ -134,7 +134,7 @@ function codeAll(
   const N = plan.levels;
   const plane = H * W;
   const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
-  const sums = new Float64Array(N), counts = new Float64Array(N), maxes = new Float64Array(N);
+  const tallies = Array.from({ length: N }, () => new ErrorTally());
   const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
     nonzero: 0,
     escapes: 0,
@@ -177,10 +177,7 @@ function codeAll(
           if (lv >= N) continue;
           const g = t * plane + i * W + j;
           if (missing && missing[g]) continue;
-          const e = Math.abs(rec[g] - x[g]);
-          sums[lv] += e * e;
-          counts[lv]++;
-          if (e > maxes[lv]) maxes[lv] = e;
+          tallies[lv].add(x[g], rec[g]);
         }
       }
     }
@@ -188,9 +185,9 @@ function codeAll(
   const levels: BoundedLevelReport[] = [];
   let sum = 0, count = 0, max = 0;
   for (let k = 0; k < N; k++) {
-    sum += sums[k];
-    count += counts[k];
-    max = Math.max(max, maxes[k]);
+    sum += tallies[k].sumSquares;
+    count += tallies[k].count;
+    max = Math.max(max, tallies[k].maxAbsError);
     const s = 2 ** (N - 1 - k);
     const rmse = Math.sqrt(count > 0 ? sum / count : 0);
     levels.push({
@@ -277,14 +274,7 @@ export async function compressBoundedTo(
     range,
   };
   // Float64 input: the reconstruction is float32, so the bound cannot go below float32 rounding.
-  let rounding = 0;
-  if (values instanceof Float64Array) {
-    for (let i = 0; i < values.length; i++) {
-      if (missing[i]) continue;
-      const e = Math.abs(Math.fround(values[i]) - values[i]);
-      if (e > rounding) rounding = e;
-    }
-  }
+  const rounding = values instanceof Float64Array ? float32Rounding(values, missing).rounding : 0;
   const checkBound = (eb: number) => {
     if (!(eb > 0 && Number.isFinite(eb))) fail(`the bound ${eb} is not a positive finite number`);
     if (rounding > eb) {

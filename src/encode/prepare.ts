@@ -8,6 +8,7 @@
  */
 
 import { finestIndex } from "../../format/geometry.ts";
+import { isMissing } from "../metrics.ts";
 
 /** How the original array sits in the stored finest grid. */
 export interface Geometry {
@@ -114,7 +115,7 @@ export function scanValues(
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v) || (fillValue !== undefined && v === fillValue)) {
+    if (isMissing(v, fillValue)) {
       missing[i] = 1;
       missingCount++;
     } else if (!Number.isFinite(v)) {

@@ -7,29 +7,12 @@
  * @module
  */
 
-import { psnr } from "../metrics.ts";
+import { ErrorTally, float32Rounding, psnr } from "../metrics.ts";
 import type { LevelError } from "../read/report.ts";
 import { openMrc } from "../read/open.ts";
 
 /** The largest finite float32. */
 const FLOAT32_MAX = 3.4028234663852886e38;
-
-/** Largest `|fround(x) - x|` and largest `|x|` over the valid values (Infinity past float32). */
-export function float32Rounding(
-  values: Float32Array | Float64Array,
-  missing: Uint8Array | null,
-): { rounding: number; maxAbs: number } {
-  let rounding = 0, maxAbs = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (missing?.[i]) continue;
-    const v = values[i];
-    const a = Math.abs(v);
-    if (a > maxAbs) maxAbs = a;
-    const e = Math.abs(Math.fround(v) - v);
-    if (e > rounding) rounding = e;
-  }
-  return { rounding, maxAbs };
-}
 
 /**
  * Refuses model-mode compression of data that float32, the decoders' output type, cannot hold at
@@ -85,7 +68,7 @@ export async function measureDecoded(
   const span = Math.max(1, Math.floor(2 ** 22 / (H * W)));
   const out: LevelError[] = [];
   for (let k = 0; k < file.levelCount; k++) {
-    let sum = 0, n = 0, max = 0;
+    const tally = new ErrorTally();
     let grid: [number, number] = [0, 0];
     for (let first = 0; first < T; first += span) {
       const d = await file.decode({ level: k, snapshots: [first, Math.min(T, first + span)] });
@@ -97,19 +80,15 @@ export async function measureDecoded(
           const dst = (t * nr + i) * nc;
           for (let j = 0; j < nc; j++) {
             const at = src + d.cols[j];
+            // Fill values are finite: the mask, not the tally, leaves them out.
             if (missing?.[at]) continue;
-            // A non-finite output of a finite value is an infinite error.
-            const e = Math.abs(d.data[dst + j] - values[at]);
-            const err = Number.isNaN(e) ? Infinity : e;
-            sum += err * err;
-            n++;
-            if (err > max) max = err;
+            tally.add(values[at], d.data[dst + j]);
           }
         }
       }
     }
-    const rmse = Math.sqrt(n > 0 ? sum / n : 0);
-    out.push({ level: k, grid, rmse, psnr: psnr(rmse, range), maxAbsError: max });
+    const { rmse, maxAbsError } = tally.stats();
+    out.push({ level: k, grid, rmse, psnr: psnr(rmse, range), maxAbsError });
   }
   return out;
 }
