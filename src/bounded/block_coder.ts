@@ -522,7 +522,7 @@ export class BlockCoder {
       let prevRow = 0;
       for (let y = y0; y < H; y += s2) {
         // 1. Predictions of the row: they read coarser points and earlier passes only.
-        const n = predictRow(
+        predictRow(
           rec,
           o0,
           bs,
@@ -562,7 +562,6 @@ export class BlockCoder {
             }
           }
         }
-        void n;
         if (fill || this.#dry) continue;
         // 2. The encoder quantizes the row, then a flag says whether all its codes are 0.
         let zero = 1;
