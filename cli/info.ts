@@ -12,10 +12,10 @@ import { isBounded } from "../format/header.ts";
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts info IN.mrc [--json]
 
-Prints shape, levels (grid, bytes, errors), bytes per chunk kind and mask coverage, after
-verifying every chunk's checksum (and, for bounded files, decoding every level). Exits 1 if the
-file is corrupt. Bounded files show their bound; measured errors come from the file's report when
-it has one (files of other writers show "-").
+Prints shape, levels (extent, bytes, errors) and bytes per chunk kind after verifying every
+chunk's checksum and, for bounded files, decoding every level. Exits 1 if the file is corrupt.
+Bounded files show their bound; model-coded files their mask coverage. Measured errors come from
+the file's report when it has one (files of other writers show "-").
 
 Options:
   --json                print JSON instead of text`;
@@ -118,21 +118,20 @@ export async function run(args: string[]): Promise<void> {
     console.log("  no compression report (errors unknown)");
   }
   console.log(
-    `  level  grid      bytes      rmse        psnr      max abs${
+    `  level  extent    bytes      rmse        psnr      max abs${
       isBounded(h) ? "" : "     mask coverage per group"
     }`,
   );
   const dash = (width: number) => "-".padEnd(width);
   for (const l of summary.levels) {
-    console.log(
-      `  ${String(l.level).padEnd(5)}  ${`${l.extent[0]}x${l.extent[1]}`.padEnd(8)}  ${
-        formatBytes(l.bytes).padEnd(9)
-      }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
-        l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
-      }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
-        l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
-      }`,
-    );
+    const row = `  ${String(l.level).padEnd(5)}  ${`${l.extent[0]}x${l.extent[1]}`.padEnd(8)}  ${
+      formatBytes(l.bytes).padEnd(9)
+    }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
+      l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
+    }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
+      l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
+    }`;
+    console.log(row.trimEnd());
   }
   console.log(
     `  bytes by kind: ${

@@ -1,5 +1,6 @@
 /**
- * `cli.ts preview IN.mrc -o OUT.png`: every level of one snapshot side by side, and the masks.
+ * `cli.ts preview IN.mrc -o OUT.png`: every level of one snapshot side by side (and, for model
+ * coding, the masks).
  *
  * @module
  */
@@ -11,9 +12,9 @@ import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts preview IN.mrc -o OUT.png [--snapshot T] [--force]
 
-Writes one PNG: the snapshot at every level side by side (top row) and the mask heat maps of
-each level (bottom row: how many widening groups cover each latent position). --frame is the
-same as --snapshot (default 0).`;
+Writes one PNG: the snapshot (default 0) at every level side by side, coarse to fine. A file of
+model coding adds a second row, the mask heat maps of each level (how many widening groups cover
+each latent position); bounded files have no masks.`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -27,10 +28,11 @@ export async function run(args: string[]): Promise<void> {
     },
   });
   if (values.help) return void console.log(HELP);
+  if (values.frame !== undefined) throw new Error("--frame is now --snapshot T");
   if (positionals.length !== 1) throw new Error("preview takes one IN.mrc file (see --help)");
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
   await using file = await openFile(positionals[0]);
-  const snapshot = parseNumber(values.snapshot ?? values.frame, "snapshot", true) ?? 0;
+  const snapshot = parseNumber(values.snapshot, "snapshot", true) ?? 0;
   const { renderPreview } = await import("../src/io/preview.ts");
   let png: Uint8Array;
   try {
