@@ -2,7 +2,7 @@
 // Copyright the mrcae authors. MIT license.
 /**
  * The `BCOD` chunk (version 1.2): the error-bounded codes of one level of one snapshot block
- * (SPEC.md §4.7). Body: `u32 snapshots`, then the range-coded bytes.
+ * (SPEC.md §4.7). Body: `u32 n` (snapshots), then the range-coded bytes.
  *
  * @module
  */
@@ -12,13 +12,13 @@ import { chunkError } from "./_chunk_error.ts";
 
 /** The codes of one level of one block, as stored. */
 export interface BoundedBlock {
-  /** Number of snapshots in the block. */
-  snapshots: number;
+  /** Number of snapshots in the block (SPEC.md's `n`). */
+  snapshotCount: number;
   /** The range coder's bytes (SPEC.md §4.7.4). */
   bytes: Uint8Array;
 }
 
-/** u32 snapshots. */
+/** u32 n: snapshots in the block. */
 const HEAD = 4;
 
 /**
@@ -32,18 +32,19 @@ const HEAD = 4;
  * import assert from "node:assert";
  * import { decodeBoundedBlock, encodeBoundedBlock } from "./mod.ts";
  *
- * const body = encodeBoundedBlock({ snapshots: 3, bytes: new Uint8Array([0, 1, 2, 3, 4]) });
+ * const body = encodeBoundedBlock({ snapshotCount: 3, bytes: new Uint8Array([0, 1, 2, 3, 4]) });
  * assert.deepStrictEqual(decodeBoundedBlock(body).bytes, new Uint8Array([0, 1, 2, 3, 4]));
  * ```
  */
 export function encodeBoundedBlock(block: BoundedBlock): Uint8Array<ArrayBuffer> {
-  if (!Number.isInteger(block.snapshots) || block.snapshots < 1 || block.snapshots > 0xffffffff) {
+  const n = block.snapshotCount;
+  if (!Number.isInteger(n) || n < 1 || n > 0xffffffff) {
     throw new TypeError(
-      `Cannot encode "${CHUNK_TYPES.bounded}": snapshots must be a positive u32, found ${block.snapshots}`,
+      `Cannot encode "${CHUNK_TYPES.bounded}": snapshots must be a positive u32, found ${n}`,
     );
   }
   const out = new Uint8Array(HEAD + block.bytes.length);
-  new DataView(out.buffer).setUint32(0, block.snapshots, true);
+  new DataView(out.buffer).setUint32(0, n, true);
   out.set(block.bytes, HEAD);
   return out;
 }
@@ -71,6 +72,6 @@ export function decodeBoundedBlock(body: Uint8Array): BoundedBlock {
       `body is ${body.length} bytes, needs at least ${HEAD}`,
     );
   }
-  const snapshots = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(0, true);
-  return { snapshots, bytes: body.subarray(HEAD) };
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  return { snapshotCount: view.getUint32(0, true), bytes: body.subarray(HEAD) };
 }

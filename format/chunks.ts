@@ -148,10 +148,10 @@ function codeBlockProblem(
   maskCounts: readonly number[] | null,
 ): string | null {
   const { latent, groups } = header.levels[level];
-  const snapshots = blockSnapshots(header, block);
+  const snapshotCount = blockSnapshots(header, block);
   const positions = latent[0] * latent[1];
-  if (head.snapshots !== snapshots) {
-    return `block has ${head.snapshots} snapshots, the header implies ${snapshots}`;
+  if (head.snapshotCount !== snapshotCount) {
+    return `block has ${head.snapshotCount} snapshots, the header implies ${snapshotCount}`;
   }
   const layout = streamLayout(groups, level === 0);
   const found = head.valuesPerSnapshot;
@@ -323,12 +323,12 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     // The range-coded bytes are checked when decoded.
     decode: (body, { header, block }) => {
       const code = decodeBoundedBlock(body);
-      const snapshots = blockSnapshots(header!, block!);
-      if (code.snapshots !== snapshots) {
+      const snapshotCount = blockSnapshots(header!, block!);
+      if (code.snapshotCount !== snapshotCount) {
         throw chunkError(
           CHUNK_TYPES.bounded,
           null,
-          `block has ${code.snapshots} snapshots, the header implies ${snapshots}`,
+          `block has ${code.snapshotCount} snapshots, the header implies ${snapshotCount}`,
         );
       }
       return code;

@@ -4,9 +4,9 @@
  * The `CODE` chunk: the quantized integer codes of one snapshot block of one level
  * (SPEC.md §4.6).
  *
- * Body: `u32 snapshots, u32 streams, u32 valuesPerSnapshot[streams], u8 predictor,
- * u32 uncompressedLength`, then a zlib stream of zigzag LEB128 varints of the temporal
- * prediction residuals, stream-major, then position-major, then time.
+ * Body: `u32 n, u32 streams, u32 valuesPerSnapshot[streams], u8 predictor,
+ * u32 uncompressedLength` (`n` snapshots), then a zlib stream of zigzag LEB128 varints of the
+ * temporal prediction residuals, stream-major, then position-major, then time.
  *
  * @module
  */
@@ -21,10 +21,10 @@ import { chunkError } from "./_chunk_error.ts";
  */
 export type CodePredictor = 0 | 1 | 2;
 
-/** The codes of one block: `streams[s]` has `snapshots * valuesPerSnapshot[s]` values, `[t][position]`. */
+/** The codes of one block: `streams[s]` has `snapshotCount * valuesPerSnapshot[s]` values, `[t][position]`. */
 export interface CodeBlock {
-  /** Number of snapshots in the block. */
-  snapshots: number;
+  /** Number of snapshots in the block (SPEC.md's `n`). */
+  snapshotCount: number;
   /**
    * Streams in order: base (level 0 only), then group g channel c. Group streams hold only the
    * positions the group's mask keeps, row-major.
@@ -42,8 +42,8 @@ export interface DecodedCodeBlock extends CodeBlock {
 
 /** The fixed part of a `CODE` body, read before anything is inflated or allocated. */
 export interface CodeBlockHead {
-  /** Number of snapshots in the block. */
-  snapshots: number;
+  /** Number of snapshots in the block (SPEC.md's `n`). */
+  snapshotCount: number;
   /** Values per snapshot of each stream. */
   valuesPerSnapshot: number[];
   /** The predictor the encoder chose. */
@@ -69,7 +69,7 @@ export interface EncodeCodeBlockOptions {
   predictor?: CodePredictor;
 }
 
-const FIXED_HEAD = 13; // u32 snapshots + u32 streams + u8 predictor + u32 uncompressed length
+const FIXED_HEAD = 13; // u32 n + u32 streams + u8 predictor + u32 uncompressed length
 /** A residual is below 2^34 in magnitude, so its zigzag form fits 35 bits = 5 varint bytes. */
 const MAX_VARINT_BYTES = 5;
 
@@ -122,7 +122,7 @@ function overflow(x: number, stream: number): never {
 
 // The three predictors, each one loop over `residuals` (position-major: `[p][t]`) writing
 // `values` snapshot-major (`[t][p]`). The transposition goes through tiles of TILE positions: a
-// plain loop over positions writes `snapshots` values a whole row of `values` apart, which for
+// plain loop over positions writes `n` values a whole row of `values` apart, which for
 // thousands of positions touches a new page per value. Predictors read the previous snapshots
 // back from `values` (the rows just written, still in cache). `(x | 0) !== x` is the int32 range
 // check: every `x` here is an integer below 2^36 in magnitude, exact in float64. Within a stream,
@@ -134,17 +134,17 @@ function unpredict(
   residuals: Float64Array,
   values: Int32Array,
   stride: number,
-  snapshots: number,
+  n: number,
   predictor: number,
   stream: number,
 ): void {
   for (let p0 = 0; p0 < stride; p0 += TILE) {
     const p1 = Math.min(stride, p0 + TILE);
     let bad = -1;
-    if (predictor === 0) bad = tileNone(residuals, values, stride, snapshots, p0, p1);
-    else if (predictor === 1) bad = tileDelta(residuals, values, stride, snapshots, p0, p1);
-    else bad = tileLinear(residuals, values, stride, snapshots, p0, p1);
-    if (bad >= 0) reportOverflow(residuals, snapshots, predictor, stream, p0, p1);
+    if (predictor === 0) bad = tileNone(residuals, values, stride, n, p0, p1);
+    else if (predictor === 1) bad = tileDelta(residuals, values, stride, n, p0, p1);
+    else bad = tileLinear(residuals, values, stride, n, p0, p1);
+    if (bad >= 0) reportOverflow(residuals, n, predictor, stream, p0, p1);
   }
 }
 
@@ -153,13 +153,13 @@ function tileNone(
   residuals: Float64Array,
   values: Int32Array,
   stride: number,
-  snapshots: number,
+  n: number,
   p0: number,
   p1: number,
 ): number {
   let bad = -1;
-  for (let t = 0, row = 0; t < snapshots; t++, row += stride) {
-    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+  for (let t = 0, row = 0; t < n; t++, row += stride) {
+    for (let p = p0, r = p0 * n + t; p < p1; p++, r += n) {
       const x = residuals[r];
       if ((x | 0) !== x) bad = p;
       values[row + p] = x;
@@ -172,19 +172,19 @@ function tileDelta(
   residuals: Float64Array,
   values: Int32Array,
   stride: number,
-  snapshots: number,
+  n: number,
   p0: number,
   p1: number,
-  count = snapshots,
+  count = n,
 ): number {
   let bad = -1;
-  for (let p = p0, r = p0 * snapshots; p < p1; p++, r += snapshots) {
+  for (let p = p0, r = p0 * n; p < p1; p++, r += n) {
     const x = residuals[r];
     if ((x | 0) !== x) bad = p;
     values[p] = x;
   }
   for (let t = 1, row = stride; t < count; t++, row += stride) {
-    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+    for (let p = p0, r = p0 * n + t; p < p1; p++, r += n) {
       const x = residuals[r] + values[row - stride + p];
       if ((x | 0) !== x) bad = p;
       values[row + p] = x;
@@ -197,14 +197,14 @@ function tileLinear(
   residuals: Float64Array,
   values: Int32Array,
   stride: number,
-  snapshots: number,
+  n: number,
   p0: number,
   p1: number,
 ): number {
-  if (snapshots < 3) return tileDelta(residuals, values, stride, snapshots, p0, p1);
-  let bad = tileDelta(residuals, values, stride, snapshots, p0, p1, 2);
-  for (let t = 2, row = 2 * stride; t < snapshots; t++, row += stride) {
-    for (let p = p0, r = p0 * snapshots + t; p < p1; p++, r += snapshots) {
+  if (n < 3) return tileDelta(residuals, values, stride, n, p0, p1);
+  let bad = tileDelta(residuals, values, stride, n, p0, p1, 2);
+  for (let t = 2, row = 2 * stride; t < n; t++, row += stride) {
+    for (let p = p0, r = p0 * n + t; p < p1; p++, r += n) {
       const x = residuals[r] + 2 * values[row - stride + p] - values[row - 2 * stride + p];
       if ((x | 0) !== x) bad = p;
       values[row + p] = x;
@@ -220,7 +220,7 @@ function tileLinear(
  */
 function reportOverflow(
   residuals: Float64Array,
-  snapshots: number,
+  n: number,
   predictor: number,
   stream: number,
   p0: number,
@@ -228,8 +228,8 @@ function reportOverflow(
 ): never {
   for (let p = p0; p < p1; p++) {
     let prev = 0, prev2 = 0;
-    for (let t = 0; t < snapshots; t++) {
-      const r = residuals[p * snapshots + t];
+    for (let t = 0; t < n; t++) {
+      const r = residuals[p * n + t];
       const x = predictor === 0 || t === 0
         ? r
         : predictor === 1 || t === 1
@@ -260,7 +260,7 @@ function residual(
 
 function writeResiduals(block: CodeBlock, vps: number[], predictor: CodePredictor): Uint8Array {
   const out = new ByteWriter();
-  const n = block.snapshots;
+  const n = block.snapshotCount;
   block.streams.forEach((values, s) => {
     const stride = vps[s];
     // Position-major: each position's time series is contiguous, so a smooth series becomes a
@@ -287,14 +287,14 @@ function writeResiduals(block: CodeBlock, vps: number[], predictor: CodePredicto
  * @param block The block's snapshot count and streams.
  * @param options Predictor choice.
  * @returns The chunk body.
- * @throws {TypeError} When a stream's length is not a multiple of `snapshots`.
+ * @throws {TypeError} When a stream's length is not a multiple of `snapshotCount`.
  *
  * @example Round trip
  * ```ts
  * import assert from "node:assert";
  * import { decodeCodeBlock, encodeCodeBlock } from "./mod.ts";
  *
- * const block = { snapshots: 3, streams: [new Int32Array([1, 2, 2, 3, 3, 4])] };
+ * const block = { snapshotCount: 3, streams: [new Int32Array([1, 2, 2, 3, 3, 4])] };
  * const decoded = decodeCodeBlock(encodeCodeBlock(block));
  * assert.deepStrictEqual(decoded.streams, block.streams);
  * assert.deepStrictEqual(decoded.valuesPerSnapshot, [2]);
@@ -304,20 +304,20 @@ export function encodeCodeBlock(
   block: CodeBlock,
   options: EncodeCodeBlockOptions = {},
 ): Uint8Array {
-  const { snapshots, streams } = block;
-  if (!Number.isInteger(snapshots) || snapshots < 0 || snapshots > 0xffffffff) {
-    throw new TypeError(`Cannot encode code block: snapshots must be a u32, found ${snapshots}`);
+  const { snapshotCount: n, streams } = block;
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new TypeError(`Cannot encode code block: snapshots must be a u32, found ${n}`);
   }
   const vps = streams.map((stream, s) => {
     if (!(stream instanceof Int32Array)) {
       throw new TypeError(`Cannot encode code block: stream ${s} must be an Int32Array`);
     }
-    if (snapshots === 0 ? stream.length !== 0 : stream.length % snapshots !== 0) {
+    if (n === 0 ? stream.length !== 0 : stream.length % n !== 0) {
       throw new TypeError(
-        `Cannot encode code block: stream ${s} has ${stream.length} values, not a multiple of ${snapshots} snapshots`,
+        `Cannot encode code block: stream ${s} has ${stream.length} values, not a multiple of ${n} snapshots`,
       );
     }
-    return snapshots === 0 ? 0 : stream.length / snapshots;
+    return n === 0 ? 0 : stream.length / n;
   });
   const candidates: CodePredictor[] = options.predictor === undefined
     ? [0, 1, 2]
@@ -334,7 +334,7 @@ export function encodeCodeBlock(
     }
   }
   const out = new ByteWriter();
-  out.appendUint32(snapshots);
+  out.appendUint32(n);
   out.appendUint32(streams.length);
   for (const v of vps) out.appendUint32(v);
   out.appendUint8(best!.predictor);
@@ -369,7 +369,7 @@ export function decodeCodeBlock(
     throw chunkError(type, null, `body has ${body.length} bytes, expected at least ${FIXED_HEAD}`);
   }
   const view = viewOf(body);
-  const snapshots = view.getUint32(0, true);
+  const n = view.getUint32(0, true);
   const streamCount = view.getUint32(4, true);
   const headLength = FIXED_HEAD + 4 * streamCount;
   if (headLength > body.length) {
@@ -384,7 +384,7 @@ export function decodeCodeBlock(
   for (let s = 0; s < streamCount; s++) {
     const v = view.getUint32(8 + 4 * s, true);
     valuesPerSnapshot.push(v);
-    total += v * snapshots;
+    total += v * n;
   }
   const predictor = body[8 + 4 * streamCount];
   if (predictor > 2) throw chunkError(type, null, `unknown predictor ${predictor} (expected 0..2)`);
@@ -398,11 +398,11 @@ export function decodeCodeBlock(
       } bytes)`,
     );
   }
-  options.check?.({ snapshots, valuesPerSnapshot, predictor: predictor as CodePredictor });
+  options.check?.({ snapshotCount: n, valuesPerSnapshot, predictor: predictor as CodePredictor });
   const raw = zlibDecompressExact(body.subarray(headLength), rawLength, type);
   // Every value takes at least one byte of `raw`, so `total <= rawLength` bounds the allocations.
   let longest = 0;
-  for (const v of valuesPerSnapshot) longest = Math.max(longest, v * snapshots);
+  for (const v of valuesPerSnapshot) longest = Math.max(longest, v * n);
   // Two passes per stream: all varints into `residuals` (in file order, position-major), then
   // the predictor, which also transposes to snapshot-major. Each pass is a tight loop with no
   // per-value branching on the predictor. Float64: residuals of predictors 1 and 2 may exceed
@@ -410,14 +410,14 @@ export function decodeCodeBlock(
   const residuals = new Float64Array(longest);
   let pos = 0;
   const streams = valuesPerSnapshot.map((stride, s) => {
-    const values = new Int32Array(stride * snapshots);
+    const values = new Int32Array(stride * n);
     if (values.length === 0) return values;
     pos = readResiduals(raw, pos, residuals, values.length);
-    unpredict(residuals, values, stride, snapshots, predictor, s);
+    unpredict(residuals, values, stride, n, predictor, s);
     return values;
   });
   if (pos !== raw.length) {
     throw chunkError(type, null, `${raw.length - pos} bytes left after ${total} varints`);
   }
-  return { snapshots, streams, valuesPerSnapshot, predictor: predictor as CodePredictor };
+  return { snapshotCount: n, streams, valuesPerSnapshot, predictor: predictor as CodePredictor };
 }

@@ -34,8 +34,8 @@
  *   groups: [{ deconvKernels: new Float32Array(9), deconvBias: 0 }],
  * });
  * await writer.writeMasks(0, [new Uint8Array([1])]);
- * await writer.writeCodeBlock(0, 0, { snapshots: 2, streams: [new Int32Array([1, 2]), new Int32Array([0, -1])] });
- * await writer.writeCodeBlock(0, 1, { snapshots: 1, streams: [new Int32Array([3]), new Int32Array([5])] });
+ * await writer.writeCodeBlock(0, 0, { snapshotCount: 2, streams: [new Int32Array([1, 2]), new Int32Array([0, -1])] });
+ * await writer.writeCodeBlock(0, 1, { snapshotCount: 1, streams: [new Int32Array([3]), new Int32Array([5])] });
  * const size = await writer.finish();
  * const file = new Uint8Array(size);
  * let at = 0;

@@ -87,7 +87,7 @@ export interface ChunkAddress {
  * await writer.writeHeader(header);
  * await writer.writeLevelWeights(0, { deconv: { kernel: new Float32Array(9), bias: 0 }, groups: [] });
  * await writer.writeMasks(0, []);
- * await writer.writeCodeBlock(0, 0, { snapshots: 2, streams: [new Int32Array([3, 4])] });
+ * await writer.writeCodeBlock(0, 0, { snapshotCount: 2, streams: [new Int32Array([3, 4])] });
  * const size = await writer.finish();
  *
  * const file = new Uint8Array(size);
@@ -352,7 +352,7 @@ export class MrcWriter {
    *
    * @param level Level index.
    * @param block Block index; blocks are written in order.
-   * @param code The block's snapshots and streams.
+   * @param code The block's snapshot count and streams.
    * @param options Predictor choice.
    * @returns Resolves when the sink has taken the bytes.
    */
@@ -364,10 +364,10 @@ export class MrcWriter {
   ): Promise<void> {
     const levelHeader = this.#levelHeader(level, `"${CHUNK_TYPES.code}"`);
     const header = this.#header!;
-    const snapshots = blockSnapshots(header, block);
-    if (code.snapshots !== snapshots) {
+    const snapshotCount = blockSnapshots(header, block);
+    if (code.snapshotCount !== snapshotCount) {
       this.#fail(
-        `"${CHUNK_TYPES.code}" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+        `"${CHUNK_TYPES.code}" level ${level} block ${block} has ${code.snapshotCount} snapshots, expected ${snapshotCount}`,
       );
     }
     const streams = codeStreamCount(header, level);
@@ -381,7 +381,7 @@ export class MrcWriter {
       g < 0 ? levelHeader.latent[0] * levelHeader.latent[1] : counts ? counts[g] : NaN
     );
     code.streams.forEach((stream, s) => {
-      const want = expected[s] * snapshots;
+      const want = expected[s] * snapshotCount;
       if (!Number.isNaN(want) && stream.length !== want) {
         this.#fail(
           `"${CHUNK_TYPES.code}" level ${level} block ${block} stream ${s} has ${stream.length} values, expected ${want}`,
@@ -401,10 +401,10 @@ export class MrcWriter {
    */
   async writeBoundedBlock(level: number, block: number, code: BoundedBlock): Promise<void> {
     this.#levelHeader(level, `"${CHUNK_TYPES.bounded}"`);
-    const snapshots = blockSnapshots(this.#header!, block);
-    if (code.snapshots !== snapshots) {
+    const snapshotCount = blockSnapshots(this.#header!, block);
+    if (code.snapshotCount !== snapshotCount) {
       this.#fail(
-        `"${CHUNK_TYPES.bounded}" level ${level} block ${block} has ${code.snapshots} snapshots, expected ${snapshots}`,
+        `"${CHUNK_TYPES.bounded}" level ${level} block ${block} has ${code.snapshotCount} snapshots, expected ${snapshotCount}`,
       );
     }
     await this.#append(CHUNK_TYPES.bounded, level, block, encodeBoundedBlock(code));

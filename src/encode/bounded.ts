@@ -331,7 +331,7 @@ export async function compressBoundedTo(
   for (let k = 0; k < levels; k++) {
     for (let b = 0; b < coded.chunks[k].length; b++) {
       const n = Math.min(blockSize, T - b * blockSize);
-      await writer.writeBoundedBlock(k, b, { snapshots: n, bytes: coded.chunks[k][b] });
+      await writer.writeBoundedBlock(k, b, { snapshotCount: n, bytes: coded.chunks[k][b] });
     }
   }
   const bytes = await writer.finish();

@@ -96,7 +96,7 @@ export async function writeContainer(
     for (let b = 0, first = 0; first < T; b++, first += blockSize) {
       const n = Math.min(blockSize, T - first);
       const block = streams.map((s, i) => s.subarray(first * sizes[i], (first + n) * sizes[i]));
-      await writer.writeCodeBlock(k, b, { snapshots: n, streams: block });
+      await writer.writeCodeBlock(k, b, { snapshotCount: n, streams: block });
     }
   }
   return await writer.finish();

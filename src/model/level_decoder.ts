@@ -131,21 +131,21 @@ export function streamSizes(parts: LevelDecoderParts, level: number): number[] {
 }
 
 /**
- * Checks decoded `CODE` streams against what the header and masks say a block of `snapshots`
- * snapshots holds.
+ * Checks decoded `CODE` streams against what the header and masks say a block of
+ * `snapshotCount` snapshots holds.
  *
  * @throws {MrcFormatError} When they disagree.
  */
 export function checkStreams(
   streams: ArrayLike<number>[],
-  snapshots: number,
+  snapshotCount: number,
   parts: LevelDecoderParts,
   level: number,
   block: number,
 ): void {
   const sizes = streamSizes(parts, level);
   const ok = streams.length === sizes.length &&
-    streams.every((s, i) => s.length === sizes[i] * snapshots);
+    streams.every((s, i) => s.length === sizes[i] * snapshotCount);
   if (!ok) {
     throw new MrcFormatError(
       `Cannot decode chunk "${CHUNK_TYPES.code}" of level ${level}, block ${block}: its streams disagree with the header and masks (expected ${sizes.length} streams of ${

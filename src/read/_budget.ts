@@ -59,10 +59,10 @@ function planeBytes(header: MrcHeader, level: number): number {
 
 /**
  * Bytes of decoding the `CODE` blocks of a level: `values` code values per snapshot (the sum of
- * the stream sizes), `snapshots` snapshots held at once.
+ * the stream sizes), `snapshotCount` snapshots held at once.
  */
-function codeBytes(values: number, snapshots: number): number {
-  return CODE_VALUE_BYTES * values * snapshots;
+function codeBytes(values: number, snapshotCount: number): number {
+  return CODE_VALUE_BYTES * values * snapshotCount;
 }
 
 /** Bytes of the bounded coders of blocks `first .. last - 1`. */

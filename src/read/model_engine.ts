@@ -89,7 +89,7 @@ export class ModelEngine extends EngineBase {
       return null;
     }
     const block = value as DecodedCodeBlock;
-    checkStreams(block.streams, block.snapshots, this.#parts[k], k, chunk.block!);
+    checkStreams(block.streams, block.snapshotCount, this.#parts[k], k, chunk.block!);
     return this.request.every
       ? this.#everyLevel(k, chunk.block!, block.streams)
       : this.#oneLevel(k, chunk.block!, block.streams);

@@ -16,7 +16,7 @@ export interface DecodedLevel {
   level: number;
   /** `[first, end)` snapshot range. */
   snapshots: [number, number];
-  /** `[snapshots, rows, cols]`: the original extent sampled at this level's resolution. */
+  /** `[snapshotCount, rows, cols]`: the original extent sampled at this level's resolution. */
   shape: [number, number, number];
   /** Values, C order. Missing values come back as NaN (or the fill value the file records). */
   data: Float32Array;

@@ -67,7 +67,7 @@ Deno.test("decodeChecked() checks a body against the header and adds the offset"
         `Cannot read chunk "BCOD" at offset 99: block has 4 snapshots, the header implies 1`,
   );
   assert.strictEqual(
-    decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 0 }).snapshots,
+    decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 0 }).snapshotCount,
     4,
   );
   // NANM: the count must match the header's.

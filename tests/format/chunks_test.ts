@@ -189,24 +189,24 @@ Deno.test("encodeMasks() round trips masks of every size", () => {
 
 Deno.test("encodeCodeBlock() round trips with every predictor", () => {
   const rand = prng(4);
-  for (const snapshots of SIZES) {
+  for (const snapshotCount of SIZES) {
     for (const positions of SIZES) {
       const streams = [positions, Math.floor(positions / 2), 1].map((n) => {
-        const values = new Int32Array(n * snapshots);
+        const values = new Int32Array(n * snapshotCount);
         for (let p = 0; p < n; p++) {
           let v = randInt(rand, -1000, 1000);
-          for (let t = 0; t < snapshots; t++) {
+          for (let t = 0; t < snapshotCount; t++) {
             values[t * n + p] = v;
             v += randInt(rand, -5, 5);
           }
         }
         return values;
       });
-      const block = { snapshots, streams };
+      const block = { snapshotCount, streams };
       for (const predictor of [undefined, 0, 1, 2] as const) {
         const decoded = decodeCodeBlock(encodeCodeBlock(block, { predictor }));
         assert.deepStrictEqual(decoded.streams, streams);
-        assert.strictEqual(decoded.snapshots, snapshots);
+        assert.strictEqual(decoded.snapshotCount, snapshotCount);
         if (predictor !== undefined) assert.strictEqual(decoded.predictor, predictor);
       }
     }
@@ -216,20 +216,20 @@ Deno.test("encodeCodeBlock() round trips with every predictor", () => {
 Deno.test("encodeCodeBlock() handles int32 extremes and keeps the smallest predictor", () => {
   const extremes = new Int32Array([2147483647, -2147483648, 2147483647, -2147483648, 0, -1]);
   for (const predictor of [0, 1, 2] as const) {
-    const block = { snapshots: 6, streams: [extremes] };
+    const block = { snapshotCount: 6, streams: [extremes] };
     assert.deepStrictEqual(decodeCodeBlock(encodeCodeBlock(block, { predictor })).streams, [
       extremes,
     ]);
   }
   const ramp = Int32Array.from({ length: 200 }, (_, i) => 1000 * (i >> 2) + (i & 3) * 7);
-  const block = { snapshots: 50, streams: [ramp] };
+  const block = { snapshotCount: 50, streams: [ramp] };
   const sizes = [0, 1, 2].map((p) => encodeCodeBlock(block, { predictor: p as 0 | 1 | 2 }).length);
   const chosen = encodeCodeBlock(block);
   assert.strictEqual(chosen.length, Math.min(...sizes));
 });
 
 Deno.test("decodeCodeBlock() rejects inconsistent or garbage bodies", () => {
-  const good = encodeCodeBlock({ snapshots: 2, streams: [new Int32Array([1, 2, 3, 4])] });
+  const good = encodeCodeBlock({ snapshotCount: 2, streams: [new Int32Array([1, 2, 3, 4])] });
   const view = new DataView(good.buffer);
   const mutate = (f: (copy: Uint8Array, v: DataView) => void) => {
     const copy = good.slice();
@@ -239,7 +239,7 @@ Deno.test("decodeCodeBlock() rejects inconsistent or garbage bodies", () => {
   const bad = [
     good.subarray(0, 5),
     mutate((_, v) => v.setUint32(4, 1e6, true)), // 1e6 streams, 4 MB of header not present
-    mutate((_, v) => v.setUint32(0, 3, true)), // snapshots disagree with uncompressed length
+    mutate((_, v) => v.setUint32(0, 3, true)), // n disagrees with uncompressed length
     mutate((c) => (c[12] = 7)), // unknown predictor
     mutate((_, v) => v.setUint32(13, view.getUint32(13, true) + 1, true)), // raw length
     mutate((_, v) => v.setUint32(0, 0xffffffff, true)), // absurd value count
@@ -273,7 +273,7 @@ Deno.test("decodeCodeBlock() rejects inconsistent or garbage bodies", () => {
   assert.throws(() => decodeCodeBlock(withVarints([0x01, 0x01])), MrcFormatError);
   assert.throws(() => decodeCodeBlock(withVarints([0x81])), MrcFormatError);
   assert.throws(
-    () => encodeCodeBlock({ snapshots: 2, streams: [new Int32Array(3)] }),
+    () => encodeCodeBlock({ snapshotCount: 2, streams: [new Int32Array(3)] }),
     TypeError,
   );
 });

@@ -9,16 +9,16 @@ import { prng, randInt } from "./_helpers.ts";
 function naiveDecode(
   raw: Uint8Array,
   vps: number[],
-  snapshots: number,
+  n: number,
   predictor: number,
 ): Int32Array[] | string {
   let pos = 0;
   const streams: Int32Array[] = [];
   for (let s = 0; s < vps.length; s++) {
     const stride = vps[s];
-    const values = new Int32Array(stride * snapshots);
+    const values = new Int32Array(stride * n);
     for (let p = 0; p < stride; p++) {
-      for (let t = 0; t < snapshots; t++) {
+      for (let t = 0; t < n; t++) {
         let z = 0, scale = 1;
         for (let i = 0;; i++) {
           if (i === 5) return `varint longer than 5 bytes at ${pos}`;
@@ -54,12 +54,12 @@ function varint(out: number[], z: number): void {
   out.push(z);
 }
 
-function body(raw: Uint8Array, vps: number[], snapshots: number, predictor: number): Uint8Array {
+function body(raw: Uint8Array, vps: number[], n: number, predictor: number): Uint8Array {
   const z = zlibCompress(raw);
   const head = 13 + 4 * vps.length;
   const out = new Uint8Array(head + z.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, snapshots, true);
+  view.setUint32(0, n, true);
   view.setUint32(4, vps.length, true);
   vps.forEach((v, s) => view.setUint32(8 + 4 * s, v, true));
   out[8 + 4 * vps.length] = predictor;
@@ -68,20 +68,20 @@ function body(raw: Uint8Array, vps: number[], snapshots: number, predictor: numb
   return out;
 }
 
-function check(raw: Uint8Array, vps: number[], snapshots: number, predictor: number): void {
-  const total = vps.reduce((a, v) => a + v * snapshots, 0);
+function check(raw: Uint8Array, vps: number[], n: number, predictor: number): void {
+  const total = vps.reduce((a, v) => a + v * n, 0);
   // Bodies whose raw length does not fit the value count are rejected before any varint is read.
   if (raw.length < total || raw.length > 5 * total) return;
-  const want = naiveDecode(raw, vps, snapshots, predictor);
-  const what = `vps ${vps}, ${snapshots} snapshots, predictor ${predictor}`;
+  const want = naiveDecode(raw, vps, n, predictor);
+  const what = `vps ${vps}, ${n} snapshots, predictor ${predictor}`;
   if (typeof want === "string") {
     assert.throws(
-      () => decodeCodeBlock(body(raw, vps, snapshots, predictor)),
+      () => decodeCodeBlock(body(raw, vps, n, predictor)),
       (e) => e instanceof MrcFormatError && e.message.includes(want),
       `${what}: expected "${want}"`,
     );
   } else {
-    const got = decodeCodeBlock(body(raw, vps, snapshots, predictor));
+    const got = decodeCodeBlock(body(raw, vps, n, predictor));
     assert.deepStrictEqual(got.streams, want, what);
   }
 }
@@ -90,16 +90,16 @@ Deno.test("decodeCodeBlock() equals the naive decoder for varints of 1 to 5 byte
   const rand = prng(21);
   // Zigzag magnitudes by varint length: 1 byte < 2^7, 2 < 2^14, 3 < 2^21, 4 < 2^28, 5 < 2^35.
   const limits = [0x80, 0x4000, 0x200000, 0x10000000, 2 ** 32];
-  for (const snapshots of [0, 1, 2, 3, 64, 65]) {
+  for (const n of [0, 1, 2, 3, 64, 65]) {
     for (const vps of [[0], [1], [7, 3], [5, 0, 2]]) {
       for (const predictor of [0, 1, 2]) {
         for (const longest of [1, 2, 3, 4, 5]) {
           const bytes: number[] = [];
-          const total = vps.reduce((a, v) => a + v * snapshots, 0);
+          const total = vps.reduce((a, v) => a + v * n, 0);
           for (let i = 0; i < total; i++) {
             varint(bytes, randInt(rand, 0, limits[randInt(rand, 0, longest - 1)] - 1));
           }
-          check(Uint8Array.from(bytes), vps, snapshots, predictor);
+          check(Uint8Array.from(bytes), vps, n, predictor);
         }
       }
     }
@@ -133,6 +133,6 @@ Deno.test("decodeCodeBlock() rejects long, truncated and trailing varints as the
     [0x01, 0x81, 0x01, 0x02], // trailing byte
   ];
   for (const raw of cases) {
-    for (const snapshots of [1, 2]) check(Uint8Array.from(raw), [1], snapshots, 1);
+    for (const n of [1, 2]) check(Uint8Array.from(raw), [1], n, 1);
   }
 });

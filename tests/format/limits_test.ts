@@ -85,7 +85,7 @@ Deno.test("decodeCodeBlock() runs the caller's check before inflating", () => {
       decodeCodeBlock(body, {
         check: (head) => {
           assert.deepStrictEqual(head.valuesPerSnapshot, [3]);
-          throw new MrcFormatError(`block has ${head.snapshots} snapshots`);
+          throw new MrcFormatError(`block has ${head.snapshotCount} snapshots`);
         },
       }),
     /block has 7 snapshots/,

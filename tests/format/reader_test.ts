@@ -54,7 +54,7 @@ async function variant(
     await writer.writeMasks(k, level.masks.map((m) => new Uint8Array(m)));
     for (const [b, block] of level.blocks.entries()) {
       await writer.writeCodeBlock(k, b, {
-        snapshots: block.snapshots,
+        snapshotCount: block.snapshotCount,
         streams: block.streams.map((s) => new Int32Array(s)),
       });
     }
@@ -99,7 +99,7 @@ for (const variant of GOLDEN_MODEL) {
       assert.deepStrictEqual((await mrc.readMasks(k)).map((m) => Array.from(m)), level.masks);
       for (const [b, block] of level.blocks.entries()) {
         const code = await mrc.readCodeBlock(k, b);
-        assert.strictEqual(code.snapshots, block.snapshots);
+        assert.strictEqual(code.snapshotCount, block.snapshotCount);
         assert.deepStrictEqual(code.streams.map((s) => Array.from(s)), block.streams);
       }
     }
@@ -124,7 +124,7 @@ Deno.test("openContainer() opens with 3 reads and reads one CODE chunk with 1 re
   source.reset();
   const entry = mrc.findChunk("CODE", 1, 2)!;
   const code = await mrc.readCodeBlock(1, 2);
-  assert.strictEqual(code.snapshots, 1);
+  assert.strictEqual(code.snapshotCount, 1);
   assert.deepStrictEqual(source.log, [{ offset: entry.offset, length: entry.length }]);
   assert.ok(source.bytesRead < goldenBytes.length / 4);
 });

@@ -58,7 +58,7 @@ Deno.test("readMrcStream() yields each chunk before the rest of the stream arriv
   for await (const chunk of readMrcStream(stream)) {
     seen.push(chunk.type);
     if (chunk.type === "CODE") {
-      assert.strictEqual(decodeCodeBlock(chunk.body).snapshots, 2);
+      assert.strictEqual(decodeCodeBlock(chunk.body).snapshotCount, 2);
       break; // cancels the stream
     }
   }

@@ -24,7 +24,7 @@ const weights = {
   groups: [{ deconvKernels: new Float32Array(9), deconvBias: 0 }],
 };
 const code = (n: number, kept = 1) => ({
-  snapshots: n,
+  snapshotCount: n,
   streams: [new Int32Array(n), new Int32Array(n * kept)],
 });
 

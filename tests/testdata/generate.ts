@@ -27,7 +27,7 @@ export interface GoldenDescription {
       groups: { deconvKernels: number[]; deconvBias: number }[];
     };
     masks: number[][];
-    blocks: { snapshots: number; streams: number[][] }[];
+    blocks: { snapshotCount: number; streams: number[][] }[];
   }[];
   /** Filled in by `generate()`: the chunk list and size the writer produced. */
   chunks?: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
@@ -38,7 +38,8 @@ export interface GoldenDescription {
 export interface GoldenVariant {
   name: string;
   version: string;
-  snapshots: number;
+  /** Number of snapshots `T`. */
+  snapshotCount: number;
   /** Version 1.1 header property `inputShape`. */
   inputShape?: number[];
   /** Version 1.2: a bounded file (see `generateBounded()`); default: model coding. */
@@ -48,11 +49,11 @@ export interface GoldenVariant {
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
 export const GOLDEN: readonly GoldenVariant[] = [
   // 2 levels, 3 blocks, missing values, metadata.
-  { name: "v1.0-small", version: "1.0", snapshots: 5 },
+  { name: "v1.0-small", version: "1.0", snapshotCount: 5 },
   // The same kind of file from a single 2-D field: the header records the input shape (1.1).
-  { name: "v1.1-2d", version: "1.1", snapshots: 1, inputShape: [13, 10] },
+  { name: "v1.1-2d", version: "1.1", snapshotCount: 1, inputShape: [13, 10] },
   // Bounded coding (1.2): 3 levels, 3 blocks (4, 4, 1 snapshots), key interval 4, NaN holes.
-  { name: "v1.2-bounded", version: "1.2", snapshots: 9, coding: "bounded" },
+  { name: "v1.2-bounded", version: "1.2", snapshotCount: 9, coding: "bounded" },
 ];
 
 /** The model-coded golden files (their description is `GoldenDescription`). */
@@ -68,7 +69,7 @@ export interface BoundedGoldenDescription {
   /** The input, `T * H * W` (null = NaN), float32-exact. */
   input: (number | null)[];
   /** The body of every `BCOD` chunk, hex, `[level][block]`. */
-  levels: { blocks: { snapshots: number; hex: string }[] }[];
+  levels: { blocks: { snapshotCount: number; hex: string }[] }[];
   /** What a decoder must return for every level, all snapshots (null = NaN). */
   decoded: (number | null)[][];
   chunks?: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
@@ -78,7 +79,7 @@ export interface BoundedGoldenDescription {
 /** The input of a bounded golden file: a smooth field with noise, NaN holes and a spike. */
 export function boundedInput(variant: GoldenVariant): { data: Float32Array; shape: [number, number, number] } {
   const rand = prng(20261129);
-  const shape: [number, number, number] = [variant.snapshots, 13, 10];
+  const shape: [number, number, number] = [variant.snapshotCount, 13, 10];
   const [T, H, W] = shape;
   const data = new Float32Array(T * H * W);
   for (let t = 0; t < T; t++) {
@@ -111,7 +112,7 @@ export async function buildBoundedMrc(description: BoundedGoldenDescription): Pr
   await writer.writeMissingMask(mask);
   for (const [k, level] of description.levels.entries()) {
     for (const [b, block] of level.blocks.entries()) {
-      await writer.writeBoundedBlock(k, b, { snapshots: block.snapshots, bytes: unhex(block.hex) });
+      await writer.writeBoundedBlock(k, b, { snapshotCount: block.snapshotCount, bytes: unhex(block.hex) });
     }
   }
   await writer.finish();
@@ -141,7 +142,7 @@ export async function generateBounded(
     const blocks = [];
     for (let b = 0; b * source.header.blockSize < shape[0]; b++) {
       const code = await source.readBoundedBlock(k, b);
-      blocks.push({ snapshots: code.snapshots, hex: hex(code.bytes) });
+      blocks.push({ snapshotCount: code.snapshotCount, hex: hex(code.bytes) });
     }
     levels.push({ blocks });
   }
@@ -169,7 +170,7 @@ export function describeSmall(variant: GoldenVariant = GOLDEN[0]): GoldenDescrip
   const rand = prng(20240601);
   const f32 = () => Math.fround(Math.round((rand() * 2 - 1) * 256) / 256);
   const header: MrcHeader = {
-    shape: [variant.snapshots, 13, 10],
+    shape: [variant.snapshotCount, 13, 10],
     dtype: "float32",
     grid: [15, 11],
     crop: [1, 0],
@@ -194,15 +195,15 @@ export function describeSmall(variant: GoldenVariant = GOLDEN[0]): GoldenDescrip
     const perStream = [...(k === 0 ? [positions] : []), ...level.groups.flatMap((m, g) => Array(m).fill(counts[g]))];
     const blocks = [];
     for (let b = 0; b * header.blockSize < t; b++) {
-      const snapshots = Math.min(header.blockSize, t - b * header.blockSize);
+      const snapshotCount = Math.min(header.blockSize, t - b * header.blockSize);
       blocks.push({
-        snapshots,
+        snapshotCount,
         streams: perStream.map((n) => {
           // A random walk in time per position: what real codes of smooth fields look like.
-          const values: number[] = new Array(n * snapshots);
+          const values: number[] = new Array(n * snapshotCount);
           for (let p = 0; p < n; p++) {
             let v = randInt(rand, -200, 200);
-            for (let s = 0; s < snapshots; s++) {
+            for (let s = 0; s < snapshotCount; s++) {
               values[s * n + p] = v;
               v += randInt(rand, -3, 3);
             }
@@ -258,7 +259,7 @@ export async function buildMrc(description: GoldenDescription): Promise<Uint8Arr
     await writer.writeMasks(k, level.masks.map((m) => new Uint8Array(m)));
     for (const [b, block] of level.blocks.entries()) {
       await writer.writeCodeBlock(k, b, {
-        snapshots: block.snapshots,
+        snapshotCount: block.snapshotCount,
         streams: block.streams.map((s) => new Int32Array(s)),
       });
     }

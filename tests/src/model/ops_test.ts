@@ -272,10 +272,10 @@ Deno.test("scatterCodes() is bit-identical to dequantize + naive scatter for 1, 
       );
       const pos = maskPositions(mask);
       const kernels = rand(9 * channels, r);
-      const snapshots = 3, offset = pos.length; // decode snapshot 1 of 3
+      const snapshotCount = 3, offset = pos.length; // decode snapshot 1 of 3
       const streams = Array.from(
         { length: channels },
-        () => Int32Array.from({ length: snapshots * pos.length }, () => Math.round(r() * 6)),
+        () => Int32Array.from({ length: snapshotCount * pos.length }, () => Math.round(r() * 6)),
       );
       const step = 0.37;
       const start = rand((2 * lh + 1) * w, r);

@@ -34,7 +34,7 @@ Deno.test("fromUrl() reads with explicit Range requests from a server that honou
     assert.strictEqual(source.byteLength, goldenBytes.length);
     const mrc = await openContainer(source);
     const code = await mrc.readCodeBlock(1, 0);
-    assert.strictEqual(code.snapshots, 2);
+    assert.strictEqual(code.snapshotCount, 2);
     const entry = mrc.findChunk("CODE", 1, 0)!;
     assert.strictEqual(ranges.length, 5); // size probe, trailer, index, head, one chunk
     assert.strictEqual(ranges[0], "bytes=0-0");
@@ -86,7 +86,7 @@ Deno.test("fromFileHandle() reads a Deno.FsFile", async () => {
   const mrc = await openContainer(source);
   // Concurrent reads on one handle are serialized, so each gets its own bytes.
   const blocks = await Promise.all([0, 1, 2].map((b) => mrc.readCodeBlock(0, b)));
-  assert.deepStrictEqual(blocks.map((b) => b.snapshots), [2, 2, 1]);
+  assert.deepStrictEqual(blocks.map((b) => b.snapshotCount), [2, 2, 1]);
   assert.strictEqual(source.reads, 6);
 });
 

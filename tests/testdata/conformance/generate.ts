@@ -100,7 +100,7 @@ export async function build(spec: Spec): Promise<Uint8Array> {
     for (let b = 0; b * bs < T; b++) {
       const n = Math.min(bs, T - b * bs);
       const streams = k === 0 ? [new Int32Array(base.slice(b * bs * lh * lw, (b * bs + n) * lh * lw))] : [];
-      await writer.writeCodeBlock(k, b, { snapshots: n, streams });
+      await writer.writeCodeBlock(k, b, { snapshotCount: n, streams });
     }
   }
   await writer.finish();
