@@ -23,7 +23,7 @@ import { decodeIndexBody, type MrcChunkEntry } from "./_framing.ts";
 import { decodeAttributes, type MrcAttributes } from "./attributes.ts";
 import { type BoundedBlock, decodeBoundedBlock } from "./bounded_block.ts";
 import { type CodeBlockHead, decodeCodeBlock, type DecodedCodeBlock } from "./code_block.ts";
-import { blockSnapshots, codeStreamCount, streamLayout } from "./geometry.ts";
+import { blockSnapshotCount, codeStreamCount, streamLayout } from "./geometry.ts";
 import { decodeHeader, isBounded, type MrcHeader } from "./header.ts";
 import { decodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { decodeMasks } from "./masks.ts";
@@ -148,7 +148,7 @@ function codeBlockProblem(
   maskCounts: readonly number[] | null,
 ): string | null {
   const { latent, groups } = header.levels[level];
-  const snapshotCount = blockSnapshots(header, block);
+  const snapshotCount = blockSnapshotCount(header, block);
   const positions = latent[0] * latent[1];
   if (head.snapshotCount !== snapshotCount) {
     return `block has ${head.snapshotCount} snapshots, the header implies ${snapshotCount}`;
@@ -296,7 +296,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     minLength: (header, level, block) => {
       if (level !== 0 || block === null) return 0;
       const [lh, lw] = header.levels[0].latent;
-      return leastFor(blockSnapshots(header, block) * lh * lw);
+      return leastFor(blockSnapshotCount(header, block) * lh * lw);
     },
     // The counts are checked against the header (and masks) before anything is inflated.
     decode: (body, { header, level, block, maskCounts }) =>
@@ -323,7 +323,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     // The range-coded bytes are checked when decoded.
     decode: (body, { header, block }) => {
       const code = decodeBoundedBlock(body);
-      const snapshotCount = blockSnapshots(header!, block!);
+      const snapshotCount = blockSnapshotCount(header!, block!);
       if (code.snapshotCount !== snapshotCount) {
         throw chunkError(
           CHUNK_TYPES.bounded,

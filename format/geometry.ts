@@ -37,12 +37,12 @@ export function blockCount(header: MrcHeader): number {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { blockSnapshots, type MrcHeader } from "./mod.ts";
+ * import { blockSnapshotCount, type MrcHeader } from "./mod.ts";
  *
- * assert.strictEqual(blockSnapshots({ shape: [5, 1, 1], blockSize: 2 } as MrcHeader, 2), 1);
+ * assert.strictEqual(blockSnapshotCount({ shape: [5, 1, 1], blockSize: 2 } as MrcHeader, 2), 1);
  * ```
  */
-export function blockSnapshots(header: MrcHeader, block: number): number {
+export function blockSnapshotCount(header: MrcHeader, block: number): number {
   return Math.max(0, Math.min(header.blockSize, header.shape[0] - block * header.blockSize));
 }
 

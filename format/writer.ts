@@ -27,7 +27,7 @@ import { missingCountProblem } from "./chunks.ts";
 import { type BoundedBlock, encodeBoundedBlock } from "./bounded_block.ts";
 import { type CodeBlock, encodeCodeBlock, type EncodeCodeBlockOptions } from "./code_block.ts";
 import { decodeHeader, encodeHeader, type MrcHeader } from "./header.ts";
-import { blockSnapshots, codeStreamCount, streamLayout } from "./geometry.ts";
+import { blockSnapshotCount, codeStreamCount, streamLayout } from "./geometry.ts";
 import { encodeLevelWeights, type LevelWeights } from "./level_weights.ts";
 import { encodeMasks, maskCount } from "./masks.ts";
 import { encodeMeta } from "./meta.ts";
@@ -364,7 +364,7 @@ export class MrcWriter {
   ): Promise<void> {
     const levelHeader = this.#levelHeader(level, `"${CHUNK_TYPES.code}"`);
     const header = this.#header!;
-    const snapshotCount = blockSnapshots(header, block);
+    const snapshotCount = blockSnapshotCount(header, block);
     if (code.snapshotCount !== snapshotCount) {
       this.#fail(
         `"${CHUNK_TYPES.code}" level ${level} block ${block} has ${code.snapshotCount} snapshots, expected ${snapshotCount}`,
@@ -401,7 +401,7 @@ export class MrcWriter {
    */
   async writeBoundedBlock(level: number, block: number, code: BoundedBlock): Promise<void> {
     this.#levelHeader(level, `"${CHUNK_TYPES.bounded}"`);
-    const snapshotCount = blockSnapshots(this.#header!, block);
+    const snapshotCount = blockSnapshotCount(this.#header!, block);
     if (code.snapshotCount !== snapshotCount) {
       this.#fail(
         `"${CHUNK_TYPES.bounded}" level ${level} block ${block} has ${code.snapshotCount} snapshots, expected ${snapshotCount}`,

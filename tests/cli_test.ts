@@ -190,6 +190,10 @@ Deno.test("cli.ts gives one-line errors for bad input", async () => {
     await run("decompress", path("a.mrc"), "-o", path("y.npy"), "--frames", "0:1"),
     /--frames is now --snapshots/,
   );
+  assertOneLineError(
+    await run("preview", path("a.mrc"), "-o", path("y.png"), "--frame", "0"),
+    /--frame is now --snapshot T/,
+  );
   assertOneLineError(await run("demo", "--snapshots", "5"), /--snapshots is now --snapshot-count/);
   assertOneLineError(await run("demo", "--steps", "5"), /--steps needs --coding model/);
   // A 2-D (H, W) input comes back 2-D.

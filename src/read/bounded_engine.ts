@@ -14,7 +14,7 @@ import {
   type ChunkValues,
 } from "../../format/chunks.ts";
 import type { MrcHeader } from "../../format/header.ts";
-import { blockSnapshots } from "../../format/geometry.ts";
+import { blockSnapshotCount } from "../../format/geometry.ts";
 import { BlockCoder } from "../bounded/block_coder.ts";
 import { boundedBudget, type DecodeRequest } from "./_budget.ts";
 import { EngineBase, type EngineChunk } from "./_engine.ts";
@@ -78,7 +78,7 @@ export class BoundedEngine extends EngineBase {
 /** A fresh coder for block `block` of a bounded file (`missing`: the file's `T * H * W` mask). */
 function boundedBlock(header: MrcHeader, block: number, missing: Uint8Array | null): BlockCoder {
   const [, H, W] = header.shape;
-  const n = blockSnapshots(header, block);
+  const n = blockSnapshotCount(header, block);
   const first = block * header.blockSize;
   const bound = header.bound!;
   return new BlockCoder(

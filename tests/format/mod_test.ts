@@ -8,7 +8,7 @@ Deno.test("format/mod.ts exports the public API", () => {
     "MrcWriter",
     "axisCrop",
     "blockCount",
-    "blockSnapshots",
+    "blockSnapshotCount",
     "checkRange",
     "codeStreamCount",
     "countingSource",
