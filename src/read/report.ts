@@ -14,7 +14,7 @@
 export interface LevelError {
   /** The level, 0 = coarsest. */
   level: number;
-  /** The level's grid over the original extent, `[rows, cols]`. */
+  /** The level's extent, `[rows, cols]` (named `grid` in the JSON of files already written). */
   grid: [number, number];
   /** Root mean squared error against the original, original units. */
   rmse: number;
