@@ -4,8 +4,8 @@
  * and the browser viewer ({@linkcode paint}, {@linkcode colorAt} for its legend) read the same
  * tables the same way, so the same value gets the same colour in both.
  *
- * - `viridis` (the default): matplotlib's 256-entry table (van der Walt & Smith, CC0), used as is: a
- *   normalized value `t` in [0, 1] takes entry `round(255 t)`.
+ * - `viridis` (the default): matplotlib's 256-entry table (van der Walt & Smith, CC0), used as
+ *   is: a normalized value `t` in [0, 1] takes entry `round(255 t)`.
  * - `diverging`: a blue-white-red ramp for signed fields, interpolated into 1025 entries (an odd
  *   size puts the neutral colour exactly at 0).
  * - Missing values (NaN, and the infinities no compressed file holds) are drawn in
