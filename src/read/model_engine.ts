@@ -33,6 +33,27 @@ import {
 } from "./output.ts";
 
 /**
+ * Level decoders already built, by the `DECW` value they come from: `MrcFile` reads a level's
+ * `DECW` and `MASK` once and hands the same values to every request's engine, so the decoder
+ * (its mask positions) is built once per file, not once per decode.
+ */
+const built = new WeakMap<LevelWeights, { masks: Uint8Array[]; parts: LevelDecoderParts }>();
+
+/** The decoder of level `k` from its weights and masks, reused when they were seen before. */
+function levelParts(
+  header: MrcHeader,
+  k: number,
+  weights: LevelWeights,
+  masks: Uint8Array[],
+): LevelDecoderParts {
+  const hit = built.get(weights);
+  if (hit !== undefined && hit.masks === masks) return hit.parts;
+  const parts = fileLevelParts(header, k, weights, masks);
+  built.set(weights, { masks, parts });
+  return parts;
+}
+
+/**
  * Decodes a model file's request. Every level (`every`): level by level, each block of the range
  * decoded as it arrives on the previous level's output. One level: the decoders of levels
  * `0..level`, then per block the `CODE` chunks of every level, one snapshot at a time through
@@ -98,7 +119,7 @@ export class ModelEngine extends EngineBase {
   /** A level's decoder from its weights and masks; then what it will hold is checked. */
   #levelDecoder(k: number, masks: Uint8Array[]): void {
     const h = this.header;
-    const parts = fileLevelParts(h, k, this.#weights[k], masks);
+    const parts = levelParts(h, k, this.#weights[k], masks);
     this.#parts[k] = parts;
     this.#values[k] = streamSizes(parts, k).reduce((a, b) => a + b, 0);
     // Everything below is sized by the header and masks: checked before it is allocated.

@@ -33,6 +33,7 @@ import {
   validRange,
 } from "./_bounded.ts";
 import { rangeServer, streamOf } from "./_fixtures.ts";
+import { concat } from "../format/_helpers.ts";
 import { DEFAULT_READ_AHEAD } from "../../src/read/_read_ahead.ts";
 
 // --- Options and input checks ---
@@ -415,13 +416,7 @@ async function rebuild(
   }
   const index = encodeChunk("INDX", { level: null, block: null }, encodeIndexBody(entries));
   parts.push(index, encodeTrailer({ indexOffset: offset, indexLength: index.length, ...version }));
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concat(parts);
 }
 
 Deno.test("rebuild() (test helper) reproduces a bounded file byte for byte", async () => {
