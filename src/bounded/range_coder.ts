@@ -27,19 +27,26 @@ export class BitModels {
   }
 }
 
-/** Probability of a 0 bit for counts `n0`, `n1`, in 1/65536. */
-function p0(n0: number, n1: number): number {
+/**
+ * `65536 / (n + 0.8)` for every count sum `n < COUNT_LIMIT`: `(n0 + 0.4) * RECIPROCAL[n0 + n1]`
+ * rounds to the same integer as the division of {@linkcode probabilityOfZero} for every reachable
+ * `(n0, n1)` (checked exhaustively by the tests), without a division per bit.
+ */
+const RECIPROCAL = Float64Array.from({ length: COUNT_LIMIT }, (_, n) => 65536 / (n + 0.8));
+
+/**
+ * Probability of a 0 bit for counts `n0`, `n1`, in 1/65536, as SPEC.md §4.7.4 defines it (one
+ * float64 division). The coders use the equal table form {@linkcode p0}.
+ */
+export function probabilityOfZero(n0: number, n1: number): number {
   const p = Math.floor(65536 * (n0 + 0.4) / (n0 + n1 + 0.8) + 0.5);
   return p < 1 ? 1 : p > 65535 ? 65535 : p;
 }
 
-function update(c: Uint16Array, i: number, bit: number): void {
-  const j = 2 * i;
-  c[j + bit]++;
-  if (c[j] + c[j + 1] >= COUNT_LIMIT) {
-    c[j] = (c[j] + 1) >>> 1;
-    c[j + 1] = (c[j + 1] + 1) >>> 1;
-  }
+/** {@linkcode probabilityOfZero} by the reciprocal table. */
+export function p0(n0: number, n1: number): number {
+  const p = Math.floor((n0 + 0.4) * RECIPROCAL[n0 + n1] + 0.5);
+  return p < 1 ? 1 : p > 65535 ? 65535 : p;
 }
 
 /** Writes bits into a growing byte buffer. */
@@ -76,13 +83,22 @@ export class RangeEncoder {
 
   /** Codes `bit` with model `i` of `m` and updates the model. */
   encode(m: BitModels, i: number, bit: number): void {
-    const c = m.counts;
-    const bound = (this.#range >>> 16) * p0(c[2 * i], c[2 * i + 1]);
+    this.encodeBit(m.counts, i, bit);
+  }
+
+  /** Codes `bit` with the model whose counts are `c[2i]`, `c[2i + 1]`, and updates them. */
+  encodeBit(c: Uint16Array, i: number, bit: number): void {
+    const j = 2 * i, n0 = c[j], n1 = c[j + 1];
+    const bound = (this.#range >>> 16) * p0(n0, n1);
     if (bit) {
       this.#low += bound;
       this.#range -= bound;
     } else this.#range = bound;
-    update(c, i, bit);
+    c[j + bit]++;
+    if (n0 + n1 + 1 >= COUNT_LIMIT) {
+      c[j] = (c[j] + 1) >>> 1;
+      c[j + 1] = (c[j + 1] + 1) >>> 1;
+    }
     while (this.#range < 0x1000000) {
       this.#range = (this.#range * 256) >>> 0;
       this.#shiftLow();
@@ -133,8 +149,13 @@ export class RangeDecoder {
 
   /** Decodes one bit with model `i` of `m` and updates the model. */
   decode(m: BitModels, i: number): number {
-    const c = m.counts;
-    const bound = (this.#range >>> 16) * p0(c[2 * i], c[2 * i + 1]);
+    return this.decodeBit(m.counts, i);
+  }
+
+  /** Decodes one bit with the model whose counts are `c[2i]`, `c[2i + 1]`, and updates them. */
+  decodeBit(c: Uint16Array, i: number): number {
+    const j = 2 * i, n0 = c[j], n1 = c[j + 1];
+    const bound = (this.#range >>> 16) * p0(n0, n1);
     let bit: number;
     if (this.#code < bound) {
       this.#range = bound;
@@ -144,7 +165,11 @@ export class RangeDecoder {
       this.#range -= bound;
       bit = 1;
     }
-    update(c, i, bit);
+    c[j + bit]++;
+    if (n0 + n1 + 1 >= COUNT_LIMIT) {
+      c[j] = (c[j] + 1) >>> 1;
+      c[j + 1] = (c[j + 1] + 1) >>> 1;
+    }
     while (this.#range < 0x1000000) {
       this.#range = (this.#range * 256) >>> 0;
       this.#code = (this.#code * 256 + this.#next()) >>> 0;
