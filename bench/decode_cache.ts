@@ -1,6 +1,6 @@
 /**
  * The decoded coder state kept by `MrcFile` (bounded files), timed on a multi-block input:
- * `deno run -A bench/decode_cache.ts [--snapshots 300] [--block-size 32] [--threads N] [--repeat 3]`
+ * `deno run -A bench/decode_cache.ts [--snapshots 300] [--block-size 32] [--repeat 3]`
  * (or `--file x.mrc`, a bounded file, instead of the toy).
  *
  * Compresses `toyOscillatory` (127 x 127, `--snapshots` snapshots, relative bound 1e-3, blocks of
@@ -9,8 +9,10 @@
  * - `progressive()`, all snapshots;
  * - 20 single-snapshot `decode()`s of the finest level (a viewer's slider steps, 20 consecutive
  *   snapshots from the middle of the file);
- * - `decode()` of the finest level, all snapshots (one call: where worker threads would help).
- * `--threads` is passed to `openMrc` (ignored by a version without the option).
+ * - the same 20 snapshots as the viewer draws them: levels 0 to the finest of each, one
+ *   `decode()` per level;
+ * - `decode()` of the finest level, all snapshots (one call: the cache does not help; the
+ *   control).
  */
 import { parseArgs } from "node:util";
 import { compress, openMrc } from "../mod.ts";
@@ -21,14 +23,12 @@ const { values: args } = parseArgs({
   options: {
     snapshots: { type: "string", default: "300" },
     "block-size": { type: "string", default: "32" },
-    threads: { type: "string" },
     repeat: { type: "string", default: "3" },
     file: { type: "string" },
   },
 });
 const blockSize = Number(args["block-size"]);
 const repeat = Number(args.repeat);
-const threads = args.threads === undefined ? undefined : Number(args.threads);
 
 let bytes: Uint8Array;
 if (args.file === undefined) {
@@ -40,11 +40,10 @@ const [T, H, W] = header.shape;
 console.log(
   `${args.file ?? "toyOscillatory"} ${T} x ${H} x ${W}, blocks of ${header.blockSize} (${
     Math.ceil(T / header.blockSize)
-  } blocks), ${N} levels, ${bytes.length} bytes; threads ${threads ?? "default"}`,
+  } blocks), ${N} levels, ${bytes.length} bytes`,
 );
 
-// deno-lint-ignore no-explicit-any
-const open = () => openMrc(bytes, { threads } as any);
+const open = () => openMrc(bytes);
 
 async function best(name: string, fn: () => Promise<unknown>): Promise<void> {
   const times: number[] = [];
@@ -70,6 +69,13 @@ const mid = Math.floor(T / 2) - 10;
 await best(`20 single-snapshot decodes, finest (${mid}..${mid + 19})`, async () => {
   const f = await open();
   for (let t = mid; t < mid + 20; t++) await f.decode({ snapshots: [t, t + 1] });
+  await f.close();
+});
+await best(`the same, as the viewer: levels 0..${N - 1} of each`, async () => {
+  const f = await open();
+  for (let t = mid; t < mid + 20; t++) {
+    for (let k = 0; k < N; k++) await f.decode({ level: k, snapshots: [t, t + 1] });
+  }
   await f.close();
 });
 await best("decode() of the finest level, all snapshots", async () => {

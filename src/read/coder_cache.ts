@@ -32,13 +32,15 @@ export function checkCacheBytes(cacheBytes: number | undefined, maxBytes: number
 }
 
 /**
- * Bytes a block's coder holds: its reconstruction (float32) and codes (int16), two float64 planes
- * and, per level, the float64 axis weights of rows and columns (4 per coordinate), and its
- * row buffers. The missing mask is a view of the file's, not counted.
+ * Bytes of typed arrays a block's coder holds: its reconstruction (float32) and codes (int16), two
+ * float64 planes, per level above 0 the float64 axis weights of rows and columns (4 per
+ * coordinate), and its row buffers (float64 and int32). The missing mask is a view of the file's,
+ * not counted.
  */
 export function coderBytes(coder: BlockCoder): number {
   const { H, W, levels } = coder.params;
-  return coder.rec.byteLength + coder.q.byteLength + 16 * H * W + 64 * (H + W) * levels + 12 * W;
+  return coder.rec.byteLength + coder.q.byteLength + 16 * H * W + 32 * (H + W) * (levels - 1) +
+    12 * W;
 }
 
 interface Entry {

@@ -11,7 +11,7 @@ import { type Dims, gauss, prng, randInt, smooth } from "../_bounded.ts";
 const DIMS: Dims = [22, 40, 45];
 const LEVELS = 5;
 /** Bytes one full block's coder holds (coderBytes of coder_cache.ts): 4 x 40 x 45, 5 levels. */
-const CODER = 6 * 4 * 40 * 45 + 16 * 40 * 45 + 64 * (40 + 45) * LEVELS + 12 * 45;
+const CODER = 6 * 4 * 40 * 45 + 16 * 40 * 45 + 32 * (40 + 45) * (LEVELS - 1) + 12 * 45;
 
 let made: Promise<Uint8Array> | null = null;
 /** 22 snapshots in 6 blocks of 4 (the last of 2), 5 levels, noise and NaN holes. */
