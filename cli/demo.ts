@@ -111,7 +111,8 @@ export async function run(args: string[]): Promise<void> {
     }): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
   );
 
-  const mrc = await openMrc(file);
+  // No coder cache: each level's time is that of decoding it from its bytes, levels 0..k.
+  const mrc = await openMrc(file, { cacheBytes: 0 });
   const header = bytes -
     mrc.chunks.filter((c) => c.level !== null).reduce((a, c) => a + c.length, 0);
   const rows: string[] = [];

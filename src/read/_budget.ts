@@ -91,18 +91,22 @@ function refuseAbove(bytes: number, maxBytes: number, request: DecodeRequest, le
 
 /**
  * Bounded files, checked before anything is made: the coders of the blocks the range touches and
- * one level's output (the requested one, the largest), and the missing mask.
+ * one level's output (the requested one, the largest), and the missing mask. (`MrcFile`'s coder
+ * cache holds other blocks' coders besides: it evicts them down to `maxBytes` minus this.)
+ *
+ * @returns The bytes the request holds.
  */
-export function boundedBudget(header: MrcHeader, request: DecodeRequest, maxBytes: number): void {
+export function boundedBudget(
+  header: MrcHeader,
+  request: DecodeRequest,
+  maxBytes: number,
+): number {
   const { level, start, end } = request;
   const bs = header.blockSize;
-  refuseAbove(
-    boundedBytes(header, Math.floor(start / bs), Math.ceil(end / bs)) +
-      outputBytes(header, level, end - start) + missingBytes(header),
-    maxBytes,
-    request,
-    level,
-  );
+  const bytes = boundedBytes(header, Math.floor(start / bs), Math.ceil(end / bs)) +
+    outputBytes(header, level, end - start) + missingBytes(header);
+  refuseAbove(bytes, maxBytes, request, level);
+  return bytes;
 }
 
 /**

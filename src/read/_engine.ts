@@ -34,6 +34,14 @@ export interface DecodeEngine {
    * @returns The level it completes, or null.
    */
   accept(chunk: EngineChunk, value: ChunkValues[ChunkType]): DecodedLevel | null;
+  /**
+   * The next level that needs no more chunks, or null: a caller asks before the first chunk and
+   * after each, as long as it answers a level (a bounded engine over `MrcFile`'s coder cache
+   * finishes levels its blocks had decoded without a chunk). Needs `missing` set.
+   */
+  ready(): DecodedLevel | null;
+  /** Ends the request (done or not): hands what it decoded back (the coder cache). Idempotent. */
+  release(): void;
 }
 
 /** What every engine holds: the request, its header, the blocks `first..last` it touches. */
@@ -59,4 +67,12 @@ export abstract class EngineBase implements DecodeEngine {
   }
 
   abstract accept(chunk: EngineChunk, value: ChunkValues[ChunkType]): DecodedLevel | null;
+
+  /** Every level needs chunks: none is ever ready before its last. */
+  ready(): DecodedLevel | null {
+    return null;
+  }
+
+  /** Nothing to hand back. */
+  release(): void {}
 }

@@ -14,13 +14,15 @@ import type { DecodeRequest } from "./_budget.ts";
 import type { DecodeEngine } from "./_engine.ts";
 import { BoundedEngine } from "./bounded_engine.ts";
 import { ModelEngine } from "./model_engine.ts";
+import type { CoderCache } from "./coder_cache.ts";
 
 export type { DecodeEngine, EngineChunk } from "./_engine.ts";
 export type { DecodeRequest } from "./_budget.ts";
 
 /**
  * The engine of `header`'s coding for `request`. A bounded engine checks the budget here; a model
- * engine when each level's masks are in.
+ * engine when each level's masks are in. `cache`: the file's coder cache (bounded files), which a
+ * bounded engine takes its blocks' coders from and puts them back in on `release()`.
  *
  * @throws {MrcFormatError} When the request is over `maxBytes`.
  */
@@ -28,8 +30,9 @@ export function decodeEngine(
   header: MrcHeader,
   request: DecodeRequest,
   maxBytes: number,
+  cache: CoderCache | null = null,
 ): DecodeEngine {
   return isBounded(header)
-    ? new BoundedEngine(header, request, maxBytes)
+    ? new BoundedEngine(header, request, maxBytes, cache)
     : new ModelEngine(header, request, maxBytes);
 }

@@ -22,8 +22,8 @@ export interface LevelRangesOptions {
 
 /**
  * Byte ranges of the chunks that `file.decode(options)` reads: those its decode engine lists
- * (the level chunks of levels `0..level` of the blocks holding the snapshots) and the
- * missing-value mask; not those opening has read, nor the attributes or unknown types, which
+ * (the level chunks of levels `0..level` of the blocks holding the snapshots, less the levels the
+ * file's coder cache holds of a bounded file's blocks) and the missing-value mask; not those opening has read, nor the attributes or unknown types, which
  * decoding never reads. One range per chunk, in file order.
  *
  * @param file The opened file.
@@ -54,8 +54,11 @@ export function levelRanges(file: MrcFile, options: LevelRangesOptions = {}): By
   const [start, end] = options.snapshots ?? [0, header.shape[0]];
   // Only the chunk list: no budget applies to a plan.
   const request = { level, start, end, every: false };
+  // Bounded files: a block's levels the coder cache holds are not read again.
   const keys = new Set(
-    decodeEngine(header, request, Infinity).needs.map((c) => `${c.type}/${c.level}/${c.block}`),
+    decodeEngine(header, request, Infinity).needs
+      .filter((c) => c.block === null || c.level >= file.cachedLevels(c.block))
+      .map((c) => `${c.type}/${c.level}/${c.block}`),
   );
   if (header.missing.mode !== "none") keys.add(`${CHUNK_TYPES.missingMask}/null/null`);
   return file.chunks

@@ -21,6 +21,7 @@ import { type DecodedLevel, expandMissing, levelExtent } from "./output.ts";
 import { readReport, type StoredReport } from "./report.ts";
 import { checkMaxBytes, type DecodeRequest } from "./_budget.ts";
 import { decodeEngine, type EngineChunk } from "./engine.ts";
+import { checkCacheBytes, CoderCache } from "./coder_cache.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
@@ -58,6 +59,16 @@ export interface LevelInfo {
   psnr: number | null;
   /** Largest absolute error from the file's report, original units (null without a report). */
   maxAbsError: number | null;
+}
+
+/** What {@linkcode MrcFile.coderCache} reports. */
+export interface CoderCacheInfo {
+  /** Bytes of typed arrays the cached coders hold. */
+  bytes: number;
+  /** Most bytes the cache holds between calls (`openMrc()` option `cacheBytes`). */
+  limit: number;
+  /** Blocks whose decoded state is held. */
+  blocks: number;
 }
 
 /** One chunk of a file, as its index lists it. */
@@ -98,6 +109,8 @@ export class MrcFile {
   #close: (() => void | Promise<void>) | undefined;
   #closed = false;
   readonly #maxBytes: number;
+  /** Bounded files: the decoded state of blocks, kept between calls. */
+  readonly #coders: CoderCache;
   #attributes: MrcAttributes | null | undefined = undefined;
   /** The validated header. */
   readonly header: MrcHeader;
@@ -110,14 +123,19 @@ export class MrcFile {
    * @param container The container, from `openContainer()` of `format/`.
    * @param options `close`: releases what the file holds (its file handle), called once by
    *   {@linkcode MrcFile.close}. Default: nothing to release. `maxBytes`: the default memory
-   *   budget of each decode (see {@linkcode DecodeOptions.maxBytes}), 1 GiB.
+   *   budget of each decode (see {@linkcode DecodeOptions.maxBytes}), 1 GiB. `cacheBytes`: most
+   *   bytes of decoded block state kept between calls (bounded files; see `openMrc()`), default
+   *   half of `maxBytes`, at most 512 MiB; 0 = none.
    */
   constructor(
     container: MrcContainer,
-    options: { close?: () => void | Promise<void>; maxBytes?: number } = {},
+    options: { close?: () => void | Promise<void>; maxBytes?: number; cacheBytes?: number } = {},
   ) {
     this.#container = container;
     this.#maxBytes = checkMaxBytes(options.maxBytes);
+    this.#coders = new CoderCache(
+      Math.min(checkCacheBytes(options.cacheBytes, this.#maxBytes), this.#maxBytes),
+    );
     this.#close = options.close;
     this.header = container.header;
     this.report = readReport(container.meta);
@@ -152,6 +170,7 @@ export class MrcFile {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#coders.clear();
     const close = this.#close;
     this.#close = undefined;
     await close?.();
@@ -164,6 +183,40 @@ export class MrcFile {
 
   #checkOpen(): void {
     if (this.#closed) throw new TypeError("Cannot read the file: it is closed");
+  }
+
+  /**
+   * The coder cache of a bounded file: the decoded state of blocks kept between calls, so that a
+   * decode reuses what an earlier one decoded (levels `0..j-1` of a block are not decoded again;
+   * a level below `j` is read out of the block's reconstruction, no chunk read). Least recently
+   * used blocks are evicted to stay within `limit`, and to leave each request room under its
+   * `maxBytes`. Model files keep none (their level decoders are kept instead).
+   *
+   * @example Decode level 2, then the finest: the second decodes only levels 3 and up
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+   * await file.decode({ level: 1, snapshots: [0, 1] });
+   * assert.strictEqual(file.cachedLevels(0), 2);
+   * assert.ok(file.coderCache.bytes > 0 && file.coderCache.blocks === 1);
+   * ```
+   */
+  get coderCache(): CoderCacheInfo {
+    const c = this.#coders;
+    return { bytes: c.bytes, limit: c.limit, blocks: c.size };
+  }
+
+  /**
+   * Levels of block `block` that the coder cache holds decoded (0 when none; always 0 for model
+   * files): a decode of any level reads only that block's chunks of the levels above.
+   *
+   * @param block A block index.
+   * @returns The number of levels, from 0.
+   */
+  cachedLevels(block: number): number {
+    return this.#coders.levelsDone(block);
   }
 
   /** The `META` record as stored (any JSON object), or null. */
@@ -282,8 +335,14 @@ export class MrcFile {
     }
     await this.#missingMask(options);
     if (isBounded(this.header)) {
-      // Decoding every block checks the range-coded bytes too.
-      for await (const _ of this.progressive(options));
+      // Decoding every block checks the range-coded bytes too: all of them, none from the cache.
+      const request = {
+        level: this.levelCount - 1,
+        start: 0,
+        end: this.header.shape[0],
+        every: true,
+      };
+      for await (const _ of this.#run(request, options.signal, this.#maxBytes, false));
       return;
     }
     // Every chunk a progressive decode reads, decoded and checked against the header.
@@ -348,22 +407,40 @@ export class MrcFile {
     yield* this.#run(request, options.signal, maxBytes);
   }
 
-  /** Feeds the engine of the file's coding the chunks it lists, read by random access. */
+  /**
+   * Feeds the engine of the file's coding the chunks it lists, read by random access (bounded
+   * files: over the coder cache, unless `cached` is false).
+   */
   async *#run(
     request: DecodeRequest,
     signal: AbortSignal | undefined,
     maxBytes: number,
+    cached = true,
   ): AsyncGenerator<DecodedLevel> {
-    const engine = decodeEngine(this.header, request, maxBytes);
-    let missingRead = false;
-    for (const chunk of engine.needs) {
-      // After the budget checks of the decoders, before the first block is decoded.
-      if (chunk.block !== null && !missingRead) {
-        engine.missing = await this.#missingMask({ signal });
-        missingRead = true;
+    const bounded = isBounded(this.header);
+    const engine = decodeEngine(
+      this.header,
+      request,
+      maxBytes,
+      bounded && cached ? this.#coders : null,
+    );
+    try {
+      // A bounded engine has checked its budget; its first level may need no chunk (cached).
+      let missingRead = bounded;
+      if (bounded) engine.missing = await this.#missingMask({ signal });
+      for (let d = engine.ready(); d !== null; d = engine.ready()) yield d;
+      for (const chunk of engine.needs) {
+        // After the budget checks of the decoders, before the first block is decoded.
+        if (chunk.block !== null && !missingRead) {
+          engine.missing = await this.#missingMask({ signal });
+          missingRead = true;
+        }
+        const out = engine.accept(chunk, await this.#read(chunk, signal));
+        if (out !== null) yield out;
+        for (let d = engine.ready(); d !== null; d = engine.ready()) yield d;
       }
-      const out = engine.accept(chunk, await this.#read(chunk, signal));
-      if (out !== null) yield out;
+    } finally {
+      engine.release();
     }
   }
 

@@ -29,6 +29,14 @@ export interface OpenMrcOptions {
    */
   maxBytes?: number;
   /**
+   * Bounded files: most bytes of decoded block state (`BlockCoder`s: reconstruction, codes,
+   * tables) the file keeps between decodes, so that a decode reuses the levels an earlier one
+   * decoded ({@linkcode MrcFile.coderCache}); least recently used blocks are evicted, and every
+   * decode first evicts down to its `maxBytes` minus what it needs. 0 = none. Default: half of
+   * `maxBytes`, at most 512 MiB.
+   */
+  cacheBytes?: number;
+  /**
    * `http:`/`https:` URLs: milliseconds each request may take (this one and every later read),
    * 0 = no limit. Default 30000.
    */
@@ -73,6 +81,7 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
     return new MrcFile(container, {
       close: owned ? () => source.close?.() : undefined,
       maxBytes: options.maxBytes,
+      cacheBytes: options.cacheBytes,
     });
   } catch (e) {
     if (owned) await source.close?.();
