@@ -39,6 +39,8 @@ Options:
                         8; model coding: default 3)
   --key-interval K      snapshots between keyframes, a power of two; 1 = no time prediction
                         (default 32)
+  --threads N           threads that code blocks in parallel (default: all cores); the file
+                        is the same whatever N
   --interpolation I     cubic|linear spatial prediction (default cubic)
   --block N             snapshots per block, the unit of random access (default about 4 Mi
                         values per block; model coding: 64)
@@ -55,7 +57,8 @@ Options:
                         it also makes --time-budget default to 0)
 
 Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound;
---error-bound, --rel-error-bound, --psnr, --key-interval and --interpolation do not apply.
+--error-bound, --rel-error-bound, --psnr, --key-interval, --interpolation and --threads do not
+apply.
 Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
@@ -70,7 +73,14 @@ Its options (refused without --coding model):
 
 const BACKENDS = ["auto", "webgpu", "wasm", "cpu"] as const;
 /** Flags of one coding only, refused with the other. */
-const BOUNDED_FLAGS = ["error-bound", "rel-error-bound", "psnr", "key-interval", "interpolation"];
+const BOUNDED_FLAGS = [
+  "error-bound",
+  "rel-error-bound",
+  "psnr",
+  "key-interval",
+  "interpolation",
+  "threads",
+];
 const MODEL_FLAGS = [
   "tol",
   "groups",
@@ -98,6 +108,7 @@ export async function run(args: string[]): Promise<void> {
       "rel-error-bound": { type: "string" },
       psnr: { type: "string" },
       "key-interval": { type: "string" },
+      threads: { type: "string" },
       interpolation: { type: "string" },
       levels: { type: "string" },
       tol: { type: "string" },
@@ -160,6 +171,7 @@ export async function run(args: string[]): Promise<void> {
       relErrorBound: parseNumber(values["rel-error-bound"], "rel-error-bound"),
       psnr: parseNumber(values.psnr, "psnr"),
       keyInterval: parseNumber(values["key-interval"], "key-interval", true),
+      threads: parseNumber(values.threads, "threads", true),
       interpolation,
     }
     : {

@@ -10,9 +10,11 @@
 
 import type { MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
-import { BlockCoder, type LevelCodingStats } from "../bounded/block_coder.ts";
+import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
-import { ErrorTally, float32Rounding, psnr } from "../metrics.ts";
+import { float32Rounding, psnr } from "../metrics.ts";
+import { codeBlock, type CodedBlock } from "./code_block.ts";
+import { BlockPool } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
@@ -53,6 +55,12 @@ export interface BoundedCompressOptions {
   reproducible?: boolean;
   /** Aborts between blocks. */
   signal?: AbortSignal;
+  /**
+   * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
+   * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`), at most
+   * one per block; 1 codes on the calling thread.
+   */
+  threads?: number;
 }
 
 /** The relative bound used when no bound is given: 1e-3 of the data's range (about 65 dB). */
@@ -117,69 +125,75 @@ function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 }
 
+/** The machine's cores, or 1 where the platform does not say. */
+function defaultThreads(): number {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
 /** Default block size: a power of two near 4 Mi values, at least the key interval, at most 4096. */
 function defaultBlockSize(H: number, W: number, K: number): number {
   const n = 2 ** Math.round(Math.log2(Math.max(1, 4 * 1024 * 1024 / (H * W))));
   return Math.min(4096, Math.max(K, n));
 }
 
-/** Codes every block at bound `eb` and measures every level. */
-function codeAll(
+/**
+ * Codes every block at bound `eb` and measures every level. Blocks are coded one by one, or in
+ * parallel on `pool`; their results are combined in block order either way.
+ */
+async function codeAll(
   values: Float32Array | Float64Array,
   plan: Plan,
   eb: number,
+  pool: BlockPool | null,
   signal?: AbortSignal,
-): Coded {
+): Promise<Coded> {
   const [T, H, W] = plan.shape;
   const N = plan.levels;
   const plane = H * W;
+  const jobs: Promise<CodedBlock>[] = [];
+  for (let first = 0; first < T; first += plan.blockSize) {
+    signal?.throwIfAborted();
+    const n = Math.min(plan.blockSize, T - first);
+    const x = values.subarray(first * plane, (first + n) * plane);
+    const missing = plan.missing ? plan.missing.subarray(first * plane, (first + n) * plane) : null;
+    const params: BlockParams = {
+      n,
+      H,
+      W,
+      levels: N,
+      keyInterval: plan.keyInterval,
+      bound: eb,
+      cubic: plan.cubic,
+    };
+    if (pool) jobs.push(pool.code(params, x, missing, signal));
+    else {
+      jobs.push(Promise.resolve(codeBlock(params, x, missing)));
+      // Lets a signal (Ctrl-C) through between blocks.
+      await new Promise((r) => setTimeout(r, 0));
+    }
+  }
+  const blocks = await Promise.all(jobs);
   const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
-  const tallies = Array.from({ length: N }, () => new ErrorTally());
   const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
     nonzero: 0,
     escapes: 0,
     modes: [0, 0, 0],
     zeroLevels: 0,
   }));
-  // Level of each row (column): the coarsest level whose lattice holds it, or N when none.
-  const levelOf = (i: number) => {
-    for (let k = 0; k < N; k++) if ((i + 1) % 2 ** (N - 1 - k) === 0) return k;
-    return N;
-  };
-  const rowLevel = Int32Array.from({ length: H }, (_, i) => levelOf(i));
-  const colLevel = Int32Array.from({ length: W }, (_, j) => levelOf(j));
-  for (let first = 0; first < T; first += plan.blockSize) {
-    signal?.throwIfAborted();
-    const n = Math.min(plan.blockSize, T - first);
-    const x = values.subarray(first * plane, (first + n) * plane);
-    const missing = plan.missing ? plan.missing.subarray(first * plane, (first + n) * plane) : null;
-    const coder = new BlockCoder(
-      { n, H, W, levels: N, keyInterval: plan.keyInterval, bound: eb, cubic: plan.cubic },
-      missing,
-    );
+  const tallies = Array.from({ length: N }, () => ({ count: 0, sumSquares: 0, maxAbsError: 0 }));
+  for (const b of blocks) {
     for (let k = 0; k < N; k++) {
-      const { bytes, stats: s } = coder.encodeLevel(x);
-      chunks[k].push(bytes);
-      const st = stats[k];
+      chunks[k].push(b.chunks[k]);
+      const st = stats[k], s = b.stats[k];
       st.nonzero += s.nonzero;
       st.escapes += s.escapes;
       for (let m = 0; m < 3; m++) st.modes[m] += s.modes[m];
       st.zeroLevels += s.zeroLevels;
-    }
-    // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one.
-    const rec = coder.rec;
-    for (let t = 0; t < n; t++) {
-      for (let i = 0; i < H; i++) {
-        const lr = rowLevel[i];
-        if (lr >= N) continue;
-        for (let j = 0; j < W; j++) {
-          const lv = Math.max(lr, colLevel[j]);
-          if (lv >= N) continue;
-          const g = t * plane + i * W + j;
-          if (missing && missing[g]) continue;
-          tallies[lv].add(x[g], rec[g]);
-        }
-      }
+      const [count, sumSquares, maxAbsError] = b.tallies[k];
+      tallies[k].count += count;
+      tallies[k].sumSquares += sumSquares;
+      tallies[k].maxAbsError = Math.max(tallies[k].maxAbsError, maxAbsError);
     }
   }
   const levels: BoundedLevelReport[] = [];
@@ -284,19 +298,37 @@ export async function compressBoundedTo(
     }
   };
 
+  const threads = options.threads ?? defaultThreads();
+  if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
+    fail(`threads must be an integer from 1 to 1024, found ${threads}`);
+  }
+  const blocks = Math.ceil(T / blockSize);
+  // One thread per block at most; a single block is coded here, with no worker to start.
+  const pool = Math.min(threads, blocks) > 1 ? new BlockPool(Math.min(threads, blocks)) : null;
   const start = performance.now();
   let coded: Coded;
   let eb: number;
   let trials = 1;
-  if (targetPsnr !== undefined) {
-    ({ coded, eb, trials } = searchPsnr(values, plan, targetPsnr, rounding, options.signal));
-  } else {
-    eb = errorBound ??
-      (range > 0
-        ? (relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range
-        : constantBound(min, rounding));
-    checkBound(eb);
-    coded = codeAll(values, plan, eb, options.signal);
+  try {
+    if (targetPsnr !== undefined) {
+      ({ coded, eb, trials } = await searchPsnr(
+        values,
+        plan,
+        targetPsnr,
+        rounding,
+        pool,
+        options.signal,
+      ));
+    } else {
+      eb = errorBound ??
+        (range > 0
+          ? (relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range
+          : constantBound(min, rounding));
+      checkBound(eb);
+      coded = await codeAll(values, plan, eb, pool, options.signal);
+    }
+  } finally {
+    pool?.close();
   }
   const encodeSeconds = (performance.now() - start) / 1000;
 
@@ -342,16 +374,17 @@ export async function compressBoundedTo(
  * The largest bound whose finest level meets `target` dB, by bisection on log(bound) from the
  * uniform-error estimate `range * 10^(-target/20) * sqrt(3)`; every trial codes the whole array.
  */
-function searchPsnr(
+async function searchPsnr(
   values: Float32Array | Float64Array,
   plan: Plan,
   target: number,
   rounding: number,
+  pool: BlockPool | null,
   signal?: AbortSignal,
-): { coded: Coded; eb: number; trials: number } {
+): Promise<{ coded: Coded; eb: number; trials: number }> {
   if (plan.range === 0) {
     const eb = constantBound(plan.min, rounding);
-    return { coded: codeAll(values, plan, eb, signal), eb, trials: 1 };
+    return { coded: await codeAll(values, plan, eb, pool, signal), eb, trials: 1 };
   }
   const meets = (c: Coded) => c.finestPsnr === null || c.finestPsnr >= target;
   let eb = plan.range * 10 ** (-target / 20) * Math.sqrt(3);
@@ -361,7 +394,7 @@ function searchPsnr(
     );
   }
   let trials = 1;
-  let coded = codeAll(values, plan, eb, signal);
+  let coded = await codeAll(values, plan, eb, pool, signal);
   let good: { coded: Coded; eb: number } | null = null, bad = NaN;
   // Walk by factors of 2 until the target is bracketed, then bisect a few times.
   for (let i = 0; i < 12; i++) {
@@ -375,13 +408,13 @@ function searchPsnr(
       eb /= 2;
       if (eb < rounding) break;
     }
-    coded = codeAll(values, plan, eb, signal);
+    coded = await codeAll(values, plan, eb, pool, signal);
     trials++;
   }
   if (good && !Number.isNaN(bad)) {
     for (let i = 0; i < 4; i++) {
       const mid = Math.sqrt(good.eb * bad);
-      const c = codeAll(values, plan, mid, signal);
+      const c = await codeAll(values, plan, mid, pool, signal);
       trials++;
       if (meets(c)) good = { coded: c, eb: mid };
       else bad = mid;

@@ -83,6 +83,7 @@ const BOUNDED_KEYS: Record<keyof BoundedCompressOptions, true> = {
   attributes: true,
   reproducible: true,
   signal: true,
+  threads: true,
 };
 const MODEL_KEYS: Record<keyof ModelCompressOptions, true> = {
   coding: true,

@@ -1,0 +1,82 @@
+/**
+ * Bounded compression on several threads: a pool of workers (`block_worker.ts`) that code blocks
+ * in parallel. Blocks are independent and each is coded exactly as on the calling thread, so the
+ * file is byte-identical whatever the thread count.
+ *
+ * @module
+ */
+
+import type { BlockParams } from "../bounded/block_coder.ts";
+import type { CodedBlock } from "./code_block.ts";
+
+/** One block to code. */
+export interface BlockJob {
+  id: number;
+  params: BlockParams;
+  x: Float32Array | Float64Array;
+  missing: Uint8Array | null;
+}
+
+type Reply = { id: number; coded?: CodedBlock; error?: string };
+
+/** A pool of `size` block workers; {@linkcode BlockPool.close} ends them. */
+export class BlockPool {
+  readonly #workers: Worker[] = [];
+  readonly #idle: Worker[] = [];
+  readonly #waiting: (() => void)[] = [];
+  #next = 0;
+  #closed = false;
+
+  constructor(size: number) {
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(new URL("./block_worker.ts", import.meta.url).href, { type: "module" });
+      this.#workers.push(w);
+      this.#idle.push(w);
+    }
+  }
+
+  /** Codes one block on the next free worker (the values are copied, the caller keeps its own). */
+  async code(
+    params: BlockParams,
+    x: Float32Array | Float64Array,
+    missing: Uint8Array | null,
+    signal?: AbortSignal,
+  ): Promise<CodedBlock> {
+    while (this.#idle.length === 0) await new Promise<void>((r) => this.#waiting.push(r));
+    signal?.throwIfAborted();
+    if (this.#closed) throw new Error("Cannot compress: the worker pool is closed");
+    const worker = this.#idle.pop()!;
+    const id = this.#next++;
+    try {
+      return await new Promise<CodedBlock>((resolve, reject) => {
+        const onAbort = () => reject(signal!.reason);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        worker.onmessage = (e: MessageEvent<Reply>) => {
+          signal?.removeEventListener("abort", onAbort);
+          if (e.data.id !== id) return;
+          if (e.data.error !== undefined) {
+            reject(new Error(`Cannot compress: a worker failed: ${e.data.error}`));
+          } else resolve(e.data.coded!);
+        };
+        worker.onerror = (e) => {
+          e.preventDefault();
+          signal?.removeEventListener("abort", onAbort);
+          reject(new Error(`Cannot compress: a worker failed: ${e.message}`));
+        };
+        const copy = x.slice(), mask = missing ? missing.slice() : null;
+        const job: BlockJob = { id, params, x: copy, missing: mask };
+        worker.postMessage(job, mask ? [copy.buffer, mask.buffer] : [copy.buffer]);
+      });
+    } finally {
+      this.#idle.push(worker);
+      this.#waiting.shift()?.();
+    }
+  }
+
+  /** Ends every worker. */
+  close(): void {
+    this.#closed = true;
+    for (const w of this.#workers) w.terminate();
+    for (const r of this.#waiting.splice(0)) r();
+  }
+}

@@ -1,0 +1,70 @@
+// This module is browser compatible.
+/**
+ * The coding of one block of a bounded file at one bound, with its per-level error tallies: the
+ * unit of work of bounded compression, run on the calling thread or in a worker
+ * (`block_worker.ts`), with the same result either way.
+ *
+ * @module
+ */
+
+import { BlockCoder, type BlockParams, type LevelCodingStats } from "../bounded/block_coder.ts";
+import { ErrorTally } from "../metrics.ts";
+
+/** What coding a block gives: per level, its `BCOD` bytes, its counts and its errors. */
+export interface CodedBlock {
+  chunks: Uint8Array<ArrayBuffer>[];
+  stats: LevelCodingStats[];
+  /** Per level: `[count, sumSquares, maxAbsError]` of the points whose level it is. */
+  tallies: [number, number, number][];
+}
+
+/** Level of each row (column) index `i` of `n`: the coarsest level whose lattice holds it, or N. */
+function lattice(n: number, N: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => {
+    for (let k = 0; k < N; k++) if ((i + 1) % 2 ** (N - 1 - k) === 0) return k;
+    return N;
+  });
+}
+
+/**
+ * Codes every level of a block and tallies the errors of its reconstruction.
+ *
+ * @param x The block's `n * H * W` values.
+ * @param missing Its missing mask, or null.
+ */
+export function codeBlock(
+  params: BlockParams,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+): CodedBlock {
+  const { n, H, W, levels: N } = params;
+  const coder = new BlockCoder(params, missing);
+  const chunks: Uint8Array<ArrayBuffer>[] = [], stats: LevelCodingStats[] = [];
+  for (let k = 0; k < N; k++) {
+    const { bytes, stats: s } = coder.encodeLevel(x);
+    chunks.push(bytes);
+    stats.push(s);
+  }
+  // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one.
+  const rowLevel = lattice(H, N), colLevel = lattice(W, N);
+  const tallies = Array.from({ length: N }, () => new ErrorTally());
+  const rec = coder.rec, plane = H * W;
+  for (let t = 0; t < n; t++) {
+    for (let i = 0; i < H; i++) {
+      const lr = rowLevel[i];
+      if (lr >= N) continue;
+      for (let j = 0; j < W; j++) {
+        const lv = Math.max(lr, colLevel[j]);
+        if (lv >= N) continue;
+        const g = t * plane + i * W + j;
+        if (missing && missing[g]) continue;
+        tallies[lv].add(x[g], rec[g]);
+      }
+    }
+  }
+  return {
+    chunks,
+    stats,
+    tallies: tallies.map((t) => [t.count, t.sumSquares, t.maxAbsError]),
+  };
+}
