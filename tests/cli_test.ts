@@ -441,3 +441,58 @@ await writeAtomic(Deno.args[0], async (f) => {
     }
   },
 });
+
+Deno.test("cli.ts compress --threads 2 writes the bytes of --threads 1, also without read access to the code", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(9, 15, 17), [9, 15, 17]));
+    const files: Uint8Array[] = [];
+    for (const threads of ["1", "2"]) {
+      const out = `${tmp}/t${threads}.mrc`;
+      const c = await run(
+        "compress",
+        `${tmp}/in.npy`,
+        "-o",
+        out,
+        "--reproducible",
+        "--block",
+        "2",
+        "--threads",
+        threads,
+      );
+      assert.strictEqual(c.code, 0, c.stderr);
+      files.push(await Deno.readFile(out));
+    }
+    assert.deepStrictEqual(files[1], files[0]);
+    // Read access to the temporary folder only: no worker can start, the file is the same.
+    const narrow = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        `--allow-read=${tmp}`,
+        `--allow-write=${tmp}`,
+        "--allow-env",
+        cli,
+        "compress",
+        `${tmp}/in.npy`,
+        "-o",
+        `${tmp}/n.mrc`,
+        "--reproducible",
+        "--block",
+        "2",
+        "--threads",
+        "2",
+      ],
+      stderr: "piped",
+      stdout: "null",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.strictEqual(narrow.code, 0, new TextDecoder().decode(narrow.stderr));
+    assert.deepStrictEqual(await Deno.readFile(`${tmp}/n.mrc`), files[0]);
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, "--threads", "0"),
+      /threads must be an integer from 1 to 1024/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

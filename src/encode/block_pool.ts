@@ -9,6 +9,22 @@
 import type { BlockParams } from "../bounded/block_coder.ts";
 import type { CodedBlock } from "./code_block.ts";
 
+const WORKER_URL = new URL("./block_worker.ts", import.meta.url);
+
+/**
+ * Whether workers can start here: in Deno, a worker needs read access to its own module (a
+ * `--allow-read` limited to the input does not give it) and to be a local file; elsewhere coding
+ * stays on this thread.
+ */
+export function workersAvailable(): boolean {
+  if (typeof Worker === "undefined") return false;
+  const deno = (globalThis as { Deno?: typeof Deno }).Deno;
+  if (!deno) return true;
+  // Imported from a URL: the worker's import permission is not known, so none is started.
+  if (WORKER_URL.protocol !== "file:") return false;
+  return deno.permissions.querySync({ name: "read", path: WORKER_URL }).state === "granted";
+}
+
 /** One block to code. */
 export interface BlockJob {
   id: number;
@@ -29,7 +45,7 @@ export class BlockPool {
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
-      const w = new Worker(new URL("./block_worker.ts", import.meta.url).href, { type: "module" });
+      const w = new Worker(WORKER_URL.href, { type: "module" });
       this.#workers.push(w);
       this.#idle.push(w);
     }

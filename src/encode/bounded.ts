@@ -14,7 +14,7 @@ import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { float32Rounding, psnr } from "../metrics.ts";
 import { codeBlock, type CodedBlock } from "./code_block.ts";
-import { BlockPool } from "./block_pool.ts";
+import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
@@ -303,8 +303,10 @@ export async function compressBoundedTo(
     fail(`threads must be an integer from 1 to 1024, found ${threads}`);
   }
   const blocks = Math.ceil(T / blockSize);
-  // One thread per block at most; a single block is coded here, with no worker to start.
-  const pool = Math.min(threads, blocks) > 1 ? new BlockPool(Math.min(threads, blocks)) : null;
+  // One thread per block at most; a single block is coded here, with no worker to start, and so
+  // is everything where workers cannot start (the file is the same either way).
+  const workers = Math.min(threads, blocks);
+  const pool = workers > 1 && workersAvailable() ? new BlockPool(workers) : null;
   const start = performance.now();
   let coded: Coded;
   let eb: number;
