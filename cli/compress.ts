@@ -39,8 +39,8 @@ Options:
                         8; model coding: default 3)
   --key-interval K      snapshots between keyframes, a power of two; 1 = no time prediction
                         (default 32)
-  --threads N           threads that code blocks in parallel (default: all cores); the file
-                        is the same whatever N
+  --threads N           threads that code blocks in parallel (default: all cores from 8 Mi
+                        values up, else 1); the file is the same whatever N
   --interpolation I     cubic|linear spatial prediction (default cubic)
   --block N             snapshots per block, the unit of random access (default about 4 Mi
                         values per block; model coding: 64)

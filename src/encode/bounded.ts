@@ -57,8 +57,9 @@ export interface BoundedCompressOptions {
   signal?: AbortSignal;
   /**
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
-   * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`), at most
-   * one per block; 1 codes on the calling thread.
+   * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
+   * of 8 Mi values or more, else 1 (a worker's start costs more than it saves); at most one per
+   * block; 1 codes on the calling thread.
    */
   threads?: number;
 }
@@ -124,6 +125,9 @@ function fail(message: string): never {
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
 }
+
+/** Values from which the default is to code on every core: two default blocks. */
+const MIN_THREADED_VALUES = 8 * 1024 * 1024;
 
 /** The machine's cores, or 1 where the platform does not say. */
 function defaultThreads(): number {
@@ -298,7 +302,8 @@ export async function compressBoundedTo(
     }
   };
 
-  const threads = options.threads ?? defaultThreads();
+  // By default, workers only where they pay for their start (tens of ms each).
+  const threads = options.threads ?? (values.length >= MIN_THREADED_VALUES ? defaultThreads() : 1);
   if (!Number.isInteger(threads) || threads < 1 || threads > 1024) {
     fail(`threads must be an integer from 1 to 1024, found ${threads}`);
   }
