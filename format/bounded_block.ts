@@ -20,6 +20,11 @@ export interface BoundedBlock {
 
 /** u32 n: snapshots in the block. */
 const HEAD = 4;
+/**
+ * The range decoder starts from 5 bytes, the first always 0 (SPEC.md §4.7.4): the encoder's first
+ * byte is the carry above the initial 32-bit interval, which no interval reaches.
+ */
+const CODER_START = 5;
 
 /**
  * Encodes a `BCOD` body.
@@ -54,7 +59,8 @@ export function encodeBoundedBlock(block: BoundedBlock): Uint8Array<ArrayBuffer>
  *
  * @param body The chunk body.
  * @returns The block; `bytes` is a view into `body`.
- * @throws {MrcFormatError} When the body is shorter than its fixed part.
+ * @throws {MrcFormatError} When the body is shorter than its fixed part and the coder's first 5
+ *   bytes, or the first coded byte is not 0.
  *
  * @example Too short
  * ```ts
@@ -62,14 +68,22 @@ export function encodeBoundedBlock(block: BoundedBlock): Uint8Array<ArrayBuffer>
  * import { decodeBoundedBlock, MrcFormatError } from "./mod.ts";
  *
  * assert.throws(() => decodeBoundedBlock(new Uint8Array(3)), MrcFormatError);
+ * assert.throws(() => decodeBoundedBlock(new Uint8Array([1, 0, 0, 0, 1, 0, 0, 0, 0])), MrcFormatError);
  * ```
  */
 export function decodeBoundedBlock(body: Uint8Array): BoundedBlock {
-  if (body.length < HEAD) {
+  if (body.length < HEAD + CODER_START) {
     throw chunkError(
       CHUNK_TYPES.bounded,
       null,
-      `body is ${body.length} bytes, needs at least ${HEAD}`,
+      `body is ${body.length} bytes, needs at least ${HEAD + CODER_START}`,
+    );
+  }
+  if (body[HEAD] !== 0) {
+    throw chunkError(
+      CHUNK_TYPES.bounded,
+      null,
+      `the first range-coded byte is ${body[HEAD]}, must be 0`,
     );
   }
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);

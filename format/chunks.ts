@@ -356,6 +356,16 @@ export const FILE_CHUNKS: readonly ChunkDescriptor[] = Object.values(CHUNKS).fil
   d.scope === "file" && d.type !== CHUNK_TYPES.header && d.type !== CHUNK_TYPES.index
 );
 
+/**
+ * File-level chunks that decoding does not use but every reader validates whenever the file has
+ * them (SPEC.md §4.2, §4.8): at open (random access) or on arrival (streaming), so that every
+ * reader, and every CLI command, accepts and refuses the same files.
+ */
+export const VALIDATED_CHUNKS: ReadonlySet<string> = new Set([
+  CHUNK_TYPES.meta,
+  CHUNK_TYPES.attributes,
+]);
+
 /** The chunks of one level of a file of `header`'s coding, in order (the block chunk last). */
 export function levelChunks(header: MrcHeader): readonly ChunkDescriptor[] {
   const coding = isBounded(header) ? "bounded" : "model";

@@ -25,7 +25,13 @@ import {
   type ParsedChunk,
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
-import { chunkDescriptor, type ChunkType, type ChunkValues, decodeChecked } from "./chunks.ts";
+import {
+  chunkDescriptor,
+  type ChunkType,
+  type ChunkValues,
+  decodeChecked,
+  VALIDATED_CHUNKS,
+} from "./chunks.ts";
 import type { BoundedBlock } from "./bounded_block.ts";
 import type { DecodedCodeBlock } from "./code_block.ts";
 import { chunkError } from "./_chunk_error.ts";
@@ -113,8 +119,8 @@ export interface MrcContainer {
    */
   readMissingMask(options?: ReadOptions): Promise<MissingMask | null>;
   /**
-   * Reads and decodes the optional `ATTR` chunk (version 1.2, SPEC.md §4.8): the source's
-   * variable, dimensions, coordinates and attributes, checked against the header. Resolves with
+   * The optional `ATTR` chunk (version 1.2, SPEC.md §4.8): the source's variable, dimensions,
+   * coordinates and attributes, read and checked against the header at open. Resolves with
    * `null` when the file has none.
    */
   readAttributes(options?: ReadOptions): Promise<MrcAttributes | null>;
@@ -168,14 +174,17 @@ class MrcContainerImpl implements MrcContainer {
   #byKey: Map<string, MrcChunkEntry>;
   #entries: Set<MrcChunkEntry>;
   #maskCounts = new Map<number, number[]>();
+  #attributes: MrcAttributes | null;
 
   constructor(
     source: RangeSource,
     version: MrcVersion,
     header: MrcHeader,
     meta: Record<string, unknown> | null,
+    attributes: MrcAttributes | null,
     chunks: MrcChunkEntry[],
   ) {
+    this.#attributes = attributes;
     this.#source = source;
     this.byteLength = source.byteLength;
     this.version = version;
@@ -292,9 +301,10 @@ class MrcContainerImpl implements MrcContainer {
     return await this.readDecoded(CHUNK_TYPES.bounded, level, block, options);
   }
 
-  async readAttributes(options?: ReadOptions): Promise<MrcAttributes | null> {
-    if (this.findChunk(CHUNK_TYPES.attributes) === null) return null;
-    return await this.readDecoded(CHUNK_TYPES.attributes, null, null, options);
+  // Read and validated at open, like META.
+  readAttributes(options?: ReadOptions): Promise<MrcAttributes | null> {
+    options?.signal?.throwIfAborted();
+    return Promise.resolve(this.#attributes);
   }
 
   async readMissingMask(options?: ReadOptions): Promise<MissingMask | null> {
@@ -307,9 +317,10 @@ class MrcContainerImpl implements MrcContainer {
  * Opens an `.mrc` file for random access with exactly three source reads:
  * 1. the 28-byte trailer at the end;
  * 2. the `INDX` chunk the trailer points to;
- * 3. bytes `0 ..` end of `MHDR` (or of `META`, when it directly follows `MHDR`, as in every
- *    file this version writes): the signature, version, header and metadata. A `META` chunk
- *    placed elsewhere by a newer minor version costs a fourth read.
+ * 3. bytes `0 ..` end of `MHDR` and of the `META` and `ATTR` chunks that directly follow it (as
+ *    in every file this version writes): the signature, version, header, metadata and source
+ *    attributes, all validated (SPEC.md §4.2, §4.8). A `META` or `ATTR` chunk placed after
+ *    another chunk by a newer minor version costs a read of its own.
  *
  * It then checks the index against the header: entries tile the file from the preamble to the
  * index without gaps or overlaps, and the required chunks are present exactly once in the
@@ -406,10 +417,12 @@ export async function openContainer(
     );
   }
 
-  // Read 3: preamble + MHDR (+ META right after it).
-  const metaEntry = entries.find((e) => e.type === CHUNK_TYPES.meta) ?? null;
-  const inHead = metaEntry === entries[1];
-  const headEnd = inHead ? metaEntry!.offset + metaEntry!.length : first.offset + first.length;
+  // Read 3: preamble + MHDR + the META and ATTR chunks right after it (as every writer of this
+  // version places them).
+  let headEnd = first.offset + first.length;
+  for (let i = 1; i < entries.length && VALIDATED_CHUNKS.has(entries[i].type); i++) {
+    headEnd = entries[i].offset + entries[i].length;
+  }
   const head = await readExact(source, 0, headEnd, null, signal);
   const version = decodePreamble(head);
   if (version.major !== trailer.major || version.minor !== trailer.minor) {
@@ -427,18 +440,6 @@ export async function openContainer(
   const header = decodeChecked(CHUNK_TYPES.header, headerChunk.body, {
     offset: first.offset,
   });
-  let meta: Record<string, unknown> | null = null;
-  if (metaEntry) {
-    // META directly follows MHDR in files written by this version; a newer minor version may put
-    // other chunks in between, which costs a fourth read.
-    const metaBytes = inHead
-      ? head.subarray(metaEntry.offset, metaEntry.offset + metaEntry.length)
-      : await readExact(source, metaEntry.offset, metaEntry.length, CHUNK_TYPES.meta, signal);
-    const metaChunk = decodeChunk(metaBytes, metaEntry.offset);
-    checkAgainstEntry(metaChunk, metaEntry);
-    meta = decodeChecked(CHUNK_TYPES.meta, metaChunk.body, { offset: metaEntry.offset });
-  }
-
   const order = new ChunkOrder(header);
   for (let i = 1; i < entries.length; i++) {
     const problem = order.accept(entries[i]);
@@ -458,5 +459,20 @@ export async function openContainer(
       );
     }
   }
-  return new MrcContainerImpl(source, version, header, meta, entries);
+  // META and ATTR are validated whenever present (SPEC.md §4.2, §4.8), though decoding does not
+  // use them. A newer minor version may put other chunks before them: a read each then.
+  const described = new Map<string, unknown>();
+  for (const e of entries) {
+    if (!VALIDATED_CHUNKS.has(e.type)) continue;
+    const bytes = e.offset + e.length <= headEnd
+      ? head.subarray(e.offset, e.offset + e.length)
+      : await readExact(source, e.offset, e.length, e.type, signal);
+    const chunk = decodeChunk(bytes, e.offset);
+    checkAgainstEntry(chunk, e);
+    const type = chunkDescriptor(e.type)!.type;
+    described.set(e.type, decodeChecked(type, chunk.body, { header, offset: e.offset }));
+  }
+  const meta = (described.get(CHUNK_TYPES.meta) ?? null) as Record<string, unknown> | null;
+  const attributes = (described.get(CHUNK_TYPES.attributes) ?? null) as MrcAttributes | null;
+  return new MrcContainerImpl(source, version, header, meta, attributes, entries);
 }

@@ -24,7 +24,7 @@ import {
 } from "./_framing.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { CHUNK_TYPES, chunkDescriptor, decodeChecked } from "./chunks.ts";
+import { CHUNK_TYPES, chunkDescriptor, decodeChecked, VALIDATED_CHUNKS } from "./chunks.ts";
 import type { MrcHeader } from "./header.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */
@@ -255,9 +255,9 @@ export async function* readMrcStream(
         }
         const problem = order!.accept(chunk);
         if (problem !== null) throw chunkError(type, offset, problem);
-        if (type === CHUNK_TYPES.meta) {
-          // As the random-access reader does at open (SPEC.md §4.2): a JSON object or invalid.
-          decodeChecked(CHUNK_TYPES.meta, chunk.body, { offset });
+        if (VALIDATED_CHUNKS.has(type)) {
+          // As the random-access reader does at open (SPEC.md §4.2, §4.8): valid or refused.
+          decodeChecked(chunkDescriptor(type)!.type, chunk.body, { header, offset });
         }
       }
       seen.push(entry);

@@ -251,6 +251,58 @@ Deno.test("cli.ts info, decompress and preview work on every golden file", async
   }
 });
 
+Deno.test("cli.ts info, decompress and preview refuse an invalid ATTR alike, and skip an unknown chunk before META", async () => {
+  const vector = (name: string) =>
+    new URL(`testdata/conformance/${name}.mrc`, import.meta.url).pathname;
+  const out = await Deno.makeTempDir();
+  try {
+    // SPEC.md §4.8: every reader validates ATTR, also one that decodes without it.
+    for (const name of ["invalid-attr-selected-values", "invalid-attr-no-global"]) {
+      const errors = [];
+      for (
+        const args of [
+          ["info", vector(name)],
+          ["info", vector(name), "--json"],
+          ["decompress", vector(name), "-o", `${out}/${name}.npy`],
+          ["decompress", vector(name), "-o", `${out}/${name}.npy`, "--level", "0"],
+          ["preview", vector(name), "-o", `${out}/${name}.png`],
+        ]
+      ) {
+        const r = await run(...args);
+        assertOneLineError(r, /Cannot read chunk "ATTR" at offset \d+: /);
+        errors.push(r.stderr.trim());
+      }
+      assert.strictEqual(new Set(errors).size, 1, errors.join("\n"));
+      await assert.rejects(Deno.stat(`${out}/${name}.npy`), Deno.errors.NotFound);
+    }
+    // §4.7.4: a byte after the last symbol, found by every command that reads that block.
+    const trailing = vector("invalid-bounded-trailing-byte");
+    assertOneLineError(
+      await run("info", trailing),
+      /level 1 block 2: 1 byte after the last symbol/,
+    );
+    assertOneLineError(
+      await run("decompress", trailing, "-o", `${out}/t.npy`),
+      /level 1 block 2: 1 byte after the last symbol/,
+    );
+    // §7 rule 4: unknown chunks before META, ATTR and NANM are skipped by every command.
+    const unknown = vector("unknown-chunk-before-meta");
+    for (
+      const args of [["info", unknown], ["decompress", unknown, "-o", `${out}/u.npy`], [
+        "preview",
+        unknown,
+        "-o",
+        `${out}/u.png`,
+      ]]
+    ) {
+      const r = await run(...args);
+      assert.strictEqual(r.code, 0, r.stderr);
+    }
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 /** Names in `folder` ending in `.tmp`. */
 async function tmpFiles(folder: string): Promise<string[]> {
   const names = [];

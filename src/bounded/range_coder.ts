@@ -138,7 +138,10 @@ export class RangeDecoder {
     for (let k = 0; k < 5; k++) this.#code = (this.#code * 256 + this.#next()) >>> 0;
   }
 
-  /** Bytes read so far; past the end, the decoder reads zeros. */
+  /**
+   * Bytes read so far. Past the end the decoder reads zeros and counts on (no check per byte): the
+   * caller refuses the chunk unless this equals the length at the end (SPEC.md §4.7.4).
+   */
   get position(): number {
     return this.#pos;
   }

@@ -159,12 +159,19 @@ function boundedBlock(header: MrcHeader, block: number, missing: Uint8Array | nu
 function decodeBoundedLevel(coder: BlockCoder, bytes: Uint8Array, block: number): void {
   const level = coder.levelsDone;
   const read = coder.decodeLevel(bytes);
-  // A whole stream is never read past its end: reading beyond means it was cut short.
-  if (read > bytes.length) {
+  // SPEC.md §4.7.4: the decoder reads exactly the coded bytes, no more (cut short) and no fewer
+  // (bytes after the last symbol), which every writer's output meets.
+  if (read !== bytes.length) {
     throw chunkError(
       CHUNK_TYPES.bounded,
       null,
-      `level ${level} block ${block}: the coded bytes end ${read - bytes.length} bytes early`,
+      read > bytes.length
+        ? `level ${level} block ${block}: the coded bytes end ${
+          plural(read - bytes.length, "byte")
+        } early`
+        : `level ${level} block ${block}: ${
+          plural(bytes.length - read, "byte")
+        } after the last symbol`,
     );
   }
 }
@@ -188,3 +195,6 @@ function gatherLevel(
     }
   }
 }
+
+/** `1 byte`, `2 bytes`. */
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

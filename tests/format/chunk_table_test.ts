@@ -58,7 +58,7 @@ Deno.test("decodeChecked() checks a body against the header and adds the offset"
   ));
   const header = file.header;
   // BCOD: block 2 of 9 snapshots in blocks of 4 holds 1 snapshot, not 4.
-  const body = new Uint8Array([4, 0, 0, 0, 0]);
+  const body = new Uint8Array([4, 0, 0, 0, 0, 0, 0, 0, 0]);
   assert.throws(
     () => decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 2, offset: 99 }),
     (e) =>

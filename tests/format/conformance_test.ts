@@ -1,10 +1,12 @@
 // The conformance vectors of tests/testdata/conformance/ (SPEC.md §10): the reference readers
-// decode every valid vector to the values of the naive decoder, and refuse every invalid one.
+// decode every valid vector to the values of the naive decoders (bounded ones bit for bit), and
+// refuse every invalid one; each bounded vector catches the wrong readings of the SPEC it names.
 import assert from "node:assert";
 import { MrcFormatError } from "../../format/mod.ts";
 import { decodeStream, openMrc } from "../../decode.ts";
 import type { ConformanceVector } from "../testdata/conformance/generate.ts";
 import { vectors } from "../testdata/conformance/generate.ts";
+import { decodeBoundedNaive } from "../testdata/conformance/naive_bounded.ts";
 import { streamOf } from "./_helpers.ts";
 
 const dir = new URL("../testdata/conformance/", import.meta.url);
@@ -17,10 +19,22 @@ function compare(
   got: { shape: number[]; rows: Int32Array; cols: Int32Array; data: ArrayLike<number> },
   want: NonNullable<ConformanceVector["levels"]>[number],
   what: string,
+  exact: boolean,
 ) {
   assert.deepStrictEqual(got.shape, want.shape, `${what}: shape`);
   assert.deepStrictEqual([...got.rows], want.rows, `${what}: rows`);
   assert.deepStrictEqual([...got.cols], want.cols, `${what}: cols`);
+  if (exact) {
+    // Bounded coding (§10): every value bit for bit, -0 included.
+    want.data.forEach((v, i) => {
+      if (v === null) assert.ok(Number.isNaN(got.data[i]), `${what}: value ${i} must be missing`);
+      else {assert.ok(
+          Object.is(got.data[i], v),
+          `${what}: value ${i} is ${got.data[i]}, expected ${v}`,
+        );}
+    });
+    return;
+  }
   const scale = 2; // every vector's normalization scale
   let largest = 0;
   for (const v of want.data) if (v !== null) largest = Math.max(largest, Math.abs(v));
@@ -64,21 +78,59 @@ for (const name of names) {
       return;
     }
     const file = await openMrc(bytes);
+    const exact = file.header.coding === "bounded";
+    assert.strictEqual(
+      exact,
+      want.catches !== undefined,
+      `${name}: bounded vectors name what they catch`,
+    );
     for (const level of want.levels!) {
       compare(
         await file.decode({ level: level.level }),
         level,
         `${name} decode() level ${level.level}`,
+        exact,
       );
     }
     let k = 0;
     for await (const got of file.progressive()) {
-      compare(got, want.levels![k++], `${name} progressive()`);
+      compare(got, want.levels![k++], `${name} progressive()`, exact);
     }
+    assert.strictEqual(k, want.levels!.length);
     k = 0;
     for await (const got of decodeStream(streamOf(bytes, 64))) {
-      compare(got, want.levels![k++], `${name} decodeStream()`);
+      compare(got, want.levels![k++], `${name} decodeStream()`, exact);
     }
     assert.strictEqual(k, want.levels!.length);
   });
 }
+
+Deno.test("each bounded vector makes a decoder that reads the SPEC the other way fail", async () => {
+  let readings = 0;
+  for (const name of names) {
+    const bytes = await Deno.readFile(new URL(`${name}.mrc`, dir));
+    const want: ConformanceVector = JSON.parse(
+      await Deno.readTextFile(new URL(`${name}.json`, dir)),
+    );
+    if (want.valid && want.catches !== undefined) {
+      // The right reading gives the committed levels; each wrong one an error or other values.
+      assert.deepStrictEqual(decodeBoundedNaive(bytes), want.levels, name);
+      for (const reading of want.catches) {
+        readings++;
+        let other: unknown = null;
+        try {
+          other = decodeBoundedNaive(bytes, { [reading]: true });
+        } catch {
+          continue;
+        }
+        assert.notDeepStrictEqual(other, want.levels, `${name} does not catch ${reading}`);
+      }
+    } else if (!want.valid && /^invalid-bounded-/.test(name)) {
+      assert.throws(() => decodeBoundedNaive(bytes), `${name}: the naive decoder accepts it`);
+      for (const reading of want.acceptedBy ?? []) {
+        decodeBoundedNaive(bytes, { [reading]: true }); // this wrong reading lets it through
+      }
+    }
+  }
+  assert.strictEqual(readings, 10, "the wrong readings the valid vectors catch");
+});

@@ -372,6 +372,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   for (const name of ["v1.0-small", "v1.1-2d", "v1.2-bounded"]) {
     sources.push({ name, bytes: await Deno.readFile(new URL(`${name}.mrc`, dir)) });
   }
+  // A bounded file with an ATTR chunk: both readers must refuse the same ATTR mutants.
+  const attr = "conformance/bounded-attr";
+  sources.push({ name: attr, bytes: await Deno.readFile(new URL(`${attr}.mrc`, dir)) });
   sources.push(...await fresh(options.model));
   const rand = prng(options.seed);
   const report: FuzzReport = {

@@ -249,10 +249,11 @@ Deno.test("ATTR chunk: order rules and checks against the header", async () => {
     file.set(p, at);
     at += p.length;
   }
-  const reopened = await openContainer(fromBytes(file));
-  await assert.rejects(reopened.readAttributes(), MrcFormatError);
+  // Every reader validates ATTR when it opens the file (SPEC.md §4.8), even one that never asks
+  // for the attributes.
+  await assert.rejects(openContainer(fromBytes(file)), MrcFormatError);
   await assert.rejects(
-    reopened.readAttributes(),
+    openContainer(fromBytes(file)),
     /Cannot read chunk "ATTR" at offset \d+: variable\.name must be a name/,
   );
 });

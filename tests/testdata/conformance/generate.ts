@@ -1,21 +1,35 @@
 // Regenerates the conformance vectors of this folder (SPEC.md §10):
 //
-//   deno run --allow-read --allow-write=tests/testdata/conformance tests/testdata/conformance/generate.ts
+//   deno run --allow-read --allow-write=tests/testdata/conformance tests/testdata/conformance/generate.ts [--rebuild]
 //
-// Each vector is a small model-coded `.mrc` file and a `.json` with `valid`, `note` and, for a
-// valid file, every level's `shape`, `rows`, `cols` and `data` (`null` = missing). The expected
-// values come from the naive binary64 decoder below, written from SPEC.md alone (§4.1.1, §4.3,
-// §4.4.1 without groups, §4.6), not from the reference reader: the conformance test compares the
-// two. Invalid vectors are valid files with one lie, CRCs, index and trailer recomputed.
+// Each vector is a small `.mrc` file and a `.json` with `valid`, `note` and, for a valid file,
+// every level's `shape`, `rows`, `cols` and `data` (`null` = missing). Bounded vectors also name
+// the wrong readings of the SPEC they catch (`catches`, see naive_bounded.ts).
+//
+// - Model-coded vectors are written here from deterministic weights and codes. Their expected
+//   values come from the naive binary64 decoder below, written from SPEC.md alone (§4.1.1, §4.3,
+//   §4.4.1 without groups, §4.6).
+// - Bounded vectors (bounded.ts) are the committed `.mrc` files: the reference compressor makes
+//   them only when one is missing or with `--rebuild`. Their expected values come from the naive
+//   decoder of naive_bounded.ts.
+//
+// No expected value comes from the reference reader: the conformance test compares the two.
+// Invalid vectors are valid files with one lie, CRCs, index and trailer recomputed.
 
 import { type MrcHeader, MrcWriter } from "../../../format/mod.ts";
 import { collectingSink, prng } from "../../format/_helpers.ts";
 import { type EditableMrc, headerOf, joinMrc, setHeaderText, splitMrc } from "../../fuzz/_mrc_edit.ts";
+import { BOUNDED, buildBounded, buildInvalidBounded, INVALID_BOUNDED } from "./bounded.ts";
+import { decodeBoundedNaive, type Readings } from "./naive_bounded.ts";
 
 /** What a vector's `.json` holds. */
 export interface ConformanceVector {
   valid: boolean;
   note: string;
+  /** Bounded vectors: the wrong readings of the SPEC under which this file decodes wrong or fails. */
+  catches?: (keyof Readings)[];
+  /** Invalid bounded vectors: the wrong readings under which the naive decoder accepts it. */
+  acceptedBy?: (keyof Readings)[];
   levels?: { level: number; shape: number[]; rows: number[]; cols: number[]; data: (number | null)[] }[];
 }
 
@@ -274,8 +288,9 @@ const INVALID: { name: string; note: string; spec?: Spec; edit: (f: EditableMrc)
   },
   {
     name: "invalid-snapshots-no-chunk-holds",
-    note: "§9: T = blockSize = 10^9: a level-0 CODE chunk of 100 bytes cannot hold 10^9 base codes",
-    edit: (f) => setHeaderText(f, text(f).replace('"shape":[3,', '"shape":[1000000000,').replace('"blockSize":2', '"blockSize":1000000000')),
+    note: "§9: T = 131072 in blocks of 65536 (2 blocks, as the file has): a CODE chunk of 77 bytes cannot hold 65536 x 16 base codes (at least 1028 bytes)",
+    spec: { shape: [3, 8, 8], grid: [9, 9], crop: [0, 0], levels: 1, blockSize: 2, seed: 7 },
+    edit: (f) => setHeaderText(f, text(f).replace('"shape":[3,', '"shape":[131072,').replace('"blockSize":2', '"blockSize":65536')),
   },
 ];
 
@@ -298,8 +313,13 @@ async function buildLoose(spec: Spec): Promise<Uint8Array> {
   return joinMrc(file);
 }
 
-/** Every vector: name, bytes, expectation. */
-export async function vectors(): Promise<{ name: string; bytes: Uint8Array; json: ConformanceVector }[]> {
+/**
+ * Every vector: name, bytes, expectation. Bounded vectors are read from `dir` unless `rebuild`
+ * (or the file is missing there).
+ */
+export async function vectors(
+  { dir = new URL("./", import.meta.url), rebuild = false }: { dir?: URL; rebuild?: boolean } = {},
+): Promise<{ name: string; bytes: Uint8Array; json: ConformanceVector }[]> {
   const out = [];
   for (const v of VALID) {
     let bytes = await build(v.spec);
@@ -321,12 +341,34 @@ export async function vectors(): Promise<{ name: string; bytes: Uint8Array; json
     }
     out.push({ name: v.name, bytes, json: { valid: false, note: v.note } });
   }
+  const bounded = new Map<string, Uint8Array>();
+  for (const v of BOUNDED) {
+    const bytes = rebuild ? await buildBounded(v) : await readOr(new URL(`${v.name}.mrc`, dir), () => buildBounded(v));
+    bounded.set(v.name, bytes);
+    const json: ConformanceVector = { valid: true, note: v.note, catches: v.catches, levels: decodeBoundedNaive(bytes) };
+    out.push({ name: v.name, bytes, json });
+  }
+  for (const v of INVALID_BOUNDED) {
+    const bytes = buildInvalidBounded(v, bounded.get(v.from)!);
+    const json: ConformanceVector = { valid: false, note: v.note };
+    if (v.acceptedBy) json.acceptedBy = v.acceptedBy;
+    out.push({ name: v.name, bytes, json });
+  }
   return out;
+}
+
+async function readOr(url: URL, make: () => Promise<Uint8Array>): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(url);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return await make();
+    throw e;
+  }
 }
 
 if (import.meta.main) {
   const dir = new URL("./", import.meta.url);
-  for (const v of await vectors()) {
+  for (const v of await vectors({ dir, rebuild: Deno.args.includes("--rebuild") })) {
     await Deno.writeFile(new URL(`${v.name}.mrc`, dir), v.bytes);
     await Deno.writeTextFile(new URL(`${v.name}.json`, dir), JSON.stringify(v.json, null, 1) + "\n");
     console.log(`${v.name}: ${v.bytes.length} bytes`);

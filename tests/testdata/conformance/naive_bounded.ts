@@ -1,0 +1,482 @@
+// A naive decoder of bounded coding (SPEC.md §4.7), written from the SPEC's text alone and
+// sharing no code with src/bounded/: plain arrays, one function per rule, binary64 arithmetic with
+// `Math.fround` where the SPEC writes f32(v). The conformance generator computes the expected
+// levels of the bounded vectors with it, and the conformance test checks the reference readers
+// against them bit for bit.
+//
+// `Readings` switch on the other ways a stranger could read the SPEC's sentences (the points an
+// independent decoder got wrong or found ambiguous). Every vector names the readings it must
+// expose, and the test checks that each one makes the vector fail: wrong values or an error.
+
+import { unzlibSync } from "npm:fflate@0.8.2";
+import { headerOf, splitMrc } from "../../fuzz/_mrc_edit.ts";
+
+/** Other readings of SPEC §4.7, each wrong. */
+export interface Readings {
+  /** §4.7.4 step 1: `lastMode[fc] = mode` only when a mode bit was coded. */
+  lastModeOnlyWhenCoded?: boolean;
+  /** §4.7.4 step 3: `par` counts distinct neighbours, not the sum of each point's. */
+  parDistinct?: boolean;
+  /** §4.7.4 step 3: a row whose points are all missing has no row flag. */
+  noFlagForMissingRows?: boolean;
+  /** §4.7.4 step 4: `mean` leaves missing neighbours out. */
+  meanSkipsMissing?: boolean;
+  /** §4.7.3: the axis length `L` is the padded grid's, not H or W. */
+  gridLength?: boolean;
+  /** §4.7.3: the cubic weights whatever `interpolation` says. */
+  alwaysCubic?: boolean;
+  /** §4.7.4: an escape's 32 bits least significant first. */
+  escapeLowBitFirst?: boolean;
+  /** §4.7.2: keyframes other than 0 allow space and time on every level. */
+  keyframeTimeOnEveryLevel?: boolean;
+  /** §4.7.1: the keyframes are 0, K, 2K, ... only (not `n - 1`). */
+  noLastKeyframe?: boolean;
+  /** §4.7.1: float64 data keeps a binary64 reconstruction (no f32 rounding). */
+  float64Reconstruction?: boolean;
+  /** §4.7.4: bytes after the last symbol are allowed (the 1.2 text before this rule). */
+  trailingBytesAllowed?: boolean;
+}
+
+/** What the naive decoder returns per level: as a conformance vector's `levels`. */
+export interface NaiveLevel {
+  level: number;
+  shape: number[];
+  rows: number[];
+  cols: number[];
+  data: (number | null)[];
+}
+
+interface Header {
+  shape: [number, number, number];
+  dtype: string;
+  blockSize: number;
+  levels: unknown[];
+  missing: { mode: string; fillValue: number | null; count: number };
+  coding?: string;
+  bound: { abs: number; keyInterval: number; interpolation: string };
+}
+
+// ---- §4.7.4: the range decoder. ----
+
+class RangeDecoder {
+  code = 0;
+  range = 0xFFFFFFFF;
+  pos = 0;
+  constructor(readonly bytes: Uint8Array) {
+    if (bytes.length < 5) throw new Error("fewer than 5 coded bytes");
+    if (bytes[0] !== 0) throw new Error("the first coded byte is not 0");
+    for (let i = 0; i < 5; i++) this.code = (this.code * 256 + this.next()) % 2 ** 32;
+  }
+  next(): number {
+    if (this.pos >= this.bytes.length) throw new Error("read past the end of the coded bytes");
+    return this.bytes[this.pos++];
+  }
+  normalize(): void {
+    while (this.range < 2 ** 24) {
+      this.range = (this.range * 256) % 2 ** 32;
+      this.code = (this.code * 256 + this.next()) % 2 ** 32;
+    }
+  }
+  /** A modelled bit; `counts` is `[n0, n1]` of the context. */
+  bit(counts: number[]): number {
+    const [n0, n1] = counts;
+    let p = Math.floor(65536 * (n0 + 0.4) / (n0 + n1 + 0.8) + 0.5);
+    p = Math.min(65535, Math.max(1, p));
+    const bound = Math.floor(this.range / 65536) * p;
+    let bit: number;
+    if (this.code < bound) {
+      bit = 0;
+      this.range = bound;
+    } else {
+      bit = 1;
+      this.code -= bound;
+      this.range -= bound;
+    }
+    counts[bit]++;
+    if (counts[0] + counts[1] >= 16384) {
+      counts[0] = Math.floor((counts[0] + 1) / 2);
+      counts[1] = Math.floor((counts[1] + 1) / 2);
+    }
+    this.normalize();
+    return bit;
+  }
+  direct(): number {
+    this.range = Math.floor(this.range / 2);
+    let bit = 0;
+    if (this.code >= this.range) {
+      bit = 1;
+      this.code -= this.range;
+    }
+    this.normalize();
+    return bit;
+  }
+}
+
+const SIZES = { Z: 2880, G: 18, U: 96, M: 576, O: 16, F: 18, R: 162 };
+type Models = Record<keyof typeof SIZES, number[][]>;
+
+function freshModels(): Models {
+  const out = {} as Models;
+  for (const [name, n] of Object.entries(SIZES)) {
+    out[name as keyof typeof SIZES] = Array.from({ length: n }, () => [0, 0]);
+  }
+  return out;
+}
+
+// ---- §4.7.1: snapshot order, nodes, weights, reference, class, time level. ----
+
+interface Snapshot {
+  t: number;
+  key: boolean;
+  nodes: number[];
+  weights: number[];
+  ref: number | null;
+  fc: number;
+  lt: number;
+}
+
+function snapshotOrder(n: number, K: number, r: Readings): Snapshot[] {
+  const out: Snapshot[] = [];
+  const coded = new Set<number>();
+  const keys: number[] = [];
+  for (let t = 0; t < n; t += K) keys.push(t);
+  if (!r.noLastKeyframe && !keys.includes(n - 1)) keys.push(n - 1);
+  const log2 = Math.log2;
+  keys.forEach((t, i) => {
+    const nodes = i === 0 ? [] : [keys[i - 1]];
+    out.push({
+      t,
+      key: true,
+      nodes,
+      weights: nodes.map(() => 1),
+      ref: i === 0 ? null : keys[i - 1],
+      fc: 0,
+      lt: log2(K) + 1,
+    });
+    coded.add(t);
+  });
+  let HK = 0;
+  for (let p = 1; p < K; p *= 2) HK = p;
+  for (let h = HK; h >= 1; h /= 2) {
+    for (let t = h; t < n; t += 2 * h) {
+      if (coded.has(t)) continue;
+      let nodes: number[];
+      if (coded.has(t - h) && coded.has(t + h)) {
+        nodes = [];
+        if (t - 3 * h >= 0 && coded.has(t - 3 * h)) nodes.push(t - 3 * h);
+        nodes.push(t - h, t + h);
+        if (t + 3 * h < n && coded.has(t + 3 * h)) nodes.push(t + 3 * h);
+      } else {
+        const below = [...coded].filter((u) => u < t), above = [...coded].filter((u) => u > t);
+        if (below.length === 0 || above.length === 0) throw new Error(`snapshot ${t} has no nodes`);
+        nodes = [Math.max(...below), Math.min(...above)];
+      }
+      const weights = nodes.map((ni, i) => {
+        let w = 1;
+        nodes.forEach((nj, j) => {
+          if (j !== i) w *= (t - nj) / (ni - nj);
+        });
+        return w;
+      });
+      const ref = Math.max(...[...coded].filter((u) => u < t));
+      out.push({ t, key: false, nodes, weights, ref, fc: 1, lt: log2(h) + 1 });
+      coded.add(t);
+    }
+  }
+  return out;
+}
+
+const D = [1, 1.5, 2.25, 3.375, 4];
+
+// ---- §4.7.3: interpolation weights on offsets -3s, -s, +s, +3s. ----
+
+function axisWeights(i: number, s: number, L: number, cubic: boolean): number[] {
+  const m1 = i - s >= 0, p1 = i + s < L, m3 = i - 3 * s >= 0, p3 = i + 3 * s < L;
+  if (m1 && p1) {
+    if (!cubic) return [0, 1 / 2, 1 / 2, 0];
+    if (m3 && p3) return [-1 / 16, 9 / 16, 9 / 16, -1 / 16];
+    if (p3) return [0, 3 / 8, 3 / 4, -1 / 8];
+    if (m3) return [-1 / 8, 3 / 4, 3 / 8, 0];
+    return [0, 1 / 2, 1 / 2, 0];
+  }
+  if (p1) return p3 ? [0, 0, 3 / 2, -1 / 2] : [0, 0, 1, 0];
+  if (m1) return m3 ? [-1 / 2, 3 / 2, 0, 0] : [0, 1, 0, 0];
+  throw new Error(`coordinate ${i} has no neighbour at spacing ${s}`);
+}
+
+/** Decodes every level of every snapshot of a bounded file. */
+export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLevel[] {
+  const file = splitMrc(bytes);
+  const header = headerOf(file) as unknown as Header & { grid: [number, number] };
+  if (header.coding !== "bounded") throw new Error("not a bounded file");
+  const [T, H, W] = header.shape;
+  const N = header.levels.length;
+  const { abs: eb, keyInterval: K, interpolation } = header.bound;
+  const cubic = r.alwaysCubic || interpolation === "cubic";
+  const [LH, LW] = r.gridLength ? header.grid : [H, W];
+  const missing = readMissing(file, header);
+  const f32 = r.float64Reconstruction && header.dtype === "float64" ? (v: number) => v : Math.fround;
+  const B = Math.ceil(T / header.blockSize);
+  // rec[t][y][x] and q[t][y][x] of the whole file, block by block.
+  const rec = Array.from({ length: T }, () => Array.from({ length: H }, () => new Array(W).fill(0)));
+  const q = Array.from({ length: T }, () => Array.from({ length: H }, () => new Array(W).fill(0)));
+  for (let b = 0; b < B; b++) {
+    const t0 = b * header.blockSize, n = Math.min(T, (b + 1) * header.blockSize) - t0;
+    const R = rec.slice(t0, t0 + n), Q = q.slice(t0, t0 + n);
+    const miss = (t: number, y: number, x: number) => missing(t0 + t, y, x);
+    for (let k = 0; k < N; k++) {
+      const chunk = file.chunks.find((c) => c.type === "BCOD" && c.level === k && c.block === b);
+      if (!chunk) throw new Error(`no BCOD chunk for level ${k} block ${b}`);
+      const body = chunk.body;
+      const count = new DataView(body.buffer, body.byteOffset).getUint32(0, true);
+      if (count !== n) throw new Error(`BCOD level ${k} block ${b}: n = ${count}, expected ${n}`);
+      const dec = new RangeDecoder(body.subarray(4));
+      decodeLevel(dec, k, n, R, Q, miss);
+      if (!r.trailingBytesAllowed && dec.pos !== dec.bytes.length) {
+        throw new Error(`BCOD level ${k} block ${b}: ${dec.bytes.length - dec.pos} bytes unread`);
+      }
+    }
+  }
+
+  function decodeLevel(
+    dec: RangeDecoder,
+    k: number,
+    n: number,
+    rec: number[][][],
+    q: number[][][],
+    missing: (t: number, y: number, x: number) => boolean,
+  ): void {
+    const m = freshModels();
+    const lastMode = [3, 3], lastFlag = [2, 2];
+    const s = 2 ** (N - 1 - k);
+    for (const f of snapshotOrder(n, K, r)) {
+      const { t, fc } = f;
+      // §4.7.2: the allowed modes (space 0, time 1, time+space 2).
+      let allowed: number[];
+      if (f.key && f.t === 0) allowed = [0];
+      else if (f.key) allowed = k === 0 || r.keyframeTimeOnEveryLevel ? [0, 1] : [0];
+      else allowed = [0, 1, 2];
+      let mode = 0;
+      if (allowed.length > 1) {
+        let idx = 0;
+        for (let j = 0; j < allowed.length - 1; j++) {
+          if (!dec.bit(m.O[(fc * 4 + lastMode[fc]) * 2 + j])) break;
+          idx++;
+        }
+        mode = allowed[idx];
+        if (r.lastModeOnlyWhenCoded) lastMode[fc] = mode;
+      }
+      if (!r.lastModeOnlyWhenCoded) lastMode[fc] = mode;
+      const allZero = dec.bit(m.F[(fc * 3 + mode) * 3 + lastFlag[fc]]);
+      lastFlag[fc] = allZero;
+      // §4.7.2: the time base at every point of levels 0..k.
+      const bs = Array.from({ length: H }, () => new Array(W).fill(0));
+      if (mode !== 0) {
+        for (let y = s - 1; y < H; y += s) {
+          for (let x = s - 1; x < W; x += s) {
+            let v = 0;
+            f.nodes.forEach((ni, i) => (v += f.weights[i] * rec[ni][y][x]));
+            bs[y][x] = v;
+          }
+        }
+      }
+      const eb_l = eb / D[Math.min(Math.min(N - k, f.lt), 5) - 1];
+      const step = 2 * eb_l;
+      const R = rec[t], Q = q[t];
+      const ref = f.ref === null ? null : q[f.ref];
+      const rr = (y: number, x: number) => R[y][x] - bs[y][x];
+      const sign = (v: number) => (v > 0 ? 1 : v < 0 ? 2 : 0);
+      /** Codes (or zeroes) one point given its prediction and contexts. */
+      const point = (y: number, x: number, pred: number, code: () => number | "escape") => {
+        if (missing(t, y, x)) {
+          R[y][x] = f32(pred);
+          Q[y][x] = 0;
+          return;
+        }
+        const c = code();
+        if (c === "escape") {
+          let bits = 0;
+          if (r.escapeLowBitFirst) for (let i = 0; i < 32; i++) bits += dec.direct() * 2 ** i;
+          else for (let i = 0; i < 32; i++) bits = bits * 2 + dec.direct();
+          const view = new DataView(new ArrayBuffer(4));
+          view.setUint32(0, bits);
+          R[y][x] = view.getFloat32(0);
+          Q[y][x] = 1;
+          return;
+        }
+        R[y][x] = f32(pred + step * c);
+        Q[y][x] = Math.min(32767, Math.max(-32767, c));
+      };
+      /** §4.7.4 step 4: zero flag, sign, magnitude, escape. */
+      const symbol = (
+        pass: number,
+        nS: number,
+        nP: number,
+        nT: number,
+        act: number,
+        sc: number,
+        alt: number,
+      ): number | "escape" => {
+        const z = (((((pass * 2 + fc) * 3 + mode) * 3 + nS) * 5 + nP) * 2 + nT) * 4 + act;
+        if (!dec.bit(m.Z[z])) return 0;
+        const negative = dec.bit(m.G[(fc * 3 + sc) * 3 + alt]);
+        const u = (fc * 2 + (nP > 1 ? 1 : 0)) * 24;
+        let nb = 0;
+        while (nb < 20 && dec.bit(m.U[u + nb])) nb++;
+        let mag = 1;
+        for (let j = nb - 1; j >= 0; j--) {
+          let bit: number;
+          if (j >= nb - 2) {
+            const e = j === nb - 2 ? mag % 2 : 0;
+            bit = dec.bit(m.M[nb * 24 + (nb - 1 - j) * 2 + e]);
+          } else bit = dec.direct();
+          mag = 2 * mag + bit;
+        }
+        if (mag === 2 ** 20) return "escape";
+        return negative ? -mag : mag;
+      };
+      if (k === 0) {
+        const S = s;
+        for (let y = S - 1; y < H; y += S) {
+          for (let x = S - 1; x < W; x += S) {
+            let pred: number;
+            if (mode === 1) pred = bs[y][x];
+            else if (x >= S && y >= S) pred = bs[y][x] + ((rr(y, x - S) + rr(y - S, x)) - rr(y - S, x - S));
+            else if (x >= S) pred = bs[y][x] + rr(y, x - S);
+            else if (y >= S) pred = bs[y][x] + rr(y - S, x);
+            else pred = bs[y][x];
+            point(y, x, pred, () => {
+              if (allZero) return 0;
+              const nS = (x >= S && Q[y][x - S] !== 0 ? 1 : 0) + (y >= S && Q[y - S][x] !== 0 ? 1 : 0);
+              const sc = x >= S ? sign(Q[y][x - S]) : 0;
+              const nT = ref !== null && ref[y][x] !== 0 ? 1 : 0;
+              return symbol(0, nS, 0, nT, 0, sc, 0);
+            });
+          }
+        }
+        continue;
+      }
+      const sum = (w: number[], at: (o: number) => number) => {
+        let a = 0;
+        [-3, -1, 1, 3].forEach((o, i) => {
+          if (w[i] !== 0) a += w[i] * at(o);
+        });
+        return a;
+      };
+      for (let pass = 1; pass <= 3; pass++) {
+        const horizontal = pass !== 2, vertical = pass !== 1;
+        const ys: number[] = [], xs: number[] = [];
+        for (let y = pass === 1 ? 2 * s - 1 : s - 1; y < H; y += 2 * s) ys.push(y);
+        for (let x = pass === 2 ? 2 * s - 1 : s - 1; x < W; x += 2 * s) xs.push(x);
+        let prev = 0;
+        for (const y of ys) {
+          /** The neighbours of (y, x) that exist, in the order left, right, up, down. */
+          const neighbours = (x: number): [number, number][] => {
+            const out: [number, number][] = [];
+            if (horizontal) {
+              if (x - s >= 0) out.push([y, x - s]);
+              if (x + s < W) out.push([y, x + s]);
+            }
+            if (vertical) {
+              if (y - s >= 0) out.push([y - s, x]);
+              if (y + s < H) out.push([y + s, x]);
+            }
+            return out;
+          };
+          const pred = (x: number): number => {
+            if (mode === 1) return bs[y][x];
+            const ax = () => sum(axisWeights(x, s, LW, cubic), (o) => rr(y, x + o * s));
+            const ay = () => sum(axisWeights(y, s, LH, cubic), (o) => rr(y + o * s, x));
+            if (pass === 1) return bs[y][x] + ax();
+            if (pass === 2) return bs[y][x] + ay();
+            return bs[y][x] + 0.5 * (ax() + ay());
+          };
+          const preds = xs.map(pred);
+          let rowZero = allZero;
+          if (!allZero) {
+            const allMissing = xs.every((x) => missing(t, y, x));
+            if (r.noFlagForMissingRows && allMissing) rowZero = 1;
+            else {
+              let par = 0;
+              if (r.parDistinct) {
+                const seen = new Set<string>();
+                for (const x of xs) for (const [a, c] of neighbours(x)) seen.add(`${a},${c}`);
+                for (const key of seen) {
+                  const [a, c] = key.split(",").map(Number);
+                  if (Q[a][c] !== 0) par++;
+                }
+              } else {
+                for (const x of xs) {
+                  for (const [a, c] of neighbours(x)) {
+                    if (Q[a][c] !== 0) par++;
+                  }
+                }
+              }
+              const ctx = ((((pass - 1) * 2 + fc) * 3 + mode) * 3 + prev) * 3 + Math.min(par, 2);
+              rowZero = dec.bit(m.R[ctx]);
+              prev = rowZero ? 1 : 2;
+            }
+          }
+          xs.forEach((x, i) => {
+            point(y, x, preds[i], () => {
+              if (rowZero) return 0;
+              const nS = (x - 2 * s >= 0 && Q[y][x - 2 * s] !== 0 ? 1 : 0) +
+                (y - 2 * s >= 0 && Q[y - 2 * s][x] !== 0 ? 1 : 0);
+              const nb = neighbours(x);
+              const nP = nb.filter(([a, c]) => Q[a][c] !== 0).length;
+              let sc = 0;
+              if (horizontal && x - s >= 0 && Q[y][x - s] !== 0) sc = sign(Q[y][x - s]);
+              else if (vertical && y - s >= 0) sc = sign(Q[y - s][x]);
+              const used = r.meanSkipsMissing ? nb.filter(([a, c]) => !missing(t, a, c)) : nb;
+              let total = 0;
+              for (const [a, c] of used) total += R[a][c];
+              const mean = total / used.length;
+              const d = Math.abs(mean - preds[i]) / eb_l;
+              const act = d < 0.125 ? 0 : d < 0.5 ? 1 : d < 1.5 ? 2 : 3;
+              const alt = d < 0.125 ? 0 : mean > preds[i] ? 1 : 2;
+              const nT = ref !== null && ref[y][x] !== 0 ? 1 : 0;
+              return symbol(pass, nS, nP, nT, act, sc, alt);
+            });
+          });
+        }
+      }
+    }
+  }
+
+  // §4.1.1 with crop [0, 0] and §4.7: level k returns rec at rows s(i+1)-1, columns s(j+1)-1.
+  const out: NaiveLevel[] = [];
+  const fill = header.missing.mode === "fill" ? header.missing.fillValue : null;
+  for (let k = 0; k < N; k++) {
+    const s = 2 ** (N - 1 - k);
+    const rows = Array.from({ length: Math.floor(H / s) }, (_, i) => s * (i + 1) - 1);
+    const cols = Array.from({ length: Math.floor(W / s) }, (_, j) => s * (j + 1) - 1);
+    const data: (number | null)[] = [];
+    for (let t = 0; t < T; t++) {
+      for (const y of rows) {
+        for (const x of cols) {
+          data.push(missing(t, y, x) ? fill : rec[t][y][x]);
+        }
+      }
+    }
+    out.push({ level: k, shape: [T, rows.length, cols.length], rows, cols, data });
+  }
+  return out;
+}
+
+/** §4.3: the missing mask as a function of `(t, row, col)`. */
+function readMissing(
+  file: ReturnType<typeof splitMrc>,
+  header: Header,
+): (t: number, y: number, x: number) => boolean {
+  const chunk = file.chunks.find((c) => c.type === "NANM");
+  if (header.missing.mode === "none" || !chunk) return () => false;
+  const [T, H, W] = header.shape;
+  const layout = chunk.body[0];
+  const bits = unzlibSync(chunk.body.subarray(1));
+  const n = layout === 0 ? H * W : T * H * W;
+  if (bits.length !== Math.ceil(n / 8)) throw new Error("NANM: wrong mask size");
+  return (t, y, x) => {
+    const i = (layout === 0 ? 0 : t * H * W) + y * W + x;
+    return ((bits[Math.floor(i / 8)] >> (i % 8)) & 1) === 1;
+  };
+}
