@@ -154,6 +154,30 @@ export function decodeChunkPrefix(
   return { payload, type };
 }
 
+/** The address of a chunk (SPEC.md §3): the 8 bytes after its type, at `at` of `bytes`. */
+export function decodeAddress(
+  bytes: Uint8Array,
+  at: number,
+): { level: number | null; flags: number; block: number | null } {
+  const view = viewOf(bytes);
+  const level = view.getUint16(at, true);
+  const block = view.getUint32(at + 4, true);
+  return {
+    level: level === NO_LEVEL ? null : level,
+    flags: view.getUint16(at + 2, true),
+    block: block === NO_BLOCK ? null : block,
+  };
+}
+
+/** The error of a chunk whose stored CRC is not the one computed. */
+export function crcMismatch(type: string, offset: number, expected: number, found: number) {
+  return chunkError(
+    type,
+    offset,
+    `CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`,
+  );
+}
+
 /**
  * Verifies and parses one whole chunk (`bytes` is exactly the chunk, framing included, found at
  * file offset `offset`).
@@ -181,22 +205,8 @@ export function decodeChunk(bytes: Uint8Array, offset: number): ParsedChunk {
   const view = viewOf(bytes);
   const expected = view.getUint32(bytes.length - 4, true);
   const found = crc32(bytes.subarray(4, bytes.length - 4));
-  if (expected !== found) {
-    throw chunkError(
-      type,
-      offset,
-      `CRC mismatch (expected ${hex32(expected)}, found ${hex32(found)})`,
-    );
-  }
-  const level = view.getUint16(8, true);
-  const block = view.getUint32(12, true);
-  return {
-    type,
-    level: level === NO_LEVEL ? null : level,
-    flags: view.getUint16(10, true),
-    block: block === NO_BLOCK ? null : block,
-    body: bytes.subarray(16, bytes.length - 4),
-  };
+  if (expected !== found) throw crcMismatch(type, offset, expected, found);
+  return { type, ...decodeAddress(bytes, 8), body: bytes.subarray(16, bytes.length - 4) };
 }
 
 /** The `INDX` body: u32 count, then 24-byte entries. */

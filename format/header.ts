@@ -90,6 +90,19 @@ export function isBounded(header: MrcHeader): boolean {
 }
 
 const MAX_DIMENSION = 0x7fffffff;
+
+/**
+ * Largest `bound.abs` (SPEC.md §4.1): half the largest binary64, so that the quantization step
+ * `2 * eb_l` of §4.7.3 is finite (an infinite step times a code of 0 is NaN).
+ */
+export const MAX_BOUND: number = Number.MAX_VALUE / 2;
+
+/**
+ * Most snapshots per block (SPEC.md §4.1): what every writer has allowed since 1.0, enforced by
+ * readers since 1.2 so that a few bytes of header cannot ask for one block of millions of
+ * snapshots (a block is decoded whole).
+ */
+export const MAX_BLOCK_SIZE = 65536;
 const MAX_LEVELS = 30;
 const MAX_GROUPS = 0xffff;
 
@@ -171,8 +184,8 @@ function findProblem(h: unknown): string | null {
       show(normalization)
     }`;
   }
-  if (!isInt(blockSize, 1, MAX_DIMENSION)) {
-    return `"blockSize" must be a positive integer, found ${show(blockSize)}`;
+  if (!isInt(blockSize, 1, MAX_BLOCK_SIZE)) {
+    return `"blockSize" must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${show(blockSize)}`;
   }
   if (!Array.isArray(levels) || levels.length < 1 || levels.length > MAX_LEVELS) {
     return `"levels" must be an array of 1 to ${MAX_LEVELS} levels, found ${show(levels)}`;
@@ -286,8 +299,10 @@ function findProblem(h: unknown): string | null {
       return `"bound" must be an object in a bounded file, found ${show(bound)}`;
     }
     const { abs, keyInterval, interpolation } = bound;
-    if (!(isFiniteNumber(abs) && abs > 0)) {
-      return `"bound.abs" must be a positive finite number, found ${show(abs)}`;
+    if (!(isFiniteNumber(abs) && abs > 0 && abs <= MAX_BOUND)) {
+      return `"bound.abs" must be a positive number at most ${MAX_BOUND} (its step 2 x abs finite), found ${
+        show(abs)
+      }`;
     }
     if (!isInt(keyInterval, 1, 65536) || (keyInterval & (keyInterval - 1)) !== 0) {
       return `"bound.keyInterval" must be a power of two from 1 to 65536, found ${

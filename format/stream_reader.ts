@@ -8,12 +8,15 @@
  */
 
 import {
+  ADDRESS_LENGTH,
   CHUNK_FRAME_LENGTH,
   CHUNK_PREFIX_LENGTH,
   PREAMBLE_LENGTH,
   TRAILER_LENGTH,
 } from "./_constants.ts";
 import {
+  crcMismatch,
+  decodeAddress,
   decodeChunk,
   decodeChunkPrefix,
   decodePreamble,
@@ -21,7 +24,10 @@ import {
   describeEntry,
   type MrcChunkEntry,
   type MrcVersion,
+  type ParsedChunk,
 } from "./_framing.ts";
+import { viewOf } from "./_bytes.ts";
+import { crc32 } from "./_checksum.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { CHUNK_TYPES, chunkDescriptor, decodeChecked, VALIDATED_CHUNKS } from "./chunks.ts";
@@ -29,7 +35,10 @@ import type { MrcHeader } from "./header.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */
 export interface MrcStreamChunk extends MrcChunkEntry {
-  /** The chunk body (payload after the 8-byte address), CRC-verified. */
+  /**
+   * The chunk body (payload after the 8-byte address), CRC-verified; empty for a chunk of an
+   * unknown type, which is checked as it streams by and not kept.
+   */
   body: Uint8Array;
   /** The file's format version, from its first bytes. */
   version: MrcVersion;
@@ -37,6 +46,13 @@ export interface MrcStreamChunk extends MrcChunkEntry {
 
 /** Options of {@linkcode readMrcStream}. */
 export interface ReadMrcStreamOptions {
+  /**
+   * Most bytes a chunk of a known type may have (its whole frame), refused before any of it is
+   * buffered: a decoder passes its memory budget. Chunks of unknown types are never buffered
+   * (streamed through, their CRC computed as they pass), whatever their length. Default: no limit
+   * beyond SPEC.md §9.
+   */
+  maxChunkBytes?: number;
   /** Cancels the stream and rejects the pending step with `signal.reason`. Default: none. */
   signal?: AbortSignal;
 }
@@ -71,6 +87,23 @@ class ByteQueue {
 
   get available(): number {
     return this.#available;
+  }
+
+  /**
+   * Hands the next `n` bytes of the stream to `sink` piece by piece, buffered ones first, then as
+   * they arrive: nothing is kept but the rest of the last network read.
+   *
+   * @returns The bytes handed over: `n`, or fewer when the stream ends first.
+   */
+  async pass(n: number, sink: (piece: Uint8Array) => void, signal?: AbortSignal): Promise<number> {
+    let passed = 0;
+    while (passed < n) {
+      if (this.#available === 0 && !(await this.fill(1, signal))) break;
+      const piece = this.take(Math.min(this.#available, n - passed, this.#parts[0].length));
+      sink(piece);
+      passed += piece.length;
+    }
+    return passed;
   }
 
   /** Removes and returns the first `n` buffered bytes (`n <= available`). */
@@ -110,8 +143,10 @@ function maxPayload(type: string, header: MrcHeader | null, level: number | null
  * last chunk yielded is `INDX`, and only after the index and the trailer have been checked
  * against the chunks seen and the stream has ended: receiving it means the whole file is valid.
  *
- * At most one chunk plus the bytes of the current network read are buffered, and a declared
- * length above what the header allows is rejected before anything is allocated. A stream that
+ * At most one chunk of a known type plus the bytes of the current network read are buffered, and
+ * a declared length above what the header allows (or above `maxChunkBytes`) is rejected before
+ * anything is allocated. Chunks of unknown types are streamed through and yielded with an empty
+ * body, once their CRC has been checked. A stream that
  * ends early yields every complete chunk and then throws a `MrcFormatError`, so the chunks of the
  * completed levels are usable. Breaking out of the loop cancels the stream.
  *
@@ -141,6 +176,7 @@ export async function* readMrcStream(
     throw new TypeError("Cannot read stream: expected a ReadableStream<Uint8Array>");
   }
   const { signal } = options;
+  const maxChunkBytes = options.maxChunkBytes ?? Infinity;
   signal?.throwIfAborted();
   const reader = stream.getReader();
   const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
@@ -185,18 +221,50 @@ export async function* readMrcStream(
           `absurd payload length ${payload} (at most ${bound} for this header)`,
         );
       }
-      const rest = await need(payload + 4, type);
-      const bytes = new Uint8Array(CHUNK_FRAME_LENGTH + payload);
-      bytes.set(prefix);
-      bytes.set(rest, CHUNK_PREFIX_LENGTH);
-      const chunk = decodeChunk(bytes, offset);
+      const length = CHUNK_FRAME_LENGTH + payload;
+      const truncated = (got: number) =>
+        chunkError(
+          type,
+          offset,
+          `file truncated (needs ${payload + 4} bytes, the stream ended after ${got})`,
+        );
+      let chunk: ParsedChunk;
+      if (chunkDescriptor(type) === null) {
+        // Unknown type: streamed through, never held, whatever its length (SPEC.md §7 rule 4).
+        const address = await need(ADDRESS_LENGTH, type);
+        let crc = crc32(address, crc32(prefix.subarray(4)));
+        const rest = payload - ADDRESS_LENGTH;
+        const got = await queue.pass(rest, (piece) => void (crc = crc32(piece, crc)), signal);
+        if (got < rest) throw truncated(ADDRESS_LENGTH + got);
+        const stored = viewOf(await need(4, type)).getUint32(0, true);
+        if (stored !== crc) throw crcMismatch(type, offset, stored, crc);
+        chunk = { type, ...decodeAddress(address, 0), body: new Uint8Array(0) };
+      } else {
+        if (length > maxChunkBytes) {
+          throw chunkError(
+            type,
+            offset,
+            `chunk of ${length} bytes above the ${maxChunkBytes} bytes this reader may hold (maxBytes)`,
+          );
+        }
+        // Copied into place as it arrives: the chunk's bytes and one network read at most.
+        const bytes = new Uint8Array(length);
+        bytes.set(prefix);
+        let at = CHUNK_PREFIX_LENGTH;
+        const got = await queue.pass(payload + 4, (piece) => {
+          bytes.set(piece, at);
+          at += piece.length;
+        }, signal);
+        if (got < payload + 4) throw truncated(got);
+        chunk = decodeChunk(bytes, offset);
+      }
       const entry: MrcChunkEntry = {
         type,
         level: chunk.level,
         block: chunk.block,
         flags: chunk.flags,
         offset,
-        length: bytes.length,
+        length,
       };
 
       if (header === null) {
@@ -222,7 +290,7 @@ export async function* readMrcStream(
             e.flags === s.flags && e.offset === s.offset && e.length === s.length;
         });
         if (!same) throw chunkError(type, offset, "index disagrees with the chunks in the file");
-        const trailerOffset = offset + bytes.length;
+        const trailerOffset = offset + length;
         offset = trailerOffset;
         const trailer = decodeTrailer(
           await need(TRAILER_LENGTH, null),
@@ -261,7 +329,7 @@ export async function* readMrcStream(
         }
       }
       seen.push(entry);
-      offset += bytes.length;
+      offset += length;
       yield { ...entry, body: chunk.body, version };
     }
   } finally {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { MrcHeader } from "../../format/header.ts";
+import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
@@ -272,8 +272,8 @@ export async function compressBoundedTo(
     fail(`keyInterval must be a power of two from 1 to 65536, found ${keyInterval}`);
   }
   const blockSize = options.blockSize ?? defaultBlockSize(H, W, keyInterval);
-  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 65536) {
-    fail(`blockSize must be an integer from 1 to 65536, found ${blockSize}`);
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
+    fail(`blockSize must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${blockSize}`);
   }
   const interpolation = options.interpolation ?? "cubic";
   if (interpolation !== "cubic" && interpolation !== "linear") {
@@ -294,7 +294,11 @@ export async function compressBoundedTo(
   // Float64 input: the reconstruction is float32, so the bound cannot go below float32 rounding.
   const rounding = values instanceof Float64Array ? float32Rounding(values, missing).rounding : 0;
   const checkBound = (eb: number) => {
-    if (!(eb > 0 && Number.isFinite(eb))) fail(`the bound ${eb} is not a positive finite number`);
+    if (!(eb > 0 && eb <= MAX_BOUND)) {
+      fail(
+        `the bound ${eb} is not a positive number at most ${MAX_BOUND} (its step 2 x bound finite)`,
+      );
+    }
     if (rounding > eb) {
       fail(
         `the bound ${eb} is below the float32 rounding of the float64 data (${rounding}); decoders return float32`,

@@ -11,6 +11,7 @@
  */
 
 import type { ByteSink } from "../../format/writer.ts";
+import { MAX_BLOCK_SIZE } from "../../format/header.ts";
 import type { TrainerModule } from "../train/types.ts";
 import { defaultTol, resolveOptions } from "../train/options.ts";
 import { decoderParts, encodeCodes } from "./encoder.ts";
@@ -53,9 +54,9 @@ export async function compressModelTo(
     throw new RangeError(`Cannot compress: levels must be an integer from 1 to 8, found ${levels}`);
   }
   const blockSize = options.blockSize ?? 64;
-  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > 65536) {
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
     throw new RangeError(
-      `Cannot compress: blockSize must be an integer from 1 to 65536, found ${blockSize}`,
+      `Cannot compress: blockSize must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${blockSize}`,
     );
   }
   const quantBudget = options.quantBudget ?? 0.1;

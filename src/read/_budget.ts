@@ -7,6 +7,7 @@
 import type { MrcHeader } from "../../format/header.ts";
 import { levelCrop } from "../../format/geometry.ts";
 import { MrcFormatError } from "../../format/error.ts";
+import { blockCoderBytes } from "../bounded/block_coder.ts";
 
 /**
  * Default `maxBytes`: 1 GiB, enough for every level of 256 snapshots of 1024 x 1024 and small
@@ -16,8 +17,6 @@ export const DEFAULT_MAX_BYTES = 2 ** 30;
 
 /** Bytes per code value while a `CODE` block is decoded: int32 value, float64 residual, varints. */
 const CODE_VALUE_BYTES = 4 + 8 + 5;
-/** Bytes per value of a bounded block's state: float32 reconstruction and int16 codes. */
-const BOUNDED_VALUE_BYTES = 4 + 2;
 
 /** Checks a `maxBytes` option: a positive number (Infinity allowed). */
 export function checkMaxBytes(maxBytes: number | undefined): number {
@@ -69,7 +68,7 @@ function codeBytes(values: number, snapshotCount: number): number {
 function boundedBytes(header: MrcHeader, first: number, last: number): number {
   const [t, h, w] = header.shape;
   const n = Math.min(t, last * header.blockSize) - first * header.blockSize;
-  return BOUNDED_VALUE_BYTES * n * h * w + 16 * (last - first) * h * w;
+  return blockCoderBytes(n, h, w, header.levels.length, last - first);
 }
 
 /** What one decode asks for: level `level` (with `every`, each level `0..level`) of `start..end`. */

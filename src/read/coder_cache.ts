@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { BlockCoder } from "../bounded/block_coder.ts";
+import { type BlockCoder, blockCoderBytes } from "../bounded/block_coder.ts";
 
 /** Default share of `maxBytes` the cache may hold. */
 export const DEFAULT_CACHE_SHARE = 0.5;
@@ -31,16 +31,10 @@ export function checkCacheBytes(cacheBytes: number | undefined, maxBytes: number
   return cacheBytes;
 }
 
-/**
- * Bytes of typed arrays a block's coder holds: its reconstruction (float32) and codes (int16), two
- * float64 planes, per level above 0 the float64 axis weights of rows and columns (4 per
- * coordinate), and its row buffers (float64 and int32). The missing mask is a view of the file's,
- * not counted.
- */
+/** Bytes a block's coder holds ({@linkcode blockCoderBytes}). */
 export function coderBytes(coder: BlockCoder): number {
-  const { H, W, levels } = coder.params;
-  return coder.rec.byteLength + coder.q.byteLength + 16 * H * W + 32 * (H + W) * (levels - 1) +
-    12 * W;
+  const { n, H, W, levels } = coder.params;
+  return blockCoderBytes(n, H, W, levels);
 }
 
 interface Entry {

@@ -66,7 +66,9 @@ export async function* decodeStream(
   /** The `NANM` chunk, decoded (as `MrcFile` reads it) once the budget is checked. */
   let missing: { body: Uint8Array; offset: number } | null = null;
   let missingSet = false;
-  for await (const chunk of readMrcStream(stream, { signal: options.signal })) {
+  // A chunk is held whole while it is decoded: no larger than the budget either.
+  const streamOptions = { signal: options.signal, maxChunkBytes: maxBytes };
+  for await (const chunk of readMrcStream(stream, streamOptions)) {
     const { type, level, block, offset } = chunk;
     if (type === CHUNK_TYPES.header) {
       const h = decodeChecked(type, chunk.body, { offset });

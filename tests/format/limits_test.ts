@@ -113,3 +113,58 @@ Deno.test("openMrc() refuses a maxBytes that is not a positive number", async ()
   const file = await openMrc(bytes);
   await assert.rejects(file.decode({ maxBytes: 10 }), /above maxBytes 10/);
 });
+
+Deno.test("a 1.5 KB bounded file of one block of 3e7 snapshots is refused at open: blockSize is at most 65536", async () => {
+  // The audit's file: T = blockSize = 3e7 of 1 x 1 planes, one block. Decoding it held 4.2 GB
+  // (a schedule object per snapshot) before the reader capped blockSize at the writers' 65536.
+  const { compress } = await import("../../mod.ts");
+  const file = splitMrc(await compress(new Float32Array(2), [2, 1, 1], { errorBound: 0.1 }));
+  const h = headerOf(file) as { shape: number[]; blockSize: number };
+  h.shape[0] = h.blockSize = 3e7;
+  setHeaderText(file, JSON.stringify(h));
+  const bytes = joinMrc(file);
+  assert.ok(bytes.length < 1536, `${bytes.length} bytes`);
+  await bothRefuse(bytes, /"blockSize" must be an integer from 1 to 65536, found 30000000/);
+  h.blockSize = 65536;
+  setHeaderText(file, JSON.stringify(h));
+  validateHeader(h as unknown as Parameters<typeof validateHeader>[0]); // the largest allowed
+});
+
+Deno.test("the bounded budget counts each snapshot's schedule: 65536 snapshots of 1 x 1 need 32 MiB", async () => {
+  const { compress } = await import("../../mod.ts");
+  const { blockCoderBytes } = await import("../../src/bounded/block_coder.ts");
+  const T = 65536;
+  const values = Float32Array.from({ length: T }, (_, t) => Math.sin(t / 50));
+  const bytes = await compress(values, [T, 1, 1], { errorBound: 0.01, blockSize: T });
+  // A one-snapshot request decodes the whole block: its coder holds about 512 bytes per snapshot
+  // of schedule besides 6 bytes of values, and the budget says so before anything is made.
+  const need = blockCoderBytes(T, 1, 1, 1) + 4;
+  assert.ok(need > 32 * 2 ** 20 && need < 34 * 2 ** 20, String(need));
+  await bothRefuse(bytes, /above maxBytes/, need - 1);
+  const tight = await openMrc(bytes, { maxBytes: need - 1 });
+  await assert.rejects(tight.decode({ snapshots: [T - 1, T] }), /above maxBytes/);
+  const file = await openMrc(bytes, { maxBytes: need });
+  const one = await file.decode({ snapshots: [T - 1, T] });
+  assert.ok(Math.abs(one.data[0] - Math.sin((T - 1) / 50)) <= 0.01);
+});
+
+Deno.test("a bound whose step 2 x abs overflows is refused by both readers and by compress()", async () => {
+  const { compress } = await import("../../mod.ts");
+  const good = await compress(new Float32Array(16).map((_, i) => i), [1, 4, 4], {
+    errorBound: 0.1,
+  });
+  const file = splitMrc(good);
+  const h = headerOf(file) as { bound: { abs: number } };
+  h.bound.abs = 1e308; // 2e308 is Infinity: every zero code would decode to Infinity x 0 = NaN
+  setHeaderText(file, JSON.stringify(h));
+  await bothRefuse(
+    joinMrc(file),
+    /"bound\.abs" must be a positive number at most 8\.988465674311579e\+307/,
+  );
+  h.bound.abs = Number.MAX_VALUE / 2; // the largest allowed
+  validateHeader(h as unknown as Parameters<typeof validateHeader>[0]);
+  await assert.rejects(
+    compress(new Float64Array(16), [1, 4, 4], { errorBound: 1e308 }),
+    /the bound 1e\+308 is not a positive number at most/,
+  );
+});

@@ -4,6 +4,8 @@ import * as format from "../../format/mod.ts";
 
 Deno.test("format/mod.ts exports the public API", () => {
   assert.deepStrictEqual(Object.keys(format).sort(), [
+    "MAX_BLOCK_SIZE",
+    "MAX_BOUND",
     "MrcFormatError",
     "MrcWriter",
     "axisCrop",

@@ -127,3 +127,67 @@ Deno.test("readMrcStream() honours an abort signal", async () => {
   setTimeout(() => controller.abort(new Error("stop")), 10);
   await assert.rejects(pending, /stop/);
 });
+
+/** A pull stream over `bytes` in pieces of `piece` (views, no copies), counting what it gave. */
+function viewStream(
+  bytes: Uint8Array,
+  piece: number,
+): { stream: ReadableStream<Uint8Array>; given: () => number } {
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (at >= bytes.length) return controller.close();
+      controller.enqueue(bytes.subarray(at, at + piece));
+      at += piece;
+    },
+  }, { highWaterMark: 0 });
+  return { stream, given: () => Math.min(at, bytes.length) };
+}
+
+Deno.test("readMrcStream() streams a 128 MiB unknown chunk through without holding it, CRC checked", async () => {
+  // The resident set, measured in a process of its own from a collected heap: 1 MiB of growth
+  // now, 270 MiB before (the chunk buffered in the queue, copied out, copied again).
+  const script = new URL("./_stream_memory.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--v8-flags=--expose-gc", script],
+    stderr: "inherit",
+  }).output();
+  assert.strictEqual(out.code, 0);
+  const { start, peak, types } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.strictEqual(types[1], "ZZZZ");
+  assert.ok(peak - start < 32 * 2 ** 20, `the reader grew by ${peak - start} bytes`);
+  // A flipped byte deep inside such a chunk is found; the chunk comes with an empty body.
+  const { joinMrc, splitMrc } = await import("../fuzz/_mrc_edit.ts");
+  const file = splitMrc(goldenBytes);
+  file.chunks.splice(1, 0, {
+    type: "ZZZZ",
+    level: null,
+    block: null,
+    flags: 0,
+    body: new Uint8Array(2 ** 20).fill(3),
+  });
+  const bytes = joinMrc(file);
+  const chunks = await collect(viewStream(bytes, 4096).stream);
+  assert.deepStrictEqual([chunks[1].type, chunks[1].length, chunks[1].body.length], [
+    "ZZZZ",
+    2 ** 20 + 20,
+    0,
+  ]);
+  bytes[bytes.length >> 1] ^= 1;
+  await assert.rejects(
+    collect(viewStream(bytes, 4096).stream),
+    /Cannot read chunk "ZZZZ" at offset \d+: CRC mismatch/,
+  );
+});
+
+Deno.test("readMrcStream() refuses a known chunk above maxChunkBytes before reading it", async () => {
+  const bytes = goldenBytes.slice();
+  const { stream, given } = viewStream(bytes, 256);
+  await assert.rejects(
+    async () => {
+      for await (const _ of readMrcStream(stream, { maxChunkBytes: 300 }));
+    },
+    /Cannot read chunk "MHDR" at offset 14: chunk of \d+ bytes above the 300 bytes this reader may hold/,
+  );
+  assert.ok(given() <= 512, `${given()} bytes read`);
+});

@@ -10,8 +10,11 @@ import { type Dims, gauss, prng, randInt, smooth } from "../_bounded.ts";
 
 const DIMS: Dims = [22, 40, 45];
 const LEVELS = 5;
-/** Bytes one full block's coder holds (coderBytes of coder_cache.ts): 4 x 40 x 45, 5 levels. */
-const CODER = 6 * 4 * 40 * 45 + 16 * 40 * 45 + 32 * (40 + 45) * (LEVELS - 1) + 12 * 45;
+/**
+ * Bytes one full block's coder holds (blockCoderBytes of block_coder.ts): 4 x 40 x 45, 5 levels,
+ * 512 bytes of schedule per snapshot.
+ */
+const CODER = 6 * 4 * 40 * 45 + 512 * 4 + 16 * 40 * 45 + 32 * (40 + 45) * (LEVELS - 1) + 12 * 45;
 
 let made: Promise<Uint8Array> | null = null;
 /** 22 snapshots in 6 blocks of 4 (the last of 2), 5 levels, noise and NaN holes. */
@@ -227,7 +230,7 @@ Deno.test("the cache and a request together stay within maxBytes; over-budget re
   const oneBytes = boundedBudget(header, one, Infinity);
   const g = await openMrc(bytes, { maxBytes: need, cacheBytes: need });
   for await (const _ of g.progressive());
-  assert.strictEqual(g.coderCache.bytes, 6 * CODER - 6 * 2 * 40 * 45); // block 5: 2 snapshots
+  assert.strictEqual(g.coderCache.bytes, 6 * CODER - (6 * 40 * 45 + 512) * 2); // block 5: 2 snapshots
   const maxBytes = oneBytes + 2 * CODER;
   k = 0;
   for await (const d of g.progressive({ snapshots: [0, 1], maxBytes })) {
