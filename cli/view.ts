@@ -80,13 +80,19 @@ export async function run(args: string[]): Promise<void> {
     files[decodeURIComponent(fileUrl)] = input;
   }
 
-  // SIGINT and SIGTERM stop the server (a second one exits at once). Before the server runs, a
-  // signal ends the command once the build's temporary folder is removed.
+  // SIGINT and SIGTERM stop the server. Before the server runs, a signal ends the command once
+  // the build's temporary folder is removed; a second signal removes it and exits at once.
   let server: Deno.HttpServer<Deno.NetAddr> | null = null;
   let stopped = false;
+  let dir: string | null = null;
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   const stop = () => {
-    if (stopped) Deno.exit(130);
+    if (stopped) {
+      try {
+        if (dir) Deno.removeSync(dir, { recursive: true });
+      } catch { /* removed already */ }
+      Deno.exit(130);
+    }
     stopped = true;
     server?.shutdown();
   };
@@ -94,7 +100,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     // The viewer is built into a temporary folder, read into memory and the folder removed
     // before anything is served.
-    const dir = await Deno.makeTempDir({ prefix: "mrcae-view-" });
+    dir = await Deno.makeTempDir({ prefix: "mrcae-view-" });
     try {
       const { files: built } = await buildWeb(dir);
       for (const f of built) files[`/${f.path}`] = await Deno.readFile(`${dir}/${f.path}`);
@@ -103,6 +109,7 @@ export async function run(args: string[]): Promise<void> {
       throw e;
     } finally {
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+      dir = null;
     }
     if (stopped) return;
     const page = `/viewer/?url=${encodeURIComponent(fileUrl)}`;
