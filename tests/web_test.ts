@@ -1,5 +1,6 @@
 // The viewer in a real headless Chromium, driven over the DevTools protocol: progressive drawing,
-// the decoded values against Deno's, the bytes level 0 costs, and CORS across origins. Skips with
+// the decoded values against Deno's, the bytes level 0 costs, and CORS across origins (only for the
+// origins a server allows). Skips with
 // a note when no Chromium is installed (`.ci/run` installs Debian's `chromium`).
 import assert from "node:assert";
 import { openMrc } from "../decode.ts";
@@ -57,11 +58,14 @@ class Cdp {
   }
 }
 
+/** Serves `options` on a free port of 127.0.0.1; `Host` must name that port, as `view`'s does. */
 function serve(options: FileHandlerOptions): { server: Deno.HttpServer; origin: string } {
+  let handler = (_: Request) => Promise.resolve(new Response(null, { status: 503 }));
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen: () => {} },
-    fileHandler(options),
+    (request) => handler(request),
   );
+  handler = fileHandler({ ...options, port: server.addr.port });
   return { server, origin: `http://127.0.0.1:${server.addr.port}` };
 }
 
@@ -97,9 +101,12 @@ Deno.test({
       }
       // Every answer waits 100 ms: each round trip is visible in the timings.
       const page = serve({ files, delayMs: 100 });
-      const other = serve({ files: { "/f.mrc": bytes }, delayMs: 100 });
-      const noExpose = serve({ files: { "/f.mrc": bytes }, cors: "no-expose" });
-      servers.push(page.server, other.server, noExpose.server);
+      // The other origins let exactly the page's origin read across origins; `closed` lets none.
+      const allowOrigins = [page.origin];
+      const other = serve({ files: { "/f.mrc": bytes }, delayMs: 100, allowOrigins });
+      const noExpose = serve({ files: { "/f.mrc": bytes }, cors: "no-expose", allowOrigins });
+      const closed = serve({ files: { "/f.mrc": bytes } });
+      servers.push(page.server, other.server, noExpose.server, closed.server);
 
       browser = new Deno.Command(CHROMIUM!, {
         args: [
@@ -201,6 +208,11 @@ Deno.test({
       const bad = await view(`${noExpose.origin}/f.mrc`);
       assert.strictEqual(bad.data.state, "error");
       assert.match(bad.data.error, /Access-Control-Expose-Headers: Content-Range/);
+
+      // Another origin that allows no other origin: the page reads nothing.
+      const refused = await view(`${closed.origin}/f.mrc`);
+      assert.strictEqual(refused.data.state, "error");
+      assert.strictEqual(refused.data.checksum, undefined);
     } finally {
       cdp?.close();
       if (browser) {

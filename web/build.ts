@@ -10,6 +10,9 @@
  * @module
  */
 
+import { basename, dirname, relative, resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
 const root = new URL("../", import.meta.url);
 
 /** What {@linkcode buildWeb} wrote. */
@@ -41,6 +44,36 @@ async function bundle(entry: string, output: string, extra: string[] = []): Prom
   if (!out.success) {
     throw new Error(`Cannot bundle ${entry}: ${new TextDecoder().decode(out.stderr).trim()}`);
   }
+  await relativeSourceMap(`${output}.map`);
+}
+
+/**
+ * Rewrites a source map's `sources` so that no path of the machine shows: `deno bundle` names
+ * them relative to the map, which from a folder outside the project climbs up to `/` and down the
+ * project's absolute path. A source of the project is named from the map when the map lies inside
+ * the project (`dist/`: `../src/units.ts`), else as `mrcae/` and its path in the project; a source
+ * outside the project (a package in Deno's cache) by what follows its last `node_modules/`, or its
+ * file name, under `external/`. The sources' text stays in `sourcesContent`.
+ */
+async function relativeSourceMap(mapPath: string): Promise<void> {
+  const map = JSON.parse(await Deno.readTextFile(mapPath));
+  const mapUrl = pathToFileURL(resolve(mapPath));
+  const inside = (url: URL) => url.href.startsWith(root.href);
+  map.sources = (map.sources as string[]).map((source) => {
+    const url = new URL(source, new URL(map.sourceRoot ?? "", mapUrl));
+    if (url.protocol !== "file:") return source;
+    if (inside(url)) {
+      const path = url.href.slice(root.href.length);
+      return inside(mapUrl)
+        ? relative(dirname(fileURLToPath(mapUrl)), fileURLToPath(url)).replaceAll("\\", "/")
+        : `mrcae/${decodeURIComponent(path)}`;
+    }
+    const file = decodeURIComponent(url.pathname);
+    const i = file.lastIndexOf("node_modules/");
+    return `external/${i >= 0 ? file.slice(i + "node_modules/".length) : basename(file)}`;
+  });
+  delete map.sourceRoot;
+  await Deno.writeTextFile(mapPath, JSON.stringify(map));
 }
 
 /**
