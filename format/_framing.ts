@@ -169,6 +169,17 @@ export function decodeAddress(
   };
 }
 
+/** The error of a chunk whose payload length field disagrees with its index entry's length. */
+export function payloadMismatch(type: string, offset: number, payload: number, length: number) {
+  return chunkError(
+    type,
+    offset,
+    `payload length ${payload} disagrees with the index (chunk length ${length}, expected payload ${
+      length - CHUNK_FRAME_LENGTH
+    })`,
+  );
+}
+
 /** The error of a chunk whose stored CRC is not the one computed. */
 export function crcMismatch(type: string, offset: number, expected: number, found: number) {
   return chunkError(
@@ -194,13 +205,7 @@ export function decodeChunk(bytes: Uint8Array, offset: number): ParsedChunk {
   }
   const { payload, type } = decodeChunkPrefix(bytes, offset);
   if (CHUNK_FRAME_LENGTH + payload !== bytes.length) {
-    throw chunkError(
-      type,
-      offset,
-      `payload length ${payload} disagrees with the index (chunk length ${bytes.length}, expected payload ${
-        bytes.length - CHUNK_FRAME_LENGTH
-      })`,
-    );
+    throw payloadMismatch(type, offset, payload, bytes.length);
   }
   const view = viewOf(bytes);
   const expected = view.getUint32(bytes.length - 4, true);

@@ -18,6 +18,7 @@ import {
   MAX_JSON_LENGTH,
 } from "./_constants.ts";
 import { chunkError } from "./_chunk_error.ts";
+import type { MrcFormatError } from "./error.ts";
 import { withOffset } from "./_bytes.ts";
 import { decodeIndexBody, type MrcChunkEntry } from "./_framing.ts";
 import { decodeAttributes, type MrcAttributes } from "./attributes.ts";
@@ -355,6 +356,31 @@ export function chunkDescriptor(type: string): ChunkDescriptor | null {
 export const FILE_CHUNKS: readonly ChunkDescriptor[] = Object.values(CHUNKS).filter((d) =>
   d.scope === "file" && d.type !== CHUNK_TYPES.header && d.type !== CHUNK_TYPES.index
 );
+
+/**
+ * Whether a reader decoding values holds chunks of this type whole, so that a memory budget
+ * (`maxBytes`) bounds their length too: the level chunks and `NANM`. Not the JSON chunks and the
+ * index, which every reader reads at open (at most 16 MiB each, SPEC.md §9), nor unknown types,
+ * which no reader holds (they are skipped, or streamed through to check their CRC).
+ */
+export function isHeldChunk(type: string): boolean {
+  const d = chunkDescriptor(type);
+  return d !== null && (d.scope !== "file" || type === CHUNK_TYPES.missingMask);
+}
+
+/** A chunk of `length` bytes that a reader allowed `limit` bytes (`maxBytes`) refuses to hold. */
+export function chunkAboveLimit(
+  type: string,
+  offset: number,
+  length: number,
+  limit: number,
+): MrcFormatError {
+  return chunkError(
+    type,
+    offset,
+    `chunk of ${length} bytes above maxBytes ${limit} (pass a larger maxBytes for a file you trust)`,
+  );
+}
 
 /**
  * File-level chunks that decoding does not use but every reader validates whenever the file has

@@ -15,7 +15,10 @@ import {
   TRAILER_LENGTH,
 } from "./_constants.ts";
 import {
+  crcMismatch,
+  decodeAddress,
   decodeChunk,
+  decodeChunkPrefix,
   decodeIndexBody,
   decodePreamble,
   decodeTrailer,
@@ -23,7 +26,10 @@ import {
   type MrcChunkEntry,
   type MrcVersion,
   type ParsedChunk,
+  payloadMismatch,
 } from "./_framing.ts";
+import { viewOf } from "./_bytes.ts";
+import { crc32 } from "./_checksum.ts";
 import { ChunkOrder } from "./_order.ts";
 import {
   chunkDescriptor,
@@ -83,6 +89,15 @@ export interface MrcContainer {
    */
   readChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<Uint8Array>;
   /**
+   * Verifies one chunk's length, type, address and CRC as {@linkcode MrcContainer.readChunk}
+   * does, reading it in pieces of at most 1 MiB and keeping none: for chunks no decoder holds
+   * (unknown types), whatever their length.
+   *
+   * @param entry An entry of {@linkcode MrcContainer.chunks}.
+   * @param options Signal.
+   */
+  checkChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<void>;
+  /**
    * Reads the chunk at an address and decodes and checks it against the header, as the stream
    * reader's users do (`decodeChecked` of `format/chunks.ts`); a `MASK` read makes later `CODE`
    * reads of its level check their stream sizes against its counts.
@@ -125,6 +140,9 @@ export interface MrcContainer {
    */
   readAttributes(options?: ReadOptions): Promise<MrcAttributes | null>;
 }
+
+/** Bytes per read of {@linkcode MrcContainer.checkChunk}. */
+const CHECK_PIECE = 2 ** 20;
 
 const keyOf = (type: string, level: number | null, block: number | null) =>
   `${type}/${level}/${block}`;
@@ -205,6 +223,35 @@ class MrcContainerImpl implements MrcContainer {
     block: number | null = null,
   ): MrcChunkEntry | null {
     return this.#byKey.get(keyOf(type, level, block)) ?? null;
+  }
+
+  async checkChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<void> {
+    if (!this.#entries.has(entry)) {
+      throw new TypeError("Cannot check chunk: the entry is not one of this file's chunks");
+    }
+    const signal = options?.signal;
+    const head = await readExact(
+      this.#source,
+      entry.offset,
+      CHUNK_FRAME_LENGTH + ADDRESS_LENGTH - 4,
+      entry.type,
+      signal,
+    );
+    const { payload, type } = decodeChunkPrefix(head, entry.offset);
+    if (CHUNK_FRAME_LENGTH + payload !== entry.length) {
+      throw payloadMismatch(type, entry.offset, payload, entry.length);
+    }
+    checkAgainstEntry({ type, ...decodeAddress(head, 8), body: head.subarray(0, 0) }, entry);
+    let crc = crc32(head.subarray(4));
+    const end = entry.offset + entry.length - 4;
+    for (let at = entry.offset + head.length; at < end;) {
+      const n = Math.min(CHECK_PIECE, end - at);
+      crc = crc32(await readExact(this.#source, at, n, entry.type, signal), crc);
+      at += n;
+    }
+    const tail = await readExact(this.#source, end, 4, entry.type, signal);
+    const stored = viewOf(tail).getUint32(0, true);
+    if (stored !== crc) throw crcMismatch(type, entry.offset, stored, crc);
   }
 
   async readChunk(entry: MrcChunkEntry, options?: ReadOptions): Promise<Uint8Array> {

@@ -30,7 +30,14 @@ import { viewOf } from "./_bytes.ts";
 import { crc32 } from "./_checksum.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
-import { CHUNK_TYPES, chunkDescriptor, decodeChecked, VALIDATED_CHUNKS } from "./chunks.ts";
+import {
+  CHUNK_TYPES,
+  chunkAboveLimit,
+  chunkDescriptor,
+  decodeChecked,
+  isHeldChunk,
+  VALIDATED_CHUNKS,
+} from "./chunks.ts";
 import type { MrcHeader } from "./header.ts";
 
 /** One verified chunk from {@linkcode readMrcStream}. */
@@ -47,10 +54,10 @@ export interface MrcStreamChunk extends MrcChunkEntry {
 /** Options of {@linkcode readMrcStream}. */
 export interface ReadMrcStreamOptions {
   /**
-   * Most bytes a chunk of a known type may have (its whole frame), refused before any of it is
-   * buffered: a decoder passes its memory budget. Chunks of unknown types are never buffered
-   * (streamed through, their CRC computed as they pass), whatever their length. Default: no limit
-   * beyond SPEC.md §9.
+   * Most bytes a level chunk or `NANM` may have (its whole frame), refused before any of it is
+   * buffered: a decoder passes its memory budget (`isHeldChunk()` of `chunks.ts`). Chunks of
+   * unknown types are never buffered (streamed through, their CRC computed as they pass),
+   * whatever their length. Default: no limit beyond SPEC.md §9.
    */
   maxChunkBytes?: number;
   /** Cancels the stream and rejects the pending step with `signal.reason`. Default: none. */
@@ -144,7 +151,8 @@ function maxPayload(type: string, header: MrcHeader | null, level: number | null
  * against the chunks seen and the stream has ended: receiving it means the whole file is valid.
  *
  * At most one chunk of a known type plus the bytes of the current network read are buffered, and
- * a declared length above what the header allows (or above `maxChunkBytes`) is rejected before
+ * a declared length above what the header allows (or a held chunk above `maxChunkBytes`) is
+ * rejected before
  * anything is allocated. Chunks of unknown types are streamed through and yielded with an empty
  * body, once their CRC has been checked. A stream that
  * ends early yields every complete chunk and then throws a `MrcFormatError`, so the chunks of the
@@ -240,12 +248,8 @@ export async function* readMrcStream(
         if (stored !== crc) throw crcMismatch(type, offset, stored, crc);
         chunk = { type, ...decodeAddress(address, 0), body: new Uint8Array(0) };
       } else {
-        if (length > maxChunkBytes) {
-          throw chunkError(
-            type,
-            offset,
-            `chunk of ${length} bytes above the ${maxChunkBytes} bytes this reader may hold (maxBytes)`,
-          );
+        if (length > maxChunkBytes && isHeldChunk(type)) {
+          throw chunkAboveLimit(type, offset, length, maxChunkBytes);
         }
         // Copied into place as it arrives: the chunk's bytes and one network read at most.
         const bytes = new Uint8Array(length);

@@ -22,6 +22,14 @@ Deno.test("openMrc() and decodeStream() agree on 300 mutants: each decoded withi
   assert.strictEqual(report.accepted + report.rejected + report.overBudget, report.mutants);
 });
 
+Deno.test("100 mutants read by URL from hostile servers: refused within the budget, or decoded as the bytes are", async () => {
+  // Servers that ignore Range, claim 2^53 - 1 bytes and then send an endless body, send more than
+  // asked, or an endless body from the start (issue 18): nothing over maxBytes, nothing hangs.
+  const report = await runFuzz({ seed: 11, ...OPTIONS, count: 100, server: true });
+  assert.deepStrictEqual(report.failures, []);
+  assert.strictEqual(report.mutants, 100);
+});
+
 Deno.test("runFuzz() is deterministic for a seed", async () => {
   const counts = ({ seconds: _s, slowestMs: _m, ...rest }: FuzzReport) => rest;
   const a = counts(await runFuzz({ seed: 3, ...OPTIONS, count: 100 }));

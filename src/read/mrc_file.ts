@@ -10,9 +10,12 @@ import type { MrcContainer } from "../../format/reader.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import {
   CHUNK_TYPES,
+  chunkAboveLimit,
   chunkCategory,
+  chunkDescriptor,
   type ChunkType,
   type ChunkValues,
+  isHeldChunk,
 } from "../../format/chunks.ts";
 import { isBounded, type MrcHeader } from "../../format/header.ts";
 import { MrcFormatError } from "../../format/error.ts";
@@ -331,7 +334,12 @@ export class MrcFile {
   async verify(options: { signal?: AbortSignal } = {}): Promise<void> {
     this.#checkOpen();
     for (const entry of this.#container.chunks) {
-      await this.#container.readChunk(entry, options);
+      // Unknown types in pieces, kept by no one; held chunks within the budget, as decodeStream.
+      if (chunkDescriptor(entry.type) === null) await this.#container.checkChunk(entry, options);
+      else {
+        this.#checkHeld(entry.type, entry.level, entry.block, this.#maxBytes);
+        await this.#container.readChunk(entry, options);
+      }
     }
     await this.#missingMask(options);
     if (isBounded(this.header)) {
@@ -435,6 +443,7 @@ export class MrcFile {
           engine.missing = await this.#missingMask({ signal });
           missingRead = true;
         }
+        this.#checkHeld(chunk.type, chunk.level, chunk.block, maxBytes);
         const out = engine.accept(chunk, await this.#read(chunk, signal));
         if (out !== null) yield out;
         for (let d = engine.ready(); d !== null; d = engine.ready()) yield d;
@@ -457,10 +466,19 @@ export class MrcFile {
     return value;
   }
 
+  /** Refuses a chunk the decoder would hold whole that is longer than `maxBytes` (as streams do). */
+  #checkHeld(type: string, level: number | null, block: number | null, maxBytes: number): void {
+    const entry = this.#container.findChunk(type, level, block);
+    if (entry !== null && entry.length > maxBytes && isHeldChunk(type)) {
+      throw chunkAboveLimit(type, entry.offset, entry.length, maxBytes);
+    }
+  }
+
   async #missingMask(options: { signal?: AbortSignal }): Promise<Uint8Array | null> {
     if (this.#missing !== undefined) return this.#missing;
     let mask: Uint8Array | null = null;
     if (this.header.missing.mode !== "none") {
+      this.#checkHeld(CHUNK_TYPES.missingMask, null, null, this.#maxBytes);
       const stored = await this.#container.readMissingMask(options);
       if (stored === null) {
         throw new MrcFormatError(

@@ -13,6 +13,7 @@ import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
 import { MrcFile } from "./mrc_file.ts";
 import { DEFAULT_READ_AHEAD } from "./_read_ahead.ts";
+import { checkMaxBytes } from "./_budget.ts";
 
 /** What {@linkcode openMrc} accepts. */
 export type MrcInput = Uint8Array | URL | string | RangeSource;
@@ -25,7 +26,9 @@ export interface OpenMrcOptions {
   fetch?: typeof fetch;
   /**
    * Most bytes of typed arrays one decode may hold (output, planes, codes, masks), checked against
-   * the header before anything is allocated; `decode()` may override it per call. Default 1 GiB.
+   * the header before anything is allocated; `decode()` may override it per call. Also the most
+   * one chunk read whole may have, and for a URL whose server ignores `Range`, the largest whole
+   * body accepted. Default 1 GiB.
    */
   maxBytes?: number;
   /**
@@ -95,12 +98,13 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
  * so can a caller that wants the source too, e.g. to `prefetch()` the chunks of a decode.
  *
  * @param url An `http:` or `https:` URL.
- * @param options `fetch`, `signal` (these requests only), `timeout`, `readAhead`.
+ * @param options `fetch`, `signal` (these requests only), `timeout`, `readAhead`; `maxBytes`
+ *   caps the whole body a server that ignores `Range` sends (the file is then held in memory).
  * @returns The source.
  */
 export async function openRemote(
   url: string | URL,
-  options: Pick<OpenMrcOptions, "fetch" | "signal" | "timeout" | "readAhead"> = {},
+  options: Pick<OpenMrcOptions, "fetch" | "signal" | "timeout" | "readAhead" | "maxBytes"> = {},
 ): Promise<CachedSource> {
   const readAhead = options.readAhead ?? DEFAULT_READ_AHEAD;
   if (!(Number.isSafeInteger(readAhead) && readAhead >= 0 && readAhead <= 2 ** 30)) {
@@ -115,6 +119,7 @@ export async function openRemote(
     signal: options.signal,
     timeout: options.timeout,
     prefix: Math.max(1, readAhead),
+    maxWholeBytes: checkMaxBytes(options.maxBytes),
   });
   // One cache, so that no chunk is fetched twice, holding the head the first request brought;
   // with `readAhead`, one more request for the end (index, trailer): 2 round trips to open

@@ -7,7 +7,7 @@
  */
 
 import { MrcFormatError } from "../../format/error.ts";
-import { checkRange, fromBytes, type RangeSource, type ReadOptions } from "../../format/source.ts";
+import { checkRange, type RangeSource, type ReadOptions } from "../../format/source.ts";
 
 /** Options of {@linkcode fromUrl}. */
 export interface FromUrlOptions {
@@ -117,8 +117,9 @@ function httpError(url: string, what: string, response: Response): HttpError {
 }
 
 /**
- * Reads a body into memory, refusing it as soon as it passes `limit` bytes (the rest is never
- * read). A `Content-Length` sizes the first buffer (at most 64 MiB: a lie costs no more).
+ * Reads the body of a range answer into one buffer of the `limit` bytes asked for (the reader
+ * asked for them: its budget covers them), refusing it as soon as it passes them (the rest is
+ * never read); a shorter body gives a shorter view.
  */
 async function readCapped(
   response: Response,
@@ -133,9 +134,7 @@ async function readCapped(
     await reader.cancel().catch(() => {});
     throw refuse(declared);
   }
-  let out = new Uint8Array(
-    Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, 2 ** 26) : 0,
-  );
+  const out = new Uint8Array(limit);
   let filled = 0;
   for (;;) {
     const { done, value } = await reader.read();
@@ -144,13 +143,6 @@ async function readCapped(
       await reader.cancel().catch(() => {});
       throw refuse(filled + value.length);
     }
-    if (filled + value.length > out.length) {
-      const grown = new Uint8Array(
-        Math.min(limit, Math.max(2 * out.length, filled + value.length)),
-      );
-      grown.set(out.subarray(0, filled));
-      out = grown;
-    }
     out.set(value, filled);
     filled += value.length;
   }
@@ -158,11 +150,79 @@ async function readCapped(
 }
 
 /**
+ * A whole body as its network reads delivered it, read as one array: pieces are kept as they
+ * are (no growing buffer, so the body costs its size once), and a read is a view unless it
+ * crosses pieces.
+ */
+class Pieces {
+  readonly #parts: Uint8Array[] = [];
+  readonly #starts: number[] = [];
+  length = 0;
+
+  push(piece: Uint8Array): void {
+    this.#starts.push(this.length);
+    this.#parts.push(piece);
+    this.length += piece.length;
+  }
+
+  /** Bytes `offset .. offset + length - 1`, cut at the end of the body (a short read). */
+  slice(offset: number, length: number): Uint8Array {
+    const start = Math.min(offset, this.length), end = Math.min(offset + length, this.length);
+    if (end <= start) return new Uint8Array(0);
+    let lo = 0, hi = this.#starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.#starts[mid] <= start) lo = mid;
+      else hi = mid - 1;
+    }
+    const at = start - this.#starts[lo];
+    if (at + end - start <= this.#parts[lo].length) {
+      return this.#parts[lo].subarray(at, at + end - start);
+    }
+    const out = new Uint8Array(end - start);
+    for (let filled = 0, i = lo, from = at; filled < out.length; i++, from = 0) {
+      const piece = this.#parts[i].subarray(from, from + out.length - filled);
+      out.set(piece, filled);
+      filled += piece.length;
+    }
+    return out;
+  }
+}
+
+/** Reads a whole body, refusing it as soon as it passes `limit` bytes (the rest is never read). */
+async function readPieces(
+  response: Response,
+  limit: number,
+  refuse: (received: number) => Error,
+): Promise<Pieces> {
+  const pieces = new Pieces();
+  const body = response.body;
+  if (!body) return pieces;
+  const declared = Number(response.headers.get("Content-Length") ?? NaN);
+  if (Number.isSafeInteger(declared) && declared > limit) {
+    await body.cancel().catch(() => {});
+    throw refuse(declared);
+  }
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (pieces.length + value.length > limit) {
+      await reader.cancel().catch(() => {});
+      throw refuse(pieces.length + value.length);
+    }
+    if (value.length > 0) pieces.push(value);
+  }
+  return pieces;
+}
+
+/**
  * A source over HTTP(S). One request learns the size: a `GET` with `Range: bytes=0-0`, whose
  * `206` answer carries `Content-Range: bytes 0-0/<size>`. Every later read is a `GET` with an
  * explicit `Range: bytes=<first>-<last>` (never a suffix range, which costs a CORS preflight).
  * A server that ignores `Range` and answers `200` is handled by downloading the whole body
- * once (at most `maxWholeBytes`) and serving every read from memory.
+ * once (at most `maxWholeBytes`, also when the size the server first claimed is larger) and
+ * serving every read from memory; the body costs its size once, as received.
  *
  * Bodies are read as they arrive and refused as soon as they are larger than asked, so a hostile
  * server cannot make the reader buffer more than the request. Each request has its own timeout
@@ -246,10 +306,10 @@ export async function fromUrl(
     }
   };
 
-  let memory: Uint8Array | null = null;
+  let memory: Pieces | null = null;
   // The whole body of a 200 answer, at most `limit` bytes.
   const loadWhole = async (response: Response, what: string, limit: number) => {
-    memory = await readCapped(
+    memory = await readPieces(
       response,
       limit,
       (n) =>
@@ -260,13 +320,9 @@ export async function fromUrl(
     );
     return memory;
   };
-  // Serves a read from the whole body; a body shorter than expected gives a short read.
-  const slice = (bytes: Uint8Array, offset: number, length: number) =>
-    bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + length, bytes.length));
-
   type First =
     | { size: number; head: Uint8Array; whole?: undefined }
-    | { size?: undefined; head?: undefined; whole: Uint8Array };
+    | { size?: undefined; head?: undefined; whole: Pieces };
   const first = await request<First>(
     `bytes=0-${prefix - 1}`,
     "read",
@@ -313,7 +369,22 @@ export async function fromUrl(
       throw httpError(href, "read", first);
     },
   );
-  if (first.whole) return { ...fromBytes(first.whole), head: new Uint8Array(0) };
+  if (first.whole) {
+    const whole = first.whole;
+    return {
+      byteLength: whole.length,
+      head: new Uint8Array(0),
+      read(offset: number, length: number, readOptions?: ReadOptions): Promise<Uint8Array> {
+        try {
+          readOptions?.signal?.throwIfAborted();
+          checkRange(whole.length, offset, length);
+          return Promise.resolve(whole.slice(offset, length));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+    };
+  }
   const byteLength = first.size;
 
   return {
@@ -322,14 +393,17 @@ export async function fromUrl(
     async read(offset: number, length: number, readOptions?: ReadOptions): Promise<Uint8Array> {
       readOptions?.signal?.throwIfAborted();
       checkRange(byteLength, offset, length);
-      if (memory) return slice(memory, offset, length);
+      // A body shorter than the size first given makes a short read.
+      if (memory) return memory.slice(offset, length);
       if (length === 0) return new Uint8Array(0);
       const what = `read ${length} bytes at offset ${offset} of`;
       const range = `bytes=${offset}-${offset + length - 1}`;
       return await request(range, what, readOptions?.signal, async (response) => {
         if (response.status === 200) {
-          // The server stopped honouring Range: fall back to the whole body, once.
-          return slice(await loadWhole(response, what, byteLength), offset, length);
+          // The server stopped honouring Range: fall back to the whole body, once, within the
+          // same cap as at open (not the size it claimed then, which may be 2^53).
+          const whole = await loadWhole(response, what, Math.min(byteLength, maxWholeBytes));
+          return whole.slice(offset, length);
         }
         if (response.status !== 206) {
           await response.body?.cancel();

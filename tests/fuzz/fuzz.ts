@@ -7,9 +7,17 @@
 // typed array over the budget given to the readers (the typed-array constructors are counted while
 // they run), a decode over the time limit, or a mutant one reader accepts and the other refuses.
 //
-//   deno task fuzz [--count 5000] [--seed 1] [--seconds 120] [--model]
+// With `--server`, every fourth mutant is also read by URL from a hostile fake server.
+//
+//   deno task fuzz [--count 5000] [--seed 1] [--seconds 120] [--model] [--server]
 
-import { type DecodedLevel, decodeStream, MrcFormatError, openMrc } from "../../decode.ts";
+import {
+  type DecodedLevel,
+  decodeStream,
+  HttpError,
+  MrcFormatError,
+  openMrc,
+} from "../../decode.ts";
 import { compress } from "../../mod.ts";
 import { type EditableMrc, headerOf, joinMrc, setHeaderText, splitMrc } from "./_mrc_edit.ts";
 import { prng, randInt, streamOf } from "../format/_helpers.ts";
@@ -28,6 +36,13 @@ export interface FuzzOptions {
   timeLimitMs: number;
   /** Also fuzz a freshly trained model file (TensorFlow.js, a few seconds). */
   model: boolean;
+  /**
+   * Also read every fourth mutant by URL from a hostile server (a fake `fetch`): honest, ignoring
+   * `Range`, claiming a size of 2^53 - 1 and then sending an endless body, sending more than
+   * asked, or an endless body from the start. Honest and Range-ignoring servers must give the
+   * outcome of the bytes; the others a refusal, within the budget and the time limit.
+   */
+  server?: boolean;
 }
 
 /** What a run found. */
@@ -127,8 +142,12 @@ interface Decoded {
   digests: string[];
 }
 
-async function randomAccess(bytes: Uint8Array, maxBytes: number): Promise<Decoded> {
-  const file = await openMrc(bytes, { maxBytes });
+async function randomAccess(
+  bytes: Uint8Array | string,
+  maxBytes: number,
+  fetch?: typeof globalThis.fetch,
+): Promise<Decoded> {
+  const file = await openMrc(bytes, { maxBytes, fetch, timeout: 0 });
   // What `info` reads: the report and the per-level summary must never throw.
   void file.report;
   void file.levels;
@@ -223,9 +242,25 @@ function lieValue(rand: () => number, old: unknown): unknown {
   return pick(rand, WEIRD);
 }
 
-/** One mutant of `source` and the kind of mutation. */
-function mutate(rand: () => number, source: Uint8Array): { kind: string; bytes: Uint8Array } {
+/** One mutant of `source` and the kind of mutation (`maxBytes`: the readers' budget). */
+function mutate(
+  rand: () => number,
+  source: Uint8Array,
+  maxBytes: number,
+): { kind: string; bytes: Uint8Array } {
   const r = rand();
+  if (r < 0.02) {
+    // A valid file with an unknown chunk larger than the budget: no reader may hold it.
+    const file = splitMrc(source);
+    file.chunks.splice(randInt(rand, 1, file.chunks.length), 0, {
+      type: "ZZZZ",
+      level: null,
+      block: null,
+      flags: 0,
+      body: new Uint8Array(maxBytes + 4096).fill(randInt(rand, 0, 255)),
+    });
+    return { kind: "big unknown chunk", bytes: joinMrc(file) };
+  }
   if (r < 0.15) {
     const bytes = source.slice();
     const flips = randInt(rand, 1, 4);
@@ -311,6 +346,55 @@ function mutate(rand: () => number, source: Uint8Array): { kind: string; bytes: 
   return { kind, bytes: joinMrc(file) };
 }
 
+const SERVERS = [
+  "honest",
+  "ignores Range",
+  "huge then endless",
+  "more than asked",
+  "endless",
+] as const;
+type Server = typeof SERVERS[number];
+
+/** An endless body of zeros, made as it is read. */
+function endlessBody(): ReadableStream<Uint8Array> {
+  let made = 0;
+  return new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (made >= 2 ** 40) return controller.close();
+      controller.enqueue(new Uint8Array(65536));
+      made += 65536;
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A fake `fetch` serving `bytes` the way `server` does. */
+function hostileFetch(bytes: Uint8Array, server: Server): typeof globalThis.fetch {
+  let requests = 0;
+  return (_input: string | URL | Request, init?: RequestInit) => {
+    requests++;
+    const range = /^bytes=(\d+)-(\d+)$/.exec(new Headers(init?.headers).get("Range") ?? "");
+    const first = Number(range?.[1] ?? 0),
+      last = Math.min(Number(range?.[2] ?? 0), bytes.length - 1);
+    const partial = (body: BodyInit, total: number | string) =>
+      new Response(body, {
+        status: 206,
+        headers: { "Content-Range": `bytes ${first}-${last}/${total}` },
+      });
+    let answer: Response;
+    if (server === "endless" || (server === "huge then endless" && requests > 1)) {
+      answer = new Response(endlessBody(), { status: 200 });
+    } else if (server === "huge then endless") {
+      answer = partial(bytes.slice(first, last + 1), 2 ** 53 - 1);
+    } else if (server === "ignores Range" || !range) answer = new Response(bytes.slice());
+    else if (server === "more than asked") {
+      const body = new Uint8Array(last - first + 1 + 4096);
+      body.set(bytes.subarray(first, last + 1));
+      answer = partial(body, bytes.length);
+    } else answer = partial(bytes.slice(first, last + 1), bytes.length);
+    return Promise.resolve(answer);
+  };
+}
+
 /** Targeted lies that a size check must catch: huge T and block size, many levels on a tiny field. */
 function attack(rand: () => number, file: EditableMrc): void {
   const h = headerOf(file) as Record<string, unknown> & {
@@ -392,6 +476,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     what: string,
     fn: () => Promise<T>,
     fail: (m: string) => void,
+    refusals: (abstract new (...a: never[]) => Error)[] = [],
   ): Promise<{ outcome: Outcome | null; value: T | null }> => {
     const t0 = performance.now();
     let outcome: Outcome | null = "ok";
@@ -400,7 +485,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       try {
         value = await fn();
       } catch (e) {
-        if (!(e instanceof MrcFormatError)) {
+        if (refusals.some((type) => e instanceof type)) outcome = "reject";
+        else if (!(e instanceof MrcFormatError)) {
           fail(`${what}: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
           outcome = null;
         } else outcome = /above maxBytes/.test(e.message) ? "budget" : "reject";
@@ -416,7 +502,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   for (let i = 0; i < options.count; i++) {
     if ((performance.now() - started) / 1000 > options.seconds) break;
     const source = sources[i % sources.length];
-    const { kind, bytes } = mutate(rand, source.bytes);
+    const { kind, bytes } = mutate(rand, source.bytes, options.maxBytes);
     report.mutants++;
     report.byKind[kind] = (report.byKind[kind] ?? 0) + 1;
     const tag = `mutant ${i} (${kind} of ${source.name})`;
@@ -426,6 +512,38 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const a = ra.outcome, b = st.outcome;
     if (a === "ok" && b === "ok" && ra.value?.digests.join() !== st.value?.digests.join()) {
       fail("openMrc and decodeStream decode it to different values");
+    }
+    if (options.server && i % 4 === 0) {
+      const server = pick(rand, SERVERS);
+      const url = `http://fuzz.example/${i}.mrc`;
+      const hostile = await run(
+        `openMrc over a server that ${server === "honest" ? "is honest" : server}`,
+        () => randomAccess(url, options.maxBytes, hostileFetch(bytes, server)),
+        fail,
+        [HttpError],
+      );
+      const h = hostile.outcome;
+      if (server === "honest" || server === "ignores Range") {
+        if (h !== null && a !== null && h !== a && h !== "budget" && a !== "budget") {
+          fail(
+            `read by URL from a server that ${server}, it is ${
+              h === "ok" ? "accepted" : "refused"
+            }, as bytes ${a === "ok" ? "accepted" : "refused"}`,
+          );
+        } else if (
+          h === "ok" && a === "ok" && hostile.value?.digests.join() !== ra.value?.digests.join()
+        ) {
+          fail(`read by URL from a server that ${server}, it decodes to other values`);
+        }
+      } else if (h === "ok" && server !== "more than asked") {
+        fail(
+          `accepted from a server that sends ${
+            server === "endless"
+              ? "an endless body"
+              : "an endless body after claiming 2^53 - 1 bytes"
+          }`,
+        );
+      }
     }
     if (a === "budget" || b === "budget") report.overBudget++;
     else if (a !== null && b !== null && a !== b) {
@@ -454,6 +572,7 @@ if (import.meta.main) {
     maxBytes: arg("max-bytes", 64 * 2 ** 20),
     timeLimitMs: arg("time-limit", 5000),
     model: args.includes("--model"),
+    server: args.includes("--server"),
   });
   const { failures, ...counts } = report;
   console.log(JSON.stringify(counts, null, 2));

@@ -103,3 +103,54 @@ Deno.test("both readers refuse the same over-budget request with the same messag
     assert.deepStrictEqual(a.map((d) => d.data), b.map((d) => d.data));
   }
 });
+
+Deno.test("both readers refuse a level chunk longer than maxBytes alike, and pass a large unknown chunk", async () => {
+  const file = splitMrc(await Deno.readFile(new URL("v1.2-bounded.mrc", testdata)));
+  // A CRC-consistent lie: level 1 block 0's BCOD padded to 33012 bytes, within the size the header
+  // allows (33624) and above maxBytes, which is above the whole decode's budget (29664).
+  const padded = file.chunks.find((c) => c.type === "BCOD" && c.level === 1 && c.block === 0)!;
+  const body = new Uint8Array(33000 - 8);
+  body.set(padded.body);
+  padded.body = body;
+  const lie = joinMrc(file);
+  const messages: string[] = [];
+  const keep = (e: unknown) => {
+    assert.ok(e instanceof MrcFormatError, String(e));
+    messages.push(e.message);
+    return /Cannot read chunk "BCOD" at offset \d+: chunk of 33012 bytes above maxBytes 31000/
+      .test(e.message);
+  };
+  const opened = await openMrc(lie, { maxBytes: 31000 });
+  await assert.rejects(async () => {
+    for await (const _ of opened.progressive());
+  }, keep);
+  await assert.rejects(opened.verify(), keep);
+  await assert.rejects(async () => {
+    for await (const _ of decodeStream(streamOf(lie, 4096), { maxBytes: 31000 }));
+  }, keep);
+  assert.strictEqual(new Set(messages).size, 1, messages.join("\n"));
+  // A 3 MiB chunk of an unknown type is nobody's to hold: verify() and streams check its CRC in
+  // pieces under the same maxBytes, and decode the file.
+  const fresh = splitMrc(await Deno.readFile(new URL("v1.2-bounded.mrc", testdata)));
+  fresh.chunks.splice(1, 0, {
+    type: "ZZZZ",
+    level: null,
+    block: null,
+    flags: 0,
+    body: new Uint8Array(3 * 2 ** 20).fill(5),
+  });
+  const unknown = joinMrc(fresh);
+  const f = await openMrc(unknown, { maxBytes: 2 ** 21 });
+  await f.verify();
+  const a = [], b = [];
+  for await (const d of f.progressive()) a.push(d.data);
+  for await (const d of decodeStream(streamOf(unknown, 4096), { maxBytes: 2 ** 21 })) {
+    b.push(d.data);
+  }
+  assert.deepStrictEqual(a, b);
+  unknown[unknown.length >> 1] ^= 4;
+  await assert.rejects(
+    (await openMrc(unknown)).verify(),
+    /chunk "ZZZZ" at offset \d+: CRC mismatch/,
+  );
+});

@@ -80,6 +80,79 @@ Deno.test("fromUrl() falls back to one whole download when the server ignores Ra
   }
 });
 
+/** A body of `total` bytes (byte i is i mod 251), made as it is read, in `piece`-byte reads. */
+function endless(
+  total: number,
+  piece: number,
+): { body: ReadableStream<Uint8Array>; made: () => number } {
+  let made = 0;
+  const body = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (made >= total) return controller.close();
+      const n = Math.min(piece, total - made);
+      controller.enqueue(Uint8Array.from({ length: n }, (_, i) => (made + i) % 251));
+      made += n;
+    },
+  }, { highWaterMark: 0 });
+  return { body, made: () => made };
+}
+
+Deno.test("fromUrl() caps a whole body at maxWholeBytes also after claiming a 2^53 - 1 byte size", async () => {
+  // The audit's server: a 206 for the size probe claiming 2^53 - 1 bytes, then a 200 with an
+  // endless body for the next read, which was buffered up to the claimed size (4-7 GB).
+  const size = Number.MAX_SAFE_INTEGER;
+  let later: ReturnType<typeof endless> | null = null;
+  const fetch = (_: string | URL | Request, init?: RequestInit) => {
+    const range = new Headers(init?.headers).get("Range");
+    if (range === "bytes=0-0") {
+      return Promise.resolve(
+        new Response(Uint8Array.of(0x8a), {
+          status: 206,
+          headers: { "Content-Range": `bytes 0-0/${size}` },
+        }),
+      );
+    }
+    later = endless(2 ** 40, 65536);
+    return Promise.resolve(new Response(later.body, { status: 200 }));
+  };
+  const source = await fromUrl("http://hostile.example/x.mrc", { fetch, maxWholeBytes: 2 ** 20 });
+  assert.strictEqual(source.byteLength, size);
+  await assert.rejects(
+    source.read(size - 28, 28),
+    /the server sent the whole file \(\d+ bytes or more\), above the 1048576 accepted/,
+  );
+  assert.ok(later!.made() <= 2 ** 20 + 2 * 65536, `${later!.made()} bytes read`);
+});
+
+Deno.test("fromUrl() keeps a whole body as received, reads across its pieces exact", async () => {
+  // No Content-Length, 1000-byte pieces: the body is kept piece by piece (it was copied into a
+  // buffer grown by doubling, 2.1 GB at the peak for a 1 GiB cap).
+  const total = 123_457;
+  const fetch = () => Promise.resolve(new Response(endless(total, 1000).body, { status: 200 }));
+  const source = await fromUrl("http://norange.example/x.mrc", { fetch, maxWholeBytes: total });
+  assert.strictEqual(source.byteLength, total);
+  const want = (offset: number, length: number) =>
+    Uint8Array.from({ length }, (_, i) => (offset + i) % 251);
+  for (
+    const [offset, length] of [[0, 1], [999, 2], [1000, 1000], [5, 3000], [total - 7, 7], [
+      0,
+      total,
+    ], [17, 0]]
+  ) {
+    assert.deepStrictEqual(
+      await source.read(offset, length),
+      want(offset, length),
+      `${offset}+${length}`,
+    );
+  }
+  await assert.rejects(source.read(total - 1, 2), RangeError);
+  const small = () => Promise.resolve(new Response(endless(total, 1000).body, { status: 200 }));
+  await assert.rejects(
+    fromUrl("http://norange.example/x.mrc", { fetch: small, maxWholeBytes: total - 1 }),
+    /above the 123456 accepted/,
+  );
+});
+
 Deno.test("fromFileHandle() reads a Deno.FsFile", async () => {
   using file = await Deno.open(goldenPath);
   const source = countingSource(await fromFileHandle(file));
