@@ -8,6 +8,7 @@
 
 import type { MrcAttributes } from "../format/attributes.ts";
 import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
+import { withTemporary } from "./_files.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
 export async function isNetcdf(path: string): Promise<boolean> {
@@ -90,21 +91,16 @@ export async function writeNetcdfOutput(
   },
 ): Promise<void> {
   const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const previous = output.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""
     ? `${output.history}\n${previous.value}`
     : output.history;
-  try {
+  await withTemporary(path, async (tmp) => {
     await writeNetcdf(tmp, {
       ...output,
       extraGlobal: { history: { type: "char", value: history } },
     });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  });
 }
 
 /** The lines `info` prints for a file compressed from netCDF. */
