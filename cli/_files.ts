@@ -19,6 +19,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `dirname` without `node:path`: the folder a new file at `path` goes into. */
 function parentOf(path: string): string {
   const cut = path.replace(/\/+$/, "").lastIndexOf("/");
@@ -94,15 +103,15 @@ function guardTemporary(tmp: string, output: string): () => void {
   if (listeners.length === 0 && Deno.build.os !== "windows") {
     listeners = CLEANUP_SIGNALS.map(({ signal, code }) => {
       const listener = () => {
-        const outputs = new Set<string>();
         for (const [t, out] of temporaries) {
+          // Not there: not created yet (nothing written), or renamed into place (written whole).
+          let written = false;
           try {
             Deno.removeSync(t);
-          } catch { /* not created yet, or renamed */ }
-          outputs.add(out);
-        }
-        for (const out of outputs) {
-          console.error(`error: ${out}: interrupted (${signal}), not written`);
+          } catch (e) {
+            written = e instanceof Deno.errors.NotFound && existsSync(out);
+          }
+          console.error(`error: ${out}: interrupted (${signal})${written ? "" : ", not written"}`);
         }
         Deno.exit(code);
       };
@@ -147,8 +156,10 @@ export async function withTemporary(
   const release = guardTemporary(tmp, path);
   try {
     await write(tmp);
-    // A signal that came while `write` ran synchronously is answered here, before the rename.
-    await new Promise((r) => setTimeout(r, 0));
+    // A signal that came while `write` ran synchronously (h5wasm writes so) is answered here,
+    // before the rename: the event loop sees signals when it waits, which a timer of 0 ms does
+    // not make it do.
+    await new Promise((r) => setTimeout(r, 10));
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

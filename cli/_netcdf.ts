@@ -90,12 +90,13 @@ export async function writeNetcdfOutput(
     history: string;
   },
 ): Promise<void> {
-  const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
   const previous = output.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""
     ? `${output.history}\n${previous.value}`
     : output.history;
+  // The library loads inside: from the call on, a signal finds the temporary file guarded.
   await withTemporary(path, async (tmp) => {
+    const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
     await writeNetcdf(tmp, {
       ...output,
       extraGlobal: { history: { type: "char", value: history } },
