@@ -218,12 +218,13 @@ await writeNetcdfOutput(Deno.args[0], {
 console.log("written");`,
       );
       const cases: [string, string, Deno.Signal, number][] = [
-        ["hang.ts", "out.bin", "SIGINT", 130],
-        ["hang.ts", "out.bin", "SIGTERM", 143],
+        // Before: SIGHUP and SIGQUIT left the .tmp of every output, any signal the .nc's.
         ["hang.ts", "out.bin", "SIGHUP", 129],
         ["hang.ts", "out.bin", "SIGQUIT", 131],
         ["nc.ts", "out.nc", "SIGINT", 130],
         ["nc.ts", "out.nc", "SIGHUP", 129],
+        ["hang.ts", "out.bin", "SIGINT", 130],
+        ["hang.ts", "out.bin", "SIGTERM", 143],
       ];
       for (const [script, output, signal, code] of cases) {
         const child = new Deno.Command(Deno.execPath(), {
@@ -243,13 +244,13 @@ console.log("written");`,
         const status = await child.status;
         const stderr = await errors;
         const what = `${script} ${signal}`;
+        assert.deepStrictEqual(await tmpFiles(dir), [], what);
+        await assert.rejects(Deno.stat(`${dir}/${output}`), Deno.errors.NotFound, what);
         assert.strictEqual(status.code, code, `${what}: ${stderr}`);
         assert.match(
           stderr,
           new RegExp(`^error: .*${output}: interrupted \\(${signal}\\), not written$`, "m"),
         );
-        assert.deepStrictEqual(await tmpFiles(dir), [], what);
-        await assert.rejects(Deno.stat(`${dir}/${output}`), Deno.errors.NotFound, what);
       }
     }),
 });
