@@ -83,7 +83,7 @@ export interface BoundedLevelReport extends LevelError {
   zeroLevels: number;
 }
 
-/** What bounded compression returns and (rounded to 6 digits) stores in `META`. */
+/** What bounded compression returns and stores in `META` (rounded to 6 digits, the maxima and bound exact). */
 export interface BoundedReport extends StoredBoundedReport {
   /** `"mrcae"`. */
   tool: "mrcae";
