@@ -7,6 +7,8 @@
  * @module
  */
 
+import { printable } from "./cli/_text.ts";
+
 /** What a command module provides. */
 interface Command {
   HELP: string;
@@ -39,10 +41,13 @@ Commands:
 
 Run 'deno run -A cli.ts <command> --help' for a command's options.`;
 
-/** Prints `error: ...` and exits 1. The one place the CLI exits on failure. */
+/**
+ * Prints `error: ...` (one line, control characters escaped: a message may quote the file) and
+ * exits 1. The one place the CLI exits on failure.
+ */
 function fail(err: unknown): never {
   const message = err instanceof Error ? err.message : String(err);
-  console.error(`error: ${message.split("\n")[0]}`);
+  console.error(`error: ${printable(message.split("\n")[0])}`);
   Deno.exit(1);
 }
 

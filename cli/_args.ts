@@ -30,7 +30,9 @@ export const OUTPUT_OPTIONS = {
 /**
  * Joins `--name -9999` into `--name=-9999` for options that take a value, so that negative
  * numbers work both ways (`parseArgs` calls a value starting with `-` "ambiguous"). Only values
- * that read as numbers are joined; arguments after `--` are left alone.
+ * that start with a minus and a digit (`-1`, `-.5`, `-1:2`, which no flag does) or read as
+ * `-Infinity` are joined, so that the option's own check names what is wrong with them;
+ * arguments after `--` are left alone.
  */
 export function joinNegativeValues(
   args: readonly string[],
@@ -48,7 +50,7 @@ export function joinNegativeValues(
     const next = args[i + 1];
     if (
       name !== undefined && options[name]?.type === "string" && next !== undefined &&
-      /^-(\d|\.\d|inf)/i.test(next) && !Number.isNaN(Number(next))
+      (/^-\.?\d/.test(next) || (/^-inf/i.test(next) && !Number.isNaN(Number(next))))
     ) {
       out.push(`--${name}=${next}`);
       i++;
@@ -100,9 +102,50 @@ export function parseGroups(value: string | undefined): number[][] | undefined {
 /** `A:B` (either end may be empty): a snapshot range, with `Infinity` for an open end. */
 export function parseRange(value: string | undefined, what: string): [number, number] | undefined {
   if (value === undefined) return undefined;
-  const m = /^(\d*):(\d*)$/.exec(value);
+  const m = /^(-?\d*):(-?\d*)$/.exec(value);
   if (!m) throw new Error(`--${what} must be A:B, found "${value}"`);
-  return [m[1] === "" ? 0 : Number(m[1]), m[2] === "" ? Infinity : Number(m[2])];
+  const [start, end] = [m[1] === "" ? 0 : Number(m[1]), m[2] === "" ? Infinity : Number(m[2])];
+  if (m[1] === "-" || m[2] === "-") throw new Error(`--${what} must be A:B, found "${value}"`);
+  if (start < 0) throw new Error(`--${what} start must be >= 0, found ${start}`);
+  if (end <= start) {
+    throw new Error(`--${what} end must be above its start (A:B is [A, B)), found "${value}"`);
+  }
+  return [start, end];
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  "": 1,
+  b: 1,
+  k: 2 ** 10,
+  kib: 2 ** 10,
+  m: 2 ** 20,
+  mib: 2 ** 20,
+  g: 2 ** 30,
+  gib: 2 ** 30,
+  t: 2 ** 40,
+  tib: 2 ** 40,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+};
+
+/**
+ * A byte count: a number with an optional unit, `K`, `M`, `G`, `T` or `KiB`, `MiB`, `GiB`, `TiB`
+ * (powers of 1024), `kB`, `MB`, `GB`, `TB` (powers of 1000), case-insensitive: `4G`, `512MiB`,
+ * `1.5GB`. Undefined when the option is absent.
+ */
+export function parseBytes(value: string | undefined, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m ? BYTE_UNITS[m[2].toLowerCase()] : undefined;
+  const bytes = m && unit !== undefined ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!(bytes >= 1) || !Number.isSafeInteger(bytes)) {
+    throw new Error(
+      `--${what} must be a positive number of bytes, optionally with a unit (4G, 512M, 64KiB), found "${value}"`,
+    );
+  }
+  return bytes;
 }
 
 export { formatBytes } from "../src/units.ts";

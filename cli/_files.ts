@@ -19,6 +19,15 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+function existsSync(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** `dirname` without `node:path`: the folder a new file at `path` goes into. */
 function parentOf(path: string): string {
   const cut = path.replace(/\/+$/, "").lastIndexOf("/");
@@ -51,6 +60,10 @@ export async function checkOutput(
     throw new Error(`cannot write ${path}: ${e instanceof Error ? e.message : e}`);
   });
   if (stat?.isDirectory) throw new Error(`${path} is a directory: pass -o FILE`);
+  // Renaming the temporary file over a device or a pipe would replace it (as root, /dev/null).
+  if (stat && !stat.isFile) {
+    throw new Error(`${path}: ${kindOf(stat)}, not a regular file: choose a file to write`);
+  }
   if (stat === null) {
     const dir = parentOf(path);
     const parent = await Deno.stat(dir).catch(() => null);
@@ -71,51 +84,109 @@ export async function checkOutput(
 const CLEANUP_SIGNALS: { signal: Deno.Signal; code: number }[] = [
   { signal: "SIGINT", code: 130 },
   { signal: "SIGTERM", code: 143 },
+  { signal: "SIGHUP", code: 129 },
+  { signal: "SIGQUIT", code: 131 },
 ];
+
+/** The temporary files that exist now, and the output each one becomes. */
+const temporaries = new Map<string, string>();
+let listeners: { signal: Deno.Signal; listener: () => void }[] = [];
+
+/**
+ * Registers `tmp` (the temporary file of `output`) so that a signal removes it and exits with
+ * 128 + the signal's number. The listeners exist only while a temporary file does: otherwise a
+ * signal ends the process at once (Deno's default), even in the middle of a long synchronous
+ * computation such as coding a block, where no listener could run. Returns the release.
+ */
+function guardTemporary(tmp: string, output: string): () => void {
+  temporaries.set(tmp, output);
+  if (listeners.length === 0 && Deno.build.os !== "windows") {
+    listeners = CLEANUP_SIGNALS.map(({ signal, code }) => {
+      const listener = () => {
+        for (const [t, out] of temporaries) {
+          // Not there: not created yet (nothing written), or renamed into place (written whole).
+          let written = false;
+          try {
+            Deno.removeSync(t);
+          } catch (e) {
+            written = e instanceof Deno.errors.NotFound && existsSync(out);
+          }
+          console.error(`error: ${out}: interrupted (${signal})${written ? "" : ", not written"}`);
+        }
+        Deno.exit(code);
+      };
+      Deno.addSignalListener(signal, listener);
+      return { signal, listener };
+    });
+  }
+  return () => {
+    temporaries.delete(tmp);
+    if (temporaries.size > 0) return;
+    for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
+    listeners = [];
+  };
+}
+
+/** The message of an error, without the `Error:` prefix. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The message of a library error in the CLI's terms: the `maxBytes` option is the
+ * `--max-bytes` flag here.
+ */
+export function cliMessage(e: unknown): string {
+  return messageOf(e).replace(
+    /above maxBytes (\S+) \(pass a larger maxBytes for a file you trust\)/,
+    "above --max-bytes $1 (pass a larger --max-bytes, e.g. --max-bytes 4G, for a file you trust)",
+  );
+}
+
+/**
+ * Writes `path` through a temporary file in the same directory, renamed into place once `write`
+ * has written it whole: no half-written output is left, on an error or a signal (SIGINT, SIGTERM,
+ * SIGHUP, SIGQUIT remove it and exit). Errors name `path`, never the temporary file.
+ */
+export async function withTemporary(
+  path: string,
+  write: (tmp: string) => Promise<void>,
+): Promise<void> {
+  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
+  const release = guardTemporary(tmp, path);
+  try {
+    await write(tmp);
+    // A signal that came while `write` ran synchronously (h5wasm writes so) is answered here,
+    // before the rename: the event loop sees signals when it waits, which a timer of 0 ms does
+    // not make it do.
+    await new Promise((r) => setTimeout(r, 10));
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    const message = messageOf(e).replaceAll(tmp, path);
+    throw new Error(message.startsWith(path) ? message : `${path}: cannot write: ${message}`, {
+      cause: e,
+    });
+  } finally {
+    release();
+  }
+}
 
 /** Writes through a temporary file in the same directory and renames it, so no half-written output is left. */
 export async function writeAtomic(
   path: string,
   write: (file: Deno.FsFile) => Promise<void>,
 ): Promise<void> {
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
-  // Killed while the temporary file exists (Ctrl-C, `kill`): remove it, then exit as the signal
-  // would have.
-  const listeners = Deno.build.os === "windows" ? [] : CLEANUP_SIGNALS.map(({ signal, code }) => {
-    const listener = () => {
+  await withTemporary(path, async (tmp) => {
+    const file = await Deno.open(tmp, { write: true, createNew: true });
+    try {
+      await write(file);
+    } finally {
       try {
-        Deno.removeSync(tmp);
-      } catch { /* not created yet, or renamed */ }
-      Deno.exit(code);
-    };
-    Deno.addSignalListener(signal, listener);
-    return { signal, listener };
+        file.close();
+      } catch { /* closed by a stream */ }
+    }
   });
-  const unlisten = () => {
-    for (const { signal, listener } of listeners) Deno.removeSignalListener(signal, listener);
-  };
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(tmp, { write: true, createNew: true });
-  } catch (e) {
-    unlisten();
-    throw new Error(`cannot write ${path}: ${e instanceof Error ? e.message : e}`);
-  }
-  try {
-    await write(file);
-    try {
-      file.close();
-    } catch { /* closed by a stream */ }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    try {
-      file.close();
-    } catch { /* already closed */ }
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  } finally {
-    unlisten();
-  }
 }
 
 /** Writes `bytes` to `path` atomically. */
@@ -126,18 +197,55 @@ export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise
   });
 }
 
-/** Opens a `.mrc` file; errors name the path. The caller closes it (`await using`). */
-export async function openFile(path: string): Promise<MrcFile> {
+/** Whether an input names an `http:` or `https:` URL rather than a local path. */
+export function isUrl(input: string): boolean {
+  return /^https?:\/\//i.test(input);
+}
+
+/**
+ * Checks, before opening it, that `path` is a regular file: a named pipe would block the read
+ * forever, a directory or a device fails with an OS error that does not name the path.
+ */
+export async function checkInputFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
   try {
-    await Deno.lstat(path);
+    info = await Deno.stat(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
-    throw e;
+    throw new Error(`${path}: cannot read: ${messageOf(e)}`, { cause: e });
   }
+  if (info.isFile) return;
+  throw new Error(`${path}: ${kindOf(info)}, not a regular file`);
+}
+
+/** What a path that is not a regular file is, in words. */
+function kindOf(info: Deno.FileInfo): string {
+  return info.isDirectory
+    ? "is a directory"
+    : info.isFifo
+    ? "is a named pipe (FIFO)"
+    : info.isCharDevice
+    ? "is a character device"
+    : info.isBlockDevice
+    ? "is a block device"
+    : info.isSocket
+    ? "is a socket"
+    : "is not a file";
+}
+
+/**
+ * Opens a `.mrc` file, a local path or an `http(s)` URL; errors name it. The caller closes it
+ * (`await using`). `maxBytes`: the memory budget of each decode (`--max-bytes`).
+ */
+export async function openFile(
+  input: string,
+  options: { maxBytes?: number } = {},
+): Promise<MrcFile> {
+  if (!isUrl(input)) await checkInputFile(input);
   try {
-    return await openMrc(path);
+    return await openMrc(input, { maxBytes: options.maxBytes });
   } catch (e) {
-    throw new Error(`${path}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
   }
 }
 
@@ -146,12 +254,13 @@ export async function readInput(
   path: string,
   shapeArg?: string,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
+  await checkInputFile(path);
   let bytes: Uint8Array;
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
-    throw new Error(`cannot read ${path}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${path}: cannot read: ${messageOf(e)}`, { cause: e });
   }
   const { hasNpySignature, parseNpy } = await import("../src/io/npy.ts");
   if (hasNpySignature(bytes)) {

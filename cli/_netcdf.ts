@@ -8,6 +8,7 @@
 
 import type { MrcAttributes } from "../format/attributes.ts";
 import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
+import { withTemporary } from "./_files.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
 export async function isNetcdf(path: string): Promise<boolean> {
@@ -89,22 +90,18 @@ export async function writeNetcdfOutput(
     history: string;
   },
 ): Promise<void> {
-  const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
-  const tmp = `${path}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const previous = output.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""
     ? `${output.history}\n${previous.value}`
     : output.history;
-  try {
+  // The library loads inside: from the call on, a signal finds the temporary file guarded.
+  await withTemporary(path, async (tmp) => {
+    const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
     await writeNetcdf(tmp, {
       ...output,
       extraGlobal: { history: { type: "char", value: history } },
     });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  });
 }
 
 /** The lines `info` prints for a file compressed from netCDF. */

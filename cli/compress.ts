@@ -14,7 +14,7 @@ import {
   parseNumber,
 } from "./_args.ts";
 import { type ChunkCategory, chunkCategory } from "../format/chunks.ts";
-import { checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
+import { checkInputFile, checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
 
@@ -189,15 +189,22 @@ export async function run(args: string[]): Promise<void> {
       quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
     };
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  // Before anything opens it: a named pipe would block the read forever.
+  await checkInputFile(positionals[0]);
   const { isNetcdf, readNetcdfInput } = await import("./_netcdf.ts");
   const input = await isNetcdf(positionals[0])
     ? await readNetcdfInput(positionals[0], values.var, values.select)
     : { ...await readInput(positionals[0], values.shape), attributes: undefined };
   const { compressTo } = await import("../src/encode/compress.ts");
   const progress = progressReporter(!!values.quiet);
+  // Model coding trains with awaits between steps: Ctrl-C stops it there, cleanly. Bounded
+  // coding codes a block synchronously, where no listener could run until the block is done:
+  // there Ctrl-C keeps its default and ends the process at once (no temporary file exists yet,
+  // the file is built in memory).
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error("interrupted"));
-  Deno.addSignalListener("SIGINT", onSignal);
+  const listen = options.coding === "model";
+  if (listen) Deno.addSignalListener("SIGINT", onSignal);
   let result: Awaited<ReturnType<typeof compressTo>> | undefined;
   // The file is built in memory (it is smaller than the input, already there): the temporary
   // file exists only while the output is written, never during training or coding.
@@ -218,7 +225,12 @@ export async function run(args: string[]): Promise<void> {
     );
   } finally {
     progress.done();
-    Deno.removeSignalListener("SIGINT", onSignal);
+    if (listen) Deno.removeSignalListener("SIGINT", onSignal);
+    if (controller.signal.aborted) {
+      // Stopped by Ctrl-C: exit as the signal would have.
+      console.error(`error: ${output}: interrupted (SIGINT), not written`);
+      Deno.exit(130);
+    }
   }
   await checkOutput(output, values.force, [positionals[0]]);
   await writeAtomic(output, async (file) => {

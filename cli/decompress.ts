@@ -4,23 +4,27 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { OUTPUT_OPTIONS, parseNumber, parseRange } from "./_args.ts";
-import { checkOutput, openFile, writeBytesAtomic } from "./_files.ts";
+import { OUTPUT_OPTIONS, parseBytes, parseCommand, parseNumber, parseRange } from "./_args.ts";
+import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
 
 /** Help text of the command. */
-export const HELP = `Usage: cli.ts decompress IN.mrc -o OUT.npy|OUT.nc [options]
+export const HELP = `Usage: cli.ts decompress IN.mrc|URL -o OUT.npy|OUT.nc [options]
+
+IN may be an http(s) URL (run with --allow-net): only the bytes of the chunks the level needs
+are read, with range requests.
 
 Options:
   -o, --output FILE     output .npy file, or .nc for netCDF-4 with the dimensions, coordinates
                         and attributes of a file compressed from netCDF (required)
   --level K             level to decode, 0 = coarsest (default: finest)
   --snapshots A:B       snapshot range [A, B) (default: all)
+  --max-bytes N         most memory the decode may hold (default 1G), e.g. 4G, 512M, 64MiB:
+                        a larger file is refused before anything is allocated
   --force               overwrite OUT`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args,
     allowPositionals: true,
     options: {
@@ -28,21 +32,37 @@ export async function run(args: string[]): Promise<void> {
       level: { type: "string" },
       snapshots: { type: "string" },
       frames: { type: "string" },
+      "max-bytes": { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
   if (values.frames !== undefined) throw new Error("--frames is now --snapshots A:B");
   if (positionals.length !== 1) throw new Error("decompress takes one IN.mrc file (see --help)");
-  const output = await checkOutput(values.output, values.force, [positionals[0]]);
-  await using file = await openFile(positionals[0]);
-  const snapshots = parseRange(values.snapshots, "snapshots");
-  if (snapshots && snapshots[1] === Infinity) snapshots[1] = file.header.shape[0];
   const level = parseNumber(values.level, "level", true);
+  const snapshots = parseRange(values.snapshots, "snapshots");
+  const maxBytes = parseBytes(values["max-bytes"], "max-bytes");
+  const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  await using file = await openFile(positionals[0], { maxBytes });
+  const levels = file.levelCount;
+  if (level !== undefined && (level < 0 || level >= levels)) {
+    throw new Error(
+      `--level must be 0..${levels - 1} (${positionals[0]} has ${levels} levels), found ${level}`,
+    );
+  }
+  const T = file.header.shape[0];
+  if (snapshots && snapshots[1] === Infinity) snapshots[1] = T;
+  if (snapshots && (snapshots[0] >= T || snapshots[1] > T)) {
+    throw new Error(
+      `--snapshots must be within 0:${T} (${
+        positionals[0]
+      } has ${T} snapshots), found ${values.snapshots}`,
+    );
+  }
   let decoded;
   try {
     decoded = await file.decode({ level, snapshots });
   } catch (e) {
-    throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
   }
   if (/\.(nc|nc4|cdf|netcdf)$/i.test(output)) {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");

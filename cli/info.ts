@@ -4,37 +4,45 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { formatBytes } from "./_args.ts";
-import { openFile } from "./_files.ts";
+import { formatBytes, parseBytes, parseCommand } from "./_args.ts";
+import { cliMessage, openFile } from "./_files.ts";
+import { printable, printableJson } from "./_text.ts";
 import { isBounded } from "../format/header.ts";
 
 /** Help text of the command. */
-export const HELP = `Usage: cli.ts info IN.mrc [--json]
+export const HELP = `Usage: cli.ts info IN.mrc|URL [--json] [--max-bytes N]
 
 Prints shape, levels (extent, bytes, errors) and bytes per chunk kind after verifying every
 chunk's checksum and, for bounded files, decoding every level. Exits 1 if the file is corrupt.
 Bounded files show their bound; model-coded files their mask coverage. Measured errors come from
-the file's report when it has one (files of other writers show "-").
+the file's report when it has one (files of other writers show "-"). IN may be an http(s) URL
+(run with --allow-net), read with range requests. Text from the file (names, units, attributes)
+is printed with control characters escaped (\x1b, \u202e).
 
 Options:
-  --json                print JSON instead of text`;
+  --json                print JSON instead of text
+  --max-bytes N         most memory a decode may hold (default 1G), e.g. 4G, 512M, 64MiB`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommand({
     args,
     allowPositionals: true,
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    options: {
+      json: { type: "boolean" },
+      "max-bytes": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
   });
   if (values.help) return void console.log(HELP);
   if (positionals.length !== 1) throw new Error("info takes one IN.mrc file (see --help)");
   const name = positionals[0];
-  await using file = await openFile(name);
+  const maxBytes = parseBytes(values["max-bytes"], "max-bytes");
+  await using file = await openFile(name, { maxBytes });
   try {
     await file.verify();
   } catch (e) {
-    throw new Error(`${name}: ${e instanceof Error ? e.message : e}`);
+    throw new Error(`${name}: ${cliMessage(e)}`, { cause: e });
   }
   const h = file.header;
   const report = file.report;
@@ -81,43 +89,45 @@ export async function run(args: string[]): Promise<void> {
     chunks: file.chunks,
     attributes,
   };
-  if (values.json) return void console.log(JSON.stringify(summary, null, 2));
-  console.log(
+  if (values.json) return void console.log(printableJson(JSON.stringify(summary, null, 2)));
+  // Every line goes through `printable`: the strings in it come from the file.
+  const say = (line: string) => console.log(printable(line));
+  say(
     `${name}: ${formatBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
   );
-  console.log(
+  say(
     `  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${
       summary.ratio.toFixed(1)
     } vs float32`,
   );
   if (attributes) {
     const { describeAttributes } = await import("./_netcdf.ts");
-    for (const line of describeAttributes(attributes)) console.log(line);
+    for (const line of describeAttributes(attributes)) say(line);
   }
   if (h.missing.mode !== "none") {
-    console.log(`  missing values: ${h.missing.count} (${h.missing.mode})`);
+    say(`  missing values: ${h.missing.count} (${h.missing.mode})`);
   }
   if (isBounded(h)) {
     const bound = h.bound!;
     const rel = report?.mode === "bounded" && report.bound.rel !== null
       ? ` (${report.bound.rel.toExponential(2)} of the range)`
       : "";
-    console.log(
+    say(
       `  bounded: every level within ${
         bound.abs.toExponential(3)
       }${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
     );
-    if (!report) console.log("  no compression report (measured errors unknown)");
+    if (!report) say("  no compression report (measured errors unknown)");
   } else if (report && report.mode !== "bounded") {
-    console.log(
+    say(
       `  trained on ${report.backend}${
         report.trainSeconds === undefined ? "" : ` in ${report.trainSeconds.toFixed(1)} s`
       }, seed ${report.seed}`,
     );
   } else {
-    console.log("  no compression report (errors unknown)");
+    say("  no compression report (errors unknown)");
   }
-  console.log(
+  say(
     `  level  extent    bytes      rmse        psnr      max abs${
       isBounded(h) ? "" : "     mask coverage per group"
     }`,
@@ -131,9 +141,9 @@ export async function run(args: string[]): Promise<void> {
     }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
       l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
     }`;
-    console.log(row.trimEnd());
+    say(row.trimEnd());
   }
-  console.log(
+  say(
     `  bytes by kind: ${
       Object.entries(kinds).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ")
     }`,

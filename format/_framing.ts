@@ -327,10 +327,14 @@ export function decodeTrailer(bytes: Uint8Array, offset: number, fileLength: num
     trailer.indexOffset < PREAMBLE_LENGTH ||
     trailer.indexOffset + trailer.indexLength !== fileLength - TRAILER_LENGTH
   ) {
+    // getUint64 gives -1 above 2^53: the message shows the value as written.
+    const at = trailer.indexOffset < 0
+      ? `${view.getBigUint64(0, true)} (beyond 2^53)`
+      : trailer.indexOffset;
     throw chunkError(
       null,
       offset,
-      `index at offset ${trailer.indexOffset} with length ${trailer.indexLength} does not end at the trailer (offset ${
+      `index at offset ${at} with length ${trailer.indexLength} does not end at the trailer (offset ${
         fileLength - TRAILER_LENGTH
       })`,
     );

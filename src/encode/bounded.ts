@@ -18,7 +18,7 @@ import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
-import { VERSION } from "./report.ts";
+import { storedNumber, VERSION } from "./report.ts";
 
 /** Options of bounded coding, the default (one side of {@linkcode CompressOptions}). */
 export interface BoundedCompressOptions {
@@ -83,7 +83,7 @@ export interface BoundedLevelReport extends LevelError {
   zeroLevels: number;
 }
 
-/** What bounded compression returns and (rounded to 6 digits) stores in `META`. */
+/** What bounded compression returns and stores in `META` (rounded to 6 digits, the maxima and bound exact). */
 export interface BoundedReport extends StoredBoundedReport {
   /** `"mrcae"`. */
   tool: "mrcae";
@@ -496,7 +496,10 @@ function boundedHeader(
   return header;
 }
 
-/** The report with numbers rounded to 6 significant digits, as stored in `META`. */
+/**
+ * The report as stored in `META`: numbers rounded to 6 significant digits, but each level's
+ * `maxAbsError` and the bound exact, so that the stored maximum never exceeds the bound.
+ */
 function roundReport(report: BoundedReport, reproducible: boolean): Record<string, unknown> {
   const stored: Record<string, unknown> = { ...report };
   if (reproducible) {
@@ -506,7 +509,7 @@ function roundReport(report: BoundedReport, reproducible: boolean): Record<strin
   return JSON.parse(
     JSON.stringify(
       stored,
-      (_, v) => typeof v === "number" && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v,
+      storedNumber,
     ),
   );
 }

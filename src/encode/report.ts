@@ -81,7 +81,30 @@ export function levelErrors(
 }
 
 /**
- * The report as stored in `META`: numbers rounded to 6 significant digits and the training split
+ * Keys of the stored reports whose numbers are stored exactly: each level's `maxAbsError` and
+ * the bound's `abs` it is held to. Rounded to 6 significant digits, a maximum just below the bound
+ * could round up above it (and a bound down below the maximum).
+ */
+const EXACT_KEYS = new Set(["maxAbsError", "abs"]);
+
+/**
+ * A number of a report as `META` stores it (a `JSON.stringify` replacer): a fraction rounded to 6
+ * significant digits, except the keys of {@linkcode EXACT_KEYS}; anything else as it is.
+ *
+ * @param key The property's name.
+ * @param value Its value.
+ * @returns The value to store.
+ */
+export function storedNumber(key: string, value: unknown): unknown {
+  return typeof value === "number" && Number.isFinite(value) && !Number.isInteger(value) &&
+      !EXACT_KEYS.has(key)
+    ? Number(value.toPrecision(6))
+    : value;
+}
+
+/**
+ * The report as stored in `META`: numbers rounded to 6 significant digits (each level's
+ * `maxAbsError` exact, see {@linkcode storedNumber}) and the training split
  * as counts (the seed reproduces the indices), which keeps it near 2 KB. With `reproducible`, the
  * date and every timing (`created`, `trainSeconds`, `encodeSeconds`, training and stage
  * `seconds`) are left out, so that the same input, options, seed and backend give the same bytes.
@@ -105,12 +128,7 @@ export function compactReport(
   const text = JSON.stringify(
     stored,
     // The training report and each stage hold their `seconds`.
-    (key, v) =>
-      options.reproducible && key === "seconds"
-        ? undefined
-        : typeof v === "number" && Number.isFinite(v) && !Number.isInteger(v)
-        ? Number(v.toPrecision(6))
-        : v,
+    (key, v) => options.reproducible && key === "seconds" ? undefined : storedNumber(key, v),
   );
   return JSON.parse(text);
 }

@@ -31,9 +31,10 @@ export async function openClassic(path: string, format: string): Promise<Source>
   try {
     reader = new NetCDFReader(await Deno.readFile(path));
   } catch (e) {
-    throw new Error(`${path}: cannot read netCDF ${format} file: ${(e as Error).message}`, {
-      cause: e,
-    });
+    const problem = e instanceof RangeError
+      ? "the file is truncated or corrupt (its header ends early)"
+      : (e as Error).message;
+    throw new Error(`${path}: cannot read netCDF ${format} file: ${problem}`, { cause: e });
   }
   const record = reader.recordDimension;
   const dimList = reader.dimensions.map((d, i) => ({
@@ -64,7 +65,19 @@ export async function openClassic(path: string, format: string): Promise<Source>
     global: toRecord(reader.globalAttributes),
     read(variable, ranges) {
       // netcdfjs returns the whole variable: nested per record for record variables.
-      const all = reader.getDataVariable(raw.get(variable.name)!);
+      let all;
+      try {
+        all = reader.getDataVariable(raw.get(variable.name)!);
+      } catch (e) {
+        throw new Error(
+          `${path}: cannot read variable "${variable.name}": ${
+            e instanceof RangeError
+              ? "the file is truncated or corrupt (its data ends early)"
+              : (e as Error).message
+          }`,
+          { cause: e },
+        );
+      }
       const flat = new Float64Array(variable.shape.reduce((a, b) => a * b, 1));
       let at = 0;
       for (const item of all) {

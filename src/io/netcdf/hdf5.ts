@@ -14,15 +14,38 @@ export type H5 = any;
 
 let h5Ready: Promise<H5> | null = null;
 
-/** Loads h5wasm's Node build (real file system access) once. */
+/**
+ * Loads h5wasm's Node build (real file system access) once. HDF5's errors are turned into
+ * JavaScript errors (h5wasm's throwing error handler) instead of the `HDF5-DIAG` dumps its
+ * default handler prints on stderr, also where the call then carries on or succeeds; read them
+ * with {@linkcode hdf5Problem}.
+ */
 export function loadH5wasm(): Promise<H5> {
   h5Ready ??= (async () => {
     const mod = await import("npm:h5wasm@0.10.3/node");
     const h5wasm = mod.default;
-    await h5wasm.ready;
+    const module = await h5wasm.ready;
+    module.activate_throwing_error_handler();
     return h5wasm;
   })();
   return h5Ready;
+}
+
+/**
+ * What went wrong, in one line, from an error of h5wasm: for an HDF5 error stack (the text of an
+ * `HDF5-DIAG` dump) the operating system's message where there is one (`No space left on
+ * device`), else the innermost entry's description (`truncated file: ...`); otherwise the
+ * message's first line.
+ */
+export function hdf5Problem(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  const os = /error message = '([^']*)'/.exec(message);
+  if (os) return os[1];
+  const truncated = /truncated file: eof = (\d+).*stored_eof = (\d+)/.exec(message);
+  if (truncated) return `the file is truncated (${truncated[1]} of ${truncated[2]} bytes)`;
+  const entries = [...message.matchAll(/^\s*#\d+: .* in [\w.]+\(\): (.*)$/gm)];
+  if (entries.length > 0) return entries[entries.length - 1][1].trim();
+  return message.split("\n")[0];
 }
 
 /** netCDF's name of a dimension that has no coordinate variable (netCDF-C's `DIM_WITHOUT_VARIABLE`). */
@@ -89,10 +112,19 @@ export async function openHdf5(path: string): Promise<Source> {
   try {
     file = new h5wasm.File(path, "r");
   } catch (e) {
-    throw new Error(`${path}: cannot open netCDF-4/HDF5 file: ${(e as Error).message}`, {
-      cause: e,
-    });
+    throw new Error(`${path}: cannot open netCDF-4/HDF5 file: ${hdf5Problem(e)}`, { cause: e });
   }
+  try {
+    return hdf5Source(h5wasm, file, path);
+  } catch (e) {
+    try {
+      file.close();
+    } catch { /* the error above is the one to report */ }
+    throw new Error(`${path}: cannot read netCDF-4/HDF5 file: ${hdf5Problem(e)}`, { cause: e });
+  }
+}
+
+function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
   const dims = new Map<string, number>();
   const variables: Variable[] = [];
   const datasets = new Map<string, H5>();
@@ -134,7 +166,15 @@ export async function openHdf5(path: string): Promise<Source> {
     read(variable, ranges) {
       const ds = datasets.get(variable.name)!;
       const whole = ranges.every(([a, b], i) => a === 0 && b === variable.shape[i]);
-      const value = whole ? ds.value : ds.slice(ranges);
+      let value;
+      try {
+        value = whole ? ds.value : ds.slice(ranges);
+      } catch (e) {
+        throw new Error(
+          `${path}: cannot read variable "${variable.name}": ${hdf5Problem(e)}`,
+          { cause: e },
+        );
+      }
       const out = new Float64Array((value as ArrayLike<number>).length);
       for (let i = 0; i < out.length; i++) out[i] = Number((value as ArrayLike<number>)[i]);
       return out;

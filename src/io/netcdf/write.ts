@@ -6,7 +6,7 @@
 
 import type { MrcAttribute } from "../../../format/attributes.ts";
 import type { NetcdfOutput } from "./types.ts";
-import { DIM_WITHOUT_VARIABLE, type H5, loadH5wasm } from "./hdf5.ts";
+import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
 import { outputAttributes, textOf } from "./cf.ts";
 
 const ARRAYS: Record<string, (values: number[]) => ArrayBufferView> = {
@@ -35,6 +35,61 @@ function putAttribute(target: H5, name: string, a: MrcAttribute): void {
 
 function putAttributes(target: H5, attributes: Record<string, MrcAttribute>): void {
   for (const [name, a] of Object.entries(attributes)) putAttribute(target, name, a);
+}
+
+/**
+ * Why netCDF cannot hold `name` as the name of a dimension, variable or attribute, or null when
+ * it can: netCDF-C refuses an empty name, `/` (HDF5's path separator), control characters (C0,
+ * DEL) and a name that ends in white space.
+ */
+export function netcdfNameProblem(name: string): string | null {
+  if (name === "") return "is empty";
+  if (name.includes("/")) return 'contains "/"';
+  // deno-lint-ignore no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return "contains a control character";
+  if (/\s$/.test(name)) return "ends in white space";
+  return null;
+}
+
+/** The names the file would hold, checked before anything is written. */
+function checkNames(path: string, field: NetcdfOutput, dimNames: string[], name: string): void {
+  const a = field.attributes;
+  const check = (what: string, n: string) => {
+    const problem = netcdfNameProblem(n);
+    if (problem !== null) {
+      throw new Error(
+        `${path}: cannot write ${what} ${JSON.stringify(n)} as netCDF: the name ${problem}`,
+      );
+    }
+  };
+  const attributes = (owner: string, r: Record<string, MrcAttribute>) => {
+    for (const key of Object.keys(r)) check(`attribute of ${owner}`, key);
+  };
+  dimNames.forEach((d) => check("dimension", d));
+  check("variable", name);
+  for (const s of a?.selected ?? []) check("selected dimension", s.name);
+  for (const d of a?.dimensions ?? []) attributes(`dimension "${d.name}"`, d.attributes);
+  for (const s of a?.selected ?? []) attributes(`dimension "${s.name}"`, s.attributes);
+  attributes(`variable "${name}"`, a?.variable.attributes ?? {});
+  attributes("the file", { ...(a?.global ?? {}), ...(field.extraGlobal ?? {}) });
+  const seen = new Map<string, string>();
+  const names: [string, string][] = [
+    ...dimNames.map((d): [string, string] => [d, "dimension"]),
+    ...(a?.selected ?? []).filter((s) => s.values !== null).map((s): [string, string] => [
+      s.name,
+      "selected dimension",
+    ]),
+    [name, "variable"],
+  ];
+  for (const [n, what] of names) {
+    const other = seen.get(n);
+    if (other !== undefined) {
+      throw new Error(
+        `${path}: cannot write ${what} ${JSON.stringify(n)} as netCDF: a ${other} has that name`,
+      );
+    }
+    seen.set(n, what);
+  }
 }
 
 /**
@@ -79,18 +134,21 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<vo
     const map = axis === rank - 1 ? field.cols : axis === rank - 2 ? field.rows : undefined;
     return map ? map[i] : axis === 0 && rank === 3 ? (field.firstSnapshot ?? 0) + i : i;
   };
+  const dimNames = Array.from(
+    { length: rank },
+    (_, axis) => attributes?.dimensions[axis]?.name ?? generic[axis],
+  );
+  checkNames(path, field, dimNames, attributes?.variable.name ?? "data");
   let file: H5;
   try {
     file = new h5wasm.File(path, "w");
   } catch (e) {
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    throw new Error(`${path}: cannot write: ${hdf5Problem(e)}`, { cause: e });
   }
   try {
-    const dimNames: string[] = [];
     for (let axis = 0; axis < rank; axis++) {
       const d = attributes?.dimensions[axis];
-      const name = d?.name ?? generic[axis];
-      dimNames.push(name);
+      const name = dimNames[axis];
       const n = shape[axis];
       if (d?.values) {
         const values = Array.from({ length: n }, (_, i) => d.values![indexOf(axis, i)]);
@@ -136,8 +194,19 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<vo
     putAttributes(ds, out.attributes);
     putAttributes(file, { ...(attributes?.global ?? {}), ...(field.extraGlobal ?? {}) });
   } catch (e) {
-    file.close();
-    throw new Error(`cannot write ${path}: ${(e as Error).message}`, { cause: e });
+    try {
+      file.close();
+    } catch { /* the error above is the one to report */ }
+    throw new Error(`${path}: cannot write: ${hdf5Problem(e)}`, { cause: e });
   }
-  file.close();
+  // Closing flushes what HDF5 holds: a full disk shows here.
+  let status;
+  try {
+    status = file.close();
+  } catch (e) {
+    throw new Error(`${path}: cannot write: ${hdf5Problem(e)}`, { cause: e });
+  }
+  if (typeof status === "number" && status < 0) {
+    throw new Error(`${path}: cannot write: HDF5 could not close the file (status ${status})`);
+  }
 }
