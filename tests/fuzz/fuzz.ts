@@ -523,7 +523,11 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         [HttpError],
       );
       const h = hostile.outcome;
-      if (server === "honest" || server === "ignores Range") {
+      // A server that ignores Range makes the reader hold the whole file: above maxBytes, refused.
+      const whole = server === "ignores Range" && bytes.length > options.maxBytes;
+      if (whole && h === "ok") {
+        fail(`accepted whole from a server that ignores Range, above maxBytes`);
+      } else if (!whole && (server === "honest" || server === "ignores Range")) {
         if (h !== null && a !== null && h !== a && h !== "budget" && a !== "budget") {
           fail(
             `read by URL from a server that ${server}, it is ${
