@@ -38,9 +38,11 @@ export async function run(args: string[]): Promise<void> {
   const snapshots = parseRange(values.snapshots, "snapshots");
   if (snapshots && snapshots[1] === Infinity) snapshots[1] = file.header.shape[0];
   const level = parseNumber(values.level, "level", true);
+  // A float64 file comes back as float64, its fill value exact (float32 may not hold it).
+  const dtype = file.header.dtype;
   let decoded;
   try {
-    decoded = await file.decode({ level, snapshots });
+    decoded = await file.decode({ level, snapshots, dtype });
   } catch (e) {
     throw new Error(`${positionals[0]}: ${e instanceof Error ? e.message : e}`);
   }
@@ -51,7 +53,7 @@ export async function run(args: string[]): Promise<void> {
     const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
     await writeNetcdfOutput(output, {
-      data: file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data,
+      data: decoded.data,
       shape: ncShape,
       attributes,
       rows: decoded.rows,
@@ -71,7 +73,7 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const { encodeNpy } = await import("../src/io/npy.ts");
-  const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
+  const data = decoded.data;
   // A 2-D input comes back 2-D (the header of a version 1.1 file records the shape it was given).
   const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const shape = flat ? decoded.shape.slice(1) : decoded.shape;
