@@ -31,9 +31,9 @@ export function psnr(rmse: number, range: number): number | null {
 
 /** The error of a reconstruction against the original: what {@linkcode errorStats} returns. */
 export interface ErrorStats {
-  /** Positions compared: those whose original is a finite number (and NaNs that came back wrong). */
+  /** Positions compared: those whose original is a finite number. */
   count: number;
-  /** Positions left out: the original is NaN (and came back as a NaN) or infinite. */
+  /** Positions left out: the original is missing (NaN) or not finite. */
   missing: number;
   /** Root mean squared error over the compared positions, original units; 0 when none. */
   rmse: number;
@@ -68,12 +68,12 @@ export function sameBits32(a: number, b: number): boolean {
 /**
  * A running {@linkcode ErrorStats}, in float64, for callers that walk the positions themselves
  * (a decoded level samples the original at its own rows and columns). The rule, the one the bound
- * guarantee needs: a position whose original is infinite, or NaN that came back as a NaN, is left
- * out and counted in `missing` (no bound applies to a NaN: in NaN mode it is missing, restored as
- * NaN; with a fill value it is a value, kept exactly); a NaN that came back as anything else, and a
- * finite original whose reconstruction is NaN or infinite, are an infinite error, which no bound
- * meets. With `nanBits`, a NaN must come back with its binary32 bits ({@linkcode sameBits32}):
- * for callers that compare only positions that are not missing, where a NaN is a value.
+ * guarantee needs: a position whose original is not a finite number (NaN: missing) is left out
+ * and counted in `missing`, since the reader restores it as missing and no bound applies; a finite
+ * original whose reconstruction is NaN or infinite is an infinite error, which no bound meets.
+ * With `nanBits`, for callers that compare only positions that are not missing, where a NaN is a
+ * value (a file in fill mode keeps it exactly): a NaN original is still left out, but only when it
+ * came back with its binary32 bits ({@linkcode sameBits32}); anything else is an infinite error.
  *
  * @example
  * ```ts
@@ -82,7 +82,7 @@ export function sameBits32(a: number, b: number): boolean {
  *
  * const tally = new ErrorTally();
  * tally.add(1, 1.5);
- * tally.add(NaN, NaN); // missing: left out
+ * tally.add(NaN, 7); // missing: left out
  * assert.deepStrictEqual(tally.stats(), { count: 1, missing: 1, rmse: 0.5, maxAbsError: 0.5 });
  * tally.add(2, NaN);
  * assert.strictEqual(tally.stats().maxAbsError, Infinity);
@@ -103,8 +103,9 @@ export class ErrorTally {
   readonly #nanBits: boolean;
 
   /**
-   * @param options `nanBits`: a NaN original must come back with the same binary32 bits, not
-   *   just as a NaN. Default false.
+   * @param options `nanBits`: a NaN original must come back as a NaN with the same binary32
+   *   bits, else it is an infinite error. Default false (a NaN original is left out, whatever came
+   *   back).
    */
   constructor(options: { nanBits?: boolean } = {}) {
     this.#nanBits = options.nanBits ?? false;
@@ -117,11 +118,7 @@ export class ErrorTally {
    * @param decoded Its reconstruction.
    */
   add(original: number, decoded: number): void {
-    if (Number.isNaN(original)) {
-      if (Number.isNaN(decoded) && (!this.#nanBits || sameBits32(original, decoded))) {
-        this.missing++;
-        return;
-      }
+    if (this.#nanBits && Number.isNaN(original) && !sameBits32(original, decoded)) {
       this.#addError(Infinity);
       return;
     }
@@ -148,8 +145,8 @@ export class ErrorTally {
 
 /**
  * The error of `decoded` against `original`, position by position, with the rule of
- * {@linkcode ErrorTally} (NaN originals that came back as NaN left out and counted; a NaN
- * reconstruction of a finite value is an infinite error).
+ * {@linkcode ErrorTally} (missing originals left out and counted; a NaN reconstruction of a
+ * finite value is an infinite error).
  *
  * @param original Reference values.
  * @param decoded The reconstruction, the same length.
