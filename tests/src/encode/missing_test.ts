@@ -50,6 +50,12 @@ Deno.test("compress() with a fill value keeps NaN and the fill value apart, NaN 
     let expected = 0;
     for (const v of x) if (v === -9999) expected++;
     assert.strictEqual(file.header.missing.count, expected, "only fill values are missing");
+    // The encoder's own tally checks each NaN bit for bit: a lost one would be an infinite error.
+    const report = file.report!;
+    assert.ok(report.mode === "bounded");
+    for (const l of report.levels) {
+      assert.ok(l.maxAbsError <= 0.01, `level ${l.level}: ${l.maxAbsError}`);
+    }
     const d = await file.decode();
     const want = bits32(x), got = bits32(d.data);
     for (let g = 0; g < x.length; g++) {
