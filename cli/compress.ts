@@ -17,6 +17,7 @@ import { type ChunkCategory, chunkCategory } from "../format/chunks.ts";
 import { checkInputFile, checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
+import { countMissing, fillInPrecision } from "../src/metrics.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
@@ -44,7 +45,9 @@ Options:
   --interpolation I     cubic|linear spatial prediction (default cubic)
   --block N             snapshots per block, the unit of random access (default about 4 Mi
                         values per block; model coding: 64)
-  --fill V              value that marks missing data (NaN always does; kept exactly)
+  --fill V              value that marks missing data, compared in the input's precision
+                        (float32: the float32 nearest V); NaN is then a value, kept bit for
+                        bit (bounded coding); without --fill NaN marks missing data
   --shape T,H,W         shape of a raw float32 input
   --var NAME            the netCDF variable to compress (2-D or 3-D, time first); its units,
                         dimensions, coordinates and attributes are stored in the file
@@ -93,6 +96,20 @@ const MODEL_FLAGS = [
   "seed",
   "quant-budget",
 ];
+
+/**
+ * Warns (one line on stderr) when `--fill` matches no value of the input, compared as the
+ * compressor compares it (in the data's precision): then nothing is missing, and a NaN, if any, is
+ * kept as a value.
+ */
+function warnUnmatchedFill(path: string, data: Float32Array | Float64Array, fill: number): void {
+  const held = fillInPrecision(fill, data);
+  if (countMissing(data, held) > 0) return;
+  const as = held === fill
+    ? ""
+    : ` (as ${data instanceof Float32Array ? "float32" : "float64"}: ${held})`;
+  console.error(`warning: --fill ${fill}${as} matches no value of ${path}: no value is missing`);
+}
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -195,6 +212,9 @@ export async function run(args: string[]): Promise<void> {
   const input = await isNetcdf(positionals[0])
     ? await readNetcdfInput(positionals[0], values.var, values.select)
     : { ...await readInput(positionals[0], values.shape), attributes: undefined };
+  if (shared.fillValue !== undefined) {
+    warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
+  }
   const { compressTo } = await import("../src/encode/compress.ts");
   const progress = progressReporter(!!values.quiet);
   // Model coding trains with awaits between steps: Ctrl-C stops it there, cleanly. Bounded

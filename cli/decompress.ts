@@ -58,9 +58,11 @@ export async function run(args: string[]): Promise<void> {
       } has ${T} snapshots), found ${values.snapshots}`,
     );
   }
+  // A float64 file comes back as float64, its fill value exact (float32 may not hold it).
+  const dtype = file.header.dtype;
   let decoded;
   try {
-    decoded = await file.decode({ level, snapshots });
+    decoded = await file.decode({ level, snapshots, dtype });
   } catch (e) {
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
   }
@@ -71,7 +73,7 @@ export async function run(args: string[]): Promise<void> {
     const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
     await writeNetcdfOutput(output, {
-      data: file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data,
+      data: decoded.data,
       shape: ncShape,
       attributes,
       rows: decoded.rows,
@@ -91,7 +93,7 @@ export async function run(args: string[]): Promise<void> {
     return;
   }
   const { encodeNpy } = await import("../src/io/npy.ts");
-  const data = file.header.dtype === "float64" ? Float64Array.from(decoded.data) : decoded.data;
+  const data = decoded.data;
   // A 2-D input comes back 2-D (the header of a version 1.1 file records the shape it was given).
   const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const shape = flat ? decoded.shape.slice(1) : decoded.shape;

@@ -41,12 +41,39 @@ export interface ErrorStats {
   maxAbsError: number;
 }
 
+const F32 = new Float32Array(2);
+const F32_BITS = new Uint32Array(F32.buffer);
+
+/**
+ * Whether two values have the same binary32 bit pattern (float64 values compared as binary32, the
+ * precision of a bounded file's escapes): how a NaN kept as a value is checked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { sameBits32 } from "./metrics.ts";
+ *
+ * const negativeNaN = new Float32Array(Uint32Array.of(0xffc00000).buffer)[0];
+ * assert.ok(sameBits32(NaN, NaN));
+ * assert.ok(!sameBits32(NaN, negativeNaN));
+ * assert.ok(!sameBits32(0, -0));
+ * ```
+ */
+export function sameBits32(a: number, b: number): boolean {
+  F32[0] = a;
+  F32[1] = b;
+  return F32_BITS[0] === F32_BITS[1];
+}
+
 /**
  * A running {@linkcode ErrorStats}, in float64, for callers that walk the positions themselves
  * (a decoded level samples the original at its own rows and columns). The rule, the one the bound
  * guarantee needs: a position whose original is not a finite number (NaN: missing) is left out
  * and counted in `missing`, since the reader restores it as missing and no bound applies; a finite
  * original whose reconstruction is NaN or infinite is an infinite error, which no bound meets.
+ * With `nanBits`, for callers that compare only positions that are not missing, where a NaN is a
+ * value (a file in fill mode keeps it exactly): a NaN original is still left out, but only when it
+ * came back with its binary32 bits ({@linkcode sameBits32}); anything else is an infinite error.
  *
  * @example
  * ```ts
@@ -59,6 +86,9 @@ export interface ErrorStats {
  * assert.deepStrictEqual(tally.stats(), { count: 1, missing: 1, rmse: 0.5, maxAbsError: 0.5 });
  * tally.add(2, NaN);
  * assert.strictEqual(tally.stats().maxAbsError, Infinity);
+ * const exact = new ErrorTally({ nanBits: true });
+ * exact.add(NaN, new Float32Array(Uint32Array.of(0xffc00000).buffer)[0]); // its sign was lost
+ * assert.strictEqual(exact.stats().maxAbsError, Infinity);
  * ```
  */
 export class ErrorTally {
@@ -70,6 +100,16 @@ export class ErrorTally {
   sumSquares = 0;
   /** Largest absolute error. */
   maxAbsError = 0;
+  readonly #nanBits: boolean;
+
+  /**
+   * @param options `nanBits`: a NaN original must come back as a NaN with the same binary32
+   *   bits, else it is an infinite error. Default false (a NaN original is left out, whatever came
+   *   back).
+   */
+  constructor(options: { nanBits?: boolean } = {}) {
+    this.#nanBits = options.nanBits ?? false;
+  }
 
   /**
    * Adds one position.
@@ -78,12 +118,19 @@ export class ErrorTally {
    * @param decoded Its reconstruction.
    */
   add(original: number, decoded: number): void {
+    if (this.#nanBits && Number.isNaN(original) && !sameBits32(original, decoded)) {
+      this.#addError(Infinity);
+      return;
+    }
     if (!Number.isFinite(original)) {
       this.missing++;
       return;
     }
     const d = Math.abs(decoded - original);
-    const e = Number.isNaN(d) ? Infinity : d;
+    this.#addError(Number.isNaN(d) ? Infinity : d);
+  }
+
+  #addError(e: number): void {
     this.sumSquares += e * e;
     this.count++;
     if (e > this.maxAbsError) this.maxAbsError = e;
@@ -128,8 +175,8 @@ export function errorStats(original: ArrayLike<number>, decoded: ArrayLike<numbe
 
 /**
  * How far the data is from what a float32 decoder can return: the largest `|fround(x) - x|` and
- * the largest `|x|` over the values not marked missing (`maxAbs` above the float32 range means
- * the data cannot be decoded at all). Both are 0 for float32 data's rounding.
+ * the largest `|x|` over the values not marked missing and not NaN (`maxAbs` above the float32
+ * range means the data cannot be decoded at all). Both are 0 for float32 data's rounding.
  *
  * @param values The data.
  * @param missing Optional mask, 1 = missing (left out).
@@ -151,8 +198,8 @@ export function float32Rounding(
 ): { rounding: number; maxAbs: number } {
   let rounding = 0, maxAbs = 0;
   for (let i = 0; i < values.length; i++) {
-    if (missing?.[i]) continue;
     const v = values[i];
+    if (missing?.[i] || Number.isNaN(v)) continue;
     const a = Math.abs(v);
     if (a > maxAbs) maxAbs = a;
     const e = Math.abs(Math.fround(v) - v);
@@ -162,15 +209,44 @@ export function float32Rounding(
 }
 
 /**
- * Whether a value is missing: NaN, or equal to the fill value when there is one. The one rule of
- * the encoder's scan, the header's missing count and the bench.
+ * The fill value in the data's precision: a float32 array holds `Math.fround(fillValue)`, never
+ * `fillValue` itself when float32 cannot hold it (`-9999.9` is stored as `-9999.900390625`), so
+ * float32 data is compared with that; float64 data with `fillValue` as it is. The one rule of the
+ * encoder's scan, the fill value a file records and the CLI's warning.
+ *
+ * @param fillValue The value that marks missing data.
+ * @param values The data (its type decides the precision).
+ * @returns The value the data holds where it means "missing".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fillInPrecision } from "./metrics.ts";
+ *
+ * assert.strictEqual(fillInPrecision(-9999.9, new Float32Array(1)), -9999.900390625);
+ * assert.strictEqual(fillInPrecision(-9999.9, new Float64Array(1)), -9999.9);
+ * ```
+ */
+export function fillInPrecision(
+  fillValue: number,
+  values: Float32Array | Float64Array | ArrayLike<number>,
+): number {
+  return values instanceof Float32Array ? Math.fround(fillValue) : fillValue;
+}
+
+/**
+ * Whether a value is missing: equal to the fill value when there is one (in the data's precision,
+ * {@linkcode fillInPrecision}), else NaN. With a fill value a NaN is not missing: it is a value,
+ * kept with its bits (bounded coding stores it exactly), so that NaN and the fill value both come
+ * back as they went in. The one rule of the encoder's scan, the header's missing count and the
+ * bench.
  *
  * @param v A value.
  * @param fillValue The value that marks missing data, if any.
  * @returns True when `v` is missing.
  */
 export function isMissing(v: number, fillValue?: number): boolean {
-  return Number.isNaN(v) || (fillValue !== undefined && v === fillValue);
+  return fillValue === undefined ? Number.isNaN(v) : v === fillValue;
 }
 
 /**
@@ -186,7 +262,7 @@ export function isMissing(v: number, fillValue?: number): boolean {
  * import { countMissing } from "./metrics.ts";
  *
  * assert.strictEqual(countMissing([1, NaN, -9999, 2]), 1);
- * assert.strictEqual(countMissing([1, NaN, -9999, 2], -9999), 2);
+ * assert.strictEqual(countMissing([1, NaN, -9999, 2], -9999), 1); // the fill value; NaN is a value
  * ```
  */
 export function countMissing(values: ArrayLike<number>, fillValue?: number): number {

@@ -48,3 +48,29 @@ Deno.test("cli compress/info/decompress round-trip a netCDF variable", async () 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("cli decompress -o .nc of float64 data writes a --fill value float32 cannot hold exactly", async () => {
+  const { encodeNpy } = await import("../src/io/npy.ts");
+  const { readNetcdf } = await import("../src/io/netcdf/mod.ts");
+  const dir = await Deno.makeTempDir();
+  try {
+    const [T, H, W] = [2, 9, 11];
+    const data = Float64Array.from(
+      { length: T * H * W },
+      (_, i) => i % 8 === 0 ? -9999.99 : Math.sin(0.3 * i) + 1e-9 * i,
+    );
+    await Deno.writeFile(`${dir}/in.npy`, encodeNpy(data, [T, H, W]));
+    const c = await run("compress", `${dir}/in.npy`, "-o", `${dir}/x.mrc`, "--fill", "-9999.99");
+    assert.strictEqual(c.code, 0, c.stderr);
+    const d = await run("decompress", `${dir}/x.mrc`, "-o", `${dir}/x.nc`);
+    assert.strictEqual(d.code, 0, d.stderr);
+    const field = await readNetcdf(`${dir}/x.nc`, { variable: "data" });
+    assert.ok(field.data instanceof Float64Array);
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] === -9999.99) assert.strictEqual(field.data[i], -9999.99, `value ${i}`);
+      else assert.notStrictEqual(field.data[i], -9999.99, `value ${i}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

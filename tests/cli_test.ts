@@ -397,6 +397,60 @@ Deno.test("cli.ts compress accepts negative option values as --fill -9999 and --
   }
 });
 
+Deno.test("cli.ts decompress of float64 data writes a --fill value float32 cannot hold exactly", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const dims = [3, 15, 17];
+    const data = Float64Array.from(smallField(3, 15, 17), (v, i) => v + 1e-9 * i);
+    for (let i = 0; i < data.length; i += 9) data[i] = -9999.99;
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(data, dims));
+    const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/a.mrc`, "--fill", "-9999.99");
+    assert.strictEqual(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stderr, /warning/);
+    const d = await run("decompress", `${tmp}/a.mrc`, "-o", `${tmp}/out.npy`);
+    assert.strictEqual(d.code, 0, d.stderr);
+    const out = parseNpy(await Deno.readFile(`${tmp}/out.npy`));
+    assert.ok(out.data instanceof Float64Array);
+    for (let i = 0; i < data.length; i++) {
+      if (data[i] === -9999.99) assert.strictEqual(out.data[i], -9999.99, `value ${i}`);
+      else assert.notStrictEqual(out.data[i], -9999.99, `value ${i}`);
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("cli.ts compress compares --fill in float32 for float32 input, and warns when it matches nothing", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const data = smallField(2, 15, 15);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 5, count++) data[i] = -9999.9; // float32: -9999.900390625
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(data, [2, 15, 15]));
+    const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/a.mrc`, "--fill", "-9999.9");
+    assert.strictEqual(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stderr, /warning/);
+    const info = JSON.parse((await run("info", `${tmp}/a.mrc`, "--json")).stdout);
+    assert.strictEqual(info.missing.mode, "fill");
+    assert.strictEqual(info.missing.count, count);
+    assert.strictEqual(info.missing.fillValue, Math.fround(-9999.9));
+    // The bound is relative to the valid values' range (about 2), not to the fill value's.
+    assert.ok(info.bound.abs < 0.01, `bound ${info.bound.abs}`);
+    const w = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/b.mrc`, "--fill", "-1234.5");
+    assert.strictEqual(w.code, 0, w.stderr);
+    const lines = w.stderr.trim().split("\n");
+    assert.strictEqual(lines.length, 1, w.stderr);
+    assert.match(lines[0], /^warning: --fill -1234\.5 matches no value of .*in\.npy/);
+    const near = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/c.mrc`, "--fill", "-9999.91");
+    assert.match(
+      near.stderr,
+      /^warning: --fill -9999\.91 \(as float32: -9999\.91015625\) matches no value/,
+    );
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
 Deno.test("cli.ts compress --reproducible gives the same bytes for the same input", async () => {
   const tmp = await Deno.makeTempDir();
   try {

@@ -53,6 +53,13 @@ export interface BlockParams {
    * for every snapshot (keyframes included). The bench feeds it the MrCAE model's reconstruction.
    */
   externalBase?: Float32Array;
+  /**
+   * Encoder only, not in the format: a binary32 value no coded point may reconstruct to (the fill
+   * value of a file in fill mode, so that no valid value reads as missing). A point whose
+   * reconstruction would be it is escaped, and an escape that would be it is moved to the nearest
+   * other binary32 value within the bound.
+   */
+  avoid?: number;
 }
 
 /** What the encoder coded, for the bench's entropy-coder ablation. */
@@ -372,7 +379,8 @@ export class BlockCoder {
           if (missing !== null && missing[g]) continue;
           const d = (x[g] - rowPred[i]) * inv;
           const a = d < 0 ? -d : d;
-          if (a >= 0.5) cost += a >= ESCAPE ? 40 : 6 + 2 * Math.log2(Math.round(a));
+          // NaN (a NaN value, or a prediction from one) is an escape.
+          if (!(a < 0.5)) cost += !(a < ESCAPE) ? 40 : 6 + 2 * Math.log2(Math.round(a));
         }
       }
     }
@@ -389,7 +397,7 @@ export class BlockCoder {
     x: ArrayLike<number>,
     codes: Int32Array,
   ): { nonzero: number; escapes: number } {
-    const { H, W, levels } = this.params;
+    const { H, W, levels, bound, avoid } = this.params;
     const rec = this.rec, q = this.q, missing = this.missing, preds = this.#predsBuffer!;
     const o0 = w.o0, eb = w.eb, step = 2 * eb;
     const mode = w.mode;
@@ -405,13 +413,16 @@ export class BlockCoder {
       }
       const xv = x[g];
       const v = Math.round((xv - pred) / step);
+      // A NaN value (with a fill value NaN is not missing) or a NaN prediction: v is NaN and the
+      // check below fails, so the value is escaped with its bits.
       let escape = v >= ESCAPE || v <= -ESCAPE, r = 0;
       if (!escape) {
         r = Math.fround(pred + step * v);
-        if (!(Math.abs(r - xv) <= eb)) escape = true;
+        if (!(Math.abs(r - xv) <= eb) || r === avoid) escape = true;
       }
       if (escape) {
-        rec[g] = Math.fround(xv);
+        const e = Math.fround(xv);
+        rec[g] = e === avoid ? besides(avoid, xv, bound) : e;
         q[g] = 1;
         codes[i++] = ESCAPE;
         nonzero++;
@@ -752,6 +763,35 @@ interface Walk {
   eb: number;
   mode: number;
   models: ChunkModels;
+}
+
+const F32 = new Float32Array(1);
+const F32_BITS = new Int32Array(F32.buffer);
+
+/** The binary32 value next to finite `v`, above (`up`) or below. */
+function nextFloat32(v: number, up: boolean): number {
+  if (v === 0) return up ? 2 ** -149 : -(2 ** -149);
+  F32[0] = v;
+  F32_BITS[0] += (v > 0) === up ? 1 : -1;
+  return F32[0];
+}
+
+/**
+ * Encoder: the binary32 value nearest `x` other than `avoid` (which is `f32(x)`: float64 data
+ * within float32 rounding of the fill value), so that a valid value never decodes as the fill
+ * value.
+ *
+ * @throws {RangeError} When neither neighbour of `avoid` is within `bound` of `x`.
+ */
+function besides(avoid: number, x: number, bound: number): number {
+  const below = nextFloat32(avoid, false), above = nextFloat32(avoid, true);
+  const best = Math.abs(below - x) <= Math.abs(above - x) ? below : above;
+  if (!(Math.abs(best - x) <= bound)) {
+    throw new RangeError(
+      `Cannot compress: the value ${x} is within float32 rounding of the fill value ${avoid}, and the bound ${bound} leaves no other float32 value for it; raise the bound`,
+    );
+  }
+  return best;
 }
 
 /** Decoder: sets `rec` and `q` of point `g` from its decoded code `v`. */

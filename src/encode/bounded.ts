@@ -38,7 +38,12 @@ export interface BoundedCompressOptions {
   keyInterval?: number;
   /** Spatial interpolation: `"cubic"` (default) or `"linear"`. */
   interpolation?: "cubic" | "linear";
-  /** A value that marks missing data (besides NaN). */
+  /**
+   * A value that marks missing data, compared in the data's precision (float32 data:
+   * `Math.fround(fillValue)`, which the file records). Without one, NaN marks missing data (and
+   * comes back as the canonical NaN); with one, a NaN is a value, stored exactly (an escape with
+   * its bits: sign and payload come back, for float64 data those binary32 keeps).
+   */
   fillValue?: number;
   /** Element type to record. Default: from the input array. */
   dtype?: "float32" | "float64";
@@ -113,6 +118,11 @@ interface Plan {
   keyInterval: number;
   cubic: boolean;
   missing: Uint8Array | null;
+  /**
+   * The fill value in the data's precision when it marks missing values (no coded value may
+   * decode to it), else undefined.
+   */
+  fill?: number;
   /** Smallest valid value, and the range. */
   min: number;
   range: number;
@@ -170,6 +180,7 @@ async function codeAll(
       bound: eb,
       cubic: plan.cubic,
     };
+    if (plan.fill !== undefined) params.avoid = Math.fround(plan.fill);
     if (pool) jobs.push(pool.code(params, x, missing, signal));
     else {
       jobs.push(Promise.resolve(codeBlock(params, x, missing)));
@@ -279,7 +290,11 @@ export async function compressBoundedTo(
   if (interpolation !== "cubic" && interpolation !== "linear") {
     fail(`interpolation must be "cubic" or "linear", found ${JSON.stringify(interpolation)}`);
   }
-  const { missing, missingCount, min, max } = scanValues(values, dims, options.fillValue);
+  const { missing, missingCount, min, max, fillValue } = scanValues(
+    values,
+    dims,
+    options.fillValue,
+  );
   const range = max - min;
   const plan: Plan = {
     shape: dims,
@@ -288,6 +303,7 @@ export async function compressBoundedTo(
     keyInterval,
     cubic: interpolation === "cubic",
     missing: missingCount > 0 ? missing : null,
+    fill: missingCount > 0 ? fillValue : undefined,
     min,
     range,
   };
@@ -346,7 +362,7 @@ export async function compressBoundedTo(
   const header = boundedHeader(dims, inputShape, plan, eb, interpolation, {
     dtype: options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
     missingCount,
-    fillValue: options.fillValue,
+    fillValue: plan.fill,
   });
   const requested: BoundedReport["bound"]["requested"] = {};
   if (errorBound !== undefined) requested.errorBound = errorBound;

@@ -45,9 +45,10 @@ export function codeBlock(
     chunks.push(bytes);
     stats.push(s);
   }
-  // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one.
+  // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one. Missing
+  // points are left out; a NaN at any other point is a value and must come back bit for bit.
   const rowLevel = lattice(H, N), colLevel = lattice(W, N);
-  const tallies = Array.from({ length: N }, () => new ErrorTally());
+  const tallies = Array.from({ length: N }, () => new ErrorTally({ nanBits: true }));
   const rec = coder.rec, plane = H * W;
   for (let t = 0; t < n; t++) {
     for (let i = 0; i < H; i++) {

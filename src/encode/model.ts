@@ -112,7 +112,7 @@ export async function compressModelTo(
   const header = makeHeader(model, prepared, steps, {
     blockSize,
     dtype: options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
-    fillValue: options.fillValue,
+    fillValue: prepared.fillValue,
     inputShape: shape,
   });
   const report: ModelReport = {

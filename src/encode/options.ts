@@ -29,7 +29,12 @@ export interface ModelCompressOptions extends TrainOptions {
    * level's target error.
    */
   quantBudget?: number;
-  /** A value that marks missing data (besides NaN, which always does). Default: none. */
+  /**
+   * A value that marks missing data, compared in the data's precision (float32 data:
+   * `Math.fround(fillValue)`, which the file records). Without one, NaN marks missing data; data
+   * with both NaN and the fill value is refused (model coding has no exact values: bounded coding
+   * keeps the NaNs). Default: none.
+   */
   fillValue?: number;
   /**
    * Conjugate-gradient iterations per snapshot and level that fit the codes to the data by least

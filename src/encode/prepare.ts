@@ -8,7 +8,7 @@
  */
 
 import { finestIndex } from "../../format/geometry.ts";
-import { isMissing } from "../metrics.ts";
+import { fillInPrecision, isMissing } from "../metrics.ts";
 
 /** How the original array sits in the stored finest grid. */
 export interface Geometry {
@@ -83,25 +83,33 @@ export interface Prepared {
   missing: Uint8Array | null;
   /** Number of missing values. */
   missingCount: number;
+  /** The fill value in the data's precision, when it marks missing values; else undefined (NaN). */
+  fillValue?: number;
   /** Range `max - min` of the finite original values (0 for a constant field). */
   range: number;
 }
 
 /** What {@linkcode scanValues} finds. */
 export interface ScannedValues {
-  /** `T * H * W`, 1 where a value is missing (NaN or the fill value). */
+  /** `T * H * W`, 1 where a value is missing ({@linkcode isMissing}: the fill value, else NaN). */
   missing: Uint8Array;
   missingCount: number;
-  /** Smallest and largest valid value. */
+  /** NaNs that are values, not missing (a fill value was given): bounded coding keeps them exactly. */
+  nanCount: number;
+  /** The fill value in the data's precision (`fillInPrecision()`), the one a file records. */
+  fillValue?: number;
+  /** Smallest and largest valid value (NaNs left out). */
   min: number;
   max: number;
 }
 
 /**
- * The one rule for input values: NaN and `fillValue` are missing, other non-finite values are
- * refused, and at least one value must be valid.
+ * The one rule for input values: the fill value (compared in the data's precision) is missing
+ * when one is given, else NaN; with a fill value a NaN is a value (bounded coding stores its bits,
+ * model coding refuses it); other non-finite values are refused, and at least one value must be
+ * finite and not missing.
  *
- * @throws {RangeError} Naming the first infinite value, or when every value is missing.
+ * @throws {RangeError} Naming the first infinite value, or when no value is finite and valid.
  */
 export function scanValues(
   values: Float32Array | Float64Array,
@@ -110,14 +118,17 @@ export function scanValues(
 ): ScannedValues {
   const [, H, W] = shape;
   const plane = H * W;
+  const fill = fillValue === undefined ? undefined : fillInPrecision(fillValue, values);
   const missing = new Uint8Array(values.length);
-  let missingCount = 0;
+  let missingCount = 0, nanCount = 0;
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (isMissing(v, fillValue)) {
+    if (isMissing(v, fill)) {
       missing[i] = 1;
       missingCount++;
+    } else if (Number.isNaN(v)) {
+      nanCount++;
     } else if (!Number.isFinite(v)) {
       const t = Math.floor(i / plane), r = Math.floor((i % plane) / W), c = i % W;
       throw new RangeError(
@@ -131,16 +142,20 @@ export function scanValues(
   if (missingCount === values.length) {
     throw new RangeError("Cannot compress: every value is missing");
   }
-  return { missing, missingCount, min, max };
+  if (missingCount + nanCount === values.length) {
+    throw new RangeError("Cannot compress: every value is missing or NaN");
+  }
+  return { missing, missingCount, nanCount, fillValue: fill, min, max };
 }
 
 /**
  * Pads, normalizes and fills a `[T, H, W]` array.
  *
- * Missing values (NaN, or `fillValue` when given) are excluded through `valid`
+ * Missing values (`fillValue` when given, else NaN) are excluded through `valid`
  * and filled, for the encoder's sake, with the pixel's mean over time, or where
  * a pixel is missing in every snapshot with its nearest filled neighbour's value.
- * Throws a RangeError when the data holds an infinity or no finite value.
+ * Throws a RangeError when the data holds an infinity or no finite value, or both NaN and the
+ * fill value (a file records one kind of missing value, and model coding has no exact values).
  */
 export function prepareData(
   values: Float32Array | Float64Array,
@@ -150,7 +165,16 @@ export function prepareData(
 ): Prepared {
   const [T, H, W] = shape;
   const plane = H * W;
-  const { missing, missingCount, min, max } = scanValues(values, shape, fillValue);
+  const { missing, missingCount, nanCount, min, max, fillValue: fill } = scanValues(
+    values,
+    shape,
+    fillValue,
+  );
+  if (nanCount > 0) {
+    throw new RangeError(
+      `Cannot compress with model coding: the data holds both NaN and the fill value ${fill}; a file records one kind of missing value, and only bounded coding keeps a NaN apart from the fill value (as an exact value): use bounded coding, or replace the NaNs`,
+    );
+  }
   const range = max - min;
   const normalization = { offset: min, scale: range > 0 ? range : 1 };
   const inv = 1 / normalization.scale;
@@ -225,6 +249,7 @@ export function prepareData(
     valid,
     missing: missingCount > 0 ? missing : null,
     missingCount,
+    fillValue: missingCount > 0 ? fill : undefined,
     range,
   };
 }

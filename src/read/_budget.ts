@@ -43,6 +43,23 @@ function outputBytes(header: MrcHeader, level: number, count: number): number {
   return 4 * count * c.height * c.width;
 }
 
+/**
+ * `decode({ dtype: "float64" })`: the float64 copy of level `level`'s output for `count`
+ * snapshots, held beside the request's own arrays; refused when it leaves nothing of `maxBytes`.
+ *
+ * @returns What is left of `maxBytes` for the decode itself.
+ */
+export function float64OutputBudget(
+  header: MrcHeader,
+  level: number,
+  count: number,
+  maxBytes: number,
+): number {
+  const bytes = 2 * outputBytes(header, level, count);
+  requireBudget(bytes, maxBytes, `level ${level} as float64`);
+  return maxBytes - bytes;
+}
+
 /** Bytes of the expanded missing mask (`T * H * W` bytes, plus the stored mask). */
 function missingBytes(header: MrcHeader): number {
   if (header.missing.mode === "none") return 0;

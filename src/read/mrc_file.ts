@@ -20,9 +20,9 @@ import {
 import { isBounded, type MrcHeader } from "../../format/header.ts";
 import { MrcFormatError } from "../../format/error.ts";
 import { maskCount } from "../../format/masks.ts";
-import { type DecodedLevel, expandMissing, levelExtent } from "./output.ts";
+import { type DecodedLevel, expandMissing, levelExtent, widenLevel } from "./output.ts";
 import { readReport, type StoredReport } from "./report.ts";
-import { checkMaxBytes, type DecodeRequest } from "./_budget.ts";
+import { checkMaxBytes, type DecodeRequest, float64OutputBudget } from "./_budget.ts";
 import { decodeEngine, type EngineChunk } from "./engine.ts";
 import { checkCacheBytes, CoderCache } from "./coder_cache.ts";
 
@@ -40,6 +40,13 @@ export interface DecodeOptions {
    * a `MrcFormatError`. Default: the file's (`openMrc()` option `maxBytes`, 1 GiB).
    */
   maxBytes?: number;
+  /**
+   * Element type of the returned `data`: `"float32"` (the default, a `Float32Array`: what the
+   * decoders compute) or `"float64"` (a `Float64Array`: the same values widened, and missing
+   * values as the file's fill value exactly, which float32 may not hold: `-9999.99` of a float64
+   * file, not `-9999.990234375`). The float64 copy counts against `maxBytes`.
+   */
+  dtype?: "float32" | "float64";
 }
 
 /** Summary of one level. */
@@ -369,9 +376,11 @@ export class MrcFile {
    * Decodes one level for a snapshot range, reading only the chunks of levels `<= level`
    * and the code blocks that hold the range.
    *
-   * @param options Level (default: finest), snapshot range (default: all) and signal.
+   * @param options Level (default: finest), snapshot range (default: all), signal, memory budget,
+   *   and `dtype`: `"float64"` returns a `Float64Array` with the fill value exactly.
    * @returns The decoded level in original units.
    * @throws {RangeError} For a level or snapshot range the file does not have.
+   * @throws {TypeError} For a `dtype` other than `"float32"` and `"float64"`.
    * @throws {MrcFormatError} When a chunk it reads is corrupt.
    *
    * @example Level 0 of snapshots 1 to 3, reading only the chunks that hold them
@@ -386,18 +395,32 @@ export class MrcFile {
    * assert.strictEqual(level0.rows.length, level0.shape[1]);
    * ```
    */
-  async decode(options: DecodeOptions = {}): Promise<DecodedLevel> {
+  decode(options: DecodeOptions & { dtype: "float64" }): Promise<DecodedLevel<Float64Array>>;
+  /** Decodes one level as float32 (see the signature above). */
+  decode(options?: DecodeOptions & { dtype?: "float32" }): Promise<DecodedLevel>;
+  /** Decodes one level as float32 or float64 (see the signature above). */
+  decode(options?: DecodeOptions): Promise<DecodedLevel<Float32Array | Float64Array>>;
+  async decode(options: DecodeOptions = {}): Promise<DecodedLevel<Float32Array | Float64Array>> {
     this.#checkOpen();
     const level = options.level ?? this.levelCount - 1;
     this.#checkLevel(level);
     const [start, end] = this.#checkSnapshots(options.snapshots);
-    const { signal } = options;
-    const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
+    const { signal, dtype = "float32" } = options;
+    if (dtype !== "float32" && dtype !== "float64") {
+      throw new TypeError(
+        `Cannot decode: dtype must be "float32" or "float64", found ${JSON.stringify(dtype)}`,
+      );
+    }
+    let maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
+    if (dtype === "float64") {
+      maxBytes = float64OutputBudget(this.header, level, end - start, maxBytes);
+    }
     let out: DecodedLevel | null = null;
     for await (const d of this.#run({ level, start, end, every: false }, signal, maxBytes)) {
       out = d;
     }
-    return out!;
+    if (dtype === "float32") return out!;
+    return widenLevel(this.header, out!, await this.#missingMask({ signal }));
   }
 
   /**

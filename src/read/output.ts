@@ -10,16 +10,23 @@ import type { MrcHeader } from "../../format/header.ts";
 import { finestIndex, levelCrop } from "../../format/geometry.ts";
 import type { MissingMask } from "../../format/missing_mask.ts";
 
-/** One decoded level for a range of snapshots, in original units. */
-export interface DecodedLevel {
+/**
+ * One decoded level for a range of snapshots, in original units: `data` is a `Float32Array`, or a
+ * `Float64Array` from `decode({ dtype: "float64" })`.
+ */
+export interface DecodedLevel<D extends Float32Array | Float64Array = Float32Array> {
   /** The level, 0 = coarsest. */
   level: number;
   /** `[first, end)` snapshot range. */
   snapshots: [number, number];
   /** `[snapshotCount, rows, cols]`: the original extent sampled at this level's resolution. */
   shape: [number, number, number];
-  /** Values, C order. Missing values come back as NaN (or the fill value the file records). */
-  data: Float32Array;
+  /**
+   * Values, C order. Missing values come back as NaN (the canonical quiet NaN, `0x7FC00000` as
+   * binary32), or as the fill value the file records (in a `Float32Array` rounded to binary32,
+   * in a `Float64Array` exactly).
+   */
+  data: D;
   /** The original-grid row that each output row samples (every `2^(N-1-k)`-th row). */
   rows: Int32Array;
   /** The original-grid column that each output column samples. */
@@ -99,8 +106,8 @@ export function expandMissing(h: MrcHeader, m: MissingMask): Uint8Array {
 /** Puts the hole value (NaN or the file's fill value) wherever the original data was missing. */
 export function restoreMissing(
   h: MrcHeader,
-  e: LevelExtent,
-  data: Float32Array,
+  e: Pick<LevelExtent, "nr" | "nc" | "rows" | "cols">,
+  data: Float32Array | Float64Array,
   start: number,
   count: number,
   missing: Uint8Array,
@@ -132,6 +139,26 @@ export function finishLevel(
   denormalize(h, e, normalized, data, count);
   if (missing) restoreMissing(h, e, data, start, count, missing);
   return decodedLevel(level, start, end, e, data);
+}
+
+/**
+ * A decoded level as float64 (`decode({ dtype: "float64" })`): the values widened, and the fill
+ * value of a file in fill mode put back exactly where the mask says missing (a `Float32Array`
+ * holds it rounded to binary32).
+ *
+ * @param missing The file's expanded `T * H * W` mask, or null.
+ */
+export function widenLevel(
+  h: MrcHeader,
+  d: DecodedLevel,
+  missing: Uint8Array | null,
+): DecodedLevel<Float64Array> {
+  const data = Float64Array.from(d.data);
+  if (missing && h.missing.mode === "fill") {
+    const [count, nr, nc] = d.shape;
+    restoreMissing(h, { nr, nc, rows: d.rows, cols: d.cols }, data, d.snapshots[0], count, missing);
+  }
+  return { ...d, data };
 }
 
 /** The returned record of a decoded level. */

@@ -114,12 +114,14 @@ Deno.test("each bounded vector makes a decoder that reads the SPEC the other way
     );
     if (want.valid && want.catches !== undefined) {
       // The right reading gives the committed levels; each wrong one an error or other values.
-      assert.deepStrictEqual(decodeBoundedNaive(bytes), want.levels, name);
+      // As the vector's JSON writes them: a NaN value is null there.
+      const asJson = (levels: unknown) => JSON.parse(JSON.stringify(levels));
+      assert.deepStrictEqual(asJson(decodeBoundedNaive(bytes)), want.levels, name);
       for (const reading of want.catches) {
         readings++;
         let other: unknown = null;
         try {
-          other = decodeBoundedNaive(bytes, { [reading]: true });
+          other = asJson(decodeBoundedNaive(bytes, { [reading]: true }));
         } catch {
           continue;
         }
@@ -132,5 +134,5 @@ Deno.test("each bounded vector makes a decoder that reads the SPEC the other way
       }
     }
   }
-  assert.strictEqual(readings, 10, "the wrong readings the valid vectors catch");
+  assert.strictEqual(readings, 11, "the wrong readings the valid vectors catch");
 });

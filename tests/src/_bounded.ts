@@ -50,6 +50,14 @@ export function validRange(
   return { min, max, range: max - min };
 }
 
+const F32 = new Float32Array(1), U32 = new Uint32Array(F32.buffer);
+
+/** The binary32 bit pattern of `v`. */
+function bits32(v: number): number {
+  F32[0] = v;
+  return U32[0];
+}
+
 /** What {@linkcode checkLevels} measured on a level. */
 export interface LevelCheck {
   /** Largest absolute error over the level's valid values (float64). */
@@ -63,9 +71,10 @@ export interface LevelCheck {
 
 /**
  * Decodes every level of `bytes` and checks, against `original` in float64: the level samples
- * rows and columns `s - 1, 2s - 1, ...` (s = 2^(N-1-k)); missing values come back as NaN (or the
- * fill value); every other value is finite and within the header's bound. Fails with the first
- * bad value's position.
+ * rows and columns `s - 1, 2s - 1, ...` (s = 2^(N-1-k)); missing values come back as NaN, or the
+ * fill value when one is given (then a NaN is a value and comes back with its bits); every other
+ * value is finite, within the header's bound and not the fill value. Fails with the first bad
+ * value's position.
  *
  * @returns The opened file and what was measured per level.
  */
@@ -106,12 +115,23 @@ export async function checkLevels(
           const o = (t * nr + i) * nc + j;
           const x = original[g], y = d.data[o];
           const where = `${label}: level ${k} [${t}, ${d.rows[i]}, ${d.cols[j]}] (output ${o})`;
-          if (Number.isNaN(x) || x === fillValue) {
-            const hole = fillValue ?? NaN;
+          if (fillValue === undefined ? Number.isNaN(x) : x === fillValue) {
+            // Missing: NaN, or the fill value (a float32 output holds it rounded).
+            const hole = fillValue === undefined ? NaN : Math.fround(fillValue);
             if (!Object.is(y, hole)) assert.fail(`${where}: missing value came back as ${y}`);
             continue;
           }
+          if (Number.isNaN(x)) {
+            // With a fill value, a NaN is a value: it comes back with its binary32 bits.
+            if (!Number.isNaN(y) || bits32(x) !== bits32(y)) {
+              assert.fail(`${where}: NaN ${bits32(x).toString(16)} came back as ${y}`);
+            }
+            continue;
+          }
           if (!Number.isFinite(y)) assert.fail(`${where}: ${x} came back as ${y}`);
+          if (fillValue !== undefined && y === Math.fround(fillValue)) {
+            assert.fail(`${where}: valid value ${x} came back as the fill value ${y}`);
+          }
           tally.add(x, y);
           const e = Math.abs(y - x);
           if (!(e <= bound) && firstBad === null) {

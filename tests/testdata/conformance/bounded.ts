@@ -149,6 +149,23 @@ export const BOUNDED: BoundedVector[] = [
     catches: ["escapeLowBitFirst"],
   },
   {
+    name: "bounded-nan-values",
+    note: '§4.3, §4.7.4: mode "fill": NaN is a value, an escape holding its bits (null in data); predictions and activities that read it are NaN: act = 3 and alt = 0 where d is NaN',
+    input: () => {
+      const T = 3, H = 12, W = 12;
+      const data = field(T, H, W, 21, 0.1);
+      const bits = new Uint32Array(data.buffer);
+      for (let t = 0; t < T; t++) {
+        for (let x = 2; x < 6; x++) data[(t * H + 4) * W + x] = -999; // missing
+        bits[(t * H + 5) * W + 3] = 0x7fc00000; // NaN values next to missing ones
+        bits[(t * H + 8) * W + 7 + t] = 0xffc00001;
+        bits[(t * H + 1) * W + 9] = 0x7fd00000;
+      }
+      return { data, shape: [T, H, W], options: { errorBound: 0.01, fillValue: -999, keyInterval: 2 } };
+    },
+    catches: ["nanAltTwo"],
+  },
+  {
     name: "bounded-linear",
     note: '§4.7.3: "interpolation": "linear" takes the linear weights (the cubic ones differ wherever 3 neighbours exist)',
     input: () => ({

@@ -35,6 +35,8 @@ export interface Readings {
   float64Reconstruction?: boolean;
   /** §4.7.4: bytes after the last symbol are allowed (the 1.2 text before this rule). */
   trailingBytesAllowed?: boolean;
+  /** §4.7.4 step 4: `alt = 2` when `d` is NaN (an escaped NaN nearby), "else" read literally. */
+  nanAltTwo?: boolean;
 }
 
 /** What the naive decoder returns per level: as a conformance vector's `levels`. */
@@ -433,7 +435,7 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
               const mean = total / used.length;
               const d = Math.abs(mean - preds[i]) / eb_l;
               const act = d < 0.125 ? 0 : d < 0.5 ? 1 : d < 1.5 ? 2 : 3;
-              const alt = d < 0.125 ? 0 : mean > preds[i] ? 1 : 2;
+              const alt = d < 0.125 || (Number.isNaN(d) && !r.nanAltTwo) ? 0 : mean > preds[i] ? 1 : 2;
               const nT = ref !== null && ref[y][x] !== 0 ? 1 : 0;
               return symbol(pass, nS, nP, nT, act, sc, alt);
             });
