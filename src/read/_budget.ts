@@ -100,6 +100,24 @@ export interface DecodeRequest {
   every: boolean;
 }
 
+/**
+ * Bytes of one entry of an engine's list of the chunks it reads (`needs`: an object of three
+ * fields and its slot), counted before the list is made: a header whose block count is absurd
+ * must not make millions of them.
+ */
+const NEED_BYTES = 64;
+
+/**
+ * Refuses a request whose list of chunks (at most `(levels + 2) x blocks` entries: every level of
+ * every block it touches, and a model level's two decoder chunks) would pass `maxBytes` on its own.
+ */
+export function needsBudget(header: MrcHeader, request: DecodeRequest, maxBytes: number): void {
+  const bs = header.blockSize;
+  const blocks = Math.floor((Math.max(request.start, request.end - 1)) / bs) -
+    Math.floor(request.start / bs) + 1;
+  refuseAbove(NEED_BYTES * (request.level + 1) * (blocks + 2), maxBytes, request, request.level);
+}
+
 /** Throws MrcFormatError when a request's `bytes` exceed `maxBytes`. */
 function refuseAbove(bytes: number, maxBytes: number, request: DecodeRequest, level: number) {
   requireBudget(bytes, maxBytes, `level ${level} of snapshots ${request.start}:${request.end}`);

@@ -4,7 +4,7 @@
 
 import type { ChunkType, ChunkValues } from "../../format/chunks.ts";
 import type { MrcHeader } from "../../format/header.ts";
-import type { DecodeRequest } from "./_budget.ts";
+import { type DecodeRequest, needsBudget } from "./_budget.ts";
 import type { DecodedLevel } from "./output.ts";
 
 /** A chunk an engine reads: a level chunk of the file's coding. */
@@ -56,8 +56,10 @@ export abstract class EngineBase implements DecodeEngine {
   constructor(
     header: MrcHeader,
     request: DecodeRequest,
+    maxBytes: number,
     needs: (first: number, last: number) => EngineChunk[],
   ) {
+    needsBudget(header, request, maxBytes);
     this.header = header;
     this.request = request;
     const bs = header.blockSize;

@@ -55,7 +55,7 @@ export class BoundedEngine extends EngineBase {
   ) {
     const bytes = boundedBudget(header, request, maxBytes);
     const coders: (BlockCoder | undefined)[] = [];
-    super(header, request, (first, last) => {
+    super(header, request, maxBytes, (first, last) => {
       for (let b = first; b <= last; b++) coders.push(cache?.take(b));
       cache?.shrink(maxBytes - bytes);
       const needs: EngineChunk[] = [];

@@ -74,7 +74,7 @@ export class ModelEngine extends EngineBase {
   #blocks: Int32Array[][] = [];
 
   constructor(header: MrcHeader, request: DecodeRequest, maxBytes: number) {
-    super(header, request, (first, last) => {
+    super(header, request, maxBytes, (first, last) => {
       const needs: EngineChunk[] = [];
       const decoder = (k: number) =>
         needs.push(

@@ -168,3 +168,18 @@ Deno.test("a bound whose step 2 x abs overflows is refused by both readers and b
     /the bound 1e\+308 is not a positive number at most/,
   );
 });
+
+Deno.test("decodeStream() refuses 1.5e7 blocks of a model header before listing their chunks", async () => {
+  // T = 3e7 in blocks of 2 (a CRC-consistent lie on v1.0-small): the engine's list of chunks
+  // alone would be 3e7 objects (2.8 s and gigabytes before), so it is counted first: 64 bytes
+  // per entry, (levels) x (blocks + 2) entries.
+  const file = splitMrc(await Deno.readFile(new URL("v1.0-small.mrc", testdata)));
+  const h = headerOf(file) as { shape: number[]; blockSize: number };
+  h.shape[0] = 3e7;
+  setHeaderText(file, JSON.stringify(h));
+  const bytes = joinMrc(file);
+  await assert.rejects(async () => {
+    for await (const _ of decodeStream(streamOf(bytes, 997), { maxBytes: 2 ** 24 }));
+  }, /Cannot decode level 1 of snapshots 0:30000000: it needs 1920000256 bytes of memory/);
+  await assert.rejects(openMrc(bytes), MrcFormatError); // its index lists 2 blocks, not 1.5e7
+});

@@ -9,7 +9,7 @@
 //
 // With `--server`, every fourth mutant is also read by URL from a hostile fake server.
 //
-//   deno task fuzz [--count 5000] [--seed 1] [--seconds 120] [--model] [--server]
+//   deno task fuzz [--count 5000] [--seed 1] [--seconds 120] [--model] [--server] [--dump DIR]
 
 import {
   type DecodedLevel,
@@ -43,6 +43,8 @@ export interface FuzzOptions {
    * outcome of the bytes; the others a refusal, within the budget and the time limit.
    */
   server?: boolean;
+  /** A folder to write each failing mutant to (`mutant-<i>.mrc`). Default: none. */
+  dump?: string;
 }
 
 /** What a run found. */
@@ -395,19 +397,46 @@ function hostileFetch(bytes: Uint8Array, server: Server): typeof globalThis.fetc
   };
 }
 
-/** Targeted lies that a size check must catch: huge T and block size, many levels on a tiny field. */
+/**
+ * Targeted lies that a size check must catch: huge T and block size, planes many times larger
+ * (grids consistent), many levels on a tiny field.
+ */
 function attack(rand: () => number, file: EditableMrc): void {
   const h = headerOf(file) as Record<string, unknown> & {
+    inputShape?: number[];
     shape: number[];
     blockSize: number;
     grid: number[];
     crop: number[];
     levels: { grid: number[]; latent: number[] }[];
   };
-  if (rand() < 0.5) {
-    const big = pick(rand, [2 ** 31 - 1, 1e6, 65536]);
+  const r = rand();
+  if (r < 0.4) {
+    const big = pick(rand, [2 ** 31 - 1, 3e7, 1e6, 65537, 65536]);
     h.shape[0] = big;
-    if (rand() < 0.7) h.blockSize = big;
+    if (rand() < 0.7) h.blockSize = pick(rand, [big, 65536, 65537]);
+    if (Array.isArray(h.inputShape) && h.inputShape.length === 3) h.inputShape = [...h.shape];
+    else delete h.inputShape;
+  } else if (r < 0.6) {
+    // A plane 16 to 4096 times larger, its grids made consistent (smallest odd level-0 grid).
+    const f = pick(rand, [4, 16, 64]);
+    const N = h.levels.length;
+    h.shape[1] *= f;
+    h.shape[2] *= f;
+    const fit = (n: number) => {
+      let g0 = 3;
+      while (2 ** (N - 1) * (g0 + 1) - 1 < n) g0 += 2;
+      return g0;
+    };
+    let g = [fit(h.shape[1]), fit(h.shape[2])];
+    for (let k = 0; k < N; k++) {
+      h.levels[k] = { ...h.levels[k], grid: g, latent: [(g[0] - 1) / 2, (g[1] - 1) / 2] };
+      g = [2 * g[0] + 1, 2 * g[1] + 1];
+    }
+    h.grid = h.levels[N - 1].grid;
+    if (Array.isArray(h.inputShape)) {
+      h.inputShape = h.inputShape.length === 3 ? [...h.shape] : h.shape.slice(1);
+    }
   } else {
     // More levels on the same data: every grid grows, the header stays self-consistent.
     const extra = randInt(rand, 1, 12);
@@ -506,6 +535,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     report.mutants++;
     report.byKind[kind] = (report.byKind[kind] ?? 0) + 1;
     const tag = `mutant ${i} (${kind} of ${source.name})`;
+    const failuresBefore = report.failures.length;
     const fail = (m: string) => report.failures.push(`${tag} ${m}`);
     const ra = await run("openMrc", () => randomAccess(bytes, options.maxBytes), fail);
     const st = await run("decodeStream", () => streaming(bytes, options.maxBytes, ra.value), fail);
@@ -549,6 +579,9 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
         );
       }
     }
+    if (options.dump && report.failures.length > failuresBefore) {
+      await Deno.writeFile(`${options.dump}/mutant-${i}.mrc`, bytes);
+    }
     if (a === "budget" || b === "budget") report.overBudget++;
     else if (a !== null && b !== null && a !== b) {
       fail(
@@ -577,6 +610,7 @@ if (import.meta.main) {
     timeLimitMs: arg("time-limit", 5000),
     model: args.includes("--model"),
     server: args.includes("--server"),
+    dump: args.includes("--dump") ? args[args.indexOf("--dump") + 1] : undefined,
   });
   const { failures, ...counts } = report;
   console.log(JSON.stringify(counts, null, 2));
