@@ -292,7 +292,8 @@ const median = (x: number[]) => {
 const dir = await Deno.makeTempDir({ prefix: "mrcae-speed-" });
 const rows: Row[] = [];
 const startedAt = new Date().toISOString();
-const load0 = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+/** One-minute load averages, sampled before, between fields and after. */
+const loads: number[] = [Deno.loadavg()[0]];
 try {
   // Warm Deno's module cache, and measure the CLI's floor: start-up alone (`--help`), and a
   // compress and a decompress of a 2 x 9 x 9 field (start-up, module load, file I/O).
@@ -339,6 +340,7 @@ try {
     fields.push(f);
   }
   for (const field of fields) {
+    loads.push(Deno.loadavg()[0]);
     const { missing, min: lo, max: hi } = fillMissing(field.data);
     field.missing = missing;
     const npy = `${dir}/in.npy`, raw = `${dir}/in.raw`;
@@ -397,14 +399,14 @@ try {
       }
     }
   }
-  const load1 = await Deno.readTextFile("/proc/loadavg").catch(() => "");
+  loads.push(Deno.loadavg()[0]);
   const result = {
     command: "deno task bench:speed",
     started: startedAt,
     deno: Deno.version.deno,
     cores: navigator.hardwareConcurrency,
     repetitions: REPS,
-    loadAverage: { before: load0.trim(), after: load1.trim() },
+    loadAverage: { min: Math.min(...loads), max: Math.max(...loads), samples: loads },
     cliFloorSeconds: {
       help: { min: min(startup), median: median(startup) },
       compressTiny: { min: min(floorC), median: median(floorC) },
@@ -428,7 +430,7 @@ try {
 /** The markdown of a run: a summary per field and bound, then every row. */
 function table(
   rows: Row[],
-  run: { repetitions: number; cores: number; loadAverage: { before: string; after: string } } & {
+  run: { repetitions: number; cores: number; loadAverage: { min: number; max: number } } & {
     cliFloorSeconds: {
       help: { min: number };
       compressTiny: { min: number };
@@ -436,7 +438,7 @@ function table(
     };
   },
 ): string {
-  const s = (x: number[] | undefined) => x ? `${min(x).toFixed(2)}` : "-";
+  const s = (x: number[] | undefined) => x?.length ? `${min(x).toFixed(min(x) < 1 ? 3 : 2)}` : "-";
   const fmtRatio = (r: Row | undefined) =>
     r?.note
       ? (r.note.startsWith("not built") ? "not built" : "failed")
@@ -449,9 +451,9 @@ function table(
   const out: string[] = [];
   out.push(
     `Whole-command wall time (process start to exit), minimum of ${run.repetitions} interleaved ` +
-      `repetitions, on ${run.cores} cores shared with other work (load average before ` +
-      `${run.loadAverage.before.split(" ").slice(0, 3).join(" ")}, after ` +
-      `${run.loadAverage.after.split(" ").slice(0, 3).join(" ")}). mrcae: \`deno run -A cli.ts ` +
+      `repetitions, on ${run.cores} cores shared with other work (one-minute load average ` +
+      `${run.loadAverage.min.toFixed(1)} to ${run.loadAverage.max.toFixed(1)} during the run). ` +
+      `mrcae: \`deno run -A cli.ts ` +
       `compress in.npy\` / \`decompress -o out.npy\`, Deno's start-up and module load ` +
       `included (its floor: \`cli.ts --help\` ${run.cliFloorSeconds.help.min.toFixed(2)} s, ` +
       `compress of a 2 x 9 x 9 field ${run.cliFloorSeconds.compressTiny.min.toFixed(2)} s, ` +
@@ -469,7 +471,7 @@ function table(
       .map(by);
     if (!m1) continue;
     const x = (a?: number[], b?: number[]) =>
-      a?.length && b?.length ? `${(min(a) / min(b)).toFixed(2)}` : "-";
+      a?.length && b?.length ? `${(min(a) / min(b)).toFixed(1)}` : "-";
     out.push(
       `| ${g[0].field} | ${g[0].shape.join("x")} | ${g[0].rel} | ${fmtRatio(m1)} | ${
         fmtRatio(sz)
