@@ -32,7 +32,7 @@ for (const variant of GOLDEN_BOUNDED) {
     assert.deepStrictEqual(chunkList(file.chunks), golden.chunks);
     const [, H, W] = golden.header.shape;
     const bound = golden.header.bound!.abs;
-    let k = 0;
+    let k = 0, sampled = 0;
     for await (const level of file.progressive()) {
       same(level.data, golden.decoded[k], `level ${k}`);
       // Every value within the bound of the input at the points it samples.
@@ -47,9 +47,23 @@ for (const variant of GOLDEN_BOUNDED) {
           }
         }
       }
+      // Outliers are escaped: every level that samples one returns it exactly.
+      for (const o of golden.outliers ?? []) {
+        const t = Math.floor(o / (H * W)), i = level.rows.indexOf(Math.floor(o / W) % H);
+        const j = level.cols.indexOf(o % W);
+        if (i < 0 || j < 0) continue;
+        sampled++;
+        const v = level.data[(t * h + i) * w + j];
+        assert.strictEqual(v, golden.input[o], `level ${k}: outlier ${o} is ${v}`);
+      }
       k++;
     }
     assert.strictEqual(k, golden.decoded.length);
+    if (golden.outliers) {
+      // Each outlier is on the finest level, one also on level 0: all were checked.
+      assert.ok(sampled > golden.outliers.length, `${sampled} outlier samples`);
+      assert.ok(golden.escapes!.reduce((a, b) => a + b, 0) >= golden.outliers.length);
+    }
     // The stream decoder and a single-level random access agree with it.
     k = 0;
     for await (const level of decodeStream(new Blob([bytes]).stream())) {

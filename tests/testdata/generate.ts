@@ -44,6 +44,12 @@ export interface GoldenVariant {
   inputShape?: number[];
   /** Version 1.2: a bounded file (see `generateBounded()`); default: model coding. */
   coding?: "bounded";
+  /** Bounded: snapshots between keyframes (1: no time prediction). Default 4. */
+  keyInterval?: number;
+  /** Bounded: spatial interpolation. Default `"cubic"`. */
+  interpolation?: "cubic" | "linear";
+  /** Bounded: add values far off the field (`OUTLIERS`), which the coder must escape. */
+  outliers?: boolean;
 }
 
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
@@ -54,6 +60,17 @@ export const GOLDEN: readonly GoldenVariant[] = [
   { name: "v1.1-2d", version: "1.1", snapshotCount: 1, inputShape: [13, 10] },
   // Bounded coding (1.2): 3 levels, 3 blocks (4, 4, 1 snapshots), key interval 4, NaN holes.
   { name: "v1.2-bounded", version: "1.2", snapshotCount: 9, coding: "bounded" },
+  // Bounded coding (1.2) the other way: linear interpolation, key interval 1 (space only), and
+  // outliers stored exactly (escapes), one of them on level 0's grid.
+  {
+    name: "v1.2-bounded-linear",
+    version: "1.2",
+    snapshotCount: 9,
+    coding: "bounded",
+    keyInterval: 1,
+    interpolation: "linear",
+    outliers: true,
+  },
 ];
 
 /** The model-coded golden files (their description is `GoldenDescription`). */
@@ -72,11 +89,33 @@ export interface BoundedGoldenDescription {
   levels: { blocks: { snapshotCount: number; hex: string }[] }[];
   /** What a decoder must return for every level, all snapshots (null = NaN). */
   decoded: (number | null)[][];
+  /**
+   * Indices into `input` of the outliers (`OUTLIERS`), which the compressor escaped (stored
+   * exactly): every level that samples one returns it exactly. Absent: none.
+   */
+  outliers?: number[];
+  /** Escapes per level, from the compressor's report. Absent: not recorded. */
+  escapes?: number[];
   chunks?: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
   byteLength?: number;
 }
 
-/** The input of a bounded golden file: a smooth field with noise, NaN holes and a spike. */
+/**
+ * Outliers of a bounded golden file with `outliers`: `[t, i, j, value]`, residuals far above
+ * `2^20` bins of twice the bound 0.01, so the coder must escape them (and, with linear
+ * interpolation, the neighbours predicted from them). (3, 7) is a point of level 0 (rows and
+ * columns 3, 7, 11 of 3 levels); the others are finest-level points.
+ */
+export const OUTLIERS: readonly (readonly [number, number, number, number])[] = [
+  [2, 3, 7, 100000],
+  [6, 9, 4, -60000],
+  [7, 4, 8, 250000.5],
+];
+
+/**
+ * The input of a bounded golden file: a smooth field with noise, NaN holes and a spike (and
+ * `OUTLIERS` when the variant has `outliers`).
+ */
 export function boundedInput(variant: GoldenVariant): { data: Float32Array; shape: [number, number, number] } {
   const rand = prng(20261129);
   const shape: [number, number, number] = [variant.snapshotCount, 13, 10];
@@ -93,6 +132,7 @@ export function boundedInput(variant: GoldenVariant): { data: Float32Array; shap
   for (let t = 0; t < T; t++) data[t * H * W + 2 * W + 3] = NaN; // a land point
   data[4 * H * W + 7 * W + 5] = NaN; // one hole in one snapshot
   data[6 * H * W + 5 * W + 2] = 3; // a spike
+  if (variant.outliers) for (const [t, i, j, v] of OUTLIERS) data[(t * H + i) * W + j] = v;
   return { data, shape };
 }
 
@@ -120,9 +160,9 @@ export async function buildBoundedMrc(description: BoundedGoldenDescription): Pr
 }
 
 /**
- * A bounded golden file: the compressor's chunks for `boundedInput()` at bound 0.01, rewritten
- * with a fixed `META` (the compressor's report holds the time of writing), and every level's
- * decoded values.
+ * A bounded golden file: the compressor's chunks for `boundedInput()` at bound 0.01 (3 levels,
+ * blocks of 4, the variant's key interval and interpolation), rewritten with a fixed `META` (the
+ * compressor's report holds the time of writing), and every level's decoded values.
  */
 export async function generateBounded(
   variant: GoldenVariant,
@@ -134,9 +174,13 @@ export async function generateBounded(
     errorBound: 0.01,
     levels: 3,
     blockSize: 4,
-    keyInterval: 4,
+    keyInterval: variant.keyInterval ?? 4,
+    interpolation: variant.interpolation ?? "cubic",
+    reproducible: true,
   });
   const source = await openContainer(fromBytes(compressed));
+  const report = source.meta as { levels: { escapes: number }[] };
+  const escapes = report.levels.map((l) => l.escapes);
   const levels = [];
   for (let k = 0; k < source.header.levels.length; k++) {
     const blocks = [];
@@ -154,6 +198,13 @@ export async function generateBounded(
     levels,
     decoded: [],
   };
+  if (variant.outliers) {
+    const [, H, W] = shape;
+    description.outliers = OUTLIERS.map(([t, i, j]) => (t * H + i) * W + j);
+    description.escapes = escapes;
+    const total = escapes.reduce((a, b) => a + b, 0);
+    if (total < OUTLIERS.length) throw new Error(`${variant.name}: ${total} escapes, expected ${OUTLIERS.length}+`);
+  }
   const bytes = await buildBoundedMrc(description);
   const file = await openMrc(bytes);
   for await (const level of file.progressive()) {

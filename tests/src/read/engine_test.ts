@@ -36,7 +36,7 @@ async function withAttributes(): Promise<Uint8Array> {
 
 Deno.test("levelRanges() lists exactly the chunks decode() reads, and no ATTR", async () => {
   const bytes = await withAttributes();
-  for (const name of ["v1.0-small", "v1.1-2d", "v1.2-bounded", null]) {
+  for (const name of ["v1.0-small", "v1.1-2d", "v1.2-bounded", "v1.2-bounded-linear", null]) {
     const source = name === null
       ? fromBytes(bytes)
       : fromBytes(await Deno.readFile(new URL(`${name}.mrc`, testdata)));
