@@ -1,0 +1,243 @@
+// This module is browser compatible.
+/**
+ * One level of a bounded file decoded on several threads (`decode({ threads })`): the blocks the
+ * range touches are decoded whole on the workers of a {@linkcode DecodePool} started for the call
+ * and ended before it returns; this thread reads their chunks (one source read each), copies each
+ * block's points of the level into the output and restores the missing values. The values are
+ * those of the one-thread decode (`bounded_engine.ts`): the same coder on the same bytes.
+ *
+ * The coder cache is used as on one thread: a block it holds with the level is read out of it
+ * here, a block it holds with fewer levels goes to a worker with its state, and every block's
+ * state comes back to the cache at the end.
+ *
+ * @module
+ */
+
+import type { MrcHeader } from "../../format/header.ts";
+import { BlockCoder } from "../bounded/block_coder.ts";
+import { boundedBudget, type DecodeRequest, needsBudget } from "./_budget.ts";
+import { gatherLevel } from "./_gather.ts";
+import { blockMissing, blockParams } from "./bounded_engine.ts";
+import type { CoderCache } from "./coder_cache.ts";
+import { DecodePool, decodeWorkersAvailable } from "./decode_pool.ts";
+import { type DecodedLevel, decodedLevel, levelExtent, restoreMissing } from "./output.ts";
+
+/** Most threads a decode takes (as compression). */
+export const MAX_THREADS = 1024;
+
+/** Checks a `threads` option: an integer from 1 to 1024. */
+export function checkThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new TypeError(
+      `Cannot decode: threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`,
+    );
+  }
+  return threads;
+}
+
+/** What the parallel decode reads of its file (`MrcFile` gives it its own reads). */
+export interface BlockReads {
+  /**
+   * The coded bytes of block `block`'s `BCOD` chunk of level `level`: one source read, checked
+   * (and refused above `maxBytes`) as on one thread.
+   */
+  coded(level: number, block: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /** Bytes of that chunk in the file, from the index. */
+  length(level: number, block: number): number;
+  /** The file's expanded `T * H * W` missing mask, or null. */
+  missing(signal?: AbortSignal): Promise<Uint8Array | null>;
+}
+
+/**
+ * Bytes a worker's share of the decode holds besides the coders (which the one-thread budget
+ * counts): for the job it decodes and the next one, read ahead, a copy of the block's missing mask
+ * and its coded bytes; and the block's points of the level it sends back.
+ */
+function workerBytes(
+  header: MrcHeader,
+  level: number,
+  jobs: readonly number[],
+  reads: Pick<BlockReads, "length">,
+  levelsDone: (block: number) => number,
+): number {
+  const [, H, W] = header.shape;
+  const bs = Math.min(header.blockSize, header.shape[0]);
+  const e = levelExtent(header, level);
+  const mask = header.missing.mode === "none" ? 0 : bs * H * W;
+  let coded = 0;
+  for (const b of jobs) {
+    let sum = 0;
+    for (let k = levelsDone(b); k <= level; k++) sum += reads.length(k, b);
+    coded = Math.max(coded, sum);
+  }
+  return 2 * (mask + coded) + 4 * bs * e.nr * e.nc;
+}
+
+/** How a parallel decode runs: see {@linkcode planParallel}. */
+export interface ParallelPlan {
+  /** Workers to start (0: decode on one thread). */
+  workers: number;
+  /** The blocks the workers decode, in order (those the cache does not hold with the level). */
+  jobs: number[];
+  /** Bytes of the one-thread budget: every block's coder, the output, the missing mask. */
+  bytes: number;
+  /** Bytes each worker's share holds besides the coders. */
+  each: number;
+}
+
+/**
+ * Plans `request` (one level) on up to `threads` workers: checks the budget of the one-thread
+ * decode first (the same requests are refused), then runs at most one worker per block to decode
+ * and only as many as fit with it in `maxBytes` (`bytes + workers * each <= maxBytes`).
+ *
+ * @throws {MrcFormatError} When the request is over `maxBytes`.
+ */
+export function planParallel(
+  header: MrcHeader,
+  request: DecodeRequest,
+  maxBytes: number,
+  threads: number,
+  cache: CoderCache,
+  reads: Pick<BlockReads, "length">,
+): ParallelPlan {
+  const { level, start, end } = request;
+  // The one-thread engine's checks, in its order.
+  const bytes = boundedBudget(header, request, maxBytes);
+  needsBudget(header, request, maxBytes);
+  const bs = header.blockSize;
+  const first = Math.floor(start / bs), last = Math.floor((end - 1) / bs);
+  const jobs: number[] = [];
+  for (let b = first; b <= last; b++) if (cache.levelsDone(b) <= level) jobs.push(b);
+  let workers = Math.min(threads, jobs.length);
+  const each = workerBytes(header, level, jobs, reads, (b) => cache.levelsDone(b));
+  while (workers > 1 && bytes + workers * each > maxBytes) workers--;
+  return { workers: workers < 2 ? 0 : workers, jobs, bytes, each };
+}
+
+/**
+ * Decodes `request` (one level) on the workers of {@linkcode planParallel}.
+ *
+ * @returns The level, or null where the caller should decode on one thread: workers cannot start
+ *   here, fewer than two blocks need decoding or fit, or a worker or a read failed (the one-thread
+ *   decode then gives the same values, or the error it would have given).
+ * @throws {MrcFormatError} When the request is over `maxBytes`.
+ * @throws The reason of `signal` once it aborts.
+ */
+export async function decodeParallel(
+  header: MrcHeader,
+  request: DecodeRequest,
+  maxBytes: number,
+  threads: number,
+  cache: CoderCache,
+  reads: BlockReads,
+  signal?: AbortSignal,
+): Promise<DecodedLevel | null> {
+  const { level, start, end } = request;
+  const { workers, jobs, bytes, each } = planParallel(
+    header,
+    request,
+    maxBytes,
+    threads,
+    cache,
+    reads,
+  );
+  if (workers === 0 || !decodeWorkersAvailable()) return null;
+  const bs = header.blockSize;
+  const first = Math.floor(start / bs), last = Math.floor((end - 1) / bs);
+
+  const coders: (BlockCoder | undefined)[] = [];
+  for (let b = first; b <= last; b++) coders.push(cache.take(b));
+  cache.shrink(maxBytes - bytes - workers * each);
+  const [, H, W] = header.shape;
+  const e = levelExtent(header, level);
+  const plane = e.nr * e.nc;
+  const data = new Float32Array((end - start) * plane);
+  /** Block `b`'s snapshots of the range: its first in the block, how many, where they go. */
+  const span = (b: number) => {
+    const lo = Math.max(start, b * bs), hi = Math.min(end, (b + 1) * bs);
+    return { from: lo - b * bs, count: hi - lo, at: (lo - start) * plane };
+  };
+  // Stops every lane at the first failure, and with the caller's signal.
+  const stop = new AbortController();
+  const onAbort = () => stop.abort(signal!.reason);
+  signal?.addEventListener("abort", onAbort, { once: true });
+  let pool: DecodePool | null = null;
+  try {
+    signal?.throwIfAborted();
+    const missing = await reads.missing(signal);
+    for (let b = first; b <= last; b++) {
+      const coder = coders[b - first];
+      if (coder === undefined || coder.levelsDone <= level) continue;
+      const { from, count, at } = span(b);
+      gatherLevel(
+        coder.rec,
+        H,
+        W,
+        e.rows,
+        e.cols,
+        from,
+        count,
+        data.subarray(at, at + count * plane),
+      );
+    }
+    pool = new DecodePool(workers);
+    const running = pool;
+    let next = 0;
+    /** Reads block `b`'s chunks and hands over its cached coder (which the job then owns). */
+    const prepare = async (b: number) => {
+      const coder = coders[b - first];
+      coders[b - first] = undefined;
+      const done = coder?.levelsDone ?? 0;
+      const chunks: Uint8Array[] = [];
+      for (let k = done; k <= level; k++) {
+        // An exact copy: a view would post its whole buffer (all of a file opened from bytes).
+        chunks.push((await reads.coded(k, b, stop.signal)).slice());
+      }
+      const mask = blockMissing(header, b, missing);
+      const state = coder === undefined
+        ? null
+        : { rec: coder.rec, q: coder.q, levelsDone: coder.levelsDone };
+      return { b, chunks, missing: mask === null ? null : mask.slice(), state };
+    };
+    const lane = async () => {
+      let job = next < jobs.length ? prepare(jobs[next++]) : null;
+      while (job !== null) {
+        const { b, chunks, missing: mask, state } = await job;
+        const params = blockParams(header, b);
+        const { from, count, at } = span(b);
+        const reply = running.decode(
+          { params, missing: mask, state, chunks, rows: e.rows, cols: e.cols, from, count },
+          stop.signal,
+        );
+        // The next job's reads while the worker decodes this one.
+        job = next < jobs.length ? prepare(jobs[next++]) : null;
+        job?.catch(() => {}); // Awaited below; a failure of the current one comes first.
+        const out = await reply;
+        if (out.data.length !== count * plane || out.state.levelsDone !== level + 1) {
+          throw new Error(`internal: a decode worker sent back the wrong level of block ${b}`);
+        }
+        data.set(out.data, at);
+        coders[b - first] = new BlockCoder(params, blockMissing(header, b, missing), out.state);
+      }
+    };
+    const lanes = Array.from({ length: workers }, () => lane());
+    try {
+      await Promise.all(lanes);
+    } catch (error) {
+      stop.abort(error);
+      await Promise.allSettled(lanes);
+      signal?.throwIfAborted();
+      // A corrupt chunk, an unreadable source, a worker that could not start: the one-thread
+      // decode says which (or decodes what a worker could not).
+      return null;
+    }
+    if (missing) restoreMissing(header, e, data, start, end - start, missing);
+    return decodedLevel(level, start, end, e, data);
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    pool?.close();
+    coders.forEach((coder, i) => {
+      if (coder !== undefined) cache.put(first + i, coder);
+    });
+  }
+}
