@@ -14,16 +14,24 @@ import type { BlockCoderState, BlockParams } from "../bounded/block_coder.ts";
 const WORKER_URL = new URL("./decode_worker.ts", import.meta.url);
 
 /**
- * Whether decode workers can start here: only in Deno, from a local module the process may read
- * (a `--allow-read` limited to the input and output does not give it; a module imported from a
- * URL has no known import permission). In browsers the decoder is one bundled file, with no worker
+ * Whether decode workers can start here: only in Deno, from a local module that exists and that
+ * the process may read (a `--allow-read` limited to the input and output does not give it; a
+ * module imported from a URL has no known import permission). In browsers the decoder is one bundled file, with no worker
  * module beside it: decoding stays on the calling thread.
  */
 export function decodeWorkersAvailable(): boolean {
   if (typeof Worker === "undefined") return false;
   const deno = (globalThis as { Deno?: typeof Deno }).Deno;
   if (!deno || WORKER_URL.protocol !== "file:") return false;
-  return deno.permissions.querySync({ name: "read", path: WORKER_URL }).state === "granted";
+  if (deno.permissions.querySync({ name: "read", path: WORKER_URL }).state !== "granted") {
+    return false;
+  }
+  // Bundled (`dist/decode.js` run by Deno): no worker module beside the bundle.
+  try {
+    return deno.statSync(WORKER_URL).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** One block to decode: what {@linkcode DecodePool.decode} posts to a worker. */
