@@ -1,6 +1,7 @@
 // This module is browser compatible.
-// Copying a level's points out of a block's reconstruction: shared by the bounded engine and the
-// decode worker (`decode_worker.ts`), so both give the same values. No imports: the worker's
+// Copying a level's points out of a block's reconstruction, and putting the missing values back:
+// shared by the bounded engine, `output.ts` and the decode worker (`decode_worker.ts`), so all
+// give the same values. No imports: the worker's
 // module graph stays within `src/bounded/` and this file.
 
 /**
@@ -24,6 +25,31 @@ export function gatherLevel(
     for (let i = 0; i < nr; i++) {
       const r = src + rows[i] * W, d = (t * nr + i) * nc;
       for (let j = 0; j < nc; j++) data[d + j] = rec[r + cols[j]];
+    }
+  }
+}
+
+/**
+ * Puts `hole` wherever `missing` (`[..][H][W]`, snapshot `from + t` for output snapshot `t`) marks
+ * a point of the level gathered into `data` (rows `rows`, columns `cols`).
+ */
+export function fillHoles(
+  missing: Uint8Array,
+  H: number,
+  W: number,
+  rows: Int32Array,
+  cols: Int32Array,
+  from: number,
+  count: number,
+  data: Float32Array | Float64Array,
+  hole: number,
+): void {
+  const nr = rows.length, nc = cols.length;
+  for (let t = 0; t < count; t++) {
+    for (let i = 0; i < nr; i++) {
+      const m = (from + t) * H * W + rows[i] * W;
+      const dst = (t * nr + i) * nc;
+      for (let j = 0; j < nc; j++) if (missing[m + cols[j]]) data[dst + j] = hole;
     }
   }
 }

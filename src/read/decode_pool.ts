@@ -49,6 +49,8 @@ export interface DecodeJob {
   cols: Int32Array;
   from: number;
   count: number;
+  /** With `missing`: what a missing point decodes to (the file's fill value), else NaN. */
+  fill?: number;
 }
 
 /** What a worker sends back: the gathered points and the block's state, or why it failed. */

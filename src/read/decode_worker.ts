@@ -2,7 +2,7 @@
  * A worker that decodes blocks of a bounded file for `decode_pool.ts`: it receives a block's
  * parameters, missing mask, coded bytes (and the state a cached coder had reached), decodes the
  * levels as the calling thread would, and posts back the requested level's points of the block
- * and the block's state (reconstruction and codes), transferred.
+ * (missing values put back) and the block's state (reconstruction and codes), transferred.
  *
  * Its module graph is `src/bounded/` and `_gather.ts` only: no `format/`, no npm package.
  *
@@ -10,7 +10,7 @@
  */
 
 import { BlockCoder } from "../bounded/block_coder.ts";
-import { gatherLevel } from "./_gather.ts";
+import { fillHoles, gatherLevel } from "./_gather.ts";
 import type { DecodeJob } from "./decode_pool.ts";
 
 const scope = self as unknown as {
@@ -19,7 +19,7 @@ const scope = self as unknown as {
 };
 
 scope.onmessage = (e: MessageEvent<DecodeJob>) => {
-  const { id, params, missing, state, chunks, rows, cols, from, count } = e.data;
+  const { id, params, missing, state, chunks, rows, cols, from, count, fill } = e.data;
   try {
     const coder = new BlockCoder(params, missing, state);
     for (const bytes of chunks) {
@@ -30,7 +30,9 @@ scope.onmessage = (e: MessageEvent<DecodeJob>) => {
       }
     }
     const data = new Float32Array(count * rows.length * cols.length);
-    gatherLevel(coder.rec, params.H, params.W, rows, cols, from, count, data);
+    const { H, W } = params;
+    gatherLevel(coder.rec, H, W, rows, cols, from, count, data);
+    if (missing) fillHoles(missing, H, W, rows, cols, from, count, data, fill ?? NaN);
     const { rec, q, levelsDone } = coder;
     const transfer = [data.buffer, rec.buffer as ArrayBuffer, q.buffer as ArrayBuffer];
     scope.postMessage({ id, data, state: { rec, q, levelsDone } }, transfer);

@@ -152,6 +152,7 @@ export async function decodeParallel(
   const e = levelExtent(header, level);
   const plane = e.nr * e.nc;
   const data = new Float32Array((end - start) * plane);
+  const fill = header.missing.mode === "fill" ? header.missing.fillValue! : undefined;
   /** Block `b`'s snapshots of the range: its first in the block, how many, where they go. */
   const span = (b: number) => {
     const lo = Math.max(start, b * bs), hi = Math.min(end, (b + 1) * bs);
@@ -169,16 +170,10 @@ export async function decodeParallel(
       const coder = coders[b - first];
       if (coder === undefined || coder.levelsDone <= level) continue;
       const { from, count, at } = span(b);
-      gatherLevel(
-        coder.rec,
-        H,
-        W,
-        e.rows,
-        e.cols,
-        from,
-        count,
-        data.subarray(at, at + count * plane),
-      );
+      const part = data.subarray(at, at + count * plane);
+      gatherLevel(coder.rec, H, W, e.rows, e.cols, from, count, part);
+      // The workers put their blocks' missing values back.
+      if (missing) restoreMissing(header, e, part, b * bs + from, count, missing);
     }
     pool = new DecodePool(workers);
     const running = pool;
@@ -206,7 +201,7 @@ export async function decodeParallel(
         const params = blockParams(header, b);
         const { from, count, at } = span(b);
         const reply = running.decode(
-          { params, missing: mask, state, chunks, rows: e.rows, cols: e.cols, from, count },
+          { params, missing: mask, state, chunks, rows: e.rows, cols: e.cols, from, count, fill },
           stop.signal,
         );
         // The next job's reads while the worker decodes this one.
@@ -231,7 +226,6 @@ export async function decodeParallel(
       // decode says which (or decodes what a worker could not).
       return null;
     }
-    if (missing) restoreMissing(header, e, data, start, end - start, missing);
     return decodedLevel(level, start, end, e, data);
   } finally {
     signal?.removeEventListener("abort", onAbort);
