@@ -61,19 +61,45 @@ export interface DecodeReply {
   error?: string;
 }
 
-/** A pool of `size` decode workers; {@linkcode DecodePool.close} ends them. */
+type Pending = {
+  resolve: (out: { data: Float32Array; state: BlockCoderState }) => void;
+  reject: (error: unknown) => void;
+};
+
+/**
+ * A pool of `size` decode workers, each taking jobs in the order they are posted (several may
+ * wait in its queue); {@linkcode DecodePool.close} ends them.
+ */
 export class DecodePool {
   readonly #workers: Worker[] = [];
-  readonly #idle: Worker[] = [];
-  readonly #waiting: (() => void)[] = [];
+  /** Per worker, its jobs not answered yet, by id. */
+  readonly #pending: Map<number, Pending>[] = [];
   #next = 0;
   #closed = false;
 
   constructor(size: number) {
     for (let i = 0; i < size; i++) {
       const w = new Worker(WORKER_URL.href, { type: "module" });
+      const pending = new Map<number, Pending>();
+      const failAll = (error: Error) => {
+        for (const p of pending.values()) p.reject(error);
+        pending.clear();
+      };
+      w.onmessage = (e: MessageEvent<DecodeReply>) => {
+        const p = pending.get(e.data.id);
+        if (p === undefined) return;
+        pending.delete(e.data.id);
+        if (e.data.error !== undefined) {
+          p.reject(new Error(`a decode worker failed: ${e.data.error}`));
+        } else p.resolve({ data: e.data.data!, state: e.data.state! });
+      };
+      w.onerror = (e) => {
+        e.preventDefault();
+        failAll(new Error(`a decode worker failed: ${e.message}`));
+      };
+      w.onmessageerror = () => failAll(new Error("a decode worker's reply could not be read"));
       this.#workers.push(w);
-      this.#idle.push(w);
+      this.#pending.push(pending);
     }
   }
 
@@ -83,61 +109,49 @@ export class DecodePool {
   }
 
   /**
-   * Decodes one block on the next free worker. The job's arrays are transferred (the caller
-   * gives them up: pass copies of what it keeps).
+   * Decodes one block on worker `i`, after the jobs posted to it before. The job's arrays are
+   * transferred (the caller gives them up: pass copies of what it keeps).
    *
    * @throws {Error} When the worker fails (its message), the pool is closed, or `signal` aborts
    *   (its reason).
    */
-  async decode(
+  decode(
+    i: number,
     job: Omit<DecodeJob, "id">,
     signal?: AbortSignal,
   ): Promise<{ data: Float32Array; state: BlockCoderState }> {
-    while (this.#idle.length === 0 && !this.#closed) {
-      await new Promise<void>((r) => this.#waiting.push(r));
-    }
-    signal?.throwIfAborted();
-    if (this.#closed) throw new Error("the decode pool is closed");
-    const worker = this.#idle.pop()!;
+    if (this.#closed) return Promise.reject(new Error("the decode pool is closed"));
+    if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.#next++;
-    try {
-      return await new Promise((resolve, reject) => {
-        const onAbort = () => reject(signal!.reason);
-        signal?.addEventListener("abort", onAbort, { once: true });
-        worker.onmessage = (e: MessageEvent<DecodeReply>) => {
-          if (e.data.id !== id) return;
-          signal?.removeEventListener("abort", onAbort);
-          if (e.data.error !== undefined) {
-            reject(new Error(`a decode worker failed: ${e.data.error}`));
-          } else resolve({ data: e.data.data!, state: e.data.state! });
-        };
-        worker.onerror = (e) => {
-          e.preventDefault();
-          signal?.removeEventListener("abort", onAbort);
-          reject(new Error(`a decode worker failed: ${e.message}`));
-        };
-        worker.onmessageerror = () => {
-          signal?.removeEventListener("abort", onAbort);
-          reject(new Error("a decode worker's reply could not be read"));
-        };
-        const transfer: Transferable[] = job.chunks.map((c) => c.buffer as ArrayBuffer);
-        if (job.missing) transfer.push(job.missing.buffer as ArrayBuffer);
-        if (job.state) {
-          transfer.push(job.state.rec.buffer as ArrayBuffer, job.state.q.buffer as ArrayBuffer);
-        }
-        worker.postMessage({ ...job, id } satisfies DecodeJob, transfer);
+    const pending = this.#pending[i];
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        pending.delete(id);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      const done = () => signal?.removeEventListener("abort", onAbort);
+      pending.set(id, {
+        resolve: (out) => (done(), resolve(out)),
+        reject: (error) => (done(), reject(error)),
       });
-    } finally {
-      // A worker whose job was abandoned may still be busy: it is not reused.
-      if (!signal?.aborted) this.#idle.push(worker);
-      this.#waiting.shift()?.();
-    }
+      const transfer: Transferable[] = job.chunks.map((c) => c.buffer as ArrayBuffer);
+      if (job.missing) transfer.push(job.missing.buffer as ArrayBuffer);
+      if (job.state) {
+        transfer.push(job.state.rec.buffer as ArrayBuffer, job.state.q.buffer as ArrayBuffer);
+      }
+      this.#workers[i].postMessage({ ...job, id } satisfies DecodeJob, transfer);
+    });
   }
 
-  /** Ends every worker (idempotent); pending and later calls fail. */
+  /** Ends every worker (idempotent); unanswered and later jobs fail. */
   close(): void {
     this.#closed = true;
     for (const w of this.#workers) w.terminate();
-    for (const r of this.#waiting.splice(0)) r();
+    const closed = new Error("the decode pool is closed");
+    for (const pending of this.#pending) {
+      for (const p of pending.values()) p.reject(closed);
+      pending.clear();
+    }
   }
 }

@@ -1,14 +1,16 @@
 // This module is browser compatible.
 /**
  * One level of a bounded file decoded on several threads (`decode({ threads })`): the blocks the
- * range touches are decoded whole on the workers of a {@linkcode DecodePool} started for the call
- * and ended before it returns; this thread reads their chunks (one source read each), copies each
- * block's points of the level into the output and restores the missing values. The values are
- * those of the one-thread decode (`bounded_engine.ts`): the same coder on the same bytes.
+ * range touches are decoded whole, by this thread and by the workers of a {@linkcode DecodePool}
+ * started for the call and ended before it returns (`threads - 1` of them: this thread's
+ * compiled code is warm, a new worker's is not). This thread reads every chunk (one source read
+ * each), posts the workers their blocks' chunks, decodes blocks itself between their replies and
+ * copies each worker's points of the level into the output. The values are those of the
+ * one-thread decode (`bounded_engine.ts`): the same coder on the same bytes.
  *
  * The coder cache is used as on one thread: a block it holds with the level is read out of it
- * here, a block it holds with fewer levels goes to a worker with its state, and every block's
- * state comes back to the cache at the end.
+ * here, a block it holds with fewer levels is continued from its state (sent to a worker or
+ * decoded here), and every block's state comes back to the cache at the end.
  *
  * @module
  */
@@ -50,8 +52,8 @@ export interface BlockReads {
 
 /**
  * Bytes a worker's share of the decode holds besides the coders (which the one-thread budget
- * counts): for the job it decodes and the next one, read ahead, a copy of the block's missing mask
- * and its coded bytes; and the block's points of the level it sends back.
+ * counts): for each of the two jobs it may have (one decoding, one waiting in its queue), a copy
+ * of the block's missing mask, its coded bytes and the block's points of the level it sends back.
  */
 function workerBytes(
   header: MrcHeader,
@@ -70,14 +72,17 @@ function workerBytes(
     for (let k = levelsDone(b); k <= level; k++) sum += reads.length(k, b);
     coded = Math.max(coded, sum);
   }
-  return 2 * (mask + coded) + 4 * bs * e.nr * e.nc;
+  return QUEUE * (mask + coded + 4 * bs * e.nr * e.nc);
 }
+
+/** Most jobs a worker has at once: one it decodes, one in its queue for when it is done. */
+const QUEUE = 2;
 
 /** How a parallel decode runs: see {@linkcode planParallel}. */
 export interface ParallelPlan {
-  /** Workers to start (0: decode on one thread). */
+  /** Workers to start besides this thread (0: decode on this thread alone). */
   workers: number;
-  /** The blocks the workers decode, in order (those the cache does not hold with the level). */
+  /** The blocks to decode, in order (those the cache does not hold with the level). */
   jobs: number[];
   /** Bytes of the one-thread budget: every block's coder, the output, the missing mask. */
   bytes: number;
@@ -86,9 +91,10 @@ export interface ParallelPlan {
 }
 
 /**
- * Plans `request` (one level) on up to `threads` workers: checks the budget of the one-thread
- * decode first (the same requests are refused), then runs at most one worker per block to decode
- * and only as many as fit with it in `maxBytes` (`bytes + workers * each <= maxBytes`).
+ * Plans `request` (one level) on up to `threads` threads, this one included: checks the budget of
+ * the one-thread decode first (the same requests are refused), then takes at most one thread per
+ * block to decode and only as many workers as fit with it in `maxBytes`
+ * (`bytes + workers * each <= maxBytes`).
  *
  * @throws {MrcFormatError} When the request is over `maxBytes`.
  */
@@ -108,10 +114,10 @@ export function planParallel(
   const first = Math.floor(start / bs), last = Math.floor((end - 1) / bs);
   const jobs: number[] = [];
   for (let b = first; b <= last; b++) if (cache.levelsDone(b) <= level) jobs.push(b);
-  let workers = Math.min(threads, jobs.length);
+  let workers = Math.max(0, Math.min(threads, jobs.length) - 1);
   const each = workerBytes(header, level, jobs, reads, (b) => cache.levelsDone(b));
-  while (workers > 1 && bytes + workers * each > maxBytes) workers--;
-  return { workers: workers < 2 ? 0 : workers, jobs, bytes, each };
+  while (workers > 0 && bytes + workers * each > maxBytes) workers--;
+  return { workers, jobs, bytes, each };
 }
 
 /**
@@ -158,7 +164,7 @@ export async function decodeParallel(
     const lo = Math.max(start, b * bs), hi = Math.min(end, (b + 1) * bs);
     return { from: lo - b * bs, count: hi - lo, at: (lo - start) * plane };
   };
-  // Stops every lane at the first failure, and with the caller's signal.
+  // Stops every job at the first failure, and with the caller's signal.
   const stop = new AbortController();
   const onAbort = () => stop.abort(signal!.reason);
   signal?.addEventListener("abort", onAbort, { once: true });
@@ -166,61 +172,102 @@ export async function decodeParallel(
   try {
     signal?.throwIfAborted();
     const missing = await reads.missing(signal);
-    for (let b = first; b <= last; b++) {
-      const coder = coders[b - first];
-      if (coder === undefined || coder.levelsDone <= level) continue;
-      const { from, count, at } = span(b);
-      const part = data.subarray(at, at + count * plane);
-      gatherLevel(coder.rec, H, W, e.rows, e.cols, from, count, part);
-      // The workers put their blocks' missing values back.
-      if (missing) restoreMissing(header, e, part, b * bs + from, count, missing);
-    }
     pool = new DecodePool(workers);
     const running = pool;
     let next = 0;
-    /** Reads block `b`'s chunks and hands over its cached coder (which the job then owns). */
-    const prepare = async (b: number) => {
+    /** Reads block `b`'s chunks of the levels its coder lacks (the coder, taken, is the job's). */
+    const read = async (b: number) => {
       const coder = coders[b - first];
       coders[b - first] = undefined;
-      const done = coder?.levelsDone ?? 0;
       const chunks: Uint8Array[] = [];
-      for (let k = done; k <= level; k++) {
-        // An exact copy: a view would post its whole buffer (all of a file opened from bytes).
-        chunks.push((await reads.coded(k, b, stop.signal)).slice());
+      for (let k = coder?.levelsDone ?? 0; k <= level; k++) {
+        chunks.push(await reads.coded(k, b, stop.signal));
       }
-      const mask = blockMissing(header, b, missing);
-      const state = coder === undefined
-        ? null
-        : { rec: coder.rec, q: coder.q, levelsDone: coder.levelsDone };
-      return { b, chunks, missing: mask === null ? null : mask.slice(), state };
+      return { coder, chunks };
     };
-    const lane = async () => {
-      let job = next < jobs.length ? prepare(jobs[next++]) : null;
-      while (job !== null) {
-        const { b, chunks, missing: mask, state } = await job;
-        const params = blockParams(header, b);
-        const { from, count, at } = span(b);
-        const reply = running.decode(
-          { params, missing: mask, state, chunks, rows: e.rows, cols: e.cols, from, count, fill },
-          stop.signal,
-        );
-        // The next job's reads while the worker decodes this one.
-        job = next < jobs.length ? prepare(jobs[next++]) : null;
-        job?.catch(() => {}); // Awaited below; a failure of the current one comes first.
-        const out = await reply;
-        if (out.data.length !== count * plane || out.state.levelsDone !== level + 1) {
+    /** Puts block `b`'s decoded points (and missing values) in place; keeps its coder. */
+    const place = (b: number, coder: BlockCoder, points: Float32Array | null) => {
+      const { from, count, at } = span(b);
+      const part = data.subarray(at, at + count * plane);
+      if (points === null) {
+        gatherLevel(coder.rec, H, W, e.rows, e.cols, from, count, part);
+        if (missing) restoreMissing(header, e, part, b * bs + from, count, missing);
+      } else {
+        if (points.length !== part.length || coder.levelsDone !== level + 1) {
           throw new Error(`internal: a decode worker sent back the wrong level of block ${b}`);
         }
-        data.set(out.data, at);
-        coders[b - first] = new BlockCoder(params, blockMissing(header, b, missing), out.state);
+        part.set(points);
       }
+      coders[b - first] = coder;
     };
-    const lanes = Array.from({ length: workers }, () => lane());
+    /** Block `b` on worker `w`, its reads and its reply handled as they come. */
+    const post = async (w: number, b: number) => {
+      const { coder, chunks } = await read(b);
+      const params = blockParams(header, b);
+      const mask = blockMissing(header, b, missing);
+      const { from, count } = span(b);
+      const out = await running.decode(w, {
+        params,
+        // Exact copies: a view would post its whole buffer (all of a file opened from bytes).
+        missing: mask === null ? null : mask.slice(),
+        state: coder === undefined
+          ? null
+          : { rec: coder.rec, q: coder.q, levelsDone: coder.levelsDone },
+        chunks: chunks.map((c) => c.slice()),
+        rows: e.rows,
+        cols: e.cols,
+        from,
+        count,
+        fill,
+      }, stop.signal);
+      place(b, new BlockCoder(params, mask, out.state), out.data);
+    };
+    /** Block `b` on this thread, as the one-thread decode does it. */
+    const here = async (b: number) => {
+      const { coder, chunks } = await read(b);
+      const c = coder ?? new BlockCoder(blockParams(header, b), blockMissing(header, b, missing));
+      for (const bytes of chunks) {
+        // The one-thread decode, run again on failure, says what is wrong.
+        if (c.decodeLevel(bytes) !== bytes.length) throw new Error("the coded bytes are wrong");
+      }
+      place(b, c, null);
+    };
+    // The blocks the cache holds with the level: read out of it.
+    for (let b = first; b <= last; b++) {
+      const coder = coders[b - first];
+      if (coder !== undefined && coder.levelsDone > level) place(b, coder, null);
+    }
+    const tasks: Promise<void>[] = [];
+    /** Per worker, the jobs given to it (being read, waiting or decoding). */
+    const given = new Array<number>(workers).fill(0);
+    let failed = false;
     try {
-      await Promise.all(lanes);
+      while (!failed) {
+        // A second job per worker (for when it is done, while this thread decodes a block)
+        // while more remain than one each; then one at a time, so that none is left waiting.
+        const depth = jobs.length - next > workers + 1 ? QUEUE : 1;
+        for (let w = 0; w < workers; w++) {
+          while (given[w] < depth && next < jobs.length) {
+            given[w]++;
+            tasks.push(
+              post(w, jobs[next++]).then(() => void given[w]--, (error) => {
+                failed = true;
+                stop.abort(error);
+              }),
+            );
+          }
+        }
+        if (next === jobs.length) break;
+        await here(jobs[next++]);
+        // Lets the workers' replies in before the next block.
+        await new Promise((r) => setTimeout(r, 0));
+      }
     } catch (error) {
+      failed = true;
       stop.abort(error);
-      await Promise.allSettled(lanes);
+    }
+    await Promise.all(tasks);
+    if (failed) {
       signal?.throwIfAborted();
       // A corrupt chunk, an unreadable source, a worker that could not start: the one-thread
       // decode says which (or decodes what a worker could not).

@@ -126,33 +126,37 @@ Deno.test("a parallel decode reads each chunk once, block by block (workers ran)
   assert.strictEqual(source.reads, 0);
 });
 
-Deno.test("over a partly cached file, workers continue the cached blocks and read only the levels they lack", async () => {
-  const bytes = await file("nan");
-  const source = countingSource(fromBytes(bytes));
-  const f = await openMrc(source);
-  const fresh = await openMrc(bytes, { cacheBytes: 0 });
-  // Blocks 1 and 2 to level 2, block 3 to level 4, one thread.
-  await f.decode({ level: 2, snapshots: [4, 12] });
-  await f.decode({ level: 4, snapshots: [12, 13] });
-  assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((b) => f.cachedLevels(b)), [0, 3, 3, 5, 0, 0]);
-  source.reset();
-  same(await f.decode({ level: 3, threads: 3 }), await fresh.decode({ level: 3 }), "level 3");
-  const read = chunksRead(f.chunks, source.log);
-  const want = [
-    ...[0, 1, 2, 3].map((k) => [k, 0]),
-    [3, 1],
-    [3, 2],
-    ...[0, 1, 2, 3].flatMap((k) => [[k, 4], [k, 5]]),
-  ];
-  assert.deepStrictEqual(read.map(String).sort(), want.map(String).sort());
-  assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((b) => f.cachedLevels(b)), [4, 4, 4, 5, 4, 4]);
-  same(await f.decode({ threads: 2 }), await fresh.decode(), "finest");
-  same(
-    await f.decode({ level: 1, snapshots: [2, 19], threads: 2 }),
-    await fresh.decode({ level: 1, snapshots: [2, 19] }),
-    "level 1 from the cache",
-  );
-});
+for (const threads of [2, 3]) {
+  // Threads 2: one worker takes blocks 0 and 1, this thread block 2; threads 3: two workers take
+  // blocks 0, 1, 2 and 4, this thread block 5. Cached blocks are continued on both sides.
+  Deno.test(`over a partly cached file, threads ${threads} continue the cached blocks and read only the levels they lack`, async () => {
+    const bytes = await file("nan");
+    const source = countingSource(fromBytes(bytes));
+    const f = await openMrc(source);
+    const fresh = await openMrc(bytes, { cacheBytes: 0 });
+    // Blocks 1 and 2 to level 2, block 3 to level 4, one thread.
+    await f.decode({ level: 2, snapshots: [4, 12] });
+    await f.decode({ level: 4, snapshots: [12, 13] });
+    assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((b) => f.cachedLevels(b)), [0, 3, 3, 5, 0, 0]);
+    source.reset();
+    same(await f.decode({ level: 3, threads }), await fresh.decode({ level: 3 }), "level 3");
+    const read = chunksRead(f.chunks, source.log);
+    const want = [
+      ...[0, 1, 2, 3].map((k) => [k, 0]),
+      [3, 1],
+      [3, 2],
+      ...[0, 1, 2, 3].flatMap((k) => [[k, 4], [k, 5]]),
+    ];
+    assert.deepStrictEqual(read.map(String).sort(), want.map(String).sort());
+    assert.deepStrictEqual([0, 1, 2, 3, 4, 5].map((b) => f.cachedLevels(b)), [4, 4, 4, 5, 4, 4]);
+    same(await f.decode({ threads }), await fresh.decode(), "finest");
+    same(
+      await f.decode({ level: 1, snapshots: [2, 19], threads }),
+      await fresh.decode({ level: 1, snapshots: [2, 19] }),
+      "level 1 from the cache",
+    );
+  });
+}
 
 Deno.test("a parallel decode refuses what one thread refuses, and runs only the workers that fit in maxBytes", async () => {
   const bytes = await file("nan");
@@ -172,7 +176,8 @@ Deno.test("a parallel decode refuses what one thread refuses, and runs only the 
     );
     same(await f.decode({ maxBytes: need, threads }), want, `maxBytes ${need}, threads ${threads}`);
   }
-  // The plan: the one-thread bytes plus each worker's share, never above maxBytes.
+  // The plan: the one-thread bytes plus each worker's share, never above maxBytes; this thread
+  // decodes too (threads - 1 workers).
   const request = { level: LEVELS - 1, start: 0, end: 22, every: false };
   const reads = {
     length: (k: number, b: number) =>
@@ -183,15 +188,16 @@ Deno.test("a parallel decode refuses what one thread refuses, and runs only the 
     planParallel(header, request, maxBytes, threads, cache, reads);
   const { bytes: held, each } = plan(Infinity);
   assert.strictEqual(held, need);
-  // At least one block's level and, for the job it decodes and the next, its missing mask.
+  // Two jobs' worth: the points of the block's level and its missing mask, each.
   const e = levelExtent(header, LEVELS - 1);
-  assert.ok(each >= 4 * 4 * e.nr * e.nc + 2 * 4 * 40 * 45, `each ${each}`);
+  assert.ok(each >= 2 * (4 * 4 * e.nr * e.nc + 4 * 40 * 45), `each ${each}`);
   assert.strictEqual(plan(need).workers, 0);
-  assert.strictEqual(plan(need + 2 * each - 1).workers, 0);
+  assert.strictEqual(plan(need + each - 1).workers, 0);
+  assert.strictEqual(plan(need + each).workers, 1);
+  assert.strictEqual(plan(need + 2 * each - 1).workers, 1);
   assert.strictEqual(plan(need + 2 * each).workers, 2);
-  assert.strictEqual(plan(need + 3 * each - 1).workers, 2);
-  assert.strictEqual(plan(need + 3 * each).workers, 3);
-  assert.strictEqual(plan(Infinity, 64).workers, BLOCKS);
+  assert.strictEqual(plan(Infinity).workers, 2);
+  assert.strictEqual(plan(Infinity, 64).workers, BLOCKS - 1);
   assert.strictEqual(plan(Infinity, 1).workers, 0);
   assert.throws(
     () => plan(need - 1),
@@ -201,7 +207,7 @@ Deno.test("a parallel decode refuses what one thread refuses, and runs only the 
   const source = countingSource(fromBytes(bytes));
   const g = await openMrc(source, { cacheBytes: 0 });
   source.reset();
-  same(await g.decode({ maxBytes: need + 2 * each, threads: 3 }), want, "two workers that fit");
+  same(await g.decode({ maxBytes: need + each, threads: 3 }), want, "one worker that fits");
   assert.ok(!levelMajor(chunksRead(g.chunks, source.log)), "no worker ran");
 });
 
