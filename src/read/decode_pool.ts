@@ -77,35 +77,42 @@ export class DecodePool {
   #next = 0;
   #closed = false;
 
+  /**
+   * Starts `size` workers.
+   *
+   * @throws When one cannot start (those started are ended first).
+   */
   constructor(size: number) {
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(WORKER_URL.href, { type: "module" });
-      const pending = new Map<number, Pending>();
-      const failAll = (error: Error) => {
-        for (const p of pending.values()) p.reject(error);
-        pending.clear();
-      };
-      w.onmessage = (e: MessageEvent<DecodeReply>) => {
-        const p = pending.get(e.data.id);
-        if (p === undefined) return;
-        pending.delete(e.data.id);
-        if (e.data.error !== undefined) {
-          p.reject(new Error(`a decode worker failed: ${e.data.error}`));
-        } else p.resolve({ data: e.data.data!, state: e.data.state! });
-      };
-      w.onerror = (e) => {
-        e.preventDefault();
-        failAll(new Error(`a decode worker failed: ${e.message}`));
-      };
-      w.onmessageerror = () => failAll(new Error("a decode worker's reply could not be read"));
-      this.#workers.push(w);
-      this.#pending.push(pending);
+    try {
+      for (let i = 0; i < size; i++) this.#start();
+    } catch (error) {
+      this.close();
+      throw error;
     }
   }
 
-  /** Workers in the pool. */
-  get size(): number {
-    return this.#workers.length;
+  #start(): void {
+    const w = new Worker(WORKER_URL.href, { type: "module" });
+    const pending = new Map<number, Pending>();
+    const failAll = (error: Error) => {
+      for (const p of pending.values()) p.reject(error);
+      pending.clear();
+    };
+    w.onmessage = (e: MessageEvent<DecodeReply>) => {
+      const p = pending.get(e.data.id);
+      if (p === undefined) return;
+      pending.delete(e.data.id);
+      if (e.data.error !== undefined) {
+        p.reject(new Error(`a decode worker failed: ${e.data.error}`));
+      } else p.resolve({ data: e.data.data!, state: e.data.state! });
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      failAll(new Error(`a decode worker failed: ${e.message}`));
+    };
+    w.onmessageerror = () => failAll(new Error("a decode worker's reply could not be read"));
+    this.#workers.push(w);
+    this.#pending.push(pending);
   }
 
   /**

@@ -172,7 +172,12 @@ export async function decodeParallel(
   try {
     signal?.throwIfAborted();
     const missing = await reads.missing(signal);
-    pool = new DecodePool(workers);
+    try {
+      pool = new DecodePool(workers);
+    } catch {
+      // A worker refused at its start (a permission denied after all): one thread.
+      return null;
+    }
     const running = pool;
     let next = 0;
     /** Reads block `b`'s chunks of the levels its coder lacks (the coder, taken, is the job's). */
