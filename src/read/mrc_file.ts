@@ -50,13 +50,14 @@ export interface DecodeOptions {
    */
   dtype?: "float32" | "float64";
   /**
-   * Bounded files: threads that decode the range's blocks in parallel (Web Workers started for
-   * the call and ended before it returns), an integer from 1 to 1024. Default 1 (this thread).
-   * The values are those of one thread, bit for bit; the request is refused above `maxBytes` as
-   * on one thread, and fewer workers run where theirs would not fit in it (each holds one block
-   * at a time). At most one thread per block to decode; a range within one block, a model-coded
-   * file, and a platform where workers cannot start (a browser's bundle, Deno without read access
-   * to this module, a module imported from a URL) decode on this thread, with the same values.
+   * Bounded files: threads that decode the range's blocks in parallel, an integer from 1 to 1024:
+   * this thread and `threads - 1` Web Workers, started for the call and terminated before it
+   * returns. Default 1 (this thread alone). The values are those of one thread, bit for bit; the
+   * request is refused above `maxBytes` as on one thread, and fewer workers run where their share
+   * (two blocks' jobs each) would not fit in it. At most one thread per block to decode; a range
+   * within one block, a model-coded file, and a platform where workers cannot start (a browser's
+   * bundle, Deno without read access to `src/read/decode_worker.ts`, a module imported from a URL)
+   * decode on this thread, with the same values.
    */
   threads?: number;
 }
