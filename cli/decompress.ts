@@ -6,6 +6,8 @@
 
 import { OUTPUT_OPTIONS, parseBytes, parseCommand, parseNumber, parseRange } from "./_args.ts";
 import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
+import type { MrcFile } from "../src/read/mrc_file.ts";
+import { MAX_THREADS } from "../src/read/parallel_decode.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts decompress IN.mrc|URL -o OUT.npy|OUT.nc [options]
@@ -20,7 +22,31 @@ Options:
   --snapshots A:B       snapshot range [A, B) (default: all)
   --max-bytes N         most memory the decode may hold (default 1G), e.g. 4G, 512M, 64MiB:
                         a larger file is refused before anything is allocated
+  --threads N           threads that decode blocks in parallel, bounded files (default: all
+                        cores for an output of 8 Mi values or more, else 1); the output is the
+                        same whatever N
   --force               overwrite OUT`;
+
+/** Output values from which the default is to decode on every core: two default blocks. */
+const MIN_THREADED_VALUES = 8 * 1024 * 1024;
+
+/**
+ * The threads of a decode: `--threads` when given, else the machine's cores for an output of
+ * 8 Mi values or more (workers start in tens of ms, which a smaller decode does not win back),
+ * else 1.
+ */
+export function decodeThreads(
+  file: Pick<MrcFile, "levels">,
+  level: number,
+  [a, b]: [number, number],
+  threads: number | undefined,
+): number {
+  if (threads !== undefined) return threads;
+  const [rows, cols] = file.levels[level].extent;
+  if ((b - a) * rows * cols < MIN_THREADED_VALUES) return 1;
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n > 0 ? Math.min(n, MAX_THREADS) : 1;
+}
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -33,6 +59,7 @@ export async function run(args: string[]): Promise<void> {
       snapshots: { type: "string" },
       frames: { type: "string" },
       "max-bytes": { type: "string" },
+      threads: { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -41,6 +68,10 @@ export async function run(args: string[]): Promise<void> {
   const level = parseNumber(values.level, "level", true);
   const snapshots = parseRange(values.snapshots, "snapshots");
   const maxBytes = parseBytes(values["max-bytes"], "max-bytes");
+  const threads = parseNumber(values.threads, "threads", true);
+  if (threads !== undefined && (threads < 1 || threads > MAX_THREADS)) {
+    throw new Error(`--threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`);
+  }
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
   await using file = await openFile(positionals[0], { maxBytes });
   const levels = file.levelCount;
@@ -62,7 +93,12 @@ export async function run(args: string[]): Promise<void> {
   const dtype = file.header.dtype;
   let decoded;
   try {
-    decoded = await file.decode({ level, snapshots, dtype });
+    decoded = await file.decode({
+      level,
+      snapshots,
+      dtype,
+      threads: decodeThreads(file, level ?? levels - 1, snapshots ?? [0, T], threads),
+    });
   } catch (e) {
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
   }

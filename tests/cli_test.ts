@@ -1,6 +1,8 @@
 import assert from "node:assert";
 import { encodeNpy, parseNpy } from "../src/io/npy.ts";
 import { smallField } from "./src/_fixtures.ts";
+import { decodeThreads } from "../cli/decompress.ts";
+import type { MrcFile } from "../src/read/mrc_file.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -546,6 +548,89 @@ await writeAtomic(Deno.args[0], async (f) => {
       await Deno.remove(tmp, { recursive: true });
     }
   },
+});
+
+Deno.test("cli.ts decompress --threads 2 and 3 write the output of --threads 1 (NaN holes, 5 blocks), also with the narrowest permissions", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const T = 9, H = 15, W = 17;
+    const x = smallField(T, H, W);
+    for (let g = 3; g < x.length; g += 41) x[g] = NaN;
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(x, [T, H, W]));
+    const c = await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/a.mrc`, "--block", "2");
+    assert.strictEqual(c.code, 0, c.stderr);
+    for (const range of [[], ["--snapshots", "1:8"], ["--level", "1"]]) {
+      const outputs: Uint8Array[] = [];
+      for (const threads of ["1", "2", "3"]) {
+        const out = `${tmp}/t${threads}.npy`;
+        const d = await run(
+          "decompress",
+          `${tmp}/a.mrc`,
+          "-o",
+          out,
+          "--force",
+          "--threads",
+          threads,
+          ...range,
+        );
+        assert.strictEqual(d.code, 0, d.stderr);
+        outputs.push(await Deno.readFile(out));
+      }
+      assert.deepStrictEqual(outputs[1], outputs[0], `${range} threads 2`);
+      assert.deepStrictEqual(outputs[2], outputs[0], `${range} threads 3`);
+      if (range.length === 0) {
+        const npy = parseNpy(outputs[0]);
+        assert.ok(Array.from(npy.data).some(Number.isNaN), "no NaN came back");
+      }
+      // The narrowest flags of decompress (no read access to the worker's module): one thread,
+      // the same output; the process ends by itself either way.
+      const narrow = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          `--allow-read=${tmp}`,
+          `--allow-write=${tmp}`,
+          cli,
+          "decompress",
+          `${tmp}/a.mrc`,
+          "-o",
+          `${tmp}/n.npy`,
+          "--force",
+          "--threads",
+          "2",
+          ...range,
+        ],
+        stderr: "piped",
+        stdout: "null",
+        env: { NO_COLOR: "1" },
+      }).output();
+      assert.strictEqual(narrow.code, 0, new TextDecoder().decode(narrow.stderr));
+      assert.deepStrictEqual(await Deno.readFile(`${tmp}/n.npy`), outputs[0], `${range} narrow`);
+    }
+    for (const bad of ["0", "1025", "1.5", "two"]) {
+      assertOneLineError(
+        await run("decompress", `${tmp}/a.mrc`, "-o", `${tmp}/x.npy`, "--threads", bad),
+        /--threads must be an integer/,
+      );
+    }
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("cli.ts decompress decodes on every core from 8 Mi output values, else on one thread, unless --threads says", () => {
+  const cores = navigator.hardwareConcurrency;
+  const file = (rows: number, cols: number) =>
+    ({ levels: [{ extent: [rows, cols] }, { extent: [2 * rows, 2 * cols] }] }) as unknown as Pick<
+      MrcFile,
+      "levels"
+    >;
+  const big = file(512, 512); // level 1: 1024 x 1024 per snapshot, 8 Mi values in 8 snapshots
+  assert.strictEqual(decodeThreads(big, 1, [0, 8], undefined), cores);
+  assert.strictEqual(decodeThreads(big, 1, [0, 7], undefined), 1);
+  assert.strictEqual(decodeThreads(big, 0, [0, 8], undefined), 1);
+  assert.strictEqual(decodeThreads(big, 0, [0, 32], undefined), cores);
+  assert.strictEqual(decodeThreads(big, 1, [0, 8], 1), 1);
+  assert.strictEqual(decodeThreads(big, 0, [0, 1], 3), 3);
 });
 
 Deno.test("cli.ts compress --threads 2 writes the bytes of --threads 1, also without read access to the code", async () => {

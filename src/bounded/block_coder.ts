@@ -106,6 +106,16 @@ export function blockCoderBytes(
     blocks * (16 * H * W + 32 * (H + W) * (levels - 1) + 12 * W);
 }
 
+/** What a block coder has decoded: all a coder of the same block and parameters continues from. */
+export interface BlockCoderState {
+  /** The reconstruction, `[n][H][W]`. */
+  rec: Float32Array;
+  /** The clamped codes, `[n][H][W]`. */
+  q: Int16Array;
+  /** Levels done. */
+  levelsDone: number;
+}
+
 /** Sign class of a code: 0 zero, 1 positive, 2 negative. */
 function sign(v: number): number {
   return v > 0 ? 1 : v < 0 ? 2 : 0;
@@ -153,11 +163,33 @@ export class BlockCoder {
   /** Predictions of a row. */
   readonly #rowPred: Float64Array;
 
-  constructor(params: BlockParams, missing: Uint8Array | null = null) {
+  /**
+   * A coder of a block with no level decoded, or, with `state`, one that continues from the
+   * reconstruction and codes of another coder of the same block and parameters (its `rec`, `q`
+   * and `levelsDone`, e.g. sent from another thread), which it keeps (no copy).
+   */
+  constructor(
+    params: BlockParams,
+    missing: Uint8Array | null = null,
+    state: BlockCoderState | null = null,
+  ) {
     const { n, H, W, levels, keyInterval } = params;
     this.params = params;
-    this.rec = new Float32Array(n * H * W);
-    this.q = new Int16Array(n * H * W);
+    if (state !== null) {
+      const { rec, q, levelsDone } = state;
+      if (rec.length !== n * H * W || q.length !== n * H * W) {
+        throw new RangeError(`a block coder's state must hold ${n * H * W} values`);
+      }
+      if (!Number.isInteger(levelsDone) || levelsDone < 0 || levelsDone > levels) {
+        throw new RangeError(`a block coder's levels done must be 0 to ${levels}`);
+      }
+      this.rec = rec;
+      this.q = q;
+      this.levelsDone = levelsDone;
+    } else {
+      this.rec = new Float32Array(n * H * W);
+      this.q = new Int16Array(n * H * W);
+    }
     this.missing = missing;
     this.schedule = blockSchedule(n, keyInterval);
     this.#rowW = [];

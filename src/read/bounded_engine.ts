@@ -16,17 +16,12 @@ import {
 } from "../../format/chunks.ts";
 import type { MrcHeader } from "../../format/header.ts";
 import { blockSnapshotCount } from "../../format/geometry.ts";
-import { BlockCoder } from "../bounded/block_coder.ts";
+import { BlockCoder, type BlockParams } from "../bounded/block_coder.ts";
+import { gatherLevel } from "./_gather.ts";
 import { boundedBudget, type DecodeRequest } from "./_budget.ts";
 import { EngineBase, type EngineChunk } from "./_engine.ts";
 import type { CoderCache } from "./coder_cache.ts";
-import {
-  type DecodedLevel,
-  decodedLevel,
-  type LevelExtent,
-  levelExtent,
-  restoreMissing,
-} from "./output.ts";
+import { type DecodedLevel, decodedLevel, levelExtent, restoreMissing } from "./output.ts";
 
 /**
  * Decodes a bounded file's request: `BCOD` of every block of the range, level by level. With a
@@ -118,9 +113,11 @@ export class BoundedEngine extends EngineBase {
       }
       const first = Math.max(start, block * bs), last = Math.min(end, (block + 1) * bs);
       gatherLevel(
-        h,
-        e,
         coder.rec,
+        h.shape[1],
+        h.shape[2],
+        e.rows,
+        e.cols,
         first - block * bs,
         last - first,
         data.subarray((first - start) * plane, (last - start) * plane),
@@ -131,24 +128,36 @@ export class BoundedEngine extends EngineBase {
   }
 }
 
+/** The coder parameters of block `block` of a bounded file. */
+export function blockParams(header: MrcHeader, block: number): BlockParams {
+  const [, H, W] = header.shape;
+  const bound = header.bound!;
+  return {
+    n: blockSnapshotCount(header, block),
+    H,
+    W,
+    levels: header.levels.length,
+    keyInterval: bound.keyInterval,
+    bound: bound.abs,
+    cubic: bound.interpolation === "cubic",
+  };
+}
+
+/** Block `block`'s part of the file's `T * H * W` missing mask (a view), or null. */
+export function blockMissing(
+  header: MrcHeader,
+  block: number,
+  missing: Uint8Array | null,
+): Uint8Array | null {
+  if (missing === null) return null;
+  const [, H, W] = header.shape;
+  const first = block * header.blockSize;
+  return missing.subarray(first * H * W, (first + blockSnapshotCount(header, block)) * H * W);
+}
+
 /** A fresh coder for block `block` of a bounded file (`missing`: the file's `T * H * W` mask). */
 function boundedBlock(header: MrcHeader, block: number, missing: Uint8Array | null): BlockCoder {
-  const [, H, W] = header.shape;
-  const n = blockSnapshotCount(header, block);
-  const first = block * header.blockSize;
-  const bound = header.bound!;
-  return new BlockCoder(
-    {
-      n,
-      H,
-      W,
-      levels: header.levels.length,
-      keyInterval: bound.keyInterval,
-      bound: bound.abs,
-      cubic: bound.interpolation === "cubic",
-    },
-    missing ? missing.subarray(first * H * W, (first + n) * H * W) : null,
-  );
+  return new BlockCoder(blockParams(header, block), blockMissing(header, block, missing));
 }
 
 /**
@@ -173,26 +182,6 @@ function decodeBoundedLevel(coder: BlockCoder, bytes: Uint8Array, block: number)
           plural(bytes.length - read, "byte")
         } after the last symbol`,
     );
-  }
-}
-
-/** Copies the points of a level (extent `e`) out of a block's `[n][H][W]` reconstruction. */
-function gatherLevel(
-  header: MrcHeader,
-  e: LevelExtent,
-  rec: Float32Array,
-  from: number,
-  count: number,
-  data: Float32Array,
-): void {
-  const [, H, W] = header.shape;
-  const { rows, cols, nr, nc } = e;
-  for (let t = 0; t < count; t++) {
-    const src = (from + t) * H * W;
-    for (let i = 0; i < nr; i++) {
-      const r = src + rows[i] * W, d = (t * nr + i) * nc;
-      for (let j = 0; j < nc; j++) data[d + j] = rec[r + cols[j]];
-    }
   }
 }
 

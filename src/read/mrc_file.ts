@@ -9,6 +9,7 @@
 import type { MrcContainer } from "../../format/reader.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import {
+  type BoundedBlock,
   CHUNK_TYPES,
   chunkAboveLimit,
   chunkCategory,
@@ -25,6 +26,7 @@ import { readReport, type StoredReport } from "./report.ts";
 import { checkMaxBytes, type DecodeRequest, float64OutputBudget } from "./_budget.ts";
 import { decodeEngine, type EngineChunk } from "./engine.ts";
 import { checkCacheBytes, CoderCache } from "./coder_cache.ts";
+import { type BlockReads, checkThreads, decodeParallel } from "./parallel_decode.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
@@ -47,6 +49,17 @@ export interface DecodeOptions {
    * file, not `-9999.990234375`). The float64 copy counts against `maxBytes`.
    */
   dtype?: "float32" | "float64";
+  /**
+   * Bounded files: threads that decode the range's blocks in parallel, an integer from 1 to 1024:
+   * this thread and `threads - 1` Web Workers, started for the call and terminated before it
+   * returns. Default 1 (this thread alone). The values are those of one thread, bit for bit; the
+   * request is refused above `maxBytes` as on one thread, and fewer workers run where their share
+   * (two blocks' jobs each) would not fit in it. At most one thread per block to decode; a range
+   * within one block, a model-coded file, and a platform where workers cannot start (a browser's
+   * bundle, Deno without read access to `src/read/decode_worker.ts`, a module imported from a URL)
+   * decode on this thread, with the same values.
+   */
+  threads?: number;
 }
 
 /** Summary of one level. */
@@ -411,14 +424,26 @@ export class MrcFile {
         `Cannot decode: dtype must be "float32" or "float64", found ${JSON.stringify(dtype)}`,
       );
     }
+    const threads = checkThreads(options.threads ?? 1);
     let maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
     if (dtype === "float64") {
       maxBytes = float64OutputBudget(this.header, level, end - start, maxBytes);
     }
+    const request = { level, start, end, every: false };
     let out: DecodedLevel | null = null;
-    for await (const d of this.#run({ level, start, end, every: false }, signal, maxBytes)) {
-      out = d;
+    if (threads > 1 && isBounded(this.header)) {
+      const reads = this.#blockReads(maxBytes);
+      out = await decodeParallel(
+        this.header,
+        request,
+        maxBytes,
+        threads,
+        this.#coders,
+        reads,
+        signal,
+      );
     }
+    if (out === null) { for await (const d of this.#run(request, signal, maxBytes)) out = d; }
     if (dtype === "float32") return out!;
     return widenLevel(this.header, out!, await this.#missingMask({ signal }));
   }
@@ -430,7 +455,9 @@ export class MrcFile {
    * @param options Snapshot range (default: all) and signal.
    * @returns The levels, coarsest first.
    */
-  async *progressive(options: Omit<DecodeOptions, "level"> = {}): AsyncGenerator<DecodedLevel> {
+  async *progressive(
+    options: Omit<DecodeOptions, "level" | "threads"> = {},
+  ): AsyncGenerator<DecodedLevel> {
     this.#checkOpen();
     const [start, end] = this.#checkSnapshots(options.snapshots);
     const maxBytes = checkMaxBytes(options.maxBytes ?? this.#maxBytes);
@@ -474,6 +501,19 @@ export class MrcFile {
     } finally {
       engine.release();
     }
+  }
+
+  /** The reads of a parallel decode: the one-thread decode's, chunk by chunk. */
+  #blockReads(maxBytes: number): BlockReads {
+    const type = CHUNK_TYPES.bounded;
+    return {
+      coded: async (level, block, signal) => {
+        this.#checkHeld(type, level, block, maxBytes);
+        return (await this.#read({ type, level, block }, signal) as BoundedBlock).bytes;
+      },
+      length: (level, block) => this.#container.findChunk(type, level, block)?.length ?? 0,
+      missing: (signal) => this.#missingMask({ signal }),
+    };
   }
 
   /** One chunk an engine lists; a level's `DECW` and `MASK` are read once per file. */

@@ -9,6 +9,7 @@
 import type { MrcHeader } from "../../format/header.ts";
 import { finestIndex, levelCrop } from "../../format/geometry.ts";
 import type { MissingMask } from "../../format/missing_mask.ts";
+import { fillHoles } from "./_gather.ts";
 
 /**
  * One decoded level for a range of snapshots, in original units: `data` is a `Float32Array`, or a
@@ -113,15 +114,12 @@ export function restoreMissing(
   missing: Uint8Array,
 ): void {
   const [, H, W] = h.shape;
-  const { nr, nc, rows, cols } = e;
-  const hole = h.missing.mode === "fill" ? h.missing.fillValue! : NaN;
-  for (let t = 0; t < count; t++) {
-    for (let i = 0; i < nr; i++) {
-      const m = (start + t) * H * W + rows[i] * W;
-      const dst = (t * nr + i) * nc;
-      for (let j = 0; j < nc; j++) if (missing[m + cols[j]]) data[dst + j] = hole;
-    }
-  }
+  fillHoles(missing, H, W, e.rows, e.cols, start, count, data, missingHole(h));
+}
+
+/** What a missing value decodes to: the file's fill value (fill mode), else NaN. */
+export function missingHole(h: MrcHeader): number {
+  return h.missing.mode === "fill" ? h.missing.fillValue! : NaN;
 }
 
 /** Crops the level to the original extent, de-normalizes and restores missing values. */
