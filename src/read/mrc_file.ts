@@ -381,7 +381,7 @@ export class MrcFile {
       every: true,
     };
     for (const chunk of decodeEngine(this.header, request, Infinity).needs) {
-      await this.#read(chunk, options.signal);
+      await this.#read(chunk, this.#maxBytes, options.signal);
     }
   }
 
@@ -493,8 +493,7 @@ export class MrcFile {
           engine.missing = await this.#missingMask({ signal });
           missingRead = true;
         }
-        this.#checkHeld(chunk.type, chunk.level, chunk.block, maxBytes);
-        const out = engine.accept(chunk, await this.#read(chunk, signal));
+        const out = engine.accept(chunk, await this.#read(chunk, maxBytes, signal));
         if (out !== null) yield out;
         for (let d = engine.ready(); d !== null; d = engine.ready()) yield d;
       }
@@ -507,18 +506,24 @@ export class MrcFile {
   #blockReads(maxBytes: number): BlockReads {
     const type = CHUNK_TYPES.bounded;
     return {
-      coded: async (level, block, signal) => {
-        this.#checkHeld(type, level, block, maxBytes);
-        return (await this.#read({ type, level, block }, signal) as BoundedBlock).bytes;
-      },
+      coded: async (level, block, signal) =>
+        (await this.#read({ type, level, block }, maxBytes, signal) as BoundedBlock).bytes,
       length: (level, block) => this.#container.findChunk(type, level, block)?.length ?? 0,
       missing: (signal) => this.#missingMask({ signal }),
     };
   }
 
-  /** One chunk an engine lists; a level's `DECW` and `MASK` are read once per file. */
-  async #read(chunk: EngineChunk, signal?: AbortSignal): Promise<ChunkValues[ChunkType]> {
+  /**
+   * One chunk an engine lists, refused first when longer than `maxBytes` (as streams do); a
+   * level's `DECW` and `MASK` are read once per file.
+   */
+  async #read(
+    chunk: EngineChunk,
+    maxBytes: number,
+    signal?: AbortSignal,
+  ): Promise<ChunkValues[ChunkType]> {
     const { type, level, block } = chunk;
+    this.#checkHeld(type, level, block, maxBytes);
     if (block !== null) return await this.#container.readDecoded(type, level, block, { signal });
     const key = `${type}/${level}`;
     let value = this.#decoders.get(key);
