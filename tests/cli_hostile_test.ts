@@ -251,9 +251,22 @@ console.log("written");`,
           }
           const done = await child.status;
           stderr = await errors;
-          if (!/written/.test(printed)) status = done;
+          if (/written/.test(printed)) continue;
+          // The signal seen only after the rename (a loaded machine can delay its delivery past
+          // the wait before it): the output is whole and the message says so. A legal outcome
+          // that tests nothing here, so it is tried again.
+          const renamed = await Deno.stat(`${dir}/${output}`).then(() => true, () => false);
+          if (renamed) {
+            assert.deepStrictEqual(await tmpFiles(dir), [], what);
+            assert.match(
+              stderr,
+              new RegExp(`^error: .*${output}: interrupted \\(${signal}\\)$`, "m"),
+            );
+            continue;
+          }
+          status = done;
         }
-        assert.ok(status !== null, `${what}: the child always finished before the signal`);
+        assert.ok(status !== null, `${what}: the signal never came during the write`);
         assert.deepStrictEqual(await tmpFiles(dir), [], what);
         await assert.rejects(Deno.stat(`${dir}/${output}`), Deno.errors.NotFound, what);
         assert.strictEqual(status.code, code, `${what}: ${stderr}`);
