@@ -7,7 +7,7 @@
  */
 
 import type { MrcAttributes } from "../format/attributes.ts";
-import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
+import type { NetcdfSelection, NetcdfWriteReport } from "../src/io/netcdf/mod.ts";
 import { withTemporary } from "./_files.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
@@ -74,9 +74,44 @@ export async function readNetcdfInput(
   return { data: field.data, shape: field.shape, attributes: field.attributes };
 }
 
+/** `--deflate N`: the zlib level of a netCDF output, 0 (none) to 9. */
+export function parseDeflate(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\s*\d\s*$/.test(value)) {
+    throw new Error(`--deflate must be a level from 0 (none) to 9, found "${value}"`);
+  }
+  return Number(value);
+}
+
+/** `--chunks T,H,W` (or `H,W` for a 2-D output): chunk sizes of a netCDF output. */
+export function parseChunks(value: string | undefined): number[] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((p) => p.trim());
+  if (parts.length < 2 || parts.length > 3 || parts.some((p) => !/^[1-9]\d*$/.test(p))) {
+    throw new Error(
+      `--chunks must be T,H,W (or H,W for a 2-D output), integers >= 1, found "${value}"`,
+    );
+  }
+  return parts.map(Number);
+}
+
+/**
+ * Checks `--chunks` against the shape the output will have, before the decode: the same rules
+ * as the writer's, said about the option.
+ */
+export async function checkChunks(chunks: number[] | undefined, shape: number[], bytes: number) {
+  if (chunks === undefined) return;
+  const { chunksProblem } = await import("../src/io/netcdf/write.ts");
+  const problem = chunksProblem(chunks, shape, bytes);
+  if (problem !== null) {
+    throw new Error(`--chunks ${chunks.join(",")} does not fit the output: ${problem}`);
+  }
+}
+
 /**
  * Writes a decoded level as netCDF-4 through a temporary file renamed into place, with the
- * attributes the `.mrc` file stores (generic names when it has none).
+ * attributes the `.mrc` file stores (generic names when it has none), and says on stderr which
+ * attributes were removed because they name variables the `.mrc` file does not hold.
  */
 export async function writeNetcdfOutput(
   path: string,
@@ -88,20 +123,30 @@ export async function writeNetcdfOutput(
     cols: ArrayLike<number>;
     firstSnapshot: number;
     history: string;
+    bound?: number | null;
+    deflate?: number;
+    chunks?: number[];
   },
-): Promise<void> {
+): Promise<NetcdfWriteReport> {
   const previous = output.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""
     ? `${output.history}\n${previous.value}`
     : output.history;
+  let report: NetcdfWriteReport | undefined;
   // The library loads inside: from the call on, a signal finds the temporary file guarded.
   await withTemporary(path, async (tmp) => {
     const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
-    await writeNetcdf(tmp, {
+    report = await writeNetcdf(tmp, {
       ...output,
       extraGlobal: { history: { type: "char", value: history } },
     });
   });
+  for (const line of report!.removed) {
+    console.error(
+      `note: ${path}: removed ${line} (named variables that the .mrc file does not hold)`,
+    );
+  }
+  return report!;
 }
 
 /** The lines `info` prints for a file compressed from netCDF. */

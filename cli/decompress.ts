@@ -25,6 +25,9 @@ Options:
   --threads N           threads that decode blocks in parallel, bounded files (default: all
                         cores for an output of 8 Mi values or more, else 1); the output is the
                         same whatever N
+  --deflate N           netCDF output: zlib level of the variable, 0 (none) to 9 (default 1)
+  --chunks T,H,W        netCDF output: chunk sizes (H,W for a 2-D output; default one snapshot
+                        per chunk, rows split to keep a chunk within 4 MiB)
   --force               overwrite OUT`;
 
 /** Output values from which the default is to decode on every core: two default blocks. */
@@ -60,6 +63,8 @@ export async function run(args: string[]): Promise<void> {
       frames: { type: "string" },
       "max-bytes": { type: "string" },
       threads: { type: "string" },
+      deflate: { type: "string" },
+      chunks: { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -73,6 +78,17 @@ export async function run(args: string[]): Promise<void> {
     throw new Error(`--threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`);
   }
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  const netcdf = /\.(nc|nc4|cdf|netcdf)$/i.test(output);
+  const { checkChunks, parseChunks, parseDeflate } = await import("./_netcdf.ts");
+  const deflate = parseDeflate(values.deflate);
+  const chunks = parseChunks(values.chunks);
+  if (!netcdf && (deflate !== undefined || chunks !== undefined)) {
+    throw new Error(
+      `--${
+        deflate !== undefined ? "deflate" : "chunks"
+      } applies to a netCDF output (-o OUT.nc) only`,
+    );
+  }
   await using file = await openFile(positionals[0], { maxBytes });
   const levels = file.levelCount;
   if (level !== undefined && (level < 0 || level >= levels)) {
@@ -91,6 +107,10 @@ export async function run(args: string[]): Promise<void> {
   }
   // A float64 file comes back as float64, its fill value exact (float32 may not hold it).
   const dtype = file.header.dtype;
+  const [a, b] = snapshots ?? [0, T];
+  const extent = file.levels[level ?? levels - 1].extent;
+  const oneSnapshot = file.inputShape.length === 2 && b - a === 1;
+  await checkChunks(chunks, oneSnapshot ? extent : [b - a, ...extent], dtype === "float64" ? 8 : 4);
   let decoded;
   try {
     decoded = await file.decode({
@@ -102,13 +122,13 @@ export async function run(args: string[]): Promise<void> {
   } catch (e) {
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
   }
-  if (/\.(nc|nc4|cdf|netcdf)$/i.test(output)) {
+  if (netcdf) {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
     const attributes = await file.readAttributes();
     const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
     const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
-    await writeNetcdfOutput(output, {
+    const report = await writeNetcdfOutput(output, {
       data: decoded.data,
       shape: ncShape,
       attributes,
@@ -118,13 +138,16 @@ export async function run(args: string[]): Promise<void> {
       history: `${new Date().toISOString()}: mrcae decompress ${
         positionals[0]
       } level ${decoded.level} of ${file.levels.length}${bound}`,
+      bound: file.levels[decoded.level].bound,
+      deflate,
+      chunks,
     });
     console.log(
       `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
         ncShape.join(", ")
       }), ${file.header.dtype}, netCDF-4${
         attributes ? ` variable "${attributes.variable.name}"` : ""
-      }`,
+      }${encodingNote(report)}`,
     );
     return;
   }
@@ -139,4 +162,11 @@ export async function run(args: string[]): Promise<void> {
       shape.join(", ")
     }), ${file.header.dtype}`,
   );
+}
+
+/** `, deflate 1, chunks 1x91x181, time unlimited`: how the netCDF variable is stored. */
+function encodingNote(r: { chunks: number[] | null; deflate: number; unlimited: string | null }) {
+  return `, ${r.deflate > 0 ? `deflate ${r.deflate}` : "no deflate"}, ${
+    r.chunks ? `chunks ${r.chunks.join("x")}` : "contiguous"
+  }${r.unlimited ? `, ${r.unlimited} unlimited` : ""}`;
 }

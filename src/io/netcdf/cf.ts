@@ -13,13 +13,17 @@ const TIME_NAMES = new Set(["time", "t", "times", "date", "valid_time"]);
 
 /** Whether a dimension is time: by name, or by the attributes of its coordinate variable. */
 export function isTimeDimension(source: Source, name: string): boolean {
-  if (TIME_NAMES.has(name.toLowerCase())) return true;
   const coord = source.variables.find((v) => v.name === name && v.dims.length === 1);
-  if (!coord) return false;
-  const text = (key: string) => {
-    const a = coord.attributes[key];
-    return a && typeof a.value === "string" ? a.value.trim() : "";
-  };
+  return isTimeCoordinate(name, coord?.attributes ?? {});
+}
+
+/**
+ * Whether a dimension with the coordinate attributes `attributes` is time: by its name (`time`,
+ * `t`, ...), `axis: "T"`, `standard_name: "time"` or `units` of the form `"<unit> since <date>"`.
+ */
+export function isTimeCoordinate(name: string, attributes: Record<string, MrcAttribute>): boolean {
+  if (TIME_NAMES.has(name.toLowerCase())) return true;
+  const text = (key: string) => textOf(attributes[key])?.trim() ?? "";
   return text("axis").toUpperCase() === "T" || text("standard_name") === "time" ||
     /^\w+\s+since\s+\S/.test(text("units"));
 }
@@ -77,37 +81,154 @@ export function coordinate(
 const DEFAULT_FILL = { float: 9.969209968386869e36, double: 9.969209968386869e36 };
 
 /**
- * The variable's attributes for the unpacked output: packing attributes removed, values in
- * packed units (fill, missing, valid range) unpacked, `_FillValue` of the output type.
+ * The variable's attributes for the unpacked output, with the fill convention of the source:
+ * packing attributes removed, values in packed units (valid range) unpacked, `_FillValue` and
+ * `missing_value` of the output type. Missing cells get the source's own `_FillValue`, else its
+ * `missing_value`; a packed source's fill (a packed integer) becomes netCDF-C's default fill of
+ * the output type under the same attribute name (`_FillValue` alone when it had both); a source
+ * with neither keeps NaN and gets no fill attribute. So a variable that had only `missing_value` comes back with only
+ * `missing_value`, and `_FillValue` appears only where the source had one.
+ *
+ * @returns The attributes in source order, and the value written in missing cells.
  */
 export function outputAttributes(
   attributes: Record<string, MrcAttribute>,
   type: "float" | "double",
-  hasMissing: boolean,
-): { attributes: Record<string, MrcAttribute>; fill: number | null } {
+): { attributes: Record<string, MrcAttribute>; fill: number } {
   const scale = single(attributes.scale_factor);
   const offset = single(attributes.add_offset);
   const packed = scale !== null || offset !== null;
   const unpack = (x: number) => x * (scale ?? 1) + (offset ?? 0);
+  const flips = packed && (scale ?? 1) < 0;
+  const round = type === "float" ? Math.fround : (x: number) => x;
   const out: Record<string, MrcAttribute> = {};
   let fill: number | null = null;
+  let missing: number | null = null;
   for (const [name, a] of Object.entries(attributes)) {
     if (name === "scale_factor" || name === "add_offset") continue;
-    if (name === "_FillValue") {
-      fill = packed ? null : single(a);
-      continue;
-    }
-    if (name === "missing_value") {
-      if (!packed && typeof a.value !== "string") out[name] = { type, value: a.value };
+    if (name === "_FillValue" || name === "missing_value") {
+      if (typeof a.value === "string" || a.value.length === 0) continue;
+      // Packed, both: two packed codes became one kind of missing cell, under _FillValue.
+      if (packed && name === "missing_value" && attributes._FillValue !== undefined) continue;
+      const value = packed ? [DEFAULT_FILL[type]] : a.value.map(round);
+      out[name] = { type, value };
+      if (name === "_FillValue") fill = value[0];
+      else missing = value[0];
       continue;
     }
     if (packed && /^valid_(range|min|max)$/.test(name) && typeof a.value !== "string") {
-      out[name] = { type, value: a.value.map(unpack) };
+      const value = a.value.map(unpack);
+      if (flips) value.reverse();
+      const key = flips && name === "valid_min"
+        ? "valid_max"
+        : flips && name === "valid_max"
+        ? "valid_min"
+        : name;
+      out[key] = { type, value: value.map(round) };
       continue;
     }
     out[name] = a;
   }
-  if (fill === null && hasMissing) fill = DEFAULT_FILL[type];
-  if (fill !== null) out._FillValue = { type, value: [fill] };
-  return { attributes: out, fill };
+  return { attributes: out, fill: fill ?? missing ?? NaN };
+}
+
+/**
+ * The interval `valid_range` or `valid_min`/`valid_max` declare (all that are there, intersected),
+ * as the closest values of the output type inside it, so a value moved onto an end is valid both
+ * when compared in the attribute's type and in the output type (netCDF4-python casts to the
+ * variable's type). Null when none is declared or the declaration is not a usable interval.
+ */
+export function validInterval(
+  attributes: Record<string, MrcAttribute>,
+  type: "float" | "double",
+): [number, number] | null {
+  let lo = -Infinity, hi = Infinity;
+  const numbers = (key: string) => {
+    const a = attributes[key];
+    return a && typeof a.value !== "string" ? a.value : null;
+  };
+  const range = numbers("valid_range");
+  if (range && range.length === 2) [lo, hi] = [Math.max(lo, range[0]), Math.min(hi, range[1])];
+  const min = numbers("valid_min");
+  if (min && min.length === 1) lo = Math.max(lo, min[0]);
+  const max = numbers("valid_max");
+  if (max && max.length === 1) hi = Math.min(hi, max[0]);
+  if (lo === -Infinity && hi === Infinity) return null;
+  if (Number.isNaN(lo) || Number.isNaN(hi) || lo > hi) return null;
+  if (type === "float") {
+    let a = Math.fround(lo), b = Math.fround(hi);
+    if (a < lo) a = nextFloat32(a, 1);
+    if (b > hi) b = nextFloat32(b, -1);
+    if (a > b) return null;
+    [lo, hi] = [a, b];
+  }
+  return [lo, hi];
+}
+
+/** The next float32 after `x` towards +Infinity (`direction` 1) or -Infinity (-1). */
+function nextFloat32(x: number, direction: 1 | -1): number {
+  if (!Number.isFinite(x)) return x;
+  if (x === 0) return direction * 2 ** -149;
+  const bits = new Uint32Array(new Float32Array([x]).buffer);
+  bits[0] += (x > 0) === (direction > 0) ? 1 : -1;
+  return new Float32Array(bits.buffer)[0];
+}
+
+/**
+ * CF attributes whose value names other variables: as a list (`coordinates`,
+ * `ancillary_variables`), as one name (`bounds`, `climatology`, `geometry`), as `key: name` pairs
+ * (`cell_measures`, `formula_terms`) or as `gm: coords gm2: coords` (`grid_mapping`).
+ */
+const REFERENCES: Record<string, "list" | "name" | "pairs" | "mapping"> = {
+  coordinates: "list",
+  ancillary_variables: "list",
+  bounds: "name",
+  climatology: "name",
+  geometry: "name",
+  cell_measures: "pairs",
+  formula_terms: "pairs",
+  grid_mapping: "mapping",
+};
+
+/**
+ * The attributes of a variable without the references to variables the output lacks: names not
+ * in `written` are removed from a `coordinates` or `ancillary_variables` list, `key: name` pairs
+ * of `cell_measures` naming one are removed, and an attribute that names one where a part would
+ * mean something else (`bounds`, `climatology`, `formula_terms`, `grid_mapping`) is dropped
+ * whole; an attribute left empty is dropped.
+ *
+ * @returns The attributes (in their order) and what was removed, one line each
+ *   (`coordinates: lat2d lon2d`).
+ */
+export function withoutDanglingReferences(
+  attributes: Record<string, MrcAttribute>,
+  written: ReadonlySet<string>,
+): { attributes: Record<string, MrcAttribute>; removed: string[] } {
+  const out: Record<string, MrcAttribute> = {};
+  const removed: string[] = [];
+  for (const [name, a] of Object.entries(attributes)) {
+    const kind = REFERENCES[name];
+    if (kind === undefined || typeof a.value !== "string") {
+      out[name] = a;
+      continue;
+    }
+    const tokens = a.value.trim().split(/\s+/).filter((t) => t !== "");
+    const isKey = (t: string) => t.endsWith(":");
+    const names = tokens.filter((t) => !isKey(t));
+    const missing = names.filter((t) => !written.has(t));
+    if (missing.length === 0) {
+      out[name] = a;
+      continue;
+    }
+    let kept: string[] = [];
+    if (kind === "list") kept = names.filter((t) => written.has(t));
+    if (kind === "pairs" && name === "cell_measures") {
+      for (let i = 0; i + 1 < tokens.length; i += 2) {
+        if (isKey(tokens[i]) && written.has(tokens[i + 1])) kept.push(tokens[i], tokens[i + 1]);
+      }
+    }
+    removed.push(`${name}: ${missing.join(" ")}`);
+    if (kept.length > 0) out[name] = { type: a.type, value: kept.join(" ") };
+  }
+  return { attributes: out, removed };
 }

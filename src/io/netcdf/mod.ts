@@ -30,7 +30,8 @@ export type {
   NetcdfOutput,
   NetcdfSelection,
   NetcdfVariableInfo,
+  NetcdfWriteReport,
   ReadNetcdfOptions,
 } from "./types.ts";
 export { DEFAULT_MAX_VALUES, listNetcdfVariables, readNetcdf } from "./read.ts";
-export { writeNetcdf } from "./write.ts";
+export { DEFAULT_DEFLATE, writeNetcdf } from "./write.ts";

@@ -88,4 +88,32 @@ export interface NetcdfOutput {
   firstSnapshot?: number;
   /** Global attributes to add, e.g. a `history` line. Default: none. */
   extraGlobal?: Record<string, MrcAttribute>;
+  /**
+   * The largest absolute error of `data` (the file's bound), or null when it has none (model
+   * coding). Values outside the variable's `valid_range`/`valid_min`/`valid_max` by at most this
+   * much are moved onto the range (the source was in range there); values further out are left
+   * as they are (the source was out of range there too). Default null: every value is moved.
+   */
+  bound?: number | null;
+  /** Deflate (zlib) level of the variable, 0 (none) to 9. Default {@linkcode DEFAULT_DEFLATE}. */
+  deflate?: number;
+  /**
+   * Chunk sizes of the variable, one per axis of `shape`, each from 1 to the axis length. Default:
+   * one snapshot per chunk, its rows split so that a chunk holds at most 4 MiB.
+   */
+  chunks?: number[];
+}
+
+/** What {@linkcode writeNetcdf} did that a reader of the file may want to know. */
+export interface NetcdfWriteReport {
+  /** The variable's chunk sizes, or null when it is stored contiguously. */
+  chunks: number[] | null;
+  /** Its deflate level (0: none). */
+  deflate: number;
+  /** The unlimited (record) dimension, or null when every dimension is fixed. */
+  unlimited: string | null;
+  /** Values moved onto the variable's valid range. */
+  clamped: number;
+  /** Attributes naming variables the file does not hold, removed: `"sst:coordinates: lat2d"`. */
+  removed: string[];
 }

@@ -5,9 +5,72 @@
  */
 
 import type { MrcAttribute } from "../../../format/attributes.ts";
-import type { NetcdfOutput } from "./types.ts";
+import type { NetcdfOutput, NetcdfWriteReport } from "./types.ts";
 import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
-import { outputAttributes, textOf } from "./cf.ts";
+import {
+  isTimeCoordinate,
+  outputAttributes,
+  textOf,
+  validInterval,
+  withoutDanglingReferences,
+} from "./cf.ts";
+
+/**
+ * Deflate level of a written variable when none is asked for: 1, zlib's fastest, which takes
+ * most of what higher levels do on decoded floats at a fraction of their time (the `.mrc` file
+ * does not record the source's own chunking and compression).
+ */
+export const DEFAULT_DEFLATE = 1;
+
+/** Most bytes of a default chunk: netCDF-C's default chunk size (4 MiB). */
+const MAX_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Bytes of a chunk of a 1-D record variable, as netCDF-C makes it (`DEFAULT_1D_UNLIM_SIZE`). */
+const RECORD_1D_CHUNK_BYTES = 4096;
+/** HDF5's largest chunk: under 4 GiB. */
+const HDF5_MAX_CHUNK_BYTES = 2 ** 32 - 1;
+
+/**
+ * The default chunks of a variable of `shape`: one snapshot (the whole of the last two axes),
+ * its rows split (then its columns) so that a chunk holds at most 4 MiB.
+ */
+export function defaultChunks(shape: number[], bytes: number): number[] {
+  const chunks = shape.map((n, axis) => axis < shape.length - 2 ? 1 : Math.max(1, n));
+  const rank = shape.length;
+  const size = () => chunks.reduce((a, b) => a * b, bytes);
+  while (size() > MAX_CHUNK_BYTES && chunks[rank - 2] > 1) {
+    chunks[rank - 2] = Math.ceil(chunks[rank - 2] / 2);
+  }
+  while (size() > MAX_CHUNK_BYTES && chunks[rank - 1] > 1) {
+    chunks[rank - 1] = Math.ceil(chunks[rank - 1] / 2);
+  }
+  return chunks;
+}
+
+/**
+ * Why `chunks` cannot chunk a variable of `shape` with `bytes` per value, or null when it can:
+ * one positive integer per axis, none above the axis length, under 4 GiB together (HDF5's limit).
+ */
+export function chunksProblem(chunks: number[], shape: number[], bytes: number): string | null {
+  if (chunks.length !== shape.length) {
+    return `${chunks.length} chunk sizes for ${shape.length} axes (shape ${shape.join(" x ")})`;
+  }
+  for (let axis = 0; axis < shape.length; axis++) {
+    const c = chunks[axis];
+    if (!Number.isInteger(c) || c < 1) {
+      return `chunk size ${c} of axis ${axis} is not an integer >= 1`;
+    }
+    if (c > shape[axis]) {
+      return `chunk size ${c} of axis ${axis} is above its length ${shape[axis]} (shape ${
+        shape.join(" x ")
+      })`;
+    }
+  }
+  const size = chunks.reduce((a, b) => a * b, bytes);
+  if (size > HDF5_MAX_CHUNK_BYTES) {
+    return `a chunk of ${chunks.join(" x ")} values is ${size} bytes, above HDF5's limit of 4 GiB`;
+  }
+  return null;
+}
 
 const ARRAYS: Record<string, (values: number[]) => ArrayBufferView> = {
   byte: (v) => Int8Array.from(v),
@@ -93,14 +156,23 @@ function checkNames(path: string, field: NetcdfOutput, dimNames: string[], name:
 }
 
 /**
- * Writes a field as a netCDF-4 file: the variable with its attributes (unpacked: no
- * `scale_factor`/`add_offset`; missing values as `_FillValue`), its dimensions with their
- * coordinate variables (sampled at `rows`/`cols` for a coarse level), the selected dimensions as
- * scalar coordinates named in `coordinates`, and the global attributes.
+ * Writes a field as a netCDF-4 file that netCDF-C, NCO, CDO and xarray read and can edit: link
+ * and attribute creation order tracked (as netCDF-C writes them, so `ncatted` and append mode
+ * work), a leading time dimension unlimited (the record dimension `ncrcat` concatenates along),
+ * the variable chunked and deflated (`deflate`, `chunks`), with its attributes (unpacked: no
+ * `scale_factor`/`add_offset`; the source's fill convention, see `outputAttributes` in `cf.ts`),
+ * its values moved onto its valid range where they were within `bound` of it, its dimensions
+ * with their coordinate variables (sampled at `rows`/`cols` for a coarse level), the selected
+ * dimensions as scalar coordinates named in `coordinates`, and the global attributes. Attributes
+ * naming variables the file does not hold (`coordinates`, `bounds`, ...) are removed and listed
+ * in the report.
  *
  * @param path The output file (overwritten).
- * @param field The values, their shape and the stored attributes.
- * @returns Resolves when the file is closed.
+ * @param field The values, their shape, the stored attributes and the encoding.
+ * @returns What was written: chunks, deflate level, unlimited dimension, values clamped,
+ *   attributes removed.
+ * @throws {TypeError} When the shape, the values or the encoding (`deflate`, `chunks`) are not
+ *   usable; {@linkcode Error} naming the file when a name cannot be netCDF or HDF5 fails.
  *
  * @example Write a 2-D field and read it back
  * ```ts
@@ -108,14 +180,19 @@ function checkNames(path: string, field: NetcdfOutput, dimNames: string[], name:
  * import { readNetcdf, writeNetcdf } from "./mod.ts";
  *
  * const path = await Deno.makeTempFile({ suffix: ".nc" });
- * await writeNetcdf(path, { data: new Float32Array([1, 2, NaN, 4]), shape: [2, 2], attributes: null });
+ * const report = await writeNetcdf(path, {
+ *   data: new Float32Array([1, 2, NaN, 4]),
+ *   shape: [2, 2],
+ *   attributes: null,
+ * });
+ * assert.deepStrictEqual(report.chunks, [2, 2]);
  * const back = await readNetcdf(path, { variable: "data" });
  * assert.deepStrictEqual(back.shape, [2, 2]);
  * assert.strictEqual(back.missing, 1);
  * await Deno.remove(path);
  * ```
  */
-export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<void> {
+export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<NetcdfWriteReport> {
   const { data, shape } = field;
   if (shape.length !== 2 && shape.length !== 3) {
     throw new TypeError(
@@ -124,6 +201,15 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<vo
   }
   if (data.length !== shape.reduce((a, b) => a * b, 1)) {
     throw new TypeError(`Cannot write ${path}: ${data.length} values do not fill shape [${shape}]`);
+  }
+  const deflate = field.deflate ?? DEFAULT_DEFLATE;
+  if (!Number.isInteger(deflate) || deflate < 0 || deflate > 9) {
+    throw new TypeError(`Cannot write ${path}: deflate level must be 0 to 9, found ${deflate}`);
+  }
+  const bytes = data.BYTES_PER_ELEMENT;
+  if (field.chunks !== undefined) {
+    const problem = chunksProblem(field.chunks, shape, bytes);
+    if (problem !== null) throw new TypeError(`Cannot write ${path}: chunks: ${problem}`);
   }
   const h5wasm = await loadH5wasm();
   const attributes = field.attributes;
@@ -138,60 +224,121 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<vo
     { length: rank },
     (_, axis) => attributes?.dimensions[axis]?.name ?? generic[axis],
   );
-  checkNames(path, field, dimNames, attributes?.variable.name ?? "data");
+  const name = attributes?.variable.name ?? "data";
+  checkNames(path, field, dimNames, name);
+  // A leading time dimension is the record dimension: netCDF-C, NCO and CDO append along it.
+  const unlimited = rank === 3 &&
+      isTimeCoordinate(dimNames[0], attributes?.dimensions[0]?.attributes ?? {})
+    ? dimNames[0]
+    : null;
+  const chunks = field.chunks ?? (deflate > 0 || unlimited ? defaultChunks(shape, bytes) : null);
+
+  // What the file holds, then the references to anything else removed.
+  const scalars = (attributes?.selected ?? []).filter((s) => s.values !== null);
+  const written = new Set([
+    name,
+    ...dimNames.filter((_, axis) => attributes?.dimensions[axis]?.values),
+    ...scalars.map((s) => s.name),
+  ]);
+  const removed: string[] = [];
+  const clean = (owner: string, r: Record<string, MrcAttribute>) => {
+    const result = withoutDanglingReferences(r, written);
+    removed.push(...result.removed.map((line) => `${owner}:${line}`));
+    return result.attributes;
+  };
+  const out = outputAttributes(attributes?.variable.attributes ?? {}, type);
+  const variableAttributes = clean(name, out.attributes);
+  if (scalars.length > 0) {
+    const existing = textOf(variableAttributes.coordinates);
+    const names = [...(existing ? [existing] : []), ...scalars.map((s) => s.name)];
+    variableAttributes.coordinates = { type: "char", value: names.join(" ") };
+  }
+
+  // Values: onto the valid range where the source was in it, the fill in missing cells.
+  const valid = validInterval(out.attributes, type);
+  const bound = field.bound ?? Infinity;
+  let values = data;
+  let clamped = 0;
+  const copy = () => values === data ? (values = data.slice()) : values;
+  if (valid !== null) {
+    const [lo, hi] = valid;
+    // Within the bound plus a rounding step of the type: the decode's own arithmetic.
+    const slack = bound * (1 + 1e-6) + (type === "float" ? 2 ** -23 : 2 ** -52) *
+        Math.max(Math.abs(lo), Math.abs(hi));
+    for (let i = 0; i < data.length; i++) {
+      const x = data[i];
+      if (x < lo && lo - x <= slack) {
+        copy()[i] = lo;
+        clamped++;
+      } else if (x > hi && x - hi <= slack) {
+        copy()[i] = hi;
+        clamped++;
+      }
+    }
+  }
+  if (!Number.isNaN(out.fill)) {
+    for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) copy()[i] = out.fill;
+  }
+
   let file: H5;
   try {
-    file = new h5wasm.File(path, "w");
+    file = new h5wasm.File(path, "w", { track_order: true });
   } catch (e) {
     throw new Error(`${path}: cannot write: ${hdf5Problem(e)}`, { cause: e });
   }
   try {
     for (let axis = 0; axis < rank; axis++) {
       const d = attributes?.dimensions[axis];
-      const name = dimNames[axis];
+      const dim = dimNames[axis];
       const n = shape[axis];
+      const record = dim === unlimited
+        ? {
+          maxshape: [null],
+          chunks: [Math.max(1, RECORD_1D_CHUNK_BYTES / (d?.values ? sizeOf(d.type) : 4))],
+        }
+        : {};
       if (d?.values) {
-        const values = Array.from({ length: n }, (_, i) => d.values![indexOf(axis, i)]);
-        const ds = file.create_dataset({ name, data: ARRAYS[d.type](values), shape: [n] });
-        ds.make_scale(name);
-        putAttributes(ds, d.attributes);
+        const coords = Array.from({ length: n }, (_, i) => d.values![indexOf(axis, i)]);
+        const ds = file.create_dataset({
+          name: dim,
+          data: ARRAYS[d.type](coords),
+          shape: [n],
+          ...record,
+          track_order: true,
+        });
+        ds.make_scale(dim);
+        putAttributes(ds, clean(dim, d.attributes));
       } else {
-        const ds = file.create_dataset({ name, data: new Float32Array(n), shape: [n] });
+        const ds = file.create_dataset({
+          name: dim,
+          data: new Float32Array(n),
+          shape: [n],
+          ...record,
+          track_order: true,
+        });
         ds.make_scale(`${DIM_WITHOUT_VARIABLE}${String(n).padStart(10)}`);
       }
     }
-    for (const s of attributes?.selected ?? []) {
-      if (s.values === null) continue;
+    for (const s of scalars) {
       const ds = file.create_dataset({
         name: s.name,
-        data: ARRAYS[s.type]([s.values[s.index]]),
+        data: ARRAYS[s.type]([s.values![s.index]]),
         shape: [],
+        track_order: true,
       });
-      putAttributes(ds, s.attributes);
+      putAttributes(ds, clean(s.name, s.attributes));
     }
-    const name = attributes?.variable.name ?? "data";
-    let hasMissing = false;
-    for (let i = 0; i < data.length; i++) {
-      if (Number.isNaN(data[i])) {
-        hasMissing = true;
-        break;
-      }
-    }
-    const out = outputAttributes(attributes?.variable.attributes ?? {}, type, hasMissing);
-    let values = data;
-    if (hasMissing && out.fill !== null && !Number.isNaN(out.fill)) {
-      values = data.slice();
-      for (let i = 0; i < values.length; i++) if (Number.isNaN(values[i])) values[i] = out.fill;
-    }
-    const ds = file.create_dataset({ name, data: values, shape });
+    const ds = file.create_dataset({
+      name,
+      data: values,
+      shape,
+      ...(unlimited ? { maxshape: [null, ...shape.slice(1)] } : {}),
+      ...(chunks ? { chunks } : {}),
+      ...(deflate > 0 ? { compression: "gzip", compression_opts: deflate } : {}),
+      track_order: true,
+    });
     dimNames.forEach((d, axis) => ds.attach_scale(axis, `/${d}`));
-    const scalars = (attributes?.selected ?? []).filter((s) => s.values !== null);
-    if (scalars.length > 0) {
-      const existing = textOf(out.attributes.coordinates);
-      const names = [...(existing ? [existing] : []), ...scalars.map((s) => s.name)];
-      out.attributes.coordinates = { type: "char", value: names.join(" ") };
-    }
-    putAttributes(ds, out.attributes);
+    putAttributes(ds, variableAttributes);
     putAttributes(file, { ...(attributes?.global ?? {}), ...(field.extraGlobal ?? {}) });
   } catch (e) {
     try {
@@ -209,4 +356,10 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<vo
   if (typeof status === "number" && status < 0) {
     throw new Error(`${path}: cannot write: HDF5 could not close the file (status ${status})`);
   }
+  return { chunks, deflate, unlimited, clamped, removed };
+}
+
+/** Bytes of a value of a numeric netCDF type. */
+function sizeOf(type: string): number {
+  return ARRAYS[type]([0]).byteLength;
 }
