@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MrcAttribute, MrcDimension } from "../../../format/attributes.ts";
+import type { MrcAttribute, MrcAttributeType, MrcDimension } from "../../../format/attributes.ts";
 import { isNumericType, type Source, type Variable } from "./source.ts";
 
 const TIME_NAMES = new Set(["time", "t", "times", "date", "valid_time"]);
@@ -231,4 +231,148 @@ export function withoutDanglingReferences(
     if (kept.length > 0) out[name] = { type: a.type, value: kept.join(" ") };
   }
   return { attributes: out, removed };
+}
+
+/**
+ * A variable the compressed one refers to, carried in the free-form `source` member of `ATTR`
+ * (`source.variables`, SPEC.md §4.8) so that `decompress -o x.nc` can write it back: the
+ * variables named by its `coordinates` (2-D latitude and longitude of a curvilinear grid), the
+ * `bounds` and `climatology` of its dimensions' coordinates (`time_bnds`), and the 1-D
+ * variables on one of its dimensions that are not that dimension's coordinate variable (`lat` on
+ * dimension `latitude`). Values as stored (packed ones packed, with their attributes), over the
+ * compressed range of each of its dimensions; a dimension the compressed variable does not have
+ * (`nv` of `time_bnds`) is kept whole.
+ */
+export interface AuxiliaryVariable {
+  /** Its dimensions. */
+  dims: string[];
+  /** Its shape over the compressed ranges. */
+  shape: number[];
+  /** Its netCDF type. */
+  type: MrcAttributeType;
+  /** Its values, row-major. */
+  values: number[];
+  /** Its attributes. */
+  attributes: Record<string, MrcAttribute>;
+}
+
+/** Most values of all auxiliary variables of one file together (the `ATTR` body is JSON). */
+export const MAX_AUXILIARY_VALUES = 2 ** 18;
+/** Largest dimension of an auxiliary variable that the compressed variable does not have. */
+const MAX_EXTRA_DIMENSION = 64;
+
+const NUMERIC_TYPES: ReadonlySet<string> = new Set([
+  "byte",
+  "ubyte",
+  "short",
+  "ushort",
+  "int",
+  "uint",
+  "int64",
+  "uint64",
+  "float",
+  "double",
+]);
+const numberToJson = (v: number): number | string => Number.isFinite(v) ? v : String(v);
+const numberFromJson = (v: unknown): number =>
+  typeof v === "number" ? v : v === "NaN" ? NaN : v === "Infinity" ? Infinity : -Infinity;
+
+/**
+ * The auxiliary variables of `v` (see {@linkcode AuxiliaryVariable}) as the JSON of
+ * `source.variables`: `ranges` per dimension kept in the compressed field. Variables that are
+ * not numeric, that use a dimension fixed by a selection, or a dimension of its own longer than
+ * 64, and those beyond {@linkcode MAX_AUXILIARY_VALUES} in all, are left out.
+ */
+export function auxiliaryVariables(
+  source: Source,
+  v: Variable,
+  ranges: Map<string, [number, number]>,
+): Record<string, unknown> {
+  const names: string[] = [];
+  const add = (list: string | null) => {
+    for (const n of (list ?? "").trim().split(/\s+/)) if (n !== "") names.push(n);
+  };
+  add(textOf(v.attributes.coordinates));
+  for (const d of ranges.keys()) {
+    const coord = source.variables.find((x) => x.name === d && x.dims.length === 1);
+    add(textOf(coord?.attributes.bounds));
+    add(textOf(coord?.attributes.climatology));
+  }
+  for (const x of source.variables) {
+    if (x.dims.length === 1 && ranges.has(x.dims[0]) && x.name !== x.dims[0]) names.push(x.name);
+  }
+  const out: Record<string, unknown> = {};
+  let total = 0;
+  for (const name of new Set(names)) {
+    const x = source.variables.find((y) => y.name === name);
+    if (!x || x === v || !isNumericType(x.type) || ranges.has(name)) continue;
+    if (!x.dims.some((d) => ranges.has(d))) continue;
+    const usable = x.dims.every((d, i) =>
+      ranges.has(d) || (!v.dims.includes(d) && x.shape[i] <= MAX_EXTRA_DIMENSION)
+    );
+    if (!usable) continue;
+    const box = x.dims.map((d, i): [number, number] => ranges.get(d) ?? [0, x.shape[i]]);
+    const shape = box.map(([a, b]) => b - a);
+    const count = shape.reduce((a, b) => a * b, 1);
+    if (total + count > MAX_AUXILIARY_VALUES) continue;
+    total += count;
+    out[name] = {
+      dims: x.dims,
+      shape,
+      type: x.type,
+      values: Array.from(source.read(x, box), numberToJson),
+      attributes: Object.fromEntries(
+        Object.entries(x.attributes).map(([k, a]) => [
+          k,
+          {
+            type: a.type,
+            value: typeof a.value === "string" ? a.value : a.value.map(numberToJson),
+          },
+        ]),
+      ),
+    };
+  }
+  return out;
+}
+
+/**
+ * The `source.variables` of an `ATTR` body, read back: entries that are not a well-formed
+ * {@linkcode AuxiliaryVariable} (the member is free-form) are left out.
+ */
+export function readAuxiliaryVariables(json: unknown): Map<string, AuxiliaryVariable> {
+  const out = new Map<string, AuxiliaryVariable>();
+  if (typeof json !== "object" || json === null || Array.isArray(json)) return out;
+  const isNumber = (x: unknown) =>
+    typeof x === "number" || x === "NaN" || x === "Infinity" || x === "-Infinity";
+  for (const [name, entry] of Object.entries(json as Record<string, unknown>)) {
+    const e = entry as Record<string, unknown>;
+    if (typeof e !== "object" || e === null) continue;
+    const { dims, shape, type, values, attributes } = e;
+    if (!Array.isArray(dims) || !dims.every((d) => typeof d === "string")) continue;
+    if (!Array.isArray(shape) || shape.length !== dims.length) continue;
+    if (!shape.every((n) => Number.isInteger(n) && n >= 1)) continue;
+    if (typeof type !== "string" || !NUMERIC_TYPES.has(type)) continue;
+    if (!Array.isArray(values) || !values.every(isNumber)) continue;
+    if (values.length !== (shape as number[]).reduce((a, b) => a * b, 1)) continue;
+    if (typeof attributes !== "object" || attributes === null) continue;
+    const record: Record<string, MrcAttribute> = {};
+    let ok = true;
+    for (const [k, a] of Object.entries(attributes as Record<string, unknown>)) {
+      const { type: t, value } = (a ?? {}) as { type?: unknown; value?: unknown };
+      if (typeof t !== "string") ok = false;
+      else if (typeof value === "string") record[k] = { type: t as MrcAttributeType, value };
+      else if (Array.isArray(value) && value.length > 0 && value.every(isNumber)) {
+        record[k] = { type: t as MrcAttributeType, value: value.map(numberFromJson) };
+      } else ok = false;
+    }
+    if (!ok) continue;
+    out.set(name, {
+      dims: dims as string[],
+      shape: shape as number[],
+      type: type as MrcAttributeType,
+      values: values.map(numberFromJson),
+      attributes: record,
+    });
+  }
+  return out;
 }

@@ -7,7 +7,14 @@
 import type { MrcDimension, MrcSelectedDimension } from "../../../format/attributes.ts";
 import type { NetcdfField, NetcdfListing, ReadNetcdfOptions } from "./types.ts";
 import { isNumericType, openSource } from "./source.ts";
-import { coordinate, isTimeDimension, single, textOf, variableNote } from "./cf.ts";
+import {
+  auxiliaryVariables,
+  coordinate,
+  isTimeDimension,
+  single,
+  textOf,
+  variableNote,
+} from "./cf.ts";
 
 /**
  * Largest number of values a variable (after selection) may have: 2^28 (1 GiB as float32). The
@@ -208,6 +215,12 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
       const c = coordinate(source, d, v.shape[i]);
       return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
     });
+    // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
+    const variables = auxiliaryVariables(
+      source,
+      v,
+      new Map(kept.map((i) => [v.dims[i], ranges[i]])),
+    );
     return {
       data,
       shape,
@@ -223,6 +236,7 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
           ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
             ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
             : {}),
+          ...(Object.keys(variables).length > 0 ? { variables } : {}),
         },
       },
     };

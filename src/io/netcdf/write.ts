@@ -8,8 +8,10 @@ import type { MrcAttribute } from "../../../format/attributes.ts";
 import type { NetcdfOutput, NetcdfWriteReport } from "./types.ts";
 import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
 import {
+  type AuxiliaryVariable,
   isTimeCoordinate,
   outputAttributes,
+  readAuxiliaryVariables,
   textOf,
   validInterval,
   withoutDanglingReferences,
@@ -240,6 +242,14 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
     ...dimNames.filter((_, axis) => attributes?.dimensions[axis]?.values),
     ...scalars.map((s) => s.name),
   ]);
+  const auxiliary = carriedVariables(field, dimNames, written);
+  for (const a of auxiliary) written.add(a.name);
+  const extraDims = new Map<string, number>();
+  for (const a of auxiliary) {
+    a.dims.forEach((d, k) => {
+      if (!dimNames.includes(d)) extraDims.set(d, a.shape[k]);
+    });
+  }
   const removed: string[] = [];
   const clean = (owner: string, r: Record<string, MrcAttribute>) => {
     const result = withoutDanglingReferences(r, written);
@@ -319,6 +329,15 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
         ds.make_scale(`${DIM_WITHOUT_VARIABLE}${String(n).padStart(10)}`);
       }
     }
+    for (const [dim, n] of extraDims) {
+      const ds = file.create_dataset({
+        name: dim,
+        data: new Float32Array(n),
+        shape: [n],
+        track_order: true,
+      });
+      ds.make_scale(`${DIM_WITHOUT_VARIABLE}${String(n).padStart(10)}`);
+    }
     for (const s of scalars) {
       const ds = file.create_dataset({
         name: s.name,
@@ -339,6 +358,25 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
     });
     dimNames.forEach((d, axis) => ds.attach_scale(axis, `/${d}`));
     putAttributes(ds, variableAttributes);
+    for (const a of auxiliary) {
+      const axis = a.dims.indexOf(unlimited ?? "");
+      const rowBytes = a.shape.reduce((p, n, k) => k === axis ? p : p * n, sizeOf(a.type));
+      const record = axis < 0 ? {} : {
+        maxshape: a.shape.map((n, k) => k === axis ? null : n),
+        chunks: a.shape.map((n, k) =>
+          k === axis ? Math.max(1, Math.floor(RECORD_1D_CHUNK_BYTES / rowBytes)) : n
+        ),
+      };
+      const aux = file.create_dataset({
+        name: a.name,
+        data: ARRAYS[a.type](a.values),
+        shape: a.shape,
+        ...record,
+        track_order: true,
+      });
+      a.dims.forEach((d, k) => aux.attach_scale(k, `/${d}`));
+      putAttributes(aux, clean(a.name, a.attributes));
+    }
     putAttributes(file, { ...(attributes?.global ?? {}), ...(field.extraGlobal ?? {}) });
   } catch (e) {
     try {
@@ -357,6 +395,75 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
     throw new Error(`${path}: cannot write: HDF5 could not close the file (status ${status})`);
   }
   return { chunks, deflate, unlimited, clamped, removed };
+}
+
+/**
+ * The auxiliary variables the `.mrc` file carries (`source.variables` of its `ATTR`) that the
+ * output can hold, sampled like the field: along each of the field's dimensions at the decoded
+ * level's rows, columns and snapshots, whole along a dimension of their own (`nv`). Left out: one
+ * whose name is taken, whose extent disagrees with the field's, whose own dimension clashes with
+ * another's, and cell bounds along a dimension the level coarsens (a sampled row's bounds are not
+ * those of the coarse cell); the attributes naming them are then removed like any dangling one.
+ */
+function carriedVariables(
+  field: NetcdfOutput,
+  dimNames: string[],
+  taken: ReadonlySet<string>,
+): (AuxiliaryVariable & { name: string })[] {
+  const attributes = field.attributes;
+  const source = attributes?.source as Record<string, unknown> | undefined;
+  const stored = readAuxiliaryVariables(source?.variables);
+  if (stored.size === 0 || attributes === null) return [];
+  const rank = field.shape.length;
+  const bounds = new Set<string>();
+  for (const d of attributes.dimensions) {
+    for (const key of ["bounds", "climatology"]) {
+      const t = textOf(d.attributes[key]);
+      if (t) bounds.add(t.trim());
+    }
+  }
+  const index = (axis: number, i: number) => {
+    const map = axis === rank - 1 ? field.cols : axis === rank - 2 ? field.rows : undefined;
+    return map ? map[i] : axis === 0 && rank === 3 ? (field.firstSnapshot ?? 0) + i : i;
+  };
+  const out: (AuxiliaryVariable & { name: string })[] = [];
+  const extra = new Map<string, number>();
+  for (const [name, x] of stored) {
+    if (taken.has(name) || dimNames.includes(name) || netcdfNameProblem(name) !== null) continue;
+    const axes = x.dims.map((d) => dimNames.indexOf(d));
+    const fits = axes.every((axis, k) =>
+      axis < 0
+        ? netcdfNameProblem(x.dims[k]) === null && !taken.has(x.dims[k]) &&
+          (extra.get(x.dims[k]) ?? x.shape[k]) === x.shape[k]
+        : attributes.dimensions[axis]?.size === x.shape[k]
+    );
+    if (!fits) continue;
+    // Rows and columns are sampled at a coarse level; snapshots are a range, exact either way.
+    const coarse = axes.some((axis, k) => axis >= rank - 2 && field.shape[axis] < x.shape[k]);
+    if (coarse && bounds.has(name)) continue;
+    x.dims.forEach((d, k) => {
+      if (axes[k] < 0) extra.set(d, x.shape[k]);
+    });
+    // Gather: each output element from its element of the stored box.
+    const shape = axes.map((axis, k) => axis < 0 ? x.shape[k] : field.shape[axis]);
+    const strides = x.shape.map((_, k) => x.shape.slice(k + 1).reduce((a, b) => a * b, 1));
+    const count = shape.reduce((a, b) => a * b, 1);
+    const values = new Array<number>(count);
+    const at = new Array<number>(shape.length).fill(0);
+    for (let i = 0; i < count; i++) {
+      let offset = 0;
+      for (let k = 0; k < shape.length; k++) {
+        offset += (axes[k] < 0 ? at[k] : index(axes[k], at[k])) * strides[k];
+      }
+      values[i] = x.values[offset];
+      for (let k = shape.length - 1; k >= 0; k--) {
+        if (++at[k] < shape[k]) break;
+        at[k] = 0;
+      }
+    }
+    out.push({ ...x, name, shape, values });
+  }
+  return out;
 }
 
 /** Bytes of a value of a numeric netCDF type. */
