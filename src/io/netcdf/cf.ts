@@ -288,51 +288,67 @@ export function auxiliaryVariables(
   v: Variable,
   ranges: Map<string, [number, number]>,
 ): Record<string, unknown> {
-  const names: string[] = [];
-  const add = (list: string | null) => {
-    for (const n of (list ?? "").trim().split(/\s+/)) if (n !== "") names.push(n);
-  };
-  add(textOf(v.attributes.coordinates));
+  // Groups carried whole or not at all: the coordinates (a curvilinear grid needs both), then
+  // each bounds variable, then each 1-D variable.
+  const groups: string[][] = [];
+  const words = (text: string | null) => (text ?? "").trim().split(/\s+/).filter((n) => n !== "");
+  groups.push(words(textOf(v.attributes.coordinates)));
   for (const d of ranges.keys()) {
     const coord = source.variables.find((x) => x.name === d && x.dims.length === 1);
-    add(textOf(coord?.attributes.bounds));
-    add(textOf(coord?.attributes.climatology));
+    for (const key of ["bounds", "climatology"]) groups.push(words(textOf(coord?.attributes[key])));
   }
   for (const x of source.variables) {
-    if (x.dims.length === 1 && ranges.has(x.dims[0]) && x.name !== x.dims[0]) names.push(x.name);
+    if (x.dims.length === 1 && ranges.has(x.dims[0]) && x.name !== x.dims[0]) groups.push([x.name]);
   }
   const out: Record<string, unknown> = {};
   let total = 0;
-  for (const name of new Set(names)) {
-    const x = source.variables.find((y) => y.name === name);
-    if (!x || x === v || !isNumericType(x.type) || ranges.has(name)) continue;
-    if (!x.dims.some((d) => ranges.has(d))) continue;
-    const usable = x.dims.every((d, i) =>
-      ranges.has(d) || (!v.dims.includes(d) && x.shape[i] <= MAX_EXTRA_DIMENSION)
-    );
-    if (!usable) continue;
-    const box = x.dims.map((d, i): [number, number] => ranges.get(d) ?? [0, x.shape[i]]);
-    const shape = box.map(([a, b]) => b - a);
-    const count = shape.reduce((a, b) => a * b, 1);
+  for (const group of groups) {
+    const boxes: [Variable, [number, number][], number][] = [];
+    for (const name of group) {
+      const x = source.variables.find((y) => y.name === name);
+      if (!x || x === v || name in out || !isNumericType(x.type) || ranges.has(name)) continue;
+      if (!x.dims.some((d) => ranges.has(d))) continue;
+      const usable = x.dims.every((d, i) =>
+        ranges.has(d) || (!v.dims.includes(d) && x.shape[i] <= MAX_EXTRA_DIMENSION)
+      );
+      if (!usable) continue;
+      const box = x.dims.map((d, i): [number, number] => ranges.get(d) ?? [0, x.shape[i]]);
+      boxes.push([x, box, box.reduce((n, [a, b]) => n * (b - a), 1)]);
+    }
+    const count = boxes.reduce((n, [, , c]) => n + c, 0);
     if (total + count > MAX_AUXILIARY_VALUES) continue;
     total += count;
-    out[name] = {
-      dims: x.dims,
-      shape,
-      type: x.type,
-      values: Array.from(source.read(x, box), numberToJson),
-      attributes: Object.fromEntries(
-        Object.entries(x.attributes).map(([k, a]) => [
-          k,
-          {
-            type: a.type,
-            value: typeof a.value === "string" ? a.value : a.value.map(numberToJson),
-          },
-        ]),
-      ),
-    };
+    for (const [x, box] of boxes) {
+      // float values in their shortest float32 form: the JSON is about half as long.
+      const value = x.type === "float" ? shortestFloat32 : numberToJson;
+      out[x.name] = {
+        dims: x.dims,
+        shape: box.map(([a, b]) => b - a),
+        type: x.type,
+        values: Array.from(source.read(x, box), value),
+        attributes: Object.fromEntries(
+          Object.entries(x.attributes).map(([k, a]) => [
+            k,
+            {
+              type: a.type,
+              value: typeof a.value === "string" ? a.value : a.value.map(numberToJson),
+            },
+          ]),
+        ),
+      };
+    }
   }
   return out;
+}
+
+/** The shortest decimal whose float32 is `x`'s (`x` a float32 value), or its JSON string form. */
+function shortestFloat32(x: number): number | string {
+  if (!Number.isFinite(x)) return String(x);
+  for (let p = 1; p < 9; p++) {
+    const y = Number(x.toPrecision(p));
+    if (Math.fround(y) === x) return y;
+  }
+  return x;
 }
 
 /**
