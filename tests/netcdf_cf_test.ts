@@ -493,3 +493,54 @@ print(json.dumps([a, b]))`;
     assert.ok(max <= BOUND * (1 + 1e-6), `max error ${max}`);
   },
 );
+
+Deno.test("decompress -o .nc: coordinates too large to carry are removed with a note, whole", async () => {
+  if (!await has("ncgen", "Debian netcdf-bin, builds the CF input")) return;
+  const dir = await Deno.makeTempDir();
+  try {
+    // 2 x 363 x 363 coordinate values: above the 2^18 carried; lat2d alone would fit.
+    const n = 363;
+    const grid = (f: (i: number, j: number) => number) =>
+      Array.from({ length: n * n }, (_, k) => f(Math.floor(k / n), k % n).toFixed(2)).join(",");
+    await Deno.writeTextFile(
+      `${dir}/big.cdl`,
+      `netcdf big {
+dimensions:
+\ty = ${n} ;
+\tx = ${n} ;
+variables:
+\tfloat lat2d(y, x) ;
+\tfloat lon2d(y, x) ;
+\tfloat t(y, x) ;
+\t\tt:coordinates = "lat2d lon2d" ;
+data:
+ lat2d = ${grid((i, j) => i * 0.1 + j * 0.01)} ;
+ lon2d = ${grid((i, j) => j * 0.1 + i * 0.01)} ;
+ t = ${grid((i, j) => Math.sin(i / 30) * Math.cos(j / 40))} ;
+}
+`,
+    );
+    const g = await exec("ncgen", ["-k", "classic", "-o", `${dir}/big.nc`, `${dir}/big.cdl`]);
+    assert.strictEqual(g.code, 0, g.stderr);
+    const c = await mrcae(
+      "compress",
+      `${dir}/big.nc`,
+      "--var",
+      "t",
+      "-o",
+      `${dir}/big.mrc`,
+      "--quiet",
+    );
+    assert.strictEqual(c.code, 0, c.stderr);
+    const d = await decompress(`${dir}/big.mrc`, "-o", `${dir}/big-out.nc`);
+    assert.match(
+      d.stderr,
+      /note: .*big-out\.nc: removed t:coordinates: lat2d lon2d \(named variables/,
+    );
+    const text = (await exec("ncdump", ["-h", `${dir}/big-out.nc`])).stdout;
+    assert.doesNotMatch(text, /lat2d|lon2d|coordinates/);
+    assert.match(text, /\tfloat t\(y, x\) ;/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

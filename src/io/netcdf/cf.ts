@@ -214,7 +214,10 @@ export function withoutDanglingReferences(
     }
     const tokens = a.value.trim().split(/\s+/).filter((t) => t !== "");
     const isKey = (t: string) => t.endsWith(":");
-    const names = tokens.filter((t) => !isKey(t));
+    // The keys of cell_measures and formula_terms are roles; grid_mapping's are variables.
+    const names = kind === "mapping"
+      ? tokens.map((t) => t.replace(/:$/, ""))
+      : tokens.filter((t) => !isKey(t));
     const missing = names.filter((t) => !written.has(t));
     if (missing.length === 0) {
       out[name] = a;
