@@ -284,7 +284,8 @@ const numberFromJson = (v: unknown): number =>
  * The auxiliary variables of `v` (see {@linkcode AuxiliaryVariable}) as the JSON of
  * `source.variables`: `ranges` per dimension kept in the compressed field. Variables that are
  * not numeric, that use a dimension fixed by a selection, or a dimension of its own longer than
- * 64, and those beyond {@linkcode MAX_AUXILIARY_VALUES} in all, are left out.
+ * 64 are left out; so is a group (the `coordinates` together, each bounds variable, each 1-D
+ * variable) that would take the values above {@linkcode MAX_AUXILIARY_VALUES}, whole.
  */
 export function auxiliaryVariables(
   source: Source,
