@@ -176,8 +176,6 @@ export function choosePredictors(
       if (predictor === "learned") return f;
       return cost(pass, f) + 32 * m < 0.995 * base[pass - 1] ? f : null;
     });
-      );
-    }
     out.push({ cubic, filters });
   }
   return out;
