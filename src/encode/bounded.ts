@@ -39,11 +39,11 @@ export interface BoundedCompressOptions {
   /** Snapshots between keyframes, a power of two; 1 turns time prediction off. Default 32. */
   keyInterval?: number;
   /**
-   * How levels above 0 are predicted (SPEC.md §4.7.3, §4.7.5): `"auto"` (the default) chooses
-   * per level and block among linear, cubic and learned filters (MrCAE's deepening decoder,
-   * fitted on the block's reconstruction; format 1.3) and is never larger than `"cubic"` per
-   * block; `"learned"` fits filters wherever it can; `"cubic"` and `"linear"` are the fixed
-   * interpolations of format 1.2.
+   * How levels above 0 are predicted (SPEC.md §4.7.3, §4.7.5). `"cubic"` (the default) and
+   * `"linear"` are the fixed interpolations of format 1.2. `"auto"` chooses per level and block
+   * among linear, cubic and learned filters (MrCAE's deepening decoder, fitted on the block's
+   * first coding; format 1.3), and keeps a block's learned coding only where it is smaller than
+   * its cubic one; it codes every block twice. `"learned"` fits filters wherever it can.
    */
   predictor?: Predictor;
   /** The fixed interpolation (format 1.2), the same as `predictor` `"cubic"` or `"linear"`. */
@@ -207,9 +207,19 @@ async function codeAll(
   const blocks = await Promise.all(jobs);
   // One learned block makes the file learned: the others get the records of their fixed
   // interpolation (SPEC.md §4.7.5).
-  const learned = blocks.some((b) => b.learned);
+  let learned = blocks.some((b) => b.learned);
   if (learned) {
-    for (const b of blocks) if (!b.learned) b.chunks = asLearned(b.chunks, plan.cubic);
+    const size = (b: CodedBlock) => b.chunks.reduce((a, c) => a + c.length, 0);
+    const records = 2 * (N - 1);
+    const withRecords = blocks.reduce((a, b) => a + size(b) + (b.learned ? 0 : records), 0);
+    const fixed = blocks.reduce((a, b) => a + size(b.fixed ?? b), 0);
+    // "auto" is never larger than the fixed interpolation, records included.
+    if (blocks.every((b) => !b.learned || b.fixed) && withRecords >= fixed) {
+      for (let i = 0; i < blocks.length; i++) blocks[i] = blocks[i].fixed ?? blocks[i];
+      learned = false;
+    } else {
+      for (const b of blocks) if (!b.learned) b.chunks = asLearned(b.chunks, plan.cubic);
+    }
   }
   const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
   const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
@@ -316,7 +326,7 @@ export async function compressBoundedTo(
       `interpolation must be "cubic" or "linear", found ${JSON.stringify(options.interpolation)}`,
     );
   }
-  const predictor = options.predictor ?? options.interpolation ?? "auto";
+  const predictor = options.predictor ?? options.interpolation ?? "cubic";
   if (!PREDICTORS.includes(predictor)) {
     fail(`predictor must be ${PREDICTORS.join(", ")}, found ${JSON.stringify(predictor)}`);
   }

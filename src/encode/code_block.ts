@@ -22,6 +22,8 @@ export interface CodedBlock {
    * `params.cubic`, as in 1.2.
    */
   learned: boolean;
+  /** With `"auto"` and `learned`: the block's coding with the fixed interpolation. */
+  fixed?: CodedBlock;
   stats: LevelCodingStats[];
   /** Per level: `[count, sumSquares, maxAbsError]` of the points whose level it is. */
   tallies: [number, number, number][];
@@ -69,12 +71,23 @@ export function codeBlock(
       }
     }
   }
-  return {
+  const out: CodedBlock = {
     ...tally(params, best.coder.rec, x, missing),
     chunks: best.chunks,
     stats: best.stats,
     learned: best.learned,
   };
+  // "auto": the fixed coding too, for a file whose learned blocks do not pay for the records the
+  // others then need (codeAll() keeps the smaller file).
+  if (best.learned && predictor === "auto") {
+    out.fixed = {
+      ...tally(params, first.coder.rec, x, missing),
+      chunks: first.chunks,
+      stats: first.stats,
+      learned: false,
+    };
+  }
+  return out;
 }
 
 /**
