@@ -30,6 +30,7 @@ import {
   decodePredictor,
   encodePredictor,
   filterRow,
+  filterWeights,
   fixedPredictor,
   type LevelPredictor,
   type Predictor,
@@ -198,6 +199,8 @@ export class BlockCoder {
   /** The predictor of the level being coded, and its filters' tap offsets per pass. */
   #predictor: LevelPredictor;
   #offsets: Int32Array[] = [];
+  /** Its filters' weights as binary64 numbers, per pass (null: none). */
+  #weights: (Float64Array | null)[] = [null, null, null];
   /** Per level: whether its axis weights are cubic. */
   readonly #tableCubic: boolean[];
 
@@ -308,6 +311,7 @@ export class BlockCoder {
     }
     this.#predictor = p;
     this.#offsets = p.filters.some((f) => f !== null) ? tapOffsets(s, W) : [];
+    this.#weights = p.filters.map((f) => f === null ? null : filterWeights(f));
   }
 
   /**
@@ -351,7 +355,7 @@ export class BlockCoder {
       rowW,
       out,
     );
-    const f = this.#predictor.filters[pass - 1];
+    const f = this.#weights[pass - 1];
     if (filtered && f !== null && !timeOnly) {
       filterRow(rec, o0, bs, pass, y, x0, s2, s, this.params.H, W, f, this.#offsets[pass - 1], out);
     }

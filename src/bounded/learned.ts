@@ -72,8 +72,19 @@ export const PREDICTORS: readonly Predictor[] = ["auto", "learned", "cubic", "li
 export interface LevelPredictor {
   /** The level's fixed interpolation: cubic (true) or linear (false). */
   cubic: boolean;
-  /** Per pass (1, 2, 3 at 0, 1, 2): the learned filter's binary32 weights, or null. */
-  filters: (Float32Array | null)[];
+  /**
+   * Per pass (1, 2, 3 at 0, 1, 2): the learned filter's weights in units of
+   * {@linkcode WEIGHT_UNIT} (the weight is `v * 2^-14`), or null.
+   */
+  filters: (Int16Array | null)[];
+}
+
+/** The unit of a filter's stored weights: `2^-14` (weights from -2 to 2 - 2^-14). */
+export const WEIGHT_UNIT = 2 ** -14;
+
+/** A filter's weights as binary64 numbers (exact: `v * 2^-14`). */
+export function filterWeights(f: Int16Array): Float64Array {
+  return Float64Array.from(f, (v) => v * WEIGHT_UNIT);
 }
 
 /** A level predictor with no filter. */
@@ -89,7 +100,7 @@ export function isLearned(p: LevelPredictor): boolean {
 /**
  * The record of a level predictor (SPEC.md §4.7.5): u8 interpolation (0 linear, 1 cubic), u8
  * filter flags (bit `p-1` set: pass `p` has a filter; bits 3-7 zero), then each flagged pass's
- * weights as little-endian binary32, pass 1 first.
+ * weights as little-endian int16 in units of `2^-14`, pass 1 first.
  */
 export function encodePredictor(p: LevelPredictor): Uint8Array<ArrayBuffer> {
   let size = 2;
@@ -98,7 +109,7 @@ export function encodePredictor(p: LevelPredictor): Uint8Array<ArrayBuffer> {
       if (f.length !== FILTER_SIZES[i]) {
         throw new RangeError(`pass ${i + 1}'s filter must have ${FILTER_SIZES[i]} weights`);
       }
-      size += 4 * f.length;
+      size += 2 * f.length;
     }
   });
   const out = new Uint8Array(size), view = new DataView(out.buffer);
@@ -108,8 +119,8 @@ export function encodePredictor(p: LevelPredictor): Uint8Array<ArrayBuffer> {
     if (f === null) return;
     out[1] |= 1 << i;
     for (const v of f) {
-      view.setFloat32(o, v, true);
-      o += 4;
+      view.setInt16(o, v, true);
+      o += 2;
     }
   });
   return out;
@@ -119,8 +130,7 @@ export function encodePredictor(p: LevelPredictor): Uint8Array<ArrayBuffer> {
  * Reads a level predictor's record from the start of `bytes`.
  *
  * @returns The predictor and the record's length in bytes.
- * @throws {RangeError} On a record cut short, an unknown interpolation, reserved flag bits set
- * or a weight that is not finite.
+ * @throws {RangeError} On a record cut short, an unknown interpolation or reserved flag bits set.
  */
 export function decodePredictor(bytes: Uint8Array): { predictor: LevelPredictor; length: number } {
   if (bytes.length < 2) {
@@ -137,21 +147,16 @@ export function decodePredictor(bytes: Uint8Array): { predictor: LevelPredictor;
     throw new RangeError(`learned prediction: filter flags ${bytes[1]} set reserved bits`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const filters: (Float32Array | null)[] = [null, null, null];
+  const filters: (Int16Array | null)[] = [null, null, null];
   let o = 2;
   for (let i = 0; i < 3; i++) {
     if (!(bytes[1] & (1 << i))) continue;
     const m = FILTER_SIZES[i];
-    if (o + 4 * m > bytes.length) {
+    if (o + 2 * m > bytes.length) {
       throw new RangeError(`learned prediction: pass ${i + 1}'s filter is cut short`);
     }
-    const f = new Float32Array(m);
-    for (let j = 0; j < m; j++, o += 4) {
-      f[j] = view.getFloat32(o, true);
-      if (!Number.isFinite(f[j])) {
-        throw new RangeError(`learned prediction: pass ${i + 1}'s weight ${j} is not finite`);
-      }
-    }
+    const f = new Int16Array(m);
+    for (let j = 0; j < m; j++, o += 2) f[j] = view.getInt16(o, true);
     filters[i] = f;
   }
   return { predictor: { cubic: bytes[0] === 1, filters }, length: o };
@@ -165,7 +170,7 @@ export function tapOffsets(s: number, W: number): Int32Array[] {
 /**
  * Overwrites, in `out` (the fixed predictions of row `y`'s new points of pass `pass`, `x = x0,
  * x0 + s2, ...`), those of the interior points with the filter's: `bs + sum_i w_i * (rec - bs)`
- * at the taps, summed from 0 in tap order (mode space: `bs = 0`).
+ * at the taps, summed from 0 in tap order (mode space: `bs = 0`); `w` from `filterWeights()`.
  */
 export function filterRow(
   rec: Float32Array,
@@ -178,7 +183,7 @@ export function filterRow(
   s: number,
   H: number,
   W: number,
-  w: Float32Array,
+  w: Float64Array,
   offsets: Int32Array,
   out: Float64Array,
 ): void {
@@ -241,51 +246,77 @@ function solve(A: Float64Array, b: Float64Array, m: number): boolean {
 
 /**
  * Fits a filter to `samples` by iteratively reweighted least squares on the residuals in step
- * units: a least-squares start shrunk toward `prior` (the fixed interpolation as a filter), then
- * `iterations` steps towards the least absolute residual (a proxy for the coded size, which
- * grows with the log of the residual, and robust to edges and fronts that drag a plain
- * least-squares fit). Returns binary32 weights, or null when the system is singular.
+ * units, its weights summing to 1 (a constant field is predicted exactly, whatever its offset,
+ * also after the weights are rounded to `2^-14`): a least-squares start shrunk toward `prior`
+ * (the fixed interpolation as a filter, which sums to 1), then `iterations` steps towards the
+ * least absolute residual (a proxy for the coded size, which grows with the log of the residual,
+ * and robust to the edges and fronts that drag a plain least-squares fit). Returns the weights in
+ * units of `2^-14`, summing to exactly `2^14`, or null when the system is singular or a weight
+ * falls outside -2 .. 2.
  */
 export function fitFilter(
   samples: Samples,
   m: number,
   prior: Float64Array,
   iterations = 6,
-): Float32Array | null {
+): Int16Array | null {
   const { a, t, count } = samples;
   if (count < 4 * m) return null;
-  let w = Float64Array.from(prior);
+  // The weight of tap e (the prior's largest) is 1 - the others': regressors a_i - a_e, target
+  // t - a_e, over the other m - 1 taps.
+  let e = 0;
+  for (let i = 1; i < m; i++) if (Math.abs(prior[i]) > Math.abs(prior[e])) e = i;
+  const free = Array.from({ length: m }, (_, i) => i).filter((i) => i !== e), n1 = m - 1;
+  const p = Float64Array.from(free, (i) => prior[i]);
+  let w = Float64Array.from(p);
   const weights = new Float64Array(count).fill(1);
+  const row = new Float64Array(n1);
   for (let it = 0; it <= iterations; it++) {
-    const A = new Float64Array(m * m), b = new Float64Array(m);
+    const A = new Float64Array(n1 * n1), b = new Float64Array(n1);
     for (let n = 0; n < count; n++) {
-      const c = weights[n], o = n * m, tn = t[n];
-      for (let i = 0; i < m; i++) {
-        const ai = a[o + i] * c;
+      const c = weights[n], o = n * m, ae = a[o + e], tn = t[n] - ae;
+      for (let i = 0; i < n1; i++) row[i] = a[o + free[i]] - ae;
+      for (let i = 0; i < n1; i++) {
+        const ai = row[i] * c;
         b[i] += ai * tn;
-        for (let j = 0; j <= i; j++) A[i * m + j] += ai * a[o + j];
+        for (let j = 0; j <= i; j++) A[i * n1 + j] += ai * row[j];
       }
     }
     let trace = 0;
-    for (let i = 0; i < m; i++) trace += A[i * m + i];
-    const ridge = 1e-6 * trace / m + 1e-12;
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < i; j++) A[j * m + i] = A[i * m + j];
-      A[i * m + i] += ridge;
-      b[i] += ridge * prior[i];
+    for (let i = 0; i < n1; i++) trace += A[i * n1 + i];
+    const ridge = 1e-6 * trace / n1 + 1e-12;
+    for (let i = 0; i < n1; i++) {
+      for (let j = 0; j < i; j++) A[j * n1 + i] = A[i * n1 + j];
+      A[i * n1 + i] += ridge;
+      b[i] += ridge * p[i];
     }
-    if (!solve(A, b, m)) return it === 0 ? null : Float32Array.from(w);
+    if (!solve(A, b, n1)) {
+      if (it === 0) return null;
+      break;
+    }
     w = b;
-    // Weights of the next step: 1 / max(|e|, 1/2), e the residual in steps.
+    // Weights of the next step: 1 / max(|r|, 1/2), r the residual in steps.
     for (let n = 0; n < count; n++) {
-      let e = t[n];
-      const o = n * m;
-      for (let i = 0; i < m; i++) e -= w[i] * a[o + i];
-      const ae = e < 0 ? -e : e;
-      weights[n] = 1 / (ae > 0.5 ? ae : 0.5);
+      const o = n * m, ae = a[o + e];
+      let r = t[n] - ae;
+      for (let i = 0; i < n1; i++) r -= w[i] * (a[o + free[i]] - ae);
+      const ar = r < 0 ? -r : r;
+      weights[n] = 1 / (ar > 0.5 ? ar : 0.5);
     }
   }
-  return Float32Array.from(w);
+  // Rounded to 2^-14, tap e taking what makes the sum exactly 2^14.
+  const out = new Int16Array(m);
+  let sum = 0;
+  for (let i = 0; i < n1; i++) {
+    const v = Math.round(w[i] / WEIGHT_UNIT);
+    if (!(v >= -32768 && v <= 32767)) return null;
+    out[free[i]] = v;
+    sum += v;
+  }
+  const last = 16384 - sum;
+  if (!(last >= -32768 && last <= 32767)) return null;
+  out[e] = last;
+  return out;
 }
 
 /** The fixed interpolation of pass `pass` in the interior, as weights on its taps. */

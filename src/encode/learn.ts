@@ -18,6 +18,7 @@ import { MODE_SPACE, MODE_TIME } from "../bounded/block_coder.ts";
 import {
   FILTER_SIZES,
   FILTER_TAPS,
+  filterWeights,
   fitFilter,
   fixedFilter,
   type LevelPredictor,
@@ -145,7 +146,7 @@ function collect(
 /**
  * Chooses the predictor of every level above 0 from the block's first coding: per level the
  * fixed interpolation (linear or cubic, by their estimated bits) and, per pass, a learned filter
- * where its estimated bits, the weights' 32 bits each included, beat the fixed interpolation's
+ * where its estimated bits, the weights' 16 bits each included, beat the fixed interpolation's
  * (`"learned"`: wherever a filter can be fitted). Index 0 is level 0's, which has none.
  */
 export function choosePredictors(
@@ -174,7 +175,7 @@ export function choosePredictors(
       const f = fitFilter(passes[pass - 1].samples, m, fixedFilter(pass, cubic));
       if (f === null) return null;
       if (predictor === "learned") return f;
-      return cost(pass, f) + 32 * m < 0.995 * base[pass - 1] ? f : null;
+      return cost(pass, filterWeights(f)) + 16 * m < 0.995 * base[pass - 1] ? f : null;
     });
     out.push({ cubic, filters });
   }

@@ -7,6 +7,8 @@ import {
   FILTER_SIZES,
   FILTER_TAPS,
   filterRow,
+  filterWeights,
+  fitFilter,
   fixedFilter,
   type LevelPredictor,
   tapOffsets,
@@ -18,20 +20,26 @@ import { prng } from "../_bounded.ts";
 const predictor: LevelPredictor = {
   cubic: false,
   filters: [
-    Float32Array.from({ length: 12 }, (_, i) => i / 8 - 0.75),
+    Int16Array.from({ length: 12 }, (_, i) => 2048 * i - 12288),
     null,
-    new Float32Array(12).fill(0.125),
+    new Int16Array(12).fill(-32768),
   ],
 };
 
 Deno.test("a level predictor's record: layout and round trip", () => {
   const bytes = encodePredictor(predictor);
-  assert.strictEqual(bytes.length, 2 + 4 * 12 + 4 * 12);
+  assert.strictEqual(bytes.length, 2 + 2 * 12 + 2 * 12);
   assert.deepStrictEqual([bytes[0], bytes[1]], [0, 0b101]);
-  assert.strictEqual(new DataView(bytes.buffer).getFloat32(2 + 4, true), 1 / 8 - 0.75);
+  assert.strictEqual(new DataView(bytes.buffer).getInt16(2 + 2, true), 2048 - 12288);
+  assert.deepStrictEqual(Array.from(bytes.subarray(26, 28)), [0x00, 0x80], "int16 little-endian");
   const back = decodePredictor(bytes);
   assert.strictEqual(back.length, bytes.length);
   assert.deepStrictEqual(back.predictor, predictor);
+  assert.deepStrictEqual(Array.from(filterWeights(Int16Array.of(16384, -8192, 1))), [
+    1,
+    -0.5,
+    2 ** -14,
+  ]);
   // A cubic record without filters: 2 bytes.
   assert.deepStrictEqual(
     Array.from(encodePredictor({ cubic: true, filters: [null, null, null] })),
@@ -45,10 +53,34 @@ Deno.test("a bad level predictor's record is refused, naming what is wrong", () 
   assert.throws(() => decodePredictor(good.subarray(0, 1)), /needs 2 bytes, found 1/);
   assert.throws(() => decodePredictor(Uint8Array.of(2, 0)), /interpolation 2 is neither/);
   assert.throws(() => decodePredictor(Uint8Array.of(1, 8)), /filter flags 8 set reserved bits/);
-  assert.throws(() => decodePredictor(good.subarray(0, 40)), /pass 1's filter is cut short/);
-  const nan = good.slice();
-  new DataView(nan.buffer).setFloat32(2 + 4 * 12 + 4 * 3, NaN, true);
-  assert.throws(() => decodePredictor(nan), /pass 3's weight 3 is not finite/);
+  assert.throws(() => decodePredictor(good.subarray(0, 20)), /pass 1's filter is cut short/);
+  assert.throws(() => decodePredictor(good.subarray(0, 40)), /pass 3's filter is cut short/);
+});
+
+Deno.test("fitFilter: weights summing to exactly 2^14; the fit recovers a known filter", () => {
+  // Targets made by a known filter summing to 1 (plus noise of a tenth of a step).
+  const m = 12, count = 4000, rand = prng(3);
+  const truth = Float64Array.from({ length: m }, (_, i) => (i === 5 || i === 6 ? 0.4 : 0.02));
+  const a = new Float64Array(count * m), t = new Float64Array(count);
+  for (let n = 0; n < count; n++) {
+    let v = 0;
+    for (let i = 0; i < m; i++) {
+      a[n * m + i] = 1000 + 50 * rand();
+      v += truth[i] * a[n * m + i];
+    }
+    t[n] = v + 0.1 * (rand() - 0.5);
+  }
+  const f = fitFilter({ a, t, count }, m, fixedFilter(1, true));
+  assert.ok(f !== null);
+  assert.strictEqual(f.reduce((x, y) => x + y, 0), 16384);
+  f.forEach((v, i) =>
+    assert.ok(Math.abs(v / 16384 - truth[i]) < 0.01, `weight ${i}: ${v / 16384}`)
+  );
+  assert.strictEqual(
+    fitFilter({ a, t, count: 10 }, m, fixedFilter(1, true)),
+    null,
+    "too few samples",
+  );
 });
 
 Deno.test("filterRow gives the SPEC's sum at interior points and leaves the others", () => {
@@ -57,7 +89,9 @@ Deno.test("filterRow gives the SPEC's sum at interior points and leaves the othe
   const bs = Float64Array.from({ length: H * W }, () => rand());
   const o0 = H * W;
   for (let pass = 1; pass <= 3; pass++) {
-    const w = Float32Array.from({ length: FILTER_SIZES[pass - 1] }, () => rand() - 0.3);
+    const w = filterWeights(
+      Int16Array.from({ length: FILTER_SIZES[pass - 1] }, () => Math.round((rand() - 0.3) * 16384)),
+    );
     const offsets = tapOffsets(s, W)[pass - 1];
     const s2 = 2 * s, x0 = pass === 2 ? s2 - 1 : s - 1, y0 = pass === 1 ? s2 - 1 : s - 1;
     const [a, b] = [[2, 3], [3, 2], [3, 3]][pass - 1];

@@ -241,7 +241,7 @@ export const BOUNDED: BoundedVector[] = [
   },
   {
     name: "bounded-learned",
-    note: "§4.7.5 (1.3): learned prediction: every level above 0 starts with its predictor (interpolation byte, filter flags, binary32 weights); filters apply at interior points in modes space and time+space, the level's interpolation elsewhere",
+    note: "§4.7.5 (1.3): learned prediction: every level above 0 starts with its predictor (interpolation byte, filter flags, int16 weights in units of 2^-14); filters apply at interior points in modes space and time+space, the level's interpolation elsewhere",
     input: () => {
       // A smooth field with a front, 6 snapshots, K = 4: modes space and time+space both occur.
       const T = 6, H = 40, W = 48, rand = mulberry32(23);
@@ -313,7 +313,7 @@ export const INVALID_BOUNDED: InvalidBoundedVector[] = [
     from: "bounded-learned",
     edit: (f) => {
       const c = bcod(f, 2, 0);
-      c.body = c.body.slice(0, 6 + 4 * (12 + 16) + 2);
+      c.body = c.body.slice(0, 6 + 2 * (12 + 16) + 2);
       c.body[5] = 7;
     },
   },

@@ -531,11 +531,9 @@ function readPredictor(
   const filters = [0, 1, 2].map((p) => {
     if (!(body[5] & (1 << p))) return null;
     const w: number[] = [];
-    for (let i = 0; i < TAPS[p].length; i++, o += 4) {
-      if (o + 4 > body.length) throw new Error(`${where}: filter ${p + 1} cut short`);
-      const v = view.getFloat32(o, true);
-      if (!Number.isFinite(v)) throw new Error(`${where}: weight not finite`);
-      w.push(v);
+    for (let i = 0; i < TAPS[p].length; i++, o += 2) {
+      if (o + 2 > body.length) throw new Error(`${where}: filter ${p + 1} cut short`);
+      w.push(view.getInt16(o, true) / 16384);
     }
     return w;
   });
