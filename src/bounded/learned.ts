@@ -258,7 +258,7 @@ export function fitFilter(
   samples: Samples,
   m: number,
   prior: Float64Array,
-  iterations = 6,
+  iterations = 4,
 ): Int16Array | null {
   const { a, t, count } = samples;
   if (count < 4 * m) return null;

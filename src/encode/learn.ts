@@ -27,7 +27,7 @@ import {
 import { ESCAPE } from "../bounded/symbols.ts";
 
 /** At most this many points per (level, pass) are fitted and measured. */
-const MAX_SAMPLES = 24576;
+const MAX_SAMPLES = 16384;
 
 /** What the choice reads: the block's first coding and its inputs. */
 export interface FirstCoding {
@@ -48,21 +48,24 @@ export interface FirstCoding {
  * escapes at 40 bits: the estimate the predictors are compared by.
  */
 export function entropyBits(e: Float64Array, count: number): number {
-  const hist = new Map<number, number>();
+  // Codes within +-HALF in an array, the rare others in a map.
+  const hist = new Int32Array(2 * HALF + 1), rare = new Map<number, number>();
   let escapes = 0;
   for (let i = 0; i < count; i++) {
     const v = Math.round(e[i]);
-    if (!(v < ESCAPE && v > -ESCAPE)) {
-      escapes++;
-      continue;
-    }
-    hist.set(v, (hist.get(v) ?? 0) + 1);
+    if (v >= -HALF && v <= HALF) hist[v + HALF]++;
+    else if (v < ESCAPE && v > -ESCAPE) rare.set(v, (rare.get(v) ?? 0) + 1);
+    else escapes++;
   }
   const coded = count - escapes;
   let bits = 40 * escapes;
-  for (const c of hist.values()) bits -= c * Math.log2(c / coded);
+  for (const c of hist) if (c > 0) bits -= c * Math.log2(c / coded);
+  for (const c of rare.values()) bits -= c * Math.log2(c / coded);
   return bits;
 }
+
+/** Half the width of {@linkcode entropyBits}'s histogram array. */
+const HALF = 2048;
 
 /** The residuals, in step units, of weights `w` on the samples. */
 function residuals(s: Samples, m: number, w: ArrayLike<number>, out: Float64Array): Float64Array {
