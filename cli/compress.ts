@@ -17,6 +17,7 @@ import { type ChunkCategory, chunkCategory } from "../format/chunks.ts";
 import { checkInputFile, checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
 import { progressReporter } from "./_progress.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
+import { type Predictor, PREDICTORS } from "../src/bounded/learned.ts";
 import { countMissing, fillInPrecision } from "../src/metrics.ts";
 
 /** Help text of the command. */
@@ -42,7 +43,11 @@ Options:
                         (default 32)
   --threads N           threads that code blocks in parallel (default: all cores from 8 Mi
                         values up, else 1); the file is the same whatever N
-  --interpolation I     cubic|linear spatial prediction (default cubic)
+  --predictor P         spatial prediction of the finer levels: cubic or linear (fixed
+                        interpolation), auto (per level and block: linear, cubic or learned
+                        filters fitted on the data, kept only where smaller; codes each block
+                        twice; format 1.3) or learned (filters everywhere) (default cubic)
+  --interpolation I     cubic|linear: the same as --predictor cubic|linear
   --block N             snapshots per block, the unit of random access (default about 4 Mi
                         values per block; model coding: 64)
   --fill V              value that marks missing data, compared in the input's precision
@@ -60,7 +65,7 @@ Options:
                         it also makes --time-budget default to 0)
 
 Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound;
---error-bound, --rel-error-bound, --psnr, --key-interval, --interpolation and --threads do not
+--error-bound, --rel-error-bound, --psnr, --key-interval, --predictor, --interpolation and --threads do not
 apply.
 Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
@@ -82,6 +87,7 @@ const BOUNDED_FLAGS = [
   "psnr",
   "key-interval",
   "interpolation",
+  "predictor",
   "threads",
 ];
 const MODEL_FLAGS = [
@@ -127,6 +133,7 @@ export async function run(args: string[]): Promise<void> {
       "key-interval": { type: "string" },
       threads: { type: "string" },
       interpolation: { type: "string" },
+      predictor: { type: "string" },
       levels: { type: "string" },
       tol: { type: "string" },
       groups: { type: "string" },
@@ -161,6 +168,13 @@ export async function run(args: string[]): Promise<void> {
   if (interpolation !== undefined && interpolation !== "cubic" && interpolation !== "linear") {
     throw new Error(`--interpolation must be cubic or linear, found "${interpolation}"`);
   }
+  const predictor = values.predictor;
+  if (predictor !== undefined && !PREDICTORS.includes(predictor as Predictor)) {
+    throw new Error(`--predictor must be ${PREDICTORS.join(", ")}, found "${predictor}"`);
+  }
+  if (interpolation !== undefined && predictor !== undefined && interpolation !== predictor) {
+    throw new Error(`--interpolation ${interpolation} contradicts --predictor ${predictor}`);
+  }
   const bounds = ["error-bound", "rel-error-bound", "psnr"].filter((k) =>
     values[k as keyof typeof values] !== undefined
   );
@@ -190,6 +204,7 @@ export async function run(args: string[]): Promise<void> {
       keyInterval: parseNumber(values["key-interval"], "key-interval", true),
       threads: parseNumber(values.threads, "threads", true),
       interpolation,
+      predictor: predictor as Predictor | undefined,
     }
     : {
       ...shared,

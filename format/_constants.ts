@@ -64,6 +64,8 @@ export const END_MAGIC: Uint8Array = new Uint8Array([
 export const VERSION_MAJOR = 1;
 /** Minor version written by this implementation; readers accept a larger one. */
 export const VERSION_MINOR = 2;
+/** The minor version of files with learned prediction (`bound.interpolation` `"learned"`). */
+export const VERSION_MINOR_LEARNED = 3;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;

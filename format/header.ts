@@ -66,8 +66,11 @@ export interface BoundParams {
   abs: number;
   /** Snapshots between keyframes inside a block: a power of two, 1 = no time prediction. */
   keyInterval: number;
-  /** Spatial interpolation of the finer levels. */
-  interpolation: "cubic" | "linear";
+  /**
+   * Spatial prediction of the finer levels: a fixed interpolation, or (1.3) `"learned"`, each
+   * level's own predictor at the start of its `BCOD` coded bytes (SPEC.md §4.7.5).
+   */
+  interpolation: "cubic" | "linear" | "learned";
 }
 
 /**
@@ -309,8 +312,10 @@ function findProblem(h: unknown): string | null {
         show(keyInterval)
       }`;
     }
-    if (interpolation !== "cubic" && interpolation !== "linear") {
-      return `"bound.interpolation" must be "cubic" or "linear", found ${show(interpolation)}`;
+    if (interpolation !== "cubic" && interpolation !== "linear" && interpolation !== "learned") {
+      return `"bound.interpolation" must be "cubic", "linear" or "learned", found ${
+        show(interpolation)
+      }`;
     }
     if (crop[0] !== 0 || crop[1] !== 0) {
       return `"crop" of a bounded file must be [0, 0], found ${show(crop)}`;

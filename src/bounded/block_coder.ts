@@ -26,6 +26,16 @@ import {
   zeroContext,
 } from "./contexts.ts";
 import { axisTable, predictRow, timeBase } from "./predict.ts";
+import {
+  decodePredictor,
+  encodePredictor,
+  filterRow,
+  filterWeights,
+  fixedPredictor,
+  type LevelPredictor,
+  type Predictor,
+  tapOffsets,
+} from "./learned.ts";
 import { codeCost, decodeCode, decodeEscaped, encodeCode, ESCAPE } from "./symbols.ts";
 
 export { ESCAPE } from "./symbols.ts";
@@ -45,8 +55,27 @@ export interface BlockParams {
   keyInterval: number;
   /** The bound, > 0, in the data's units. */
   bound: number;
-  /** Cubic (true) or linear (false) spatial interpolation. */
+  /**
+   * Cubic (true) or linear (false) spatial interpolation; with `learned`, the encoder's default
+   * where `predictors` gives none.
+   */
   cubic: boolean;
+  /**
+   * Learned prediction (format 1.3, `bound.interpolation` `"learned"`): the coded bytes of each
+   * level above 0 start with the level's predictor (SPEC.md §4.7.5), read by the decoder.
+   */
+  learned?: boolean;
+  /**
+   * Encoder only: the predictor of each level (index = level; level 0's is not used), where
+   * absent the fixed interpolation `cubic`. Without `learned`, only fixed predictors equal to
+   * `cubic` are allowed (a 1.2 file has no place for anything else).
+   */
+  predictors?: LevelPredictor[];
+  /**
+   * Encoder only, for `codeBlock` (src/encode/code_block.ts): how it chooses the predictors.
+   * Default: the fixed interpolation `cubic`.
+   */
+  predictor?: Predictor;
   /**
    * Experimental, not in the format (the bench's ablation): a prediction of the whole block,
    * `[n][H][W]`, used instead of the time interpolation as the base of modes time and time+space,
@@ -147,6 +176,11 @@ export class BlockCoder {
   readonly missing: Uint8Array | null;
   /** Levels done. */
   levelsDone = 0;
+  /**
+   * When set, `[levels][n]`: the mode of every (level, snapshot) coded so far (the encoder's
+   * choice of learned filters reads it).
+   */
+  modes: Int8Array | null = null;
   /** When set, the encoder records what it codes here (the bench's entropy-coder ablation). */
   log: CodeLog | null = null;
   readonly schedule: PlannedSnapshot[];
@@ -162,6 +196,13 @@ export class BlockCoder {
   #predsBuffer: Float64Array | null = null;
   /** Predictions of a row. */
   readonly #rowPred: Float64Array;
+  /** The predictor of the level being coded, and its filters' tap offsets per pass. */
+  #predictor: LevelPredictor;
+  #offsets: Int32Array[] = [];
+  /** Its filters' weights as binary64 numbers, per pass (null: none). */
+  #weights: (Float64Array | null)[] = [null, null, null];
+  /** Per level: whether its axis weights are cubic. */
+  readonly #tableCubic: boolean[];
 
   /**
    * A coder of a block with no level decoded, or, with `state`, one that continues from the
@@ -202,6 +243,8 @@ export class BlockCoder {
     this.#base = new Float64Array(H * W);
     this.#zero = new Float64Array(H * W);
     this.#rowPred = new Float64Array(W);
+    this.#predictor = fixedPredictor(params.cubic);
+    this.#tableCubic = Array.from({ length: levels }, () => params.cubic);
   }
 
   /**
@@ -211,9 +254,25 @@ export class BlockCoder {
    * @returns The range-coded bytes and counts.
    */
   encodeLevel(x: ArrayLike<number>): { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats } {
+    const k = this.levelsDone;
+    const { learned, predictors, cubic } = this.params;
+    let record: Uint8Array | null = null;
+    if (k > 0 && k < this.params.levels) {
+      const p = predictors?.[k] ?? fixedPredictor(cubic);
+      if (!learned && (p.cubic !== cubic || p.filters.some((f) => f !== null))) {
+        throw new RangeError("a level predictor other than the fixed interpolation needs learned");
+      }
+      this.#usePredictor(k, p);
+      if (learned) record = encodePredictor(p);
+    }
     const enc = new RangeEncoder();
     const stats = this.#runLevel(enc, null, x);
-    return { bytes: enc.finish(), stats };
+    const coded = enc.finish();
+    if (record === null) return { bytes: coded, stats };
+    const bytes = new Uint8Array(record.length + coded.length);
+    bytes.set(record);
+    bytes.set(coded, record.length);
+    return { bytes, stats };
   }
 
   /**
@@ -221,11 +280,86 @@ export class BlockCoder {
    *
    * @param bytes The level's range-coded bytes.
    * @returns Bytes the decoder read (more than `bytes.length` means the bytes were cut short).
+   * @throws {RangeError} When the level's predictor (learned prediction) is invalid or the first
+   *   range-coded byte is not 0.
    */
   decodeLevel(bytes: Uint8Array): number {
-    const dec = new RangeDecoder(bytes);
+    const k = this.levelsDone;
+    let start = 0;
+    if (this.params.learned && k > 0 && k < this.params.levels) {
+      const { predictor, length } = decodePredictor(bytes);
+      this.#usePredictor(k, predictor);
+      start = length;
+    }
+    // SPEC.md §4.7.4: the first range-coded byte is 0.
+    if (bytes.length > start && bytes[start] !== 0) {
+      throw new RangeError(`the first range-coded byte is ${bytes[start]}, must be 0`);
+    }
+    const dec = new RangeDecoder(start === 0 ? bytes : bytes.subarray(start));
     this.#runLevel(null, dec, null);
-    return dec.position;
+    return start + dec.position;
+  }
+
+  /** Sets the predictor of level `k`: its axis weights (linear or cubic) and filters. */
+  #usePredictor(k: number, p: LevelPredictor): void {
+    const { H, W, levels } = this.params;
+    const s = 2 ** (levels - 1 - k);
+    if (p.cubic !== this.#tableCubic[k]) {
+      this.#rowW[k] = axisTable(H, s, p.cubic);
+      this.#colW[k] = axisTable(W, s, p.cubic);
+      this.#tableCubic[k] = p.cubic;
+    }
+    this.#predictor = p;
+    this.#offsets = p.filters.some((f) => f !== null) ? tapOffsets(s, W) : [];
+    this.#weights = p.filters.map((f) => f === null ? null : filterWeights(f));
+  }
+
+  /**
+   * The predictions of row `y`'s new points of pass `pass` (predict.ts `predictRow`), then, where
+   * the level's predictor has a filter for the pass and the mode is not time, the filter's at the
+   * interior points (learned.ts `filterRow`), unless `filtered` is false (the mode estimate's
+   * pass 2, where the pass-1 points a filter reads are not quantized yet).
+   */
+  #predict(
+    filtered: boolean,
+    rec: Float32Array,
+    o0: number,
+    bs: Float64Array,
+    space: boolean,
+    timeOnly: boolean,
+    pass: number,
+    y: number,
+    x0: number,
+    s2: number,
+    s: number,
+    sw: number,
+    W: number,
+    colW: Float64Array,
+    rowW: Float64Array,
+    out: Float64Array,
+  ): number {
+    const count = predictRow(
+      rec,
+      o0,
+      bs,
+      space,
+      timeOnly,
+      pass,
+      y,
+      x0,
+      s2,
+      s,
+      sw,
+      W,
+      colW,
+      rowW,
+      out,
+    );
+    const f = this.#weights[pass - 1];
+    if (filtered && f !== null && !timeOnly) {
+      filterRow(rec, o0, bs, pass, y, x0, s2, s, this.params.H, W, f, this.#offsets[pass - 1], out);
+    }
+    return count;
   }
 
   #runLevel(
@@ -287,6 +421,7 @@ export class BlockCoder {
         w.mode = modes[idx];
       }
       lastMode[w.fc] = w.mode;
+      if (this.modes !== null) this.modes[k * this.params.n + f.t] = w.mode;
       const fctx = levelFlagContext(w.fc, w.mode, lastFlag[w.fc]);
       if (enc) enc.encodeBit(models.F.counts, fctx, allZero ? 1 : 0);
       else allZero = dec!.decodeBit(models.F.counts, fctx) === 1;
@@ -390,7 +525,8 @@ export class BlockCoder {
     for (let pass = 1; pass <= 2; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
-        const count = predictRow(
+        const count = this.#predict(
+          pass === 1,
           rec,
           o0,
           bs,
@@ -482,7 +618,8 @@ export class BlockCoder {
     for (let pass = 1; pass <= 3; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
-        const count = predictRow(
+        const count = this.#predict(
+          true,
           rec,
           o0,
           bs,
@@ -526,7 +663,8 @@ export class BlockCoder {
     for (let pass = 1; pass <= 3; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
-        const count = predictRow(
+        const count = this.#predict(
+          true,
           rec,
           o0,
           bs,
@@ -639,7 +777,8 @@ export class BlockCoder {
           pr = preds!;
           pi = i;
         } else {
-          count = predictRow(
+          count = this.#predict(
+            true,
             rec,
             o0,
             bs,

@@ -10,10 +10,12 @@
 
 import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
+import { VERSION_MAJOR, VERSION_MINOR, VERSION_MINOR_LEARNED } from "../../format/_constants.ts";
+import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { float32Rounding, psnr } from "../metrics.ts";
-import { codeBlock, type CodedBlock } from "./code_block.ts";
+import { asLearned, codeBlock, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
@@ -36,7 +38,15 @@ export interface BoundedCompressOptions {
   blockSize?: number;
   /** Snapshots between keyframes, a power of two; 1 turns time prediction off. Default 32. */
   keyInterval?: number;
-  /** Spatial interpolation: `"cubic"` (default) or `"linear"`. */
+  /**
+   * How levels above 0 are predicted (SPEC.md §4.7.3, §4.7.5). `"cubic"` (the default) and
+   * `"linear"` are the fixed interpolations of format 1.2. `"auto"` chooses per level and block
+   * among linear, cubic and learned filters (MrCAE's deepening decoder, fitted on the block's
+   * first coding; format 1.3), and keeps a block's learned coding only where it is smaller than
+   * its cubic one; it codes every block twice. `"learned"` fits filters wherever it can.
+   */
+  predictor?: Predictor;
+  /** The fixed interpolation (format 1.2), the same as `predictor` `"cubic"` or `"linear"`. */
   interpolation?: "cubic" | "linear";
   /**
    * A value that marks missing data, compared in the data's precision (float32 data:
@@ -92,8 +102,10 @@ export interface BoundedLevelReport extends LevelError {
 export interface BoundedReport extends StoredBoundedReport {
   /** `"mrcae"`. */
   tool: "mrcae";
-  /** Spatial interpolation. */
-  interpolation: "cubic" | "linear";
+  /** Spatial prediction: the file's `bound.interpolation` (`"learned"`: format 1.3). */
+  interpolation: "cubic" | "linear" | "learned";
+  /** The predictor asked for. */
+  predictor: Predictor;
   /** ISO 8601 time of writing (not stored in reproducible files). */
   created: string;
   /** Seconds spent coding, all trials (not stored in reproducible files). */
@@ -108,6 +120,8 @@ interface Coded {
   chunks: Uint8Array<ArrayBuffer>[][];
   levels: BoundedLevelReport[];
   finestPsnr: number | null;
+  /** Whether the chunks use learned prediction (format 1.3, `bound.interpolation` `"learned"`). */
+  learned: boolean;
 }
 
 /** Resolved parameters shared by all trials. */
@@ -117,6 +131,7 @@ interface Plan {
   blockSize: number;
   keyInterval: number;
   cubic: boolean;
+  predictor: Predictor;
   missing: Uint8Array | null;
   /**
    * The fill value in the data's precision when it marks missing values (no coded value may
@@ -179,6 +194,7 @@ async function codeAll(
       keyInterval: plan.keyInterval,
       bound: eb,
       cubic: plan.cubic,
+      predictor: plan.predictor,
     };
     if (plan.fill !== undefined) params.avoid = Math.fround(plan.fill);
     if (pool) jobs.push(pool.code(params, x, missing, signal));
@@ -189,6 +205,22 @@ async function codeAll(
     }
   }
   const blocks = await Promise.all(jobs);
+  // One learned block makes the file learned: the others get the records of their fixed
+  // interpolation (SPEC.md §4.7.5).
+  let learned = blocks.some((b) => b.learned);
+  if (learned) {
+    const size = (b: CodedBlock) => b.chunks.reduce((a, c) => a + c.length, 0);
+    const records = 2 * (N - 1);
+    const withRecords = blocks.reduce((a, b) => a + size(b) + (b.learned ? 0 : records), 0);
+    const fixed = blocks.reduce((a, b) => a + size(b.fixed ?? b), 0);
+    // "auto" is never larger than the fixed interpolation, records included.
+    if (blocks.every((b) => !b.learned || b.fixed) && withRecords >= fixed) {
+      for (let i = 0; i < blocks.length; i++) blocks[i] = blocks[i].fixed ?? blocks[i];
+      learned = false;
+    } else {
+      for (const b of blocks) if (!b.learned) b.chunks = asLearned(b.chunks, plan.cubic);
+    }
+  }
   const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
   const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
     nonzero: 0,
@@ -229,7 +261,7 @@ async function codeAll(
       ...stats[k],
     });
   }
-  return { chunks, levels, finestPsnr: levels[N - 1].psnr };
+  return { chunks, levels, finestPsnr: levels[N - 1].psnr, learned };
 }
 
 /**
@@ -286,9 +318,23 @@ export async function compressBoundedTo(
   if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
     fail(`blockSize must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${blockSize}`);
   }
-  const interpolation = options.interpolation ?? "cubic";
-  if (interpolation !== "cubic" && interpolation !== "linear") {
-    fail(`interpolation must be "cubic" or "linear", found ${JSON.stringify(interpolation)}`);
+  if (
+    options.interpolation !== undefined && options.interpolation !== "cubic" &&
+    options.interpolation !== "linear"
+  ) {
+    fail(
+      `interpolation must be "cubic" or "linear", found ${JSON.stringify(options.interpolation)}`,
+    );
+  }
+  const predictor = options.predictor ?? options.interpolation ?? "cubic";
+  if (!PREDICTORS.includes(predictor)) {
+    fail(`predictor must be ${PREDICTORS.join(", ")}, found ${JSON.stringify(predictor)}`);
+  }
+  if (
+    options.interpolation !== undefined && options.predictor !== undefined &&
+    options.predictor !== options.interpolation
+  ) {
+    fail(`interpolation ${options.interpolation} contradicts predictor ${options.predictor}`);
   }
   const { missing, missingCount, min, max, fillValue } = scanValues(
     values,
@@ -301,7 +347,8 @@ export async function compressBoundedTo(
     levels,
     blockSize,
     keyInterval,
-    cubic: interpolation === "cubic",
+    cubic: predictor !== "linear",
+    predictor,
     missing: missingCount > 0 ? missing : null,
     fill: missingCount > 0 ? fillValue : undefined,
     min,
@@ -359,6 +406,7 @@ export async function compressBoundedTo(
   }
   const encodeSeconds = (performance.now() - start) / 1000;
 
+  const interpolation = coded.learned ? "learned" : plan.cubic ? "cubic" : "linear";
   const header = boundedHeader(dims, inputShape, plan, eb, interpolation, {
     dtype: options.dtype ?? (values instanceof Float64Array ? "float64" : "float32"),
     missingCount,
@@ -377,12 +425,17 @@ export async function compressBoundedTo(
     bound: { abs: eb, rel: range > 0 ? eb / range : null, requested, trials },
     keyInterval,
     interpolation,
+    predictor,
     blockSize,
     range,
     encodeSeconds,
     levels: coded.levels,
   };
-  const writer = new MrcWriter(sink, { signal: options.signal });
+  // Learned prediction is format 1.3; files without it stay 1.2, for every 1.2 reader.
+  const writer = new MrcWriter(sink, {
+    signal: options.signal,
+    version: { major: VERSION_MAJOR, minor: coded.learned ? VERSION_MINOR_LEARNED : VERSION_MINOR },
+  });
   await writer.writeHeader(header);
   await writer.writeMeta(roundReport(report, options.reproducible ?? false));
   if (options.attributes) await writer.writeAttributes(options.attributes);
@@ -465,7 +518,7 @@ function boundedHeader(
   inputShape: readonly number[],
   plan: Plan,
   eb: number,
-  interpolation: "cubic" | "linear",
+  interpolation: "cubic" | "linear" | "learned",
   extra: { dtype: "float32" | "float64"; missingCount: number; fillValue?: number },
 ): MrcHeader {
   const [, H, W] = dims;

@@ -8,11 +8,22 @@
  */
 
 import { BlockCoder, type BlockParams, type LevelCodingStats } from "../bounded/block_coder.ts";
+import { encodePredictor, fixedPredictor, isLearned } from "../bounded/learned.ts";
 import { ErrorTally } from "../metrics.ts";
+import { choosePredictors } from "./learn.ts";
 
 /** What coding a block gives: per level, its `BCOD` bytes, its counts and its errors. */
 export interface CodedBlock {
+  /** Per level, the coded bytes; with `learned`, those of levels above 0 start with the record. */
   chunks: Uint8Array<ArrayBuffer>[];
+  /**
+   * Whether the block is coded with learned prediction (format 1.3): its levels above 0 start
+   * with their predictor's record. Otherwise it is coded with the fixed interpolation of
+   * `params.cubic`, as in 1.2.
+   */
+  learned: boolean;
+  /** With `"auto"` and `learned`: the block's coding with the fixed interpolation. */
+  fixed?: CodedBlock;
   stats: LevelCodingStats[];
   /** Per level: `[count, sumSquares, maxAbsError]` of the points whose level it is. */
   tallies: [number, number, number][];
@@ -27,7 +38,10 @@ function lattice(n: number, N: number): Int32Array {
 }
 
 /**
- * Codes every level of a block and tallies the errors of its reconstruction.
+ * Codes every level of a block and tallies the errors of its reconstruction. With `params.predictor`
+ * `"auto"` or `"learned"`, the block is first coded with the fixed interpolation, the predictors
+ * are chosen (and fitted) on that coding's reconstruction, and the block is coded again with
+ * them; `"auto"` keeps the smaller of the two codings, so it is never larger than the fixed one.
  *
  * @param x The block's `n * H * W` values.
  * @param missing Its missing mask, or null.
@@ -37,19 +51,93 @@ export function codeBlock(
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
 ): CodedBlock {
-  const { n, H, W, levels: N } = params;
+  const predictor = params.predictor ?? (params.cubic ? "cubic" : "linear");
+  const first = codeLevels({ ...params, learned: false, predictors: undefined }, x, missing);
+  let best = { ...first, learned: false };
+  if (predictor === "auto" || predictor === "learned") {
+    const { coder } = first;
+    const predictors = choosePredictors(
+      { ...params, rec: coder.rec, schedule: coder.schedule, modes: coder.modes! },
+      x,
+      missing,
+      predictor,
+    );
+    const same = predictors.every((p, k) => k === 0 || (!isLearned(p) && p.cubic === params.cubic));
+    if (!same || predictor === "learned") {
+      const second = codeLevels({ ...params, learned: true, predictors }, x, missing);
+      const size = (c: { chunks: Uint8Array[] }) => c.chunks.reduce((a, b) => a + b.length, 0);
+      if (predictor === "learned" || size(second) < size(first)) {
+        best = { ...second, learned: true };
+      }
+    }
+  }
+  const out: CodedBlock = {
+    ...tally(params, best.coder.rec, x, missing),
+    chunks: best.chunks,
+    stats: best.stats,
+    learned: best.learned,
+  };
+  // "auto": the fixed coding too, for a file whose learned blocks do not pay for the records the
+  // others then need (codeAll() keeps the smaller file).
+  if (best.learned && predictor === "auto") {
+    out.fixed = {
+      ...tally(params, first.coder.rec, x, missing),
+      chunks: first.chunks,
+      stats: first.stats,
+      learned: false,
+    };
+  }
+  return out;
+}
+
+/**
+ * The chunks of a block coded without learned prediction, as a block of a file with it: each
+ * level above 0 prefixed with the record of the fixed interpolation `cubic` (2 bytes).
+ */
+export function asLearned(
+  chunks: Uint8Array<ArrayBuffer>[],
+  cubic: boolean,
+): Uint8Array<ArrayBuffer>[] {
+  const record = encodePredictor(fixedPredictor(cubic));
+  return chunks.map((c, k) => {
+    if (k === 0) return c;
+    const out = new Uint8Array(record.length + c.length);
+    out.set(record);
+    out.set(c, record.length);
+    return out;
+  });
+}
+
+/** Codes every level of a block. */
+function codeLevels(
+  params: BlockParams,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+): { coder: BlockCoder; chunks: Uint8Array<ArrayBuffer>[]; stats: LevelCodingStats[] } {
   const coder = new BlockCoder(params, missing);
+  coder.modes = new Int8Array(params.levels * params.n);
   const chunks: Uint8Array<ArrayBuffer>[] = [], stats: LevelCodingStats[] = [];
-  for (let k = 0; k < N; k++) {
+  for (let k = 0; k < params.levels; k++) {
     const { bytes, stats: s } = coder.encodeLevel(x);
     chunks.push(bytes);
     stats.push(s);
   }
+  return { coder, chunks, stats };
+}
+
+/** The per-level error tallies of a block's reconstruction `rec`. */
+function tally(
+  params: BlockParams,
+  rec: Float32Array,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+): { tallies: [number, number, number][] } {
+  const { n, H, W, levels: N } = params;
   // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one. Missing
   // points are left out; a NaN at any other point is a value and must come back bit for bit.
   const rowLevel = lattice(H, N), colLevel = lattice(W, N);
   const tallies = Array.from({ length: N }, () => new ErrorTally({ nanBits: true }));
-  const rec = coder.rec, plane = H * W;
+  const plane = H * W;
   for (let t = 0; t < n; t++) {
     for (let i = 0; i < H; i++) {
       const lr = rowLevel[i];
@@ -63,9 +151,5 @@ export function codeBlock(
       }
     }
   }
-  return {
-    chunks,
-    stats,
-    tallies: tallies.map((t) => [t.count, t.sumSquares, t.maxAbsError]),
-  };
+  return { tallies: tallies.map((t) => [t.count, t.sumSquares, t.maxAbsError]) };
 }

@@ -38,6 +38,7 @@ import {
 } from "./options.ts";
 import { compressModelTo, concat } from "./model.ts";
 import type { Steps } from "./rate_control.ts";
+import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 
 export type {
   BackendName,
@@ -51,6 +52,7 @@ export type {
   ModelCompressOptions,
   ModelReport,
   OtherCodingKeys,
+  Predictor,
   ResolvedTrainOptions,
   StageReport,
   Steps,
@@ -58,7 +60,7 @@ export type {
   TrainProgress,
   TrainReport,
 };
-export { checkCompressOptions, DEFAULT_KEY_INTERVAL, DEFAULT_REL_ERROR_BOUND, VERSION };
+export { checkCompressOptions, DEFAULT_KEY_INTERVAL, DEFAULT_REL_ERROR_BOUND, PREDICTORS, VERSION };
 
 /** The report {@linkcode compressTo} returns: bounded or model coding, told apart by `mode`. */
 export type CompressReport = BoundedReport | ModelReport;

@@ -83,6 +83,7 @@ const BOUNDED_KEYS: Record<keyof BoundedCompressOptions, true> = {
   blockSize: true,
   keyInterval: true,
   interpolation: true,
+  predictor: true,
   fillValue: true,
   dtype: true,
   attributes: true,

@@ -140,6 +140,7 @@ export function blockParams(header: MrcHeader, block: number): BlockParams {
     keyInterval: bound.keyInterval,
     bound: bound.abs,
     cubic: bound.interpolation === "cubic",
+    learned: bound.interpolation === "learned",
   };
 }
 
@@ -167,7 +168,13 @@ function boundedBlock(header: MrcHeader, block: number, missing: Uint8Array | nu
  */
 function decodeBoundedLevel(coder: BlockCoder, bytes: Uint8Array, block: number): void {
   const level = coder.levelsDone;
-  const read = coder.decodeLevel(bytes);
+  let read: number;
+  try {
+    read = coder.decodeLevel(bytes);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    throw chunkError(CHUNK_TYPES.bounded, null, `level ${level} block ${block}: ${e.message}`);
+  }
   // SPEC.md §4.7.4: the decoder reads exactly the coded bytes, no more (cut short) and no fewer
   // (bytes after the last symbol), which every writer's output meets.
   if (read !== bytes.length) {

@@ -206,6 +206,24 @@ for (const c of CASES) {
       const label = `${c.name} ${JSON.stringify(b)}`;
       const bytes = await compress(x, c.dims, { ...c.options, ...b });
       const { file } = await checkLevels(bytes, x, c.dims, label, fill);
+      // Learned prediction (1.3) holds the same bound; auto is never larger than the fixed
+      // interpolation (codes of every level, in bytes).
+      const codes = (f: typeof file) =>
+        (f.report as { levels: { bytes: number }[] }).levels.reduce((a, l) => a + l.bytes, 0);
+      const cubic = c.options?.interpolation === "linear"
+        ? await openMrc(
+          await compress(x, c.dims, { ...c.options, interpolation: undefined, ...b }),
+        )
+        : file;
+      for (const predictor of ["learned", "auto"] as const) {
+        const options = { ...c.options, interpolation: undefined, ...b, predictor };
+        const other = await compress(x, c.dims, options);
+        const what = `${label} predictor ${predictor}`;
+        const { file: f } = await checkLevels(other, x, c.dims, what, fill);
+        if (predictor === "auto") {
+          assert.ok(codes(f) <= codes(cubic), `${what}: ${codes(f)} > cubic's ${codes(cubic)}`);
+        }
+      }
       const abs = file.header.bound!.abs;
       if (b.errorBound !== undefined) assert.strictEqual(abs, b.errorBound, label);
       if (b.relErrorBound !== undefined) {
@@ -248,6 +266,14 @@ Deno.test("compress() bound holds for tiny, thin and prime shapes at every level
         const bytes = await compress(x, dims, { ...b, levels, blockSize: 2, keyInterval: 2 });
         const { file } = await checkLevels(bytes, x, dims, label);
         assert.strictEqual(file.levelCount, levels, label);
+        const learned = await compress(x, dims, {
+          ...b,
+          levels,
+          blockSize: 2,
+          keyInterval: 2,
+          predictor: "learned",
+        });
+        await checkLevels(learned, x, dims, `${label} learned`);
       }
     }
     await assert.rejects(

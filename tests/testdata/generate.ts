@@ -50,6 +50,10 @@ export interface GoldenVariant {
   interpolation?: "cubic" | "linear";
   /** Bounded: add values far off the field (`OUTLIERS`), which the coder must escape. */
   outliers?: boolean;
+  /** Version 1.3, bounded: the predictor (`"learned"`: filters on every level and pass they fit). */
+  predictor?: "learned";
+  /** Bounded: the plane `[H, W]`. Default `[13, 10]`. */
+  plane?: [number, number];
 }
 
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
@@ -70,6 +74,16 @@ export const GOLDEN: readonly GoldenVariant[] = [
     keyInterval: 1,
     interpolation: "linear",
     outliers: true,
+  },
+  // Learned prediction (1.3): every level above 0 starts with its predictor, filters fitted on
+  // the data; a plane of 20 x 16, large enough for interior points on levels 1 and 2.
+  {
+    name: "v1.3-bounded-learned",
+    version: "1.3",
+    snapshotCount: 9,
+    coding: "bounded",
+    predictor: "learned",
+    plane: [20, 16],
   },
 ];
 
@@ -118,7 +132,8 @@ export const OUTLIERS: readonly (readonly [number, number, number, number])[] = 
  */
 export function boundedInput(variant: GoldenVariant): { data: Float32Array; shape: [number, number, number] } {
   const rand = prng(20261129);
-  const shape: [number, number, number] = [variant.snapshotCount, 13, 10];
+  const [h, w] = variant.plane ?? [13, 10];
+  const shape: [number, number, number] = [variant.snapshotCount, h, w];
   const [T, H, W] = shape;
   const data = new Float32Array(T * H * W);
   for (let t = 0; t < T; t++) {
@@ -175,7 +190,7 @@ export async function generateBounded(
     levels: 3,
     blockSize: 4,
     keyInterval: variant.keyInterval ?? 4,
-    interpolation: variant.interpolation ?? "cubic",
+    predictor: variant.predictor ?? variant.interpolation ?? "cubic",
     reproducible: true,
   });
   const source = await openContainer(fromBytes(compressed));

@@ -239,6 +239,29 @@ export const BOUNDED: BoundedVector[] = [
       f.chunks.splice(bcod, 0, { ...unknown("level 1"), level: 1 });
     },
   },
+  {
+    name: "bounded-learned",
+    note: "§4.7.5 (1.3): learned prediction: every level above 0 starts with its predictor (interpolation byte, filter flags, int16 weights in units of 2^-14); filters apply at interior points in modes space and time+space, the level's interpolation elsewhere",
+    input: () => {
+      // A smooth field with a front, 6 snapshots, K = 4: modes space and time+space both occur.
+      const T = 6, H = 40, W = 48, rand = mulberry32(23);
+      const data = new Float32Array(T * H * W);
+      for (let t = 0; t < T; t++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            data[(t * H + y) * W + x] = 10 * Math.sin(0.21 * y + 0.13 * x + 0.5 * t) * Math.cos(0.17 * x - 0.3 * t) +
+              (x > W / 2 + 3 * Math.sin(0.2 * y) ? 4 : 0) + 0.2 * rand();
+          }
+        }
+      }
+      return {
+        data,
+        shape: [T, H, W],
+        options: { errorBound: 0.02, keyInterval: 4, predictor: "learned", reproducible: true },
+      };
+    },
+    catches: ["filterSpaceOnly", "filterEverywhere"],
+  },
 ];
 
 const bcod = (f: EditableMrc, level: number, block: number) =>
@@ -277,6 +300,22 @@ export const INVALID_BOUNDED: InvalidBoundedVector[] = [
     note: "§4.7.4: the first of the coded bytes is not 0",
     from: "bounded-blocks",
     edit: (f) => void (bcod(f, 0, 1).body[4] = 1),
+  },
+  {
+    name: "invalid-bounded-learned-flags",
+    note: "§4.7.5: a level predictor with a reserved filter flag bit set",
+    from: "bounded-learned",
+    edit: (f) => void (bcod(f, 1, 0).body[5] |= 0x08),
+  },
+  {
+    name: "invalid-bounded-learned-cut-short",
+    note: "§4.7.5: a level predictor whose weights end inside the chunk's coded bytes' room: flags claim all three filters, the body holds two",
+    from: "bounded-learned",
+    edit: (f) => {
+      const c = bcod(f, 2, 0);
+      c.body = c.body.slice(0, 6 + 2 * (12 + 16) + 2);
+      c.body[5] = 7;
+    },
   },
   {
     name: "invalid-attr-selected-values",

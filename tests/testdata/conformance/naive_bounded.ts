@@ -37,6 +37,10 @@ export interface Readings {
   trailingBytesAllowed?: boolean;
   /** §4.7.4 step 4: `alt = 2` when `d` is NaN (an escaped NaN nearby), "else" read literally. */
   nanAltTwo?: boolean;
+  /** §4.7.5: a learned filter applies in mode space only (not time+space). */
+  filterSpaceOnly?: boolean;
+  /** §4.7.5: a learned filter applies at every point of its pass, its taps clamped to the plane. */
+  filterEverywhere?: boolean;
 }
 
 /** What the naive decoder returns per level: as a conformance vector's `levels`. */
@@ -232,8 +236,14 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
       const body = chunk.body;
       const count = new DataView(body.buffer, body.byteOffset).getUint32(0, true);
       if (count !== n) throw new Error(`BCOD level ${k} block ${b}: n = ${count}, expected ${n}`);
-      const dec = new RangeDecoder(body.subarray(4));
-      decodeLevel(dec, k, n, R, Q, miss);
+      // §4.7.5 (1.3): a learned file's level k > 0 starts with its predictor.
+      let start = 4, levelCubic = cubic, filters: (number[] | null)[] = [null, null, null];
+      if (interpolation === "learned" && k > 0) {
+        ({ start, levelCubic, filters } = readPredictor(body, k, b));
+      }
+      if (body[start] !== 0) throw new Error(`BCOD level ${k} block ${b}: first coded byte ${body[start]}`);
+      const dec = new RangeDecoder(body.subarray(start));
+      decodeLevel(dec, k, n, R, Q, miss, levelCubic, filters);
       if (!r.trailingBytesAllowed && dec.pos !== dec.bytes.length) {
         throw new Error(`BCOD level ${k} block ${b}: ${dec.bytes.length - dec.pos} bytes unread`);
       }
@@ -247,6 +257,8 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
     rec: number[][][],
     q: number[][][],
     missing: (t: number, y: number, x: number) => boolean,
+    cubic: boolean,
+    filters: (number[] | null)[],
   ): void {
     const m = freshModels();
     const lastMode = [3, 3], lastFlag = [2, 2];
@@ -387,6 +399,17 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
           };
           const pred = (x: number): number => {
             if (mode === 1) return bs[y][x];
+            // §4.7.5: an interior point of a pass with a filter.
+            const w = filters[pass - 1];
+            const [a, bb] = pass === 1 ? [2, 3] : pass === 2 ? [3, 2] : [3, 3];
+            const interior = y - a * s >= 0 && y + a * s < H && x - bb * s >= 0 && x + bb * s < W;
+            if (w !== null && (interior || r.filterEverywhere) && !(r.filterSpaceOnly && mode === 2)) {
+              let acc = 0;
+              const clampY = (v: number) => Math.min(Math.max(v, s - 1), Math.floor((H - s) / s) * s + s - 1);
+              const clampX = (v: number) => Math.min(Math.max(v, s - 1), Math.floor((W - s) / s) * s + s - 1);
+              TAPS[pass - 1].forEach(([dy, dx], i) => (acc += w[i] * rr(clampY(y + dy * s), clampX(x + dx * s))));
+              return bs[y][x] + acc;
+            }
             const ax = () => sum(axisWeights(x, s, LW, cubic), (o) => rr(y, x + o * s));
             const ay = () => sum(axisWeights(y, s, LH, cubic), (o) => rr(y + o * s, x));
             if (pass === 1) return bs[y][x] + ax();
@@ -481,4 +504,38 @@ function readMissing(
     const i = (layout === 0 ? 0 : t * H * W) + y * W + x;
     return ((bits[Math.floor(i / 8)] >> (i % 8)) & 1) === 1;
   };
+}
+
+/** §4.7.5: the taps of passes 1, 2, 3 as (dy, dx) in units of s, in sum order. */
+const TAPS: [number, number][][] = [
+  [[-2, -3], [-2, -1], [-2, 1], [-2, 3], [0, -3], [0, -1], [0, 1], [0, 3], [2, -3], [2, -1], [2, 1], [2, 3]],
+  [
+    [-3, -2], [-3, 0], [-3, 2], [-1, -2], [-1, 0], [-1, 2], [1, -2], [1, 0], [1, 2], [3, -2], [3, 0], [3, 2],
+    [-1, -1], [-1, 1], [1, -1], [1, 1],
+  ],
+  [[0, -3], [0, -1], [0, 1], [0, 3], [-3, 0], [-1, 0], [1, 0], [3, 0], [-1, -1], [-1, 1], [1, -1], [1, 1]],
+];
+
+/** §4.7.5: the level predictor at the start of a BCOD body's coded bytes (after n). */
+function readPredictor(
+  body: Uint8Array,
+  k: number,
+  b: number,
+): { start: number; levelCubic: boolean; filters: (number[] | null)[] } {
+  const where = `BCOD level ${k} block ${b}`;
+  if (body.length < 6) throw new Error(`${where}: no predictor`);
+  if (body[4] > 1) throw new Error(`${where}: interpolation ${body[4]}`);
+  if (body[5] > 7) throw new Error(`${where}: flags ${body[5]}`);
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  let o = 6;
+  const filters = [0, 1, 2].map((p) => {
+    if (!(body[5] & (1 << p))) return null;
+    const w: number[] = [];
+    for (let i = 0; i < TAPS[p].length; i++, o += 2) {
+      if (o + 2 > body.length) throw new Error(`${where}: filter ${p + 1} cut short`);
+      w.push(view.getInt16(o, true) / 16384);
+    }
+    return w;
+  });
+  return { start: o, levelCubic: body[4] === 1, filters };
 }
