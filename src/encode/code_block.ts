@@ -56,16 +56,18 @@ export function codeBlock(
   let best = { ...first, learned: false };
   if (predictor === "auto" || predictor === "learned") {
     const { coder } = first;
-    const predictors = choosePredictors(
+    const size = (c: { chunks: Uint8Array[] }) => c.chunks.reduce((a, b) => a + b.length, 0);
+    const { predictors, saving } = choosePredictors(
       { ...params, rec: coder.rec, schedule: coder.schedule, modes: coder.modes! },
       x,
       missing,
       predictor,
+      first.chunks.map((c) => c.length),
     );
     const same = predictors.every((p, k) => k === 0 || (!isLearned(p) && p.cubic === params.cubic));
-    if (!same || predictor === "learned") {
+    // "auto" codes the block again only where the estimate promises at least 0.5%.
+    if (predictor === "learned" || (!same && saving >= 0.005 * size(first))) {
       const second = codeLevels({ ...params, learned: true, predictors }, x, missing);
-      const size = (c: { chunks: Uint8Array[] }) => c.chunks.reduce((a, b) => a + b.length, 0);
       if (predictor === "learned" || size(second) < size(first)) {
         best = { ...second, learned: true };
       }

@@ -80,7 +80,8 @@ function residuals(s: Samples, m: number, w: ArrayLike<number>, out: Float64Arra
 
 /**
  * The interior points of pass `pass` of level `k` in the block's first coding, as regressors
- * and targets in step units; at most `MAX_SAMPLES`, evenly spread over the block. Missing points
+ * and targets in step units; at most `MAX_SAMPLES`, from as few snapshots as hold them, evenly
+ * spread over the block. Missing points
  * and points with a value or a tap that is not finite are left out. Also returns the count of
  * all the pass's points (the samples' share of the level's cost).
  */
@@ -106,16 +107,22 @@ function collect(
       if (inRow && xx - rx >= 0 && xx + rx < W) interior++;
     }
   }
-  const stride = Math.max(1, Math.ceil((interior * n) / MAX_SAMPLES));
-  const cap = Math.ceil((interior * n) / stride);
+  // The snapshots whose prediction the filter makes (not mode time), as few as give
+  // MAX_SAMPLES points, evenly spread over the block's coding order.
+  const candidates = c.schedule.filter((f) => c.modes[k * n + f.t] !== MODE_TIME);
+  const take = Math.min(candidates.length, Math.ceil(MAX_SAMPLES / Math.max(1, interior)));
+  const chosen = Array.from(
+    { length: take },
+    (_, i) => candidates[Math.floor((i * candidates.length) / take)],
+  );
+  const stride = Math.max(1, Math.ceil((interior * take) / MAX_SAMPLES));
+  const cap = Math.ceil((interior * take) / stride);
   const a = new Float64Array(cap * m), t = new Float64Array(cap);
   let count = 0, seen = 0;
   const bs = new Float64Array(plane);
-  for (const f of c.schedule) {
+  for (const f of chosen) {
     // The domain the filter works in: rec in mode space, rec - bs in mode time+space.
-    const mode = c.modes[k * n + f.t];
-    if (mode === MODE_TIME) continue;
-    if (mode === MODE_SPACE) bs.fill(0);
+    if (c.modes[k * n + f.t] === MODE_SPACE) bs.fill(0);
     else timeBase(rec, bs, H, W, f, s, false);
     const inv = 1 / (2 * levelBound(c.bound, levels, k, f, c.keyInterval));
     const o0 = f.t * plane;
@@ -149,16 +156,22 @@ function collect(
 /**
  * Chooses the predictor of every level above 0 from the block's first coding: per level the
  * fixed interpolation (linear or cubic, by their estimated bits) and, per pass, a learned filter
- * where its estimated bits, the weights' 16 bits each included, beat the fixed interpolation's
- * (`"learned"`: wherever a filter can be fitted). Index 0 is level 0's, which has none.
+ * where it saves more than its weights' 16 bits each (`"learned"`: wherever a filter can be
+ * fitted). The estimates are zeroth-order entropies of the sampled codes, scaled by what the
+ * first coding's context coder actually spent on the level (`levelBytes`, its coded bytes per
+ * level) against the estimate of its interpolation. Index 0 is level 0's, which has none.
+ *
+ * @returns The predictors, and the estimated bytes they save on the block.
  */
 export function choosePredictors(
   c: FirstCoding,
   x: ArrayLike<number>,
   missing: Uint8Array | null,
   predictor: "auto" | "learned",
-): LevelPredictor[] {
+  levelBytes: readonly number[],
+): { predictors: LevelPredictor[]; saving: number } {
   const out: LevelPredictor[] = [{ cubic: true, filters: [null, null, null] }];
+  let saving = 0;
   for (let k = 1; k < c.levels; k++) {
     const passes = [1, 2, 3].map((pass) => collect(c, x, missing, k, pass));
     // Estimated bits of each pass with each fixed interpolation, scaled to all its points.
@@ -171,16 +184,23 @@ export function choosePredictors(
     const fixed = (cubic: boolean) => [1, 2, 3].map((p) => cost(p, fixedFilter(p, cubic)));
     const cubicBits = fixed(true), linearBits = fixed(false);
     const sum = (v: number[]) => v.reduce((a, b) => a + b, 0);
+    // What the context coder spends per estimated bit, from the first (cubic) coding.
+    const scale = sum(cubicBits) > 0 ? Math.min(1, 8 * levelBytes[k] / sum(cubicBits)) : 0;
     const cubic = sum(cubicBits) <= sum(linearBits);
     const base = cubic ? cubicBits : linearBits;
+    saving += scale * (sum(cubicBits) - sum(base)) / 8;
     const filters = [1, 2, 3].map((pass) => {
       const m = FILTER_SIZES[pass - 1];
       const f = fitFilter(passes[pass - 1].samples, m, fixedFilter(pass, cubic));
       if (f === null) return null;
-      if (predictor === "learned") return f;
-      return cost(pass, filterWeights(f)) + 16 * m < 0.995 * base[pass - 1] ? f : null;
+      const gain = scale * (base[pass - 1] - cost(pass, filterWeights(f))) - 16 * m;
+      if (predictor === "learned" || gain > 0) {
+        saving += gain / 8;
+        return f;
+      }
+      return null;
     });
     out.push({ cubic, filters });
   }
-  return out;
+  return { predictors: out, saving };
 }
