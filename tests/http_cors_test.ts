@@ -434,3 +434,37 @@ Deno.test("openMrc(relative string) in Deno is a path, also where Deno has a loc
   const want = (await Deno.stat(`${dir}/v1.2-bounded.mrc`)).size;
   assert.strictEqual(text.decode(out.stdout).trim(), String(want));
 });
+
+Deno.test("openMrc(url) refuses a host that hides Content-Range and lies about the size in HEAD", async () => {
+  let claim = "";
+  let sent = 0;
+  // Deno.serve sets a HEAD answer's Content-Length itself: a fetch that lies instead.
+  const fetch = (_: string | URL | Request, init?: RequestInit) => {
+    if (init?.method === "HEAD") {
+      return Promise.resolve(new Response(null, { headers: { "Content-Length": claim } }));
+    }
+    const m = /^bytes=(\d*)-(\d+)$/.exec(new Headers(init?.headers).get("range") ?? "")!;
+    // Whatever was asked, the first bytes of the file: only the CRCs can tell.
+    const body = bytes.slice(0, m[1] === "" ? Number(m[2]) : Number(m[2]) - Number(m[1]) + 1);
+    sent += body.length;
+    return Promise.resolve(new Response(body, { status: 206 }));
+  };
+  const url = "http://liar.example/f.mrc";
+  claim = "99999999999999999999";
+  await assert.rejects(
+    openMrc(url, { fetch }),
+    /a size of 99999999999999999999 bytes \(Content-Length of HEAD\), above 2\^53/,
+  );
+  claim = "100";
+  await assert.rejects(
+    openMrc(url, { fetch }),
+    /HEAD \(Content-Length 100, below the 16384 bytes already read\); a suffix range \(they do not say the file's size\)/,
+  );
+  claim = String(2 ** 40);
+  sent = 0;
+  await assert.rejects(
+    openMrc(url, { fetch }),
+    (e) => e instanceof Error && e.name === "MrcFormatError",
+  );
+  assert.ok(sent <= 2 * DEFAULT_READ_AHEAD, `${sent} bytes read`);
+});
