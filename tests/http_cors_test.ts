@@ -207,6 +207,17 @@ Deno.test("openMrc(url) falls back to a suffix range where HEAD is refused, and 
     assert.deepStrictEqual(s.log, [head, "HEAD", "OPTIONS", `GET bytes=-${DEFAULT_READ_AHEAD}`]);
     assert.strictEqual(file.totalBytes, size);
     await assertSameLevels(file);
+    // Exact reads (no read-ahead): the suffix still asks for enough to hold the trailer.
+    s.log.length = 0;
+    const exact = await openMrc(s.url("/f.mrc"), { fetch: browserView(), readAhead: 0 });
+    assert.deepStrictEqual(s.log.slice(0, 4), [
+      "GET bytes=0-0",
+      "HEAD",
+      "OPTIONS",
+      "GET bytes=-1024",
+    ]);
+    assert.strictEqual(exact.totalBytes, size);
+    await assertSameLevels(exact);
   } finally {
     await s.shutdown();
   }

@@ -115,6 +115,8 @@ if (import.meta.main) {
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   const { files } = await buildWeb(outDir);
   await shakeBundleDeclarations(`${outDir}/decode.d.ts`);
+  const dts = files.find((f) => f.path === "decode.d.ts")!;
+  dts.bytes = (await Deno.stat(`${outDir}/decode.d.ts`)).size;
   const npm = await buildNpmPackage(`${outDir}/npm`);
   for (const f of files) console.log(`${outDir}/${f.path}  ${f.bytes} B`);
   for (const f of npm.files) console.log(`${npm.outDir}/${f.path}  ${f.bytes} B`);

@@ -45,10 +45,10 @@ export interface FromUrlOptions {
   /**
    * Where the size cannot be read from `Content-Range` (hidden by the browser on another origin)
    * nor from a `HEAD` answer's `Content-Length`, the last resort is a suffix range
-   * (`Range: bytes=-prefix`, the file's last `prefix` bytes), whose answer gives the tail but
-   * not its offset: this function reads the file's size from those bytes (a format whose end
-   * records its length, as the `.mrc` trailer does), or returns null. Its bytes are returned as
-   * {@linkcode UrlSource.tail}. Default: none (no suffix range is sent).
+   * (`Range: bytes=-n`, the file's last `n = max(prefix, 1024)` bytes), whose answer gives the
+   * tail but not its offset: this function reads the file's size from those bytes (a format
+   * whose end records its length, as the `.mrc` trailer does), or returns null. Its bytes are
+   * returned as {@linkcode UrlSource.tail}. Default: none (no suffix range is sent).
    */
   sizeFromTail?: (tail: Uint8Array) => number | null;
 }
@@ -118,6 +118,8 @@ export class HttpError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_WHOLE_BYTES = 2 ** 30;
+/** The fewest bytes a suffix range asks for: enough for any format's closing record. */
+const MIN_SUFFIX = 1024;
 /**
  * Why a `206` answer may show no `Content-Range`: a browser shows a page only the CORS-safelisted
  * headers of an answer from another origin (`Content-Length` and `Content-Type` among them) and
@@ -277,7 +279,7 @@ async function readPieces(
  * Where that answer shows no `Content-Range` (a browser hides it from a page of another origin
  * unless the server sends `Access-Control-Expose-Headers: Content-Range`), the size comes from
  * headers every origin may read: a body shorter than asked is the whole file; else a `HEAD`
- * request's `Content-Length`; else, with `sizeFromTail`, a suffix range (`bytes=-<prefix>`, which
+ * request's `Content-Length`; else, with `sizeFromTail`, a suffix range (`bytes=-<n>`, which
  * costs a preflight in a browser) whose bytes say the size. Later answers are then checked
  * against their `Content-Range` where it shows, and against their length always.
  *
@@ -473,10 +475,11 @@ export async function fromUrl(
     }
     const sizeFromTail = options.sizeFromTail;
     if (sizeFromTail) {
-      const what = `read the last ${prefix} bytes of`;
+      const suffix = Math.max(prefix, MIN_SUFFIX);
+      const what = `read the last ${suffix} bytes of`;
       try {
         return await request<Learnt>(
-          { range: `bytes=-${prefix}` },
+          { range: `bytes=-${suffix}` },
           what,
           options.signal,
           async (response) => {
@@ -489,7 +492,7 @@ export async function fromUrl(
             }
             const bytes = await readCapped(
               response,
-              prefix,
+              suffix,
               (n) => fail(`${what} ${href}: the server sent ${n} bytes or more`, 206),
             );
             const total = /^bytes\s+\d+-\d+\/(\d+)\s*$/i.exec(
