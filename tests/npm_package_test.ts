@@ -80,12 +80,26 @@ try {
 const NODE = `import { readFile } from "node:fs/promises";
 import { openMrc } from "${config.name}";
 
-const file = await openMrc(await readFile("data/air.mrc"));
-const level = await file.decode();
-const bytes = new Uint8Array(level.data.buffer, level.data.byteOffset, level.data.byteLength);
-let hash = 0x811c9dc5;
-for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
-console.log(JSON.stringify({ checksum: (hash >>> 0).toString(16).padStart(8, "0"), units: file.units }));
+function checksum(level) {
+  const bytes = new Uint8Array(level.data.buffer, level.data.byteOffset, level.data.byteLength);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return (hash >>> 0).toString(16).padStart(8, "0");
+}
+const fromBytes = await openMrc(await readFile("data/air.mrc"));
+const fromPath = await openMrc("data/air.mrc");
+const fromUrl = await openMrc(new URL("./data/air.mrc", import.meta.url));
+const out = {
+  bytes: checksum(await fromBytes.decode()),
+  path: checksum(await fromPath.decode()),
+  url: checksum(await fromUrl.decode()),
+  level0: (await fromPath.decode({ level: 0 })).shape.join("x"),
+  units: fromPath.units,
+};
+await fromPath.close();
+await fromUrl.close();
+out.missing = await openMrc("data/none.mrc").then(() => "opened", (e) => e.code);
+console.log(JSON.stringify(out));
 `;
 
 Deno.test({
@@ -206,7 +220,15 @@ Deno.test({
       const expected = valuesChecksum(finest.data);
       const node = await sh("node", ["node.mjs"], app);
       assert.ok(node.ok, node.err);
-      assert.deepStrictEqual(JSON.parse(node.out), { checksum: expected, units: local.units });
+      const level0 = (await local.decode({ level: 0 })).shape.join("x");
+      assert.deepStrictEqual(JSON.parse(node.out), {
+        bytes: expected,
+        path: expected,
+        url: expected,
+        level0,
+        units: "K",
+        missing: "ENOENT",
+      });
 
       if (!CHROMIUM) {
         console.warn("note: the Chromium part of tests/npm_package_test.ts skipped: no chromium");

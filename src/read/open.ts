@@ -8,7 +8,7 @@
 
 import { type CachedSource, cachedSource } from "../transport/cache.ts";
 import { openContainer } from "../../format/reader.ts";
-import { fromBytes, type RangeSource } from "../../format/source.ts";
+import { checkRange, fromBytes, type RangeSource, type ReadOptions } from "../../format/source.ts";
 import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
 import { MrcFile } from "./mrc_file.ts";
@@ -60,7 +60,7 @@ export interface OpenMrcOptions {
  * else is read until a level is decoded. A file opened from a path holds a file handle until
  * `close()` (or `await using`); `signal` cancels the reads of opening only, never a later decode.
  *
- * @param input The file's bytes, a URL (`http:`, `https:` or `file:`), a local path (Deno), a
+ * @param input The file's bytes, a URL (`http:`, `https:` or `file:`), a local path (Deno, Node), a
  *   relative URL such as `"./data/x.mrc"` (in a browser, where a string without a scheme is
  *   resolved against `document.baseURI`, or a worker's `location`), or a range source.
  * @param options `signal` cancels the reads of opening; `fetch` and `timeout` for URLs.
@@ -178,14 +178,72 @@ function pageBase(): string | null {
   return typeof base === "string" ? base : null;
 }
 
+/** The part of Node's `fs/promises` that {@linkcode fromNodeFile} uses. */
+interface NodeFiles {
+  open(path: string | URL, flags: "r"): Promise<{
+    stat(): Promise<{ size: number }>;
+    read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<
+      { bytesRead: number }
+    >;
+    close(): Promise<void>;
+  }>;
+}
+
+/** Node's `fs/promises` (Node 20.16 and later, through `process.getBuiltinModule`), else null. */
+function nodeFiles(): NodeFiles | null {
+  const process = (globalThis as {
+    process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+  }).process;
+  if (typeof process?.versions?.node !== "string") return null;
+  return (process.getBuiltinModule?.("node:fs/promises") as NodeFiles | undefined) ?? null;
+}
+
+/**
+ * A source over a file opened with Node's `fs/promises`: positional reads (no shared position,
+ * so concurrent reads are safe), the size from one `stat()`; `close()` closes the handle once.
+ */
+async function fromNodeFile(fs: NodeFiles, path: string | URL): Promise<RangeSource> {
+  const handle = await fs.open(path, "r");
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  let closed: Promise<void> | null = null;
+  return {
+    byteLength: size,
+    async read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+      if (closed) throw new TypeError("Cannot read from a closed file source");
+      options?.signal?.throwIfAborted();
+      checkRange(size, offset, length);
+      const out = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        options?.signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(out, filled, length - filled, offset + filled);
+        if (bytesRead === 0) return out.subarray(0, filled);
+        filled += bytesRead;
+      }
+      return out;
+    },
+    close(): Promise<void> {
+      closed ??= handle.close();
+      return closed;
+    },
+  };
+}
+
 async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<RangeSource> {
   if (input instanceof Uint8Array) return fromBytes(input);
   if (typeof input === "object" && input !== null && "read" in input && "byteLength" in input) {
     return input as RangeSource;
   }
   const deno = (globalThis as { Deno?: { open(p: string | URL): Promise<unknown> } }).Deno;
-  // In Deno a string without a scheme is a path; in a browser, a URL relative to the page.
-  const base = deno ? null : pageBase();
+  const node = deno ? null : nodeFiles();
+  // In Deno and Node a string without a scheme is a path; in a browser, a URL relative to the page.
+  const base = deno || node ? null : pageBase();
   const url = input instanceof URL
     ? input
     : /^[a-z][a-z0-9+.-]*:\/\//i.test(input)
@@ -196,11 +254,14 @@ async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<Range
   if (url && (url.protocol === "http:" || url.protocol === "https:")) {
     return await openRemote(url, options);
   }
-  // A local file: only where a file system API exists (Deno).
+  // A local file: only where a file system API exists (Deno, Node).
+  if (!deno && node) return await fromNodeFile(node, url ?? (input as string));
   if (!deno) {
     throw new TypeError(
       `Cannot open ${String(input)}: ${
-        url ? `no ${url.protocol} URLs here` : "no file system here"
+        url
+          ? `no ${url.protocol} URLs here`
+          : "no file system here (paths are read in Deno and Node)"
       }; pass bytes, an http(s) URL or a range source`,
     );
   }
