@@ -145,7 +145,13 @@ function fetchFailure(e: unknown, href: string, headers: Headers, method: string
   const message = e instanceof Error ? e.message : String(e);
   const origin = browserOrigin();
   if (origin === null || !(e instanceof TypeError)) return message;
-  const target = new URL(href).origin;
+  let target: string;
+  try {
+    // `fetch` resolves a relative URL against the page; so does this.
+    target = new URL(href, (globalThis as { location?: { href?: string } }).location?.href).origin;
+  } catch {
+    return message;
+  }
   if (target === origin) return `${message} (the server cannot be reached)`;
   const set = [...headers.keys()].filter((name) => name !== "range");
   const range = headers.get("range");
