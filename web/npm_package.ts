@@ -107,14 +107,16 @@ function identifiers(code: string): Set<string> {
 
 /**
  * A JSDoc comment for the package: `@example` blocks that import through relative `.ts` paths
- * import the package instead, and an example that uses `Deno` or a name the package does not
- * export is left out.
+ * import the package instead (and name the test files they open by their file name), and an
+ * example that uses `Deno` or a name the package does not export is left out; a module's doc
+ * goes (null).
  */
 function packageDoc(comment: string, name: string, exported: Set<string>): string | null {
   if (/@module\b/.test(comment)) return null;
-  const parts = comment.split(/(?=^ *\* @)/m);
+  const close = /\n([ \t]*)\*\/$/.exec(comment)?.[1] ?? "";
+  const parts = comment.split(/(?=^[ \t]*\* @)/m);
   const kept = parts.filter((part, i) => {
-    if (i === 0 || !/^ *\* @example\b/.test(part)) return true;
+    if (i === 0 || !/^[ \t]*\* @example\b/.test(part)) return true;
     if (/\bDeno\./.test(part)) return false;
     for (const m of part.matchAll(/import\s*\{([^}]*)\}\s*from\s*"(\.[^"]*)"/g)) {
       const names = m[1].split(",").map((s) => s.replace(/^\s*type\s+/, "").trim()).filter(
@@ -123,10 +125,18 @@ function packageDoc(comment: string, name: string, exported: Set<string>): strin
       if (!names.every((n) => exported.has(n))) return false;
     }
     return true;
-  }).map((part) => part.replace(/(from\s*)"\.[^"]*\.ts"/g, `$1"${name}"`));
+  }).map((part) =>
+    part.replace(/(from\s*)"\.[^"]*\.ts"/g, `$1"${name}"`)
+      .replace(/new URL\("(?:\.\.?\/)+tests\/testdata\/([^"]+)", import\.meta\.url\)/g, '"./$1"')
+  );
   let text = kept.join("");
-  if (!text.trimEnd().endsWith("*/")) text = text.trimEnd() + "\n */";
+  if (!text.trimEnd().endsWith("*/")) text = `${text.trimEnd()}\n${close} */`;
   return text;
+}
+
+/** `code` with each JSDoc comment inside it made the package's ({@linkcode packageDoc}). */
+function packageDocs(code: string, name: string, exported: Set<string>): string {
+  return code.replace(/\/\*\*[\s\S]*?\*\//g, (c) => packageDoc(c, name, exported) ?? "");
 }
 
 /**
@@ -181,7 +191,8 @@ export function shakeDeclarations(
       const doc = packageDoc(c, packageName, exported);
       if (doc !== null) out.push(doc);
     }
-    out.push(exported.has(s.name!) ? s.code : s.code.replace(/^export\s+/, ""));
+    const code = packageDocs(s.code, packageName, exported);
+    out.push(exported.has(s.name!) ? code : code.replace(/^export\s+/, ""));
   }
   // Without it, a declaration file's top-level declarations would all be exports.
   out.push("export {};");
