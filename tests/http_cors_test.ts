@@ -270,45 +270,78 @@ Deno.test("openMrc(url) takes the whole body from a host that ignores Range, wit
   }
 });
 
-/** `npx http-server` serving `dir` with `--cors`, or null (with a note) where npx cannot run it. */
+/**
+ * http-server 14.1.1 (what `npx http-server` runs) serving `dir` with `--cors`, or null (with a
+ * note) where npm cannot install it. It is installed into a folder of its own and run with node
+ * directly, so that stopping it stops the server (`npx` would leave its child running).
+ */
 async function httpServer(
   dir: string,
 ): Promise<{ origin: string; stop: () => Promise<void> } | null> {
+  const prefix = await Deno.makeTempDir({ prefix: "mrcae-http-server-npm-" });
+  const skip = async (why: string) => {
+    console.warn(`note: the http-server check of tests/http_cors_test.ts skipped: ${why}`);
+    await Deno.remove(prefix, { recursive: true }).catch(() => {});
+    return null;
+  };
+  try {
+    const install = await new Deno.Command("npm", {
+      args: [
+        "install",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+        "--prefix",
+        prefix,
+        "http-server@14.1.1",
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!install.success) {
+      return await skip(`npm install failed: ${new TextDecoder().decode(install.stderr)}`);
+    }
+  } catch (e) {
+    return await skip(`cannot run npm (${e})`);
+  }
   const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (probe.addr as Deno.NetAddr).port;
   probe.close();
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command("npx", {
-      args: ["--yes", "http-server@14.1.1", dir, "-a", "127.0.0.1", "-p", String(port), "--cors"],
-      stdout: "null",
-      stderr: "null",
-      stdin: "null",
-    }).spawn();
-  } catch (e) {
-    console.warn(`note: npx http-server test skipped: cannot run npx (${e})`);
-    return null;
-  }
+  const child = new Deno.Command("node", {
+    args: [
+      `${prefix}/node_modules/http-server/bin/http-server`,
+      dir,
+      "-a",
+      "127.0.0.1",
+      "-p",
+      String(port),
+      "--cors",
+      "-s",
+    ],
+    stdout: "null",
+    stderr: "null",
+    stdin: "null",
+  }).spawn();
+  let exited = false;
+  const status = child.status.finally(() => exited = true);
   const origin = `http://127.0.0.1:${port}`;
   const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch { /* already gone */ }
-    await child.status;
+    if (!exited) child.kill("SIGTERM");
+    await status;
+    await Deno.remove(prefix, { recursive: true }).catch(() => {});
   };
-  const deadline = Date.now() + 120_000;
-  while (Date.now() < deadline) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && !exited) {
     try {
       const r = await fetch(`${origin}/`, { method: "HEAD" });
       await r.body?.cancel();
       return { origin, stop };
     } catch {
-      await new Promise((r) => setTimeout(r, 250));
+      await new Promise((r) => setTimeout(r, 100));
     }
   }
   await stop();
-  console.warn("note: npx http-server test skipped: http-server@14.1.1 did not start in 120 s");
-  return null;
+  return await skip("http-server did not start");
 }
 
 Deno.test({
