@@ -142,7 +142,7 @@ function browserOrigin(): string | null {
  * for a URL of another origin the message names what the server must send.
  */
 function fetchFailure(e: unknown, href: string, headers: Headers, method: string): string {
-  const message = e instanceof Error ? e.message : String(e);
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\.$/, "");
   const origin = browserOrigin();
   if (origin === null || !(e instanceof TypeError)) return message;
   let target: string;
