@@ -248,30 +248,6 @@ export class MrcFile {
   }
 
   /**
-   * The source's variable, dimensions, coordinates and attributes (the `ATTR` chunk of a file
-   * compressed from netCDF, SPEC.md §4.8), or null when the file has none. One read on the first
-   * call, then cached.
-   *
-   * @param options Signal.
-   * @returns The attributes, or null.
-   *
-   * @example A file compressed from an array has none
-   * ```ts
-   * import assert from "node:assert";
-   * import { openMrc } from "./open.ts";
-   *
-   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
-   * assert.strictEqual(await file.readAttributes(), null);
-   * ```
-   */
-  async readAttributes(options?: { signal?: AbortSignal }): Promise<MrcAttributes | null> {
-    if (this.#attributes === undefined) {
-      this.#attributes = await this.#container.readAttributes(options);
-    }
-    return this.#attributes;
-  }
-
-  /**
    * The compressed variable of the source (a file compressed from netCDF: its name, type and
    * attributes as stored, `_FillValue` and `scale_factor` included; the `ATTR` chunk, SPEC.md
    * §4.8), or null when the file was compressed from an array. Read at open: no request. A
@@ -309,6 +285,30 @@ export class MrcFile {
   get units(): string | null {
     const units = this.variable?.attributes.units;
     return units !== undefined && typeof units.value === "string" ? units.value : null;
+  }
+
+  /**
+   * The source's variable, dimensions, coordinates and attributes (the `ATTR` chunk of a file
+   * compressed from netCDF, SPEC.md §4.8), or null when the file has none. One read on the first
+   * call, then cached.
+   *
+   * @param options Signal.
+   * @returns The attributes, or null.
+   *
+   * @example A file compressed from an array has none
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+   * assert.strictEqual(await file.readAttributes(), null);
+   * ```
+   */
+  async readAttributes(options?: { signal?: AbortSignal }): Promise<MrcAttributes | null> {
+    if (this.#attributes === undefined) {
+      this.#attributes = await this.#container.readAttributes(options);
+    }
+    return this.#attributes;
   }
 
   /** The shape the data was given in: `[H, W]` for a single 2-D field, else `[T, H, W]`. */
