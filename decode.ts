@@ -41,8 +41,6 @@ export type {
 } from "./src/read/report.ts";
 export { psnr } from "./src/metrics.ts";
 export {
-  type CountingSource,
-  countingSource,
   fromBytes,
   hasMrcSignature,
   MrcFormatError,
@@ -65,5 +63,15 @@ export {
   cachedSource,
   type CachedSourceOptions,
 } from "./src/transport/mod.ts";
-export type { MissingMask, MrcHeader, MrcLevelHeader } from "./format/mod.ts";
-export type { MrcContainer } from "./format/mod.ts";
+export type {
+  BoundParams,
+  MissingMask,
+  MrcAttribute,
+  MrcAttributes,
+  MrcAttributeType,
+  MrcContainer,
+  MrcDimension,
+  MrcHeader,
+  MrcLevelHeader,
+  MrcSelectedDimension,
+} from "./format/mod.ts";

@@ -1,5 +1,6 @@
 // What each entry point pulls in: the read path owns nothing of the write path, not even a type.
 import assert from "node:assert";
+import { shakeBundleDeclarations } from "../web/npm_package.ts";
 
 interface Dep {
   specifier: string;
@@ -80,6 +81,90 @@ Deno.test("format/ never imports src/, TensorFlow.js or the Deno global", async 
   assert.deepStrictEqual(reached.filter((s) => /tensorflow|\/src\//.test(s)), []);
 });
 
+/** What decode.ts exports: the reading API, its types and errors; encoders live in mod.ts and format/. */
+const DECODE_API = [
+  "BoundParams",
+  "BoundedLevelError",
+  "ByteRange",
+  "CachedSource",
+  "CachedSourceOptions",
+  "ChunkInfo",
+  "CoderCacheInfo",
+  "DecodeOptions",
+  "DecodeStreamOptions",
+  "DecodedLevel",
+  "FileHandleLike",
+  "FromUrlOptions",
+  "HttpError",
+  "HttpErrorOptions",
+  "LevelError",
+  "LevelInfo",
+  "LevelMetrics",
+  "LevelRangesOptions",
+  "MissingMask",
+  "MrcAttribute",
+  "MrcAttributeType",
+  "MrcAttributes",
+  "MrcContainer",
+  "MrcDimension",
+  "MrcFile",
+  "MrcFormatError",
+  "MrcFormatErrorOptions",
+  "MrcHeader",
+  "MrcInput",
+  "MrcLevelHeader",
+  "MrcSelectedDimension",
+  "OpenMrcOptions",
+  "RangeSource",
+  "ReadOptions",
+  "StoredBoundedReport",
+  "StoredModelReport",
+  "StoredReport",
+  "UrlSource",
+  "cachedSource",
+  "decodeStream",
+  "fromBytes",
+  "fromFileHandle",
+  "fromUrl",
+  "hasMrcSignature",
+  "levelMetrics",
+  "levelRanges",
+  "openMrc",
+  "openRemote",
+  "psnr",
+];
+
+Deno.test("decode.ts exports the reading API only: no encoder, no container internals", async () => {
+  const doc = JSON.parse(await deno(["doc", "--json", new URL("decode.ts", root).pathname]));
+  const names = (doc.nodes[new URL("decode.ts", root).href].symbols as { name: string }[])
+    .map((s) => s.name);
+  assert.deepStrictEqual(names.sort(), [...DECODE_API].sort());
+  const values = Object.keys(await import("../decode.ts")).sort();
+  assert.deepStrictEqual(values, [
+    "HttpError",
+    "MrcFile",
+    "MrcFormatError",
+    "cachedSource",
+    "decodeStream",
+    "fromBytes",
+    "fromFileHandle",
+    "fromUrl",
+    "hasMrcSignature",
+    "levelMetrics",
+    "levelRanges",
+    "openMrc",
+    "openRemote",
+    "psnr",
+  ]);
+  // mod.ts adds compression; the container's codecs stay in format/mod.ts.
+  const mod = Object.keys(await import("../mod.ts"));
+  for (const name of ["compress", "compressTo", ...values]) assert.ok(mod.includes(name), name);
+  const format = Object.keys(await import("../format/mod.ts"));
+  for (const name of ["encodeHeader", "encodeBoundedBlock", "MrcWriter", "countingSource"]) {
+    assert.ok(format.includes(name) && !values.includes(name), name);
+  }
+});
+
 Deno.test("decode.ts bundles for browsers with a .d.ts", async () => {
   const dir = await Deno.makeTempDir();
   try {
@@ -94,12 +179,17 @@ Deno.test("decode.ts bundles for browsers with a .d.ts", async () => {
       new URL("decode.ts", root).pathname,
     ]);
     const js = await Deno.readTextFile(`${dir}/decode.js`);
-    const dts = await Deno.readTextFile(`${dir}/decode.d.ts`);
     assert.ok(!/tensorflow/i.test(js), "the bundle holds TensorFlow.js");
     assert.ok(js.length < 200_000, `the bundle is ${js.length} bytes`);
-    for (const name of ["openMrc", "decodeStream", "MrcFile", "DecodedLevel", "levelMetrics"]) {
-      assert.match(dts, new RegExp(`\\b${name}\\b`), `the .d.ts lacks ${name}`);
-    }
+    // What deno bundle writes declares every module it reached; the build cuts it to the API.
+    await shakeBundleDeclarations(`${dir}/decode.d.ts`);
+    const dts = await Deno.readTextFile(`${dir}/decode.d.ts`);
+    const declared = [...dts.matchAll(
+      /^export (?:declare )?(?:abstract )?(?:class|function|const|interface|type) (\w+)/gm,
+    )].map((m) => m[1]);
+    assert.deepStrictEqual([...new Set(declared)].sort(), [...DECODE_API].sort());
+    assert.ok(!/^import\b/m.test(dts), "the .d.ts imports a module that is not beside it");
+    assert.ok(dts.length < 60_000, `the .d.ts is ${dts.length} bytes`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

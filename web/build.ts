@@ -3,7 +3,9 @@
  *
  * - `decode.js` (+ `decode.js.map`, `decode.d.ts`): `decode.ts` as one minified ES module for
  *   browsers, with `npm:fflate` inlined;
- * - `viewer/`: the viewer page, its script and its decoding worker (each minified, with a map).
+ * - `viewer/`: the viewer page, its script and its decoding worker (each minified, with a map);
+ * - `npm/`: the decoder's npm package (`web/npm_package.ts`), ready for `npm pack` or
+ *   `npm publish`.
  *
  * `cli.ts view` builds the viewer the same way into a temporary folder.
  *
@@ -12,6 +14,7 @@
 
 import { basename, dirname, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildNpmPackage, shakeBundleDeclarations } from "./npm_package.ts";
 
 const root = new URL("../", import.meta.url);
 
@@ -111,5 +114,10 @@ if (import.meta.main) {
   const outDir = Deno.args[0] ?? new URL("dist", root).pathname;
   await Deno.remove(outDir, { recursive: true }).catch(() => {});
   const { files } = await buildWeb(outDir);
+  await shakeBundleDeclarations(`${outDir}/decode.d.ts`);
+  const dts = files.find((f) => f.path === "decode.d.ts")!;
+  dts.bytes = (await Deno.stat(`${outDir}/decode.d.ts`)).size;
+  const npm = await buildNpmPackage(`${outDir}/npm`);
   for (const f of files) console.log(`${outDir}/${f.path}  ${f.bytes} B`);
+  for (const f of npm.files) console.log(`${npm.outDir}/${f.path}  ${f.bytes} B`);
 }

@@ -248,6 +248,46 @@ export class MrcFile {
   }
 
   /**
+   * The compressed variable of the source (a file compressed from netCDF: its name, type and
+   * attributes as stored, `_FillValue` and `scale_factor` included; the `ATTR` chunk, SPEC.md
+   * §4.8), or null when the file was compressed from an array. Read at open: no request. A
+   * file made with `new MrcFile()` rather than {@linkcode openMrc} has it once
+   * {@linkcode MrcFile.readAttributes} has resolved.
+   *
+   * @throws {TypeError} On a file made with `new MrcFile()` before `readAttributes()` resolved.
+   *
+   * @example A file compressed from an array has none
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+   * assert.strictEqual(file.variable, null);
+   * assert.strictEqual(file.units, null);
+   * ```
+   */
+  get variable(): MrcAttributes["variable"] | null {
+    if (this.#attributes === undefined) {
+      throw new TypeError(
+        "Cannot read the variable of an MrcFile made with new MrcFile() before readAttributes() resolved",
+      );
+    }
+    return this.#attributes?.variable ?? null;
+  }
+
+  /**
+   * The units of the decoded values: the source variable's `units` attribute (e.g. `"K"`,
+   * `"degC"`, `"m/s"`), or null when it has none or the file has no `ATTR` chunk (see
+   * {@linkcode MrcFile.variable}).
+   *
+   * @throws {TypeError} On a file made with `new MrcFile()` before `readAttributes()` resolved.
+   */
+  get units(): string | null {
+    const units = this.variable?.attributes.units;
+    return units !== undefined && typeof units.value === "string" ? units.value : null;
+  }
+
+  /**
    * The source's variable, dimensions, coordinates and attributes (the `ATTR` chunk of a file
    * compressed from netCDF, SPEC.md §4.8), or null when the file has none. One read on the first
    * call, then cached.

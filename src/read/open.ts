@@ -8,12 +8,14 @@
 
 import { type CachedSource, cachedSource } from "../transport/cache.ts";
 import { openContainer } from "../../format/reader.ts";
-import { fromBytes, type RangeSource } from "../../format/source.ts";
+import { checkRange, fromBytes, type RangeSource, type ReadOptions } from "../../format/source.ts";
 import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
 import { MrcFile } from "./mrc_file.ts";
 import { DEFAULT_READ_AHEAD } from "./_read_ahead.ts";
 import { checkMaxBytes } from "./_budget.ts";
+import { decodeTrailer } from "../../format/_framing.ts";
+import { TRAILER_LENGTH } from "../../format/_constants.ts";
 
 /** What {@linkcode openMrc} accepts. */
 export type MrcInput = Uint8Array | URL | string | RangeSource;
@@ -58,8 +60,9 @@ export interface OpenMrcOptions {
  * else is read until a level is decoded. A file opened from a path holds a file handle until
  * `close()` (or `await using`); `signal` cancels the reads of opening only, never a later decode.
  *
- * @param input The file's bytes, a URL (`http:`, `https:` or `file:`), a local path (Deno), or a
- *   range source.
+ * @param input The file's bytes, a URL (`http:`, `https:` or `file:`), a local path (Deno, Node), a
+ *   relative URL such as `"./data/x.mrc"` (in a browser, where a string without a scheme is
+ *   resolved against `document.baseURI`, or a worker's `location`), or a range source.
  * @param options `signal` cancels the reads of opening; `fetch` and `timeout` for URLs.
  * @returns The opened file.
  * @throws {MrcFormatError} When the file is not a valid `.mrc` file.
@@ -81,11 +84,14 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
   const owned = source !== input;
   try {
     const container = await openContainer(source, { signal: options.signal });
-    return new MrcFile(container, {
+    const file = new MrcFile(container, {
       close: owned ? () => source.close?.() : undefined,
       maxBytes: options.maxBytes,
       cacheBytes: options.cacheBytes,
     });
+    // Read and validated by openContainer(): no request, and `file.units` is there at once.
+    await file.readAttributes();
+    return file;
   } catch (e) {
     if (owned) await source.close?.();
     throw e;
@@ -120,11 +126,16 @@ export async function openRemote(
     timeout: options.timeout,
     prefix: Math.max(1, readAhead),
     maxWholeBytes: checkMaxBytes(options.maxBytes),
+    sizeFromTail: sizeFromTrailer,
   });
-  // One cache, so that no chunk is fetched twice, holding the head the first request brought;
-  // with `readAhead`, one more request for the end (index, trailer): 2 round trips to open
-  // instead of 4 (src/transport/cache.ts).
-  const cached = cachedSource(remote, { held: [{ offset: 0, bytes: remote.head }] });
+  // One cache, so that no chunk is fetched twice, holding the head the first request brought
+  // (and the tail, where learning the size took a suffix range); with `readAhead`, one more
+  // request for the end (index, trailer): 2 round trips to open instead of 4
+  // (src/transport/cache.ts). Where the server hides Content-Range from this page (another
+  // origin without Access-Control-Expose-Headers), learning the size costs one more (a HEAD).
+  const held = [{ offset: 0, bytes: remote.head }];
+  if (remote.tail) held.push(remote.tail);
+  const cached = cachedSource(remote, { held });
   const size = cached.byteLength;
   if (readAhead > 0 && size > readAhead) {
     const start = Math.max(readAhead, size - readAhead);
@@ -133,24 +144,125 @@ export async function openRemote(
   return cached;
 }
 
+/**
+ * The file size a `.mrc` file's last bytes state (SPEC.md §6: the index ends where the 28-byte
+ * trailer starts, and nothing follows it), or null when they end in no valid trailer.
+ */
+function sizeFromTrailer(tail: Uint8Array): number | null {
+  if (tail.length < TRAILER_LENGTH) return null;
+  const trailer = tail.subarray(tail.length - TRAILER_LENGTH);
+  const view = new DataView(trailer.buffer, trailer.byteOffset, TRAILER_LENGTH);
+  const high = view.getUint32(4, true);
+  if (high >= 2 ** 21) return null; // above 2^53
+  const size = high * 2 ** 32 + view.getUint32(0, true) + view.getUint32(8, true) +
+    TRAILER_LENGTH;
+  try {
+    // The end magic, the CRC and the version, checked against that size.
+    decodeTrailer(trailer, size - TRAILER_LENGTH, size);
+    return size;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What a relative URL is relative to where there is no file system: the document's base URL in
+ * a page (its `<base href>`, else its address), the script's address in a worker; null elsewhere.
+ */
+function pageBase(): string | null {
+  const scope = globalThis as {
+    document?: { baseURI?: unknown };
+    location?: { href?: unknown };
+  };
+  const base = scope.document?.baseURI ?? scope.location?.href;
+  return typeof base === "string" ? base : null;
+}
+
+/** The part of Node's `fs/promises` that {@linkcode fromNodeFile} uses. */
+interface NodeFiles {
+  open(path: string | URL, flags: "r"): Promise<{
+    stat(): Promise<{ size: number }>;
+    read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<
+      { bytesRead: number }
+    >;
+    close(): Promise<void>;
+  }>;
+}
+
+/** Node's `fs/promises` (Node 20.16 and later, through `process.getBuiltinModule`), else null. */
+function nodeFiles(): NodeFiles | null {
+  const process = (globalThis as {
+    process?: { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+  }).process;
+  if (typeof process?.versions?.node !== "string") return null;
+  return (process.getBuiltinModule?.("node:fs/promises") as NodeFiles | undefined) ?? null;
+}
+
+/**
+ * A source over a file opened with Node's `fs/promises`: positional reads (no shared position,
+ * so concurrent reads are safe), the size from one `stat()`; `close()` closes the handle once.
+ */
+async function fromNodeFile(fs: NodeFiles, path: string | URL): Promise<RangeSource> {
+  const handle = await fs.open(path, "r");
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (e) {
+    await handle.close();
+    throw e;
+  }
+  let closed: Promise<void> | null = null;
+  return {
+    byteLength: size,
+    async read(offset: number, length: number, options?: ReadOptions): Promise<Uint8Array> {
+      if (closed) throw new TypeError("Cannot read from a closed file source");
+      options?.signal?.throwIfAborted();
+      checkRange(size, offset, length);
+      const out = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        options?.signal?.throwIfAborted();
+        const { bytesRead } = await handle.read(out, filled, length - filled, offset + filled);
+        if (bytesRead === 0) return out.subarray(0, filled);
+        filled += bytesRead;
+      }
+      return out;
+    },
+    close(): Promise<void> {
+      closed ??= handle.close();
+      return closed;
+    },
+  };
+}
+
 async function toSource(input: MrcInput, options: OpenMrcOptions): Promise<RangeSource> {
   if (input instanceof Uint8Array) return fromBytes(input);
   if (typeof input === "object" && input !== null && "read" in input && "byteLength" in input) {
     return input as RangeSource;
   }
+  const deno = (globalThis as { Deno?: { open(p: string | URL): Promise<unknown> } }).Deno;
+  const node = deno ? null : nodeFiles();
+  // In Deno and Node a string without a scheme is a path; in a browser, a URL relative to the page.
+  const base = deno || node ? null : pageBase();
   const url = input instanceof URL
     ? input
     : /^[a-z][a-z0-9+.-]*:\/\//i.test(input)
     ? new URL(input)
+    : base !== null
+    ? new URL(input, base)
     : null;
   if (url && (url.protocol === "http:" || url.protocol === "https:")) {
     return await openRemote(url, options);
   }
-  // A local file: only where a file system API exists (Deno).
-  const deno = (globalThis as { Deno?: { open(p: string | URL): Promise<unknown> } }).Deno;
+  // A local file: only where a file system API exists (Deno, Node).
+  if (!deno && node) return await fromNodeFile(node, url ?? (input as string));
   if (!deno) {
     throw new TypeError(
-      `Cannot open ${String(input)}: no file system here; pass bytes or an http(s) URL`,
+      `Cannot open ${String(input)}: ${
+        url
+          ? `no ${url.protocol} URLs here`
+          : "no file system here (paths are read in Deno and Node)"
+      }; pass bytes, an http(s) URL or a range source`,
     );
   }
   const handle = await deno.open(url ?? (input as string)) as FileHandleLike;
