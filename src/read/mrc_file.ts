@@ -27,7 +27,7 @@ import { checkMaxBytes, type DecodeRequest, float64OutputBudget } from "./_budge
 import { decodeEngine, type EngineChunk } from "./engine.ts";
 import { checkCacheBytes, CoderCache } from "./coder_cache.ts";
 import { type BlockReads, checkThreads, decodeParallel } from "./parallel_decode.ts";
-import { levelCoordinates, type LevelCoordinates } from "./coordinates.ts";
+import { type LevelCoordinates, levelCoordinates } from "./coordinates.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
