@@ -166,7 +166,10 @@ export class Browser {
       ).catch(() => null);
       if (state === "done" || state === "error") return state;
       if (Date.now() > deadline) {
-        throw new Error(`The page did not finish in ${timeoutMs} ms (data-state "${state}")`);
+        const where = await this.evaluate<string>(page, "location.href").catch(() => "?");
+        throw new Error(
+          `The page did not finish in ${timeoutMs} ms (data-state "${state}", at ${where})`,
+        );
       }
       await new Promise((r) => setTimeout(r, 50));
     }

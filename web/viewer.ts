@@ -91,6 +91,7 @@ function showTraffic(t: Traffic): void {
   }%) in ${t.requests} requests`;
   status.dataset.bytes = String(t.bytes);
   status.dataset.requests = String(t.requests);
+  status.dataset.log = JSON.stringify(t.log);
 }
 
 function fail(message: string): void {
