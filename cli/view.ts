@@ -55,10 +55,11 @@ function checkOrigin(value: string): string {
 
 /** What a file's first bytes say it is, for the error that refuses it. */
 function kindOf(head: Uint8Array): string | null {
-  const text = new TextDecoder("latin1").decode(head.subarray(0, 8));
-  if (/^CDF[\x01\x02\x05]/.test(text)) return "a netCDF file";
-  if (text.startsWith("\x89HDF\r\n")) return "a netCDF-4/HDF5 file";
-  if (text.startsWith("\x93NUMPY")) return "a .npy file";
+  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
+  if (starts(...ascii("CDF")) && [1, 2, 5].includes(head[3])) return "a netCDF file";
+  if (starts(0x89, ...ascii("HDF\r\n"), 0x1a, 0x0a)) return "a netCDF-4/HDF5 file";
+  if (starts(0x93, ...ascii("NUMPY"))) return "a .npy file";
   return null;
 }
 
