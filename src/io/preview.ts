@@ -87,21 +87,35 @@ function timeText(c: LevelCoordinates, snapshot: number, T: number): string {
   return `${t.name ?? "time"} ${what} (${count})`;
 }
 
+/** What {@linkcode previewPanels} lays out. */
+export interface PreviewPanels {
+  /** One panel per level, coarse to fine, in the orientation of the coordinates. */
+  levels: Panel[];
+  /** Model coding: the mask heat map of each level; empty for bounded files. */
+  masks: Panel[];
+  /** The colour range, `[vmin, vmax]`. */
+  range: [number, number];
+  /** The title: variable, units, the snapshot's date, the axes. */
+  title: string;
+  /** The units of the values, or null. */
+  units: string | null;
+}
+
 /**
- * Renders snapshot `snapshot` of every level (and the mask heat maps of model coding) into one
- * PNG.
+ * The panels of {@linkcode renderPreview}: snapshot `snapshot` of every level in colour, flipped
+ * north up when the file's Y coordinate increases, with ticks, and the title.
  *
  * @param file An opened file.
  * @param snapshot The snapshot to show.
  * @param options The colour range (`vmin`, `vmax`); default the file's.
- * @returns PNG bytes.
+ * @returns The panels, the range and the title.
  * @throws {RangeError} For a snapshot the file does not have, or `vmin >= vmax`.
  */
-export async function renderPreview(
+export async function previewPanels(
   file: MrcFile,
   snapshot: number,
   options: PreviewOptions = {},
-): Promise<Uint8Array> {
+): Promise<PreviewPanels> {
   const T = file.header.shape[0];
   if (!Number.isInteger(snapshot) || snapshot < 0 || snapshot >= T) {
     throw new RangeError(
@@ -152,10 +166,6 @@ export async function renderPreview(
       label: `L${d.level} masks ${lv.groups.length}g`,
     });
   }
-  const grid = composeImage([...levels, ...masks], { columns: levels.length, zoom: 2 });
-  // Title above, colour bar below, in the grid's font size.
-  const zoom = grid.width >= 400 ? 2 : 1;
-  const line = GLYPH_HEIGHT * zoom + 8;
   const attributes = await file.readAttributes();
   const variable = attributes?.variable;
   const longName = variable?.attributes.long_name?.value;
@@ -169,6 +179,33 @@ export async function renderPreview(
     : "";
   const title = [name, units ? `[${units}]` : null, last ? timeText(last, snapshot, T) : null]
     .filter(Boolean).join(" ") + axesText;
+  return { levels, masks, range: [min, max], title, units };
+}
+
+/**
+ * Renders snapshot `snapshot` of every level (and the mask heat maps of model coding) into one
+ * PNG: {@linkcode previewPanels} side by side, the title above, a colour bar below.
+ *
+ * @param file An opened file.
+ * @param snapshot The snapshot to show.
+ * @param options The colour range (`vmin`, `vmax`); default the file's.
+ * @returns PNG bytes.
+ * @throws {RangeError} For a snapshot the file does not have, or `vmin >= vmax`.
+ */
+export async function renderPreview(
+  file: MrcFile,
+  snapshot: number,
+  options: PreviewOptions = {},
+): Promise<Uint8Array> {
+  const { levels, masks, range: [min, max], title, units } = await previewPanels(
+    file,
+    snapshot,
+    options,
+  );
+  const grid = composeImage([...levels, ...masks], { columns: levels.length, zoom: 2 });
+  // Title above, colour bar below, in the grid's font size.
+  const zoom = grid.width >= 400 ? 2 : 1;
+  const line = GLYPH_HEIGHT * zoom + 8;
   const barW = 128 * zoom;
   const lo = `${short(min)}`, hi = `${short(max)}${units ? ` ${units}` : ""}`;
   const x0 = 8 + measureText(lo, zoom) + 6;
