@@ -154,9 +154,11 @@ async function open(url: string): Promise<void> {
   total = source.byteLength;
   file = await openMrc(source);
   const attributes = await file.readAttributes();
-  // Bounded files: the colour range needs level 0 of every snapshot (a small share of the file).
+  // Bounded files: the colour range needs level 0 of every snapshot (a small share of the file),
+  // decoded by a second reader of the same source with no coder cache, so that the blocks it
+  // decodes are not kept.
   if (isBounded(file.header)) await source.prefetch(levelRanges(file, { level: 0 }));
-  const range = await valueRange(file);
+  const range = await valueRange(await openMrc(source, { cacheBytes: 0 }));
   post(opened(file.header, attributes, file.report, file, range));
 }
 
@@ -200,9 +202,10 @@ async function postLevel(
 }
 
 /**
- * Stream mode: one request for the whole file. Its bytes go to `decodeStream` (the levels) and to
- * a copy; the header, report and attributes are read off the front of the copy, and once the
- * stream has ended the copy is the file every later `show` decodes, with no more requests.
+ * Stream mode: one request for the whole file. Its bytes go to `decodeStream` (the levels) and are
+ * kept: the header, report and attributes are read off their front once the first level is in,
+ * and once the stream has ended they are the file every later `show` decodes, with no more
+ * requests.
  */
 async function stream(url: string, snapshot: number): Promise<void> {
   const mine = ++generation;
@@ -212,16 +215,30 @@ async function stream(url: string, snapshot: number): Promise<void> {
   }
   total = Number(response.headers.get("Content-Length") ?? 0);
   const parts: Uint8Array[] = [];
-  const [levels, copy] = response.body.pipeThrough(
+  const concat = () => {
+    const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+    return bytes;
+  };
+  const levels = response.body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         parts.push(chunk);
         controller.enqueue(chunk);
       },
     }),
-  ).tee();
-  // The front of the file: header, report and attributes, before the first level chunk.
-  const front = (async () => {
+  );
+  // The front of the file (header, report, attributes), read off the bytes received once the
+  // first level is in: they hold it, and it comes before every level chunk.
+  const readFront = async () => {
+    const received = concat();
+    const copy = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(received);
+        controller.close();
+      },
+    });
     let header: MrcHeader | null = null, meta: unknown = null;
     let attributes: MrcAttributes | null = null;
     for await (const chunk of readMrcStream(copy)) {
@@ -238,12 +255,12 @@ async function stream(url: string, snapshot: number): Promise<void> {
     }
     if (header === null) throw new Error(`Cannot stream ${url}: no header`);
     return { header, report: readReport(meta), attributes };
-  })();
+  };
   let header: MrcHeader | null = null;
   streamed.length = 0;
   for await (const level of decodeStream(levels)) {
     if (header === null) {
-      const f = await front;
+      const f = await readFront();
       header = streamHeader = f.header;
       // Level 0 of every snapshot comes first: the colour range, as valueRange() computes it.
       const range = rangeOf(f.header, f.attributes, f.report, level.data);
@@ -252,9 +269,8 @@ async function stream(url: string, snapshot: number): Promise<void> {
     streamed.push(level);
     if (mine === generation) await postLevel(null, header, level, snapshot);
   }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) bytes.set(p, (at += p.length) - p.length);
+  const bytes = concat();
+  parts.length = 0;
   total = bytes.length;
   file = await openMrc(fromBytes(bytes));
   streamed.length = 0;
