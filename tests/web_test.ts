@@ -200,9 +200,37 @@ async function mapFile(): Promise<Uint8Array> {
   });
 }
 
+/** 3 x 33 x 65 with a time axis in days since 2001-01-01 of the noleap calendar. */
+async function monthlyFile(): Promise<Uint8Array> {
+  const [T, H, W] = [3, 33, 65];
+  const text = (value: string) => ({ type: "char" as const, value });
+  const data = new Float32Array(T * H * W).map((_, i) => Math.sin(i / 17));
+  return await compress(data, [T, H, W], {
+    errorBound: 0.01,
+    levels: 3,
+    attributes: {
+      variable: { name: "v", type: "float", attributes: {} },
+      dimensions: [
+        {
+          name: "time",
+          size: T,
+          values: [0, 31, 59],
+          type: "double",
+          attributes: { units: text("days since 2001-01-01"), calendar: text("noleap") },
+        },
+        { name: "y", size: H, values: null, type: "double", attributes: {} },
+        { name: "x", size: W, values: null, type: "double", attributes: {} },
+      ],
+      selected: [],
+      global: {},
+      source: {},
+    },
+  });
+}
+
 Deno.test({
   name:
-    "viewer on a map with ascending latitude: north at the top, one colour per value at every level, the level that covers a 512-px canvas, finer on zoom, the hover readout",
+    "viewer on a map with ascending latitude: north at the top, one colour per value at every level, the level that covers a 512-px canvas, finer on zoom, the hover readout, the date of a time axis",
   ignore: !CHROMIUM,
   sanitizeResources: false,
   sanitizeOps: false,
@@ -214,7 +242,10 @@ Deno.test({
       const [bytes] = await Promise.all([mapFile(), buildWeb(`${dir}/dist`, { viewerOnly: true })]);
       const file = await openMrc(bytes, { cacheBytes: 0 });
       const range = await valueRange(file);
-      const files: Record<string, string | Uint8Array> = { "/map.mrc": bytes };
+      const files: Record<string, string | Uint8Array> = {
+        "/map.mrc": bytes,
+        "/monthly.mrc": await monthlyFile(),
+      };
       for (const name of ["index.html", "viewer.js", "worker.js"]) {
         files[`/viewer/${name}`] = `${dir}/dist/viewer/${name}`;
       }
@@ -223,10 +254,10 @@ Deno.test({
       browser = await Browser.launch({ size: [1200, 800] });
       // One page at a time: a page left open in the background may not be drawn.
       let last: Page | null = null;
-      const open = async (extra: string) => {
+      const open = async (extra: string, path = "/map.mrc") => {
         if (last) await browser!.cdp.send("Target.closeTarget", { targetId: last.targetId });
         const page: Page = last = await browser!.open(
-          `${served.origin}/viewer/?url=/map.mrc${extra}`,
+          `${served.origin}/viewer/?url=${path}${extra}`,
           [1200, 800],
         );
         assert.strictEqual(await browser!.waitDone(page, 30_000), "done");
@@ -325,6 +356,13 @@ Deno.test({
       if (Deno.env.get("MRCAE_MAP_SCREENSHOT")) {
         await Deno.copyFile(`${dir}/map.png`, Deno.env.get("MRCAE_MAP_SCREENSHOT")!);
       }
+      // A time axis in days of a noleap calendar: the snapshot's date above the map; a slider.
+      const monthly = await open("&snapshot=2", "/monthly.mrc");
+      const shown = await browser.evaluate<[string, boolean]>(
+        monthly.page,
+        "[document.getElementById('time').textContent, document.querySelector('.snapshot-control').hidden]",
+      );
+      assert.deepStrictEqual(shown, ["time 2001-03-01 (snapshot 3 of 3)", false]);
       // One colour range for every level: level 0 alone is drawn with the same range, so a value
       // has the same colour at level 0 as at level 4.
       const coarse = await open("&level=0");
