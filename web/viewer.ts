@@ -21,6 +21,7 @@
 
 import { colorAt, paint } from "../src/io/colormap.ts";
 import { formatBytes } from "../src/units.ts";
+import { niceTicks } from "../src/read/coordinates.ts";
 import type {
   FromWorker,
   LevelAxes,
@@ -220,19 +221,6 @@ function redraw(): void {
   $("zoom").textContent = view.zoom === 1 ? "whole field" : `${view.zoom.toFixed(2)}x`;
 }
 
-/** "Nice" tick values (1, 2, 5 x 10^k steps) within [lo, hi]. */
-function ticks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  }
-  return out;
-}
-
 /**
  * Where the coordinate `v` lies along displayed positions `0..n-1` (pixel centres), by linear
  * interpolation in the monotonic `values` (in displayed order); null outside them.
@@ -278,7 +266,7 @@ function drawAxes(): void {
   };
   ctx.textAlign = "right";
   ctx.textBaseline = "middle";
-  for (const v of ticks(...visible(ys, view.cy) as [number, number], 6)) {
+  for (const v of niceTicks(...visible(ys, view.cy) as [number, number], 6)) {
     const p = positionOf(ys, v);
     if (p === null) continue;
     const y = top + toPage(p, h, view.cy, fh);
@@ -291,7 +279,7 @@ function drawAxes(): void {
   }
   ctx.textAlign = "center";
   ctx.textBaseline = "top";
-  for (const v of ticks(...visible(xs, view.cx) as [number, number], 6)) {
+  for (const v of niceTicks(...visible(xs, view.cx) as [number, number], 6)) {
     const p = positionOf(xs, v);
     if (p === null) continue;
     const x = left + toPage(p, w, view.cx, fw);

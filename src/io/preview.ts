@@ -13,7 +13,7 @@ import { composeImage, type Panel, type Tick } from "./image.ts";
 import { drawText, GLYPH_HEIGHT, measureText, type RgbaImage } from "./font.ts";
 import { encodePng } from "./png.ts";
 import type { MrcFile } from "../read/mrc_file.ts";
-import type { CoordinateAxis, LevelCoordinates } from "../read/coordinates.ts";
+import { type CoordinateAxis, type LevelCoordinates, niceTicks } from "../read/coordinates.ts";
 import { missingTest, valueRange } from "../read/value_range.ts";
 
 /** Options of {@linkcode renderPreview}. */
@@ -26,19 +26,6 @@ export interface PreviewOptions {
 
 /** A coordinate value for a label: at most 4 significant digits. */
 const short = (v: number) => String(Number(v.toPrecision(4)));
-
-/** "Nice" tick values (1, 2, 2.5, 5 x 10^k steps) within [lo, hi]. */
-export function niceTicks(lo: number, hi: number, count: number): number[] {
-  if (!(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
-  const raw = (hi - lo) / count;
-  const mag = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
-  const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
-    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
-  }
-  return out;
-}
 
 /** Ticks of an axis drawn in `flip`ped order: at pixel centres, interpolated between samples. */
 function axisTicks(axis: CoordinateAxis, flip: boolean, count: number): Tick[] {

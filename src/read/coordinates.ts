@@ -373,3 +373,34 @@ export function formatTimes(
   }
   return out;
 }
+
+/**
+ * Tick values for an axis from `lo` to `hi`: multiples of a step of 1, 2, 2.5 or 5 times a power
+ * of ten, about `count` of them (the viewer's and `preview`'s axes).
+ *
+ * @param lo The lower end.
+ * @param hi The upper end.
+ * @param count About how many ticks.
+ * @returns The ticks in `[lo, hi]`, ascending; `[lo]` when `hi <= lo`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { niceTicks } from "./coordinates.ts";
+ *
+ * assert.deepStrictEqual(niceTicks(-89, 89, 6), [-50, 0, 50]);
+ * assert.deepStrictEqual(niceTicks(0, 1, 4), [0, 0.25, 0.5, 0.75, 1]);
+ * assert.deepStrictEqual(niceTicks(21, 379, 4), [100, 200, 300]);
+ * ```
+ */
+export function niceTicks(lo: number, hi: number, count: number): number[] {
+  if (!(hi > lo)) return Number.isFinite(lo) ? [lo] : [];
+  const raw = (hi - lo) / Math.max(1, count);
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) ?? 10 * mag;
+  const out: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) {
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  }
+  return out;
+}
