@@ -31,6 +31,7 @@ export * from "./src/read/mrc_file.ts";
 export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
 export * from "./src/read/level_ranges.ts";
+export * from "./src/read/coordinates.ts";
 export type { DecodedLevel } from "./src/read/output.ts";
 export type {
   BoundedLevelError,

@@ -7,8 +7,9 @@
 
 import { parseArgs } from "node:util";
 import { basename } from "node:path";
-import { buildWeb } from "../web/build.ts";
+import { buildWeb, cachedViewer } from "../web/build.ts";
 import { fileHandler } from "../web/serve.ts";
+import { hasMrcSignature } from "../format/signature.ts";
 
 /** Help text of the command. */
 export const HELP =
@@ -23,8 +24,12 @@ decoder bundle), /decode.js.map (its sources named relative to the project) and 
 
 Only this machine's own pages read what it serves: a request whose Host is not 127.0.0.1,
 localhost or [::1] with the port, or that comes from a page of another origin, is refused (403).
-The file is read by range, only the bytes asked for. Ctrl-C (SIGINT) or SIGTERM stops the server;
-nothing is left in the temporary folder.
+The file is read by range, only the bytes asked for. Ctrl-C (SIGINT) or SIGTERM stops the server.
+
+The viewer is built once per version of the sources into a cache folder ($MRCAE_CACHE_DIR, else
+$XDG_CACHE_HOME/mrcae, else ~/.cache/mrcae) and served from it; a later start takes well under a
+second. Without a cache folder it is built for each start in a temporary folder, removed before the
+server starts.
 
 Options:
   --port N              port on 127.0.0.1 (default 8080; 0 picks a free one)
@@ -46,6 +51,38 @@ function checkOrigin(value: string): string {
     );
   }
   return value;
+}
+
+/** What a file's first bytes say it is, for the error that refuses it. */
+function kindOf(head: Uint8Array): string | null {
+  const starts = (...bytes: number[]) => bytes.every((b, i) => head[i] === b);
+  const ascii = (text: string) => [...text].map((c) => c.charCodeAt(0));
+  if (starts(...ascii("CDF")) && [1, 2, 5].includes(head[3])) return "a netCDF file";
+  if (starts(0x89, ...ascii("HDF\r\n"), 0x1a, 0x0a)) return "a netCDF-4/HDF5 file";
+  if (starts(0x93, ...ascii("NUMPY"))) return "a .npy file";
+  return null;
+}
+
+/** Refuses what is not a regular `.mrc` file, by its first bytes (the signature, SPEC.md §2). */
+async function checkMrc(path: string): Promise<void> {
+  const info = await Deno.stat(path).catch(() => null);
+  if (!info) throw new Error(`Cannot view "${path}": no such file`);
+  if (!info.isFile) throw new Error(`Cannot view "${path}": not a regular file`);
+  const head = new Uint8Array(16);
+  {
+    using file = await Deno.open(path, { read: true });
+    let at = 0;
+    for (let n: number | null = 0; n !== null && at < head.length; at += n ?? 0) {
+      n = await file.read(head.subarray(at));
+    }
+  }
+  if (hasMrcSignature(head)) return;
+  const kind = kindOf(head);
+  throw new Error(
+    `Cannot view "${path}": not an .mrc file (its first bytes are not the .mrc signature)${
+      kind ? `; it is ${kind}: compress it first, cli.ts compress ${path} -o OUT.mrc` : ""
+    }`,
+  );
 }
 
 /** Runs the command. */
@@ -74,8 +111,7 @@ export async function run(args: string[]): Promise<void> {
   const files: Record<string, string | Uint8Array> = {};
   let fileUrl = input;
   if (!remote) {
-    const info = await Deno.stat(input).catch(() => null);
-    if (!info?.isFile) throw new Error(`Cannot view "${input}": no such file`);
+    await checkMrc(input);
     fileUrl = `/data/${encodeURIComponent(basename(input))}`;
     files[decodeURIComponent(fileUrl)] = input;
   }
@@ -98,29 +134,47 @@ export async function run(args: string[]): Promise<void> {
   };
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   try {
-    // The viewer is built into a temporary folder, read into memory and the folder removed
-    // before anything is served.
-    dir = await Deno.makeTempDir({ prefix: "mrcae-view-" });
+    // The viewer from the cache folder (built there once per version of the sources), or built
+    // into a temporary folder; read into memory, the temporary folder removed before serving.
     try {
-      const { files: built } = await buildWeb(dir);
-      for (const f of built) files[`/${f.path}`] = await Deno.readFile(`${dir}/${f.path}`);
+      const cached = await cachedViewer({ onBuildDir: (d) => (dir = d) });
+      if (cached) {
+        for (const f of cached.files) {
+          files[`/${f.path}`] = await Deno.readFile(`${cached.outDir}/${f.path}`);
+        }
+      } else {
+        dir = await Deno.makeTempDir({ prefix: "mrcae-view-" });
+        try {
+          const { files: built } = await buildWeb(dir);
+          for (const f of built) files[`/${f.path}`] = await Deno.readFile(`${dir}/${f.path}`);
+        } finally {
+          await Deno.remove(dir, { recursive: true }).catch(() => {});
+          dir = null;
+        }
+      }
     } catch (e) {
       if (stopped) return;
       throw e;
-    } finally {
-      await Deno.remove(dir, { recursive: true }).catch(() => {});
-      dir = null;
     }
     if (stopped) return;
     const page = `/viewer/?url=${encodeURIComponent(fileUrl)}`;
     let handler: (request: Request) => Promise<Response> = () => {
       throw new Error("not listening yet");
     };
-    server = Deno.serve({
-      hostname: "127.0.0.1",
-      port,
-      onListen: ({ port }) => console.log(`viewing ${input} at http://127.0.0.1:${port}${page}`),
-    }, (request) => handler(request));
+    try {
+      server = Deno.serve({
+        hostname: "127.0.0.1",
+        port,
+        onListen: ({ port }) => console.log(`viewing ${input} at http://127.0.0.1:${port}${page}`),
+      }, (request) => handler(request));
+    } catch (e) {
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new Error(
+          `Cannot listen on 127.0.0.1:${port}: the port is in use (another view?); pass --port 0 to pick a free one, or another --port`,
+        );
+      }
+      throw e;
+    }
     handler = fileHandler({
       files,
       redirects: { "/": page },

@@ -7,7 +7,8 @@
  * - `npm/`: the decoder's npm package (`web/npm_package.ts`), ready for `npm pack` or
  *   `npm publish`.
  *
- * `cli.ts view` builds the viewer the same way into a temporary folder.
+ * `cli.ts view` serves the same build from a cache folder ({@linkcode cachedViewer}): built once
+ * per version of the sources, then read back in a few milliseconds.
  *
  * @module
  */
@@ -108,6 +109,122 @@ export async function buildWeb(
   await walk(outDir, "");
   files.sort((a, b) => a.path.localeCompare(b.path));
   return { outDir, files };
+}
+
+/** The files whose text makes the viewer: a change to any of them makes a new build. */
+const SOURCES = ["decode.ts", "deno.json", "deno.lock", "web/", "src/", "format/"];
+
+/**
+ * The key of the current sources: the project's version, Deno's version and a SHA-256 of every
+ * file the viewer's build may read (`decode.ts`, `web/`, `src/`, `format/`, `deno.json`,
+ * `deno.lock`), or null when the project is not on the local file system (imported from a URL).
+ */
+export async function sourceKey(): Promise<string | null> {
+  if (root.protocol !== "file:") return null;
+  const paths: string[] = [];
+  const walk = async (path: string) => {
+    const url = new URL(path, root);
+    if (!path.endsWith("/")) return void paths.push(path);
+    const entries: string[] = [];
+    for await (const e of Deno.readDir(url)) entries.push(e.isDirectory ? `${e.name}/` : e.name);
+    for (const e of entries.sort()) await walk(path + e);
+  };
+  try {
+    for (const s of SOURCES) await walk(s);
+    const text = JSON.parse(await Deno.readTextFile(new URL("deno.json", root)));
+    const parts: Uint8Array[] = [
+      new TextEncoder().encode(`${text.version}\0${Deno.version.deno}\0`),
+    ];
+    for (const p of paths) {
+      parts.push(new TextEncoder().encode(`${p}\0`), await Deno.readFile(new URL(p, root)));
+    }
+    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) all.set(p, (at += p.length) - p.length);
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+    const hex = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+    return `${text.version}-${hex}`;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The cache folder of built viewers: `$MRCAE_CACHE_DIR`, else `$XDG_CACHE_HOME/mrcae`, else
+ * `~/.cache/mrcae` (`%LOCALAPPDATA%\\mrcae` on Windows); null when none can be named (no access
+ * to the environment).
+ */
+export function cacheDir(): string | null {
+  try {
+    const env = (name: string) => Deno.env.get(name) || undefined;
+    const own = env("MRCAE_CACHE_DIR");
+    if (own) return own;
+    const xdg = env("XDG_CACHE_HOME") ??
+      (Deno.build.os === "windows" ? env("LOCALAPPDATA") : undefined);
+    if (xdg) return `${xdg}/mrcae`;
+    const home = env("HOME");
+    return home ? `${home}/.cache/mrcae` : null;
+  } catch {
+    return null;
+  }
+}
+
+/** What {@linkcode cachedViewer} found or built. */
+export interface CachedViewer extends BuildResult {
+  /** True when the build was in the cache already. */
+  cached: boolean;
+}
+
+/**
+ * The viewer and the decoder bundle, built at most once per {@linkcode sourceKey}: from
+ * `cacheDir()/viewer-KEY/` when it is there, else built into a `mrcae-view-*` folder beside it
+ * that is then renamed into place (two processes building at once both end with a complete
+ * folder). Null when there is no cache folder or no key; then build into a folder of your own.
+ *
+ * @param options `onBuildDir` is called with the temporary folder before the build starts, and with
+ *   null once it is renamed or removed (so that a signal handler can remove it).
+ * @returns The build, or null.
+ */
+export async function cachedViewer(
+  options: { onBuildDir?: (dir: string | null) => void } = {},
+): Promise<CachedViewer | null> {
+  const cache = cacheDir();
+  const key = cache === null ? null : await sourceKey();
+  if (cache === null || key === null) return null;
+  const dir = `${cache}/viewer-${key}`;
+  const list = async (): Promise<BuildResult["files"] | null> => {
+    try {
+      const manifest = JSON.parse(await Deno.readTextFile(`${dir}/manifest.json`));
+      return manifest.files;
+    } catch {
+      return null;
+    }
+  };
+  const files = await list();
+  if (files) return { outDir: dir, files, cached: true };
+  try {
+    await Deno.mkdir(cache, { recursive: true });
+  } catch {
+    return null;
+  }
+  const temp = await Deno.makeTempDir({ dir: cache, prefix: "mrcae-view-" });
+  options.onBuildDir?.(temp);
+  try {
+    const built = await buildWeb(temp);
+    await Deno.writeTextFile(`${temp}/manifest.json`, JSON.stringify({ key, files: built.files }));
+    try {
+      await Deno.rename(temp, dir);
+    } catch {
+      // Another process put its build there first: use that one.
+      const theirs = await list();
+      if (!theirs) throw new Error(`Cannot put the viewer's build into ${dir}`);
+      return { outDir: dir, files: theirs, cached: true };
+    }
+    return { outDir: dir, files: built.files, cached: false };
+  } finally {
+    await Deno.remove(temp, { recursive: true }).catch(() => {});
+    options.onBuildDir?.(null);
+  }
 }
 
 if (import.meta.main) {

@@ -22,12 +22,22 @@
  * @module
  */
 
-import { drawText, GLYPH_HEIGHT, type RgbaImage } from "./font.ts";
+import { drawText, GLYPH_HEIGHT, measureText, type RgbaImage } from "./font.ts";
+
+/** One tick of a panel's axis: where (a fraction of the panel, 0 = top or left) and its label. */
+export interface Tick {
+  /** Position along the axis, 0 (top, left edge) to 1 (bottom, right edge). */
+  at: number;
+  /** The text beside the tick. */
+  label: string;
+}
 
 /** One panel of {@linkcode composeImage}. */
 export interface Panel extends RgbaImage {
   /** A title drawn above the panel with the built-in font. */
   label?: string;
+  /** Ticks of a vertical axis on the left of the panel and a horizontal one below it. */
+  ticks?: { left?: Tick[]; bottom?: Tick[] };
 }
 
 /** Options of {@linkcode composeImage}. */
@@ -87,14 +97,25 @@ export function composeImage(panels: Panel[], options: ComposeOptions = {}): Rgb
   const textZoom = options.textZoom ?? (cellW >= 200 ? 2 : 1);
   const hasLabels = panels.some((p) => p.label);
   const labelH = hasLabels ? GLYPH_HEIGHT * textZoom + 2 * textZoom + 2 : 0;
+  // Axes: room for the widest left label and a line of bottom labels, with 4 px ticks.
+  const lefts = panels.flatMap((p) => p.ticks?.left ?? []);
+  const bottoms = panels.flatMap((p) => p.ticks?.bottom ?? []);
+  const axisLeft = lefts.length
+    ? Math.max(...lefts.map((t) => measureText(t.label, textZoom))) + 8
+    : 0;
+  const axisBottom = bottoms.length ? GLYPH_HEIGHT * textZoom + 8 : 0;
   const rows = Math.ceil(panels.length / columns);
-  const width = columns * cellW + (columns + 1) * gap;
-  const height = rows * (cellH + labelH) + (rows + 1) * gap;
+  const width = columns * (axisLeft + cellW) + (columns + 1) * gap;
+  const height = rows * (cellH + labelH + axisBottom) + (rows + 1) * gap;
   const image: RgbaImage = { rgba: new Uint8Array(width * height * 4).fill(255), width, height };
+  const dot = (x: number, y: number) => {
+    if (x < 0 || y < 0 || x >= width || y >= height) return;
+    image.rgba.set([0, 0, 0, 255], 4 * (y * width + x));
+  };
 
   panels.forEach((panel, n) => {
-    const x0 = gap + (n % columns) * (cellW + gap);
-    const y0 = gap + Math.floor(n / columns) * (cellH + labelH + gap);
+    const x0 = gap + (n % columns) * (axisLeft + cellW + gap) + axisLeft;
+    const y0 = gap + Math.floor(n / columns) * (cellH + labelH + axisBottom + gap);
     if (panel.label) drawText(image, panel.label, x0, y0 + 1, { zoom: textZoom });
     // Fit the panel into the cell keeping its aspect ratio, then sample nearest neighbours.
     const fit = Math.min(cellW / panel.width, cellH / panel.height);
@@ -112,6 +133,20 @@ export function composeImage(panels: Panel[], options: ComposeOptions = {}): Rgb
         image.rgba[dst + 2] = panel.rgba[src + 2];
         image.rgba[dst + 3] = panel.rgba[src + 3];
       }
+    }
+    const glyphH = GLYPH_HEIGHT * textZoom;
+    for (const t of panel.ticks?.left ?? []) {
+      const y = Math.min(top + h - 1, Math.round(top + t.at * h));
+      for (let x = x0 - 4; x < x0; x++) dot(x, y);
+      const x = x0 - 6 - measureText(t.label, textZoom);
+      drawText(image, t.label, x, y - Math.floor(glyphH / 2), { zoom: textZoom });
+    }
+    for (const t of panel.ticks?.bottom ?? []) {
+      const x = Math.min(x0 + w - 1, Math.round(x0 + t.at * w));
+      for (let y = top + h; y < top + h + 4; y++) dot(x, y);
+      const tw = measureText(t.label, textZoom);
+      const left = Math.max(x0 - axisLeft, Math.min(x0 + cellW - tw, x - Math.floor(tw / 2)));
+      drawText(image, t.label, left, top + h + 6, { zoom: textZoom });
     }
   });
   return image;

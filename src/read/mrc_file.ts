@@ -27,6 +27,7 @@ import { checkMaxBytes, type DecodeRequest, float64OutputBudget } from "./_budge
 import { decodeEngine, type EngineChunk } from "./engine.ts";
 import { checkCacheBytes, CoderCache } from "./coder_cache.ts";
 import { type BlockReads, checkThreads, decodeParallel } from "./parallel_decode.ts";
+import { type LevelCoordinates, levelCoordinates } from "./coordinates.ts";
 
 /** Options of {@linkcode MrcFile.decode}. */
 export interface DecodeOptions {
@@ -309,6 +310,36 @@ export class MrcFile {
       this.#attributes = await this.#container.readAttributes(options);
     }
     return this.#attributes;
+  }
+
+  /**
+   * The coordinate value of each output row, column and snapshot of `level` (from the source's
+   * coordinate variables in `ATTR`, sampled as `decode({ level })` samples rows and columns), the
+   * units, the dates of a CF time axis, and the orientation to draw it in (`northUp` when the Y
+   * coordinate increases). Without an `ATTR` chunk every axis is its indices.
+   *
+   * @param level The level. Default: the finest.
+   * @param options `snapshots` (default all) for the time axis; `signal` cancels the read.
+   * @returns The axes and orientation ({@linkcode LevelCoordinates}).
+   * @throws {RangeError} For a level or a snapshot range the file does not have.
+   *
+   * @example A file compressed from an array: indices, row 0 at the top
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+   * const c = await file.coordinates(0);
+   * assert.deepStrictEqual([...c.y.values], [...(await file.decode({ level: 0 })).rows]);
+   * assert.strictEqual(c.northUp, false);
+   * ```
+   */
+  async coordinates(
+    level: number = this.levelCount - 1,
+    options: { snapshots?: [number, number]; signal?: AbortSignal } = {},
+  ): Promise<LevelCoordinates> {
+    const attributes = await this.readAttributes({ signal: options.signal });
+    return levelCoordinates(this.header, attributes, level, options.snapshots);
   }
 
   /** The shape the data was given in: `[H, W]` for a single 2-D field, else `[T, H, W]`. */
