@@ -153,9 +153,9 @@ Deno.test({
       assert.strictEqual(cross.data.checksum, expected);
 
       // Another origin that does not expose Content-Range: the size from HEAD's Content-Length.
-      const hidden = await view(`${noExpose.origin}/f.mrc`);
-      assert.strictEqual(hidden.data.state, "done", hidden.data.error);
-      assert.strictEqual(hidden.data.checksum, expected);
+      const unexposed = await view(`${noExpose.origin}/f.mrc`);
+      assert.strictEqual(unexposed.data.state, "done", unexposed.data.error);
+      assert.strictEqual(unexposed.data.checksum, expected);
 
       // Another origin that allows no other origin: the page reads nothing.
       const refused = await view(`${closed.origin}/f.mrc`);
