@@ -6,13 +6,13 @@
 import assert from "node:assert";
 import {
   compress,
-  countingSource,
   decodeStream,
   fromBytes,
   levelMetrics,
   MrcFormatError,
   openMrc,
 } from "../../mod.ts";
+import { countingSource } from "../../format/mod.ts";
 import {
   encodeChunk,
   encodeIndexBody,

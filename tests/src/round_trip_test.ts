@@ -2,13 +2,13 @@ import assert from "node:assert";
 import {
   compress,
   type CompressOptions,
-  countingSource,
   decodeStream,
   fromBytes,
   levelMetrics,
   MrcFormatError,
   openMrc,
 } from "../../mod.ts";
+import { countingSource } from "../../format/mod.ts";
 import {
   rangeServer,
   SHAPE,
