@@ -22,6 +22,9 @@ on another origin, send "Access-Control-Allow-Origin" and
 "Access-Control-Expose-Headers: Content-Range" (see the README). Also served: /decode.js (the
 decoder bundle), /decode.js.map (its sources named relative to the project) and /decode.d.ts.
 
+A FILE must be an .mrc file (its first bytes are checked; a netCDF file is refused with the
+command that compresses it).
+
 Only this machine's own pages read what it serves: a request whose Host is not 127.0.0.1,
 localhost or [::1] with the port, or that comes from a page of another origin, is refused (403).
 The file is read by range, only the bytes asked for. Ctrl-C (SIGINT) or SIGTERM stops the server.

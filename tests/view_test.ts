@@ -425,7 +425,8 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "mrcae-view-test-" });
     let view: View | null = null;
     try {
-      // Cold: builds, and leaves one viewer-* folder in the cache.
+      // Cold: builds, and leaves one viewer-* folder in the cache (an older build is removed).
+      await Deno.mkdir(`${tmp}/viewer-0.0.1-0123456789abcdef/viewer`, { recursive: true });
       view = await startView(tmp, [golden]);
       view.child.kill("SIGTERM");
       await view.child.status;

@@ -179,7 +179,8 @@ export interface CachedViewer extends BuildResult {
  * The viewer and the decoder bundle, built at most once per {@linkcode sourceKey}: from
  * `cacheDir()/viewer-KEY/` when it is there, else built into a `mrcae-view-*` folder beside it
  * that is then renamed into place (two processes building at once both end with a complete
- * folder). Null when there is no cache folder or no key; then build into a folder of your own.
+ * folder), and the builds of other keys are removed. Null when there is no cache folder or no
+ * key; then build into a folder of your own.
  *
  * @param options `onBuildDir` is called with the temporary folder before the build starts, and with
  *   null once it is renamed or removed (so that a signal handler can remove it).
@@ -219,6 +220,12 @@ export async function cachedViewer(
       const theirs = await list();
       if (!theirs) throw new Error(`Cannot put the viewer's build into ${dir}`);
       return { outDir: dir, files: theirs, cached: true };
+    }
+    // Older builds are no longer used (a running view holds its files in memory): removed.
+    for await (const e of Deno.readDir(cache)) {
+      if (e.isDirectory && e.name.startsWith("viewer-") && e.name !== `viewer-${key}`) {
+        await Deno.remove(`${cache}/${e.name}`, { recursive: true }).catch(() => {});
+      }
     }
     return { outDir: dir, files: built.files, cached: false };
   } finally {
