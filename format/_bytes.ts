@@ -6,7 +6,7 @@
 
 // The full pinned specifier (not an import-map name) keeps format/ importable from a URL by
 // projects without our deno.json.
-import { unzlibSync, zlibSync } from "npm:fflate@0.8.2";
+import { unzlibSync, zlibSync } from "npm:fflate@0.8.2/browser";
 import { adler32 } from "./_checksum.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { MrcFormatError } from "./error.ts";

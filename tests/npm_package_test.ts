@@ -126,7 +126,7 @@ Deno.test({
       assert.deepStrictEqual(Object.keys(manifest.dependencies), ["fflate"]);
       const js = await Deno.readTextFile(`${pkg}/decode.js`);
       assert.ok(!js.includes('"npm:'), "the bundle still imports an npm: specifier");
-      assert.match(js, /from\s*"fflate"/);
+      assert.match(js, /from\s*"fflate\/browser"/);
       const dts = await Deno.readTextFile(`${pkg}/decode.d.ts`);
       console.log(
         `decode.d.ts: ${(dts.length / 1000).toFixed(1)} KB, decode.js ${

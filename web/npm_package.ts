@@ -223,15 +223,19 @@ export async function shakeBundleDeclarations(path: string): Promise<void> {
   await Deno.writeTextFile(path, shakeDeclarations(text, await decodeExports(), "./decode.js"));
 }
 
-/** The `npm:` specifiers a bundle imports, as `[specifier, package name, version range]`. */
-function npmImports(js: string): [string, string, string][] {
-  const found = new Map<string, [string, string, string]>();
+/**
+ * The `npm:` specifiers a bundle imports, as `[specifier, package name, version range, import
+ * path]`: the path is the package name and its subpath, if any (`npm:fflate@0.8.2/browser` is
+ * `fflate/browser`).
+ */
+function npmImports(js: string): [string, string, string, string][] {
+  const found = new Map<string, [string, string, string, string]>();
   for (
     const m of js.matchAll(
-      /(?:from\s*|import\s*\(\s*|import\s*)"(npm:([^"@/]+|@[^"@/]+\/[^"@/]+)@([^"/]+))"/g,
+      /(?:from\s*|import\s*\(\s*|import\s*)"(npm:([^"@/]+|@[^"@/]+\/[^"@/]+)@([^"/]+)(\/[^"]*)?)"/g,
     )
   ) {
-    found.set(m[1], [m[1], m[2], m[3]]);
+    found.set(m[1], [m[1], m[2], m[3], m[2] + (m[4] ?? "")]);
   }
   return [...found.values()];
 }
@@ -269,8 +273,8 @@ export async function buildNpmPackage(outDir: string): Promise<NpmPackageResult>
   ]);
   let js = await Deno.readTextFile(`${outDir}/decode.js`);
   const dependencies: Record<string, string> = {};
-  for (const [specifier, pkg, range] of npmImports(js)) {
-    js = js.replaceAll(`"${specifier}"`, `"${pkg}"`);
+  for (const [specifier, pkg, range, path] of npmImports(js)) {
+    js = js.replaceAll(`"${specifier}"`, `"${path}"`);
     dependencies[pkg] = /^\d+\.\d+\.\d+$/.test(range) ? `^${range}` : range;
   }
   if (/"npm:/.test(js)) throw new Error("Cannot write the package: an npm: specifier is left");

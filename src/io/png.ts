@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { zlibSync } from "npm:fflate@0.8.2";
+import { zlibSync } from "npm:fflate@0.8.2/browser";
 import { crc32 } from "../../format/_checksum.ts";
 
 /** The CRC-32 of PNG chunks: the same as zlib's, shared with the `.mrc` container. */
