@@ -1,5 +1,9 @@
 /**
- * Training progress on stderr for `compress`.
+ * Progress on stderr for the long stages of `compress` and `decompress` (reading, coding, the
+ * `--psnr` trials, training, decoding, writing): a bar with the share done and the time left
+ * when stderr is a terminal, plain lines otherwise (at most one per 10% and per 2 s), nothing
+ * with `--quiet`. A stage that ends within a second prints nothing, so that quick runs stay
+ * quiet and an error stays the only line on stderr.
  *
  * @module
  */
@@ -8,36 +12,131 @@ import type { TrainProgress } from "../src/train/types.ts";
 
 /** What {@linkcode progressReporter} returns. */
 export interface ProgressReporter {
-  update(e: TrainProgress): void;
-  done(): void;
+  /** Starts a stage (`"coding"`, `"reading in.nc"`), ending the one before. */
+  stage(label: string): void;
+  /**
+   * The current stage's share done (0 to 1), or null when it is not known (then only the time
+   * shows), and a detail to show after it (`"trial 2, bound 0.01"`).
+   */
+  update(done: number | null, detail?: string): void;
+  /** A training step of model coding (its own stage, `"training"`). */
+  train(e: TrainProgress): void;
+  /** Ends the current stage: a line saying how long it took, if anything was shown of it. */
+  end(): void;
+  /** Ends the current stage without a "done" line (it was stopped): the bar's line is ended. */
+  interrupt(): void;
 }
 
-/** A progress line on stderr: a bar when stderr is a terminal, plain lines (every few seconds) otherwise. */
-export function progressReporter(quiet: boolean): ProgressReporter {
-  if (quiet) return { update() {}, done() {} };
-  const tty = Deno.stderr.isTerminal();
+/** Time a stage runs before anything of it shows (ms): quick stages print nothing. */
+const SHOW_AFTER_MS = 1000;
+/** Least time between plain lines (ms). */
+const PLAIN_EVERY_MS = 2000;
+/** Least time between redraws of the bar (ms). */
+const BAR_EVERY_MS = 100;
+
+/** `m:ss` (or `h:mm:ss`) for `seconds`. */
+export function clock(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), r = s % 60;
+  const mm = h > 0 ? String(m).padStart(2, "0") : String(m);
+  return `${h > 0 ? `${h}:` : ""}${mm}:${String(r).padStart(2, "0")}`;
+}
+
+/**
+ * A reporter on stderr: a bar when stderr is a terminal (`tty`, default: whether it is), plain
+ * lines otherwise, nothing when `quiet`. `now` (ms) is for tests.
+ */
+export function progressReporter(
+  quiet: boolean,
+  options: { tty?: boolean; now?: () => number; write?: (text: string) => void } = {},
+): ProgressReporter {
+  const nothing = () => {};
+  if (quiet) {
+    return { stage: nothing, update: nothing, train: nothing, end: nothing, interrupt: nothing };
+  }
+  const tty = options.tty ?? Deno.stderr.isTerminal();
+  const now = options.now ?? (() => performance.now());
   const enc = new TextEncoder();
-  let lastPlain = -Infinity;
-  let lastStage = -1;
+  const write = options.write ?? ((text: string) => void Deno.stderr.writeSync(enc.encode(text)));
+  let label: string | null = null;
+  let start = 0, lastDraw = -Infinity, lastTenth = -1, shown = false, lastLine = "";
+  let trainStage = -1;
+
+  const line = (done: number | null, detail: string | undefined, t: number) => {
+    const elapsed = (t - start) / 1000;
+    const left = done !== null && done > 0.02 && done < 1
+      ? `, about ${clock(elapsed * (1 - done) / done)} left`
+      : "";
+    const share = done === null ? "" : ` ${Math.floor(100 * done)}%`;
+    return `${label}:${share}${detail ? ` ${detail}` : ""} (${clock(elapsed)}${left})`;
+  };
+
+  const end = () => {
+    if (label !== null && shown) {
+      const seconds = (now() - start) / 1000;
+      const text = `${label}: done in ${seconds.toFixed(1)} s`;
+      write(tty ? `\r${text}\x1b[K\n` : `${text}\n`);
+    }
+    label = null;
+  };
+
+  const stage = (next: string) => {
+    end();
+    label = next;
+    start = now();
+    lastDraw = -Infinity;
+    lastTenth = -1;
+    shown = false;
+    lastLine = "";
+  };
+
+  const update = (done: number | null, detail?: string) => {
+    if (label === null) return;
+    const t = now();
+    if (t - start < SHOW_AFTER_MS) return;
+    if (tty) {
+      if (t - lastDraw < BAR_EVERY_MS) return;
+      lastDraw = t;
+      const width = 24;
+      const fill = done === null ? 0 : Math.round(Math.min(1, done) * width);
+      const bar = done === null ? "" : `[${"#".repeat(fill)}${"-".repeat(width - fill)}] `;
+      write(`\r${bar}${line(done, detail, t)}\x1b[K`);
+      shown = true;
+      return;
+    }
+    // Plain lines: a new tenth (or, when the share is unknown, a new line) and 2 s since the last.
+    const tenth = done === null ? lastTenth + 1 : Math.floor(10 * done);
+    if (tenth <= lastTenth || t - lastDraw < PLAIN_EVERY_MS) return;
+    const text = line(done, detail, t);
+    if (text === lastLine) return;
+    lastDraw = t;
+    lastTenth = tenth;
+    lastLine = text;
+    shown = true;
+    write(`${text}\n`);
+  };
+
   return {
-    update(e) {
-      const frac = e.steps > 0 ? e.step / e.steps : 1;
-      const label = `level ${e.level} stage ${e.stage} ${e.op.padEnd(6)} step ${
-        String(e.step).padStart(5)
-      }/${e.steps} loss ${e.loss.toExponential(3)} ${e.elapsed.toFixed(1)}s`;
-      if (tty) {
-        const width = 24, fill = Math.round(frac * width);
-        Deno.stderr.writeSync(
-          enc.encode(`\r[${"#".repeat(fill)}${"-".repeat(width - fill)}] ${label}\x1b[K`),
-        );
-      } else if (e.stage !== lastStage || e.elapsed - lastPlain >= 5 || e.step === e.steps) {
-        lastPlain = e.elapsed;
-        lastStage = e.stage;
-        console.error(label);
-      }
+    stage,
+    update,
+    end,
+    interrupt() {
+      if (label !== null && shown && tty) write("\n");
+      label = null;
     },
-    done() {
-      if (tty) Deno.stderr.writeSync(enc.encode("\n"));
+    train(e) {
+      if (e.stage !== trainStage || label === null) {
+        if (label === null || !label.startsWith("training")) stage("training");
+        trainStage = e.stage;
+        lastTenth = -1; // each stage's steps start again from 0
+      }
+      const frac = e.steps > 0 ? e.step / e.steps : 1;
+      update(
+        frac,
+        `level ${e.level} stage ${e.stage} ${e.op} step ${e.step}/${e.steps} loss ${
+          e.loss.toExponential(3)
+        }`,
+      );
     },
   };
 }

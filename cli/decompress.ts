@@ -4,7 +4,14 @@
  * @module
  */
 
-import { OUTPUT_OPTIONS, parseBytes, parseCommand, parseNumber, parseRange } from "./_args.ts";
+import {
+  OUTPUT_OPTIONS,
+  outputFormat,
+  parseBytes,
+  parseCommand,
+  parseNumber,
+  parseRange,
+} from "./_args.ts";
 import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
@@ -72,7 +79,13 @@ export async function run(args: string[]): Promise<void> {
   if (threads !== undefined && (threads < 1 || threads > MAX_THREADS)) {
     throw new Error(`--threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`);
   }
+  // Known by its extension before any work: another (.zarr, .h5, .tif) is refused, not written
+  // as .npy.
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  const format = outputFormat(output, {
+    npy: [".npy"],
+    netcdf: [".nc", ".nc4", ".cdf", ".netcdf"],
+  }, "decompress");
   await using file = await openFile(positionals[0], { maxBytes });
   const levels = file.levelCount;
   if (level !== undefined && (level < 0 || level >= levels)) {
@@ -102,7 +115,7 @@ export async function run(args: string[]): Promise<void> {
   } catch (e) {
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
   }
-  if (/\.(nc|nc4|cdf|netcdf)$/i.test(output)) {
+  if (format === "netcdf") {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
     const attributes = await file.readAttributes();
     const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;

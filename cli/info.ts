@@ -110,12 +110,12 @@ export async function run(args: string[]): Promise<void> {
   if (isBounded(h)) {
     const bound = h.bound!;
     const rel = report?.mode === "bounded" && report.bound.rel !== null
-      ? ` (${report.bound.rel.toExponential(2)} of the range)`
+      ? ` (${Number(report.bound.rel.toPrecision(3))} of the range)`
       : "";
     say(
-      `  bounded: every level within ${
-        bound.abs.toExponential(3)
-      }${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
+      // The bound and the maxima at full precision (shortest round trip): rounded, a maximum
+      // could read as above the bound.
+      `  bounded: every level within ${bound.abs}${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
     );
     if (!report) say("  no compression report (measured errors unknown)");
   } else if (report && report.mode !== "bounded") {
@@ -138,7 +138,7 @@ export async function run(args: string[]): Promise<void> {
       formatBytes(l.bytes).padEnd(9)
     }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
       l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
-    }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
+    }  ${l.maxAbsError === null ? dash(10) : String(l.maxAbsError).padEnd(10)}  ${
       l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
     }`;
     say(row.trimEnd());

@@ -211,8 +211,24 @@ export class BlockCoder {
    * @returns The range-coded bytes and counts.
    */
   encodeLevel(x: ArrayLike<number>): { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats } {
+    const steps = this.encodeLevelSteps(x);
+    for (let r = steps.next();; r = steps.next()) if (r.done) return r.value;
+  }
+
+  /**
+   * {@linkcode encodeLevel} one snapshot at a time: the generator yields the number of the
+   * block's snapshots coded so far after each one, and returns what `encodeLevel` returns. A
+   * caller that codes on the thread it must keep responsive (a signal, a progress bar) yields to
+   * its event loop between steps; one step is `H * W` values at most.
+   *
+   * @param x The block's `n * H * W` values (missing positions are not read).
+   * @returns The range-coded bytes and counts, when done.
+   */
+  *encodeLevelSteps(
+    x: ArrayLike<number>,
+  ): Generator<number, { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats }, void> {
     const enc = new RangeEncoder();
-    const stats = this.#runLevel(enc, null, x);
+    const stats = yield* this.#runLevel(enc, null, x);
     return { bytes: enc.finish(), stats };
   }
 
@@ -224,15 +240,17 @@ export class BlockCoder {
    */
   decodeLevel(bytes: Uint8Array): number {
     const dec = new RangeDecoder(bytes);
-    this.#runLevel(null, dec, null);
+    const steps = this.#runLevel(null, dec, null);
+    while (!steps.next().done);
     return dec.position;
   }
 
-  #runLevel(
+  /** One level, yielding the snapshots done after each snapshot. */
+  *#runLevel(
     enc: RangeEncoder | null,
     dec: RangeDecoder | null,
     x: ArrayLike<number> | null,
-  ): LevelCodingStats {
+  ): Generator<number, LevelCodingStats, void> {
     const k = this.levelsDone;
     const { levels, H, W, bound, keyInterval, externalBase } = this.params;
     if (k >= levels) throw new RangeError(`block already has all ${levels} levels`);
@@ -242,7 +260,11 @@ export class BlockCoder {
     const plane = H * W;
     const s = 2 ** (levels - 1 - k);
     const codes = enc ? this.#encoderCodes(plane) : null;
+    let done = 0;
     for (const f of this.schedule) {
+      // A step: the snapshots done so far (at the top of the loop, which has early `continue`s).
+      if (done > 0) yield done;
+      done++;
       const w: Walk = {
         o0: f.t * plane,
         oref: f.ref >= 0 ? f.ref * plane : -1,

@@ -128,16 +128,30 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
   const dims = new Map<string, number>();
   const variables: Variable[] = [];
   const datasets = new Map<string, H5>();
-  for (const name of file.keys() as string[]) {
-    const ds = file.get(name);
-    if (!(ds instanceof h5wasm.Dataset)) continue; // groups: only the root group is read
+  // Every group, depth first: a variable of a group is named by its path from the root group
+  // (`forecast/t2m`), as netCDF-C's tools name it (without the leading slash); its dimensions by
+  // their own names (netCDF-4 lets a group see the dimensions of the groups above it).
+  const walk = (group: H5, prefix: string, depth: number) => {
+    for (const key of group.keys() as string[]) {
+      const name = prefix + key;
+      const entry = group.get(key);
+      if (entry instanceof h5wasm.Group) {
+        // A cycle of links cannot be followed for ever; netCDF-4 nests far less deep.
+        if (depth < 32) walk(entry, `${name}/`, depth + 1);
+        continue;
+      }
+      if (!(entry instanceof h5wasm.Dataset)) continue;
+      addDataset(entry, name, key);
+    }
+  };
+  const addDataset = (ds: H5, name: string, key: string) => {
     const shape: number[] = ds.shape ?? [];
     const nameAttr = ds.attrs.NAME ? String(ds.attrs.NAME.value) : "";
     const isScale = ds.attrs.CLASS && String(ds.attrs.CLASS.value) === "DIMENSION_SCALE";
-    if (isScale && shape.length === 1) dims.set(name, shape[0]);
-    if (isScale && nameAttr.startsWith(DIM_WITHOUT_VARIABLE)) continue;
+    if (isScale && shape.length === 1) dims.set(key, shape[0]);
+    if (isScale && nameAttr.startsWith(DIM_WITHOUT_VARIABLE)) return;
     const dimNames = shape.map((_, i) => {
-      if (isScale && shape.length === 1) return name; // a coordinate variable is its own scale
+      if (isScale && shape.length === 1) return key; // a coordinate variable is its own scale
       let scales: string[] = [];
       try {
         scales = ds.get_attached_scales(i) ?? [];
@@ -155,9 +169,11 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
       dims: dimNames,
       shape,
       attributes: h5Attributes(ds),
+      chunks: ds.metadata.chunks ?? null,
     });
     datasets.set(name, ds);
-  }
+  };
+  walk(file, "", 0);
   return {
     format: "netCDF-4/HDF5",
     dims,

@@ -20,6 +20,8 @@ export interface Variable {
   dims: string[];
   shape: number[];
   attributes: Record<string, MrcAttribute>;
+  /** The chunk shape of a chunked netCDF-4 variable (reads along its chunks cost least), or null. */
+  chunks?: number[] | null;
 }
 
 export interface Source {
