@@ -12,8 +12,11 @@ import type { TrainProgress } from "../src/train/types.ts";
 
 /** What {@linkcode progressReporter} returns. */
 export interface ProgressReporter {
-  /** Starts a stage (`"coding"`, `"reading in.nc"`), ending the one before. */
-  stage(label: string): void;
+  /**
+   * Starts a stage (`"coding"`, `"reading in.nc"`), ending the one before. With `now`, it shows
+   * at once (a stage known to be long that cannot tell its progress while it runs).
+   */
+  stage(label: string, now?: boolean): void;
   /**
    * The current stage's share done (0 to 1), or null when it is not known (then only the time
    * shows), and a detail to show after it (`"trial 2, bound 0.01"`).
@@ -80,7 +83,7 @@ export function progressReporter(
     label = null;
   };
 
-  const stage = (next: string) => {
+  const stage = (next: string, atOnce = false) => {
     end();
     label = next;
     start = now();
@@ -88,6 +91,11 @@ export function progressReporter(
     lastTenth = -1;
     shown = false;
     lastLine = "";
+    if (atOnce) {
+      const text = `${label}...`;
+      write(tty ? `\r${text}\x1b[K` : `${text}\n`);
+      shown = true;
+    }
   };
 
   const update = (done: number | null, detail?: string) => {
@@ -104,7 +112,9 @@ export function progressReporter(
       shown = true;
       return;
     }
-    // Plain lines: a new tenth (or, when the share is unknown, a new line) and 2 s since the last.
+    // Plain lines: a new tenth (or, when the share is unknown, a new line) and 2 s since the last;
+    // not 100%, which the "done" line tells.
+    if (done !== null && done >= 1) return;
     const tenth = done === null ? lastTenth + 1 : Math.floor(10 * done);
     if (tenth <= lastTenth || t - lastDraw < PLAIN_EVERY_MS) return;
     const text = line(done, detail, t);

@@ -147,20 +147,25 @@ async function readCompressInput(
   }
   const { readNetcdf } = await import("../src/io/netcdf/mod.ts");
   const { parseSelect } = await import("./_select.ts");
-  progress.stage(`reading ${path}`);
+  // The stage starts with the first slab: opening the file (and loading h5wasm) is not reading.
+  let reading = false;
   const field = await readNetcdf(path, {
     variable: values.var,
     select: parseSelect(values.select),
     signal,
-    onProgress: (done) => progress.update(done),
+    onProgress: (done) => {
+      if (!reading) progress.stage(`reading ${path}`);
+      reading = true;
+      progress.update(done);
+    },
   });
   progress.end();
   if (field.transposed) {
     const { from, to } = field.transposed;
     console.error(
-      `note: ${path}: "${values.var}" has dimensions (${from.join(", ")}): "${
+      `note: ${path}: "${values.var}" has dimensions (${from.join(", ")}): time ("${
         to[0]
-      }" is taken as time and moved first, coded as (${to.join(", ")}); decompress writes it so`,
+      }") is moved first and coded as (${to.join(", ")}); decompress writes that order`,
     );
   }
   return field;

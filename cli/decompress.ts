@@ -14,6 +14,7 @@ import {
 } from "./_args.ts";
 import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
+import { progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
 
 /** Help text of the command. */
@@ -32,7 +33,11 @@ Options:
   --threads N           threads that decode blocks in parallel, bounded files (default: all
                         cores for an output of 8 Mi values or more, else 1); the output is the
                         same whatever N
-  --force               overwrite OUT`;
+  --quiet               no progress and no summary line
+  --force               overwrite OUT
+
+Other output extensions (.zarr, .h5, .tif, ...) are refused. Progress goes to stderr for a
+stage that takes more than a second: a bar on a terminal, plain lines otherwise.`;
 
 /** Output values from which the default is to decode on every core: two default blocks. */
 const MIN_THREADED_VALUES = 8 * 1024 * 1024;
@@ -67,6 +72,7 @@ export async function run(args: string[]): Promise<void> {
       frames: { type: "string" },
       "max-bytes": { type: "string" },
       threads: { type: "string" },
+      quiet: { type: "boolean" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -104,20 +110,57 @@ export async function run(args: string[]): Promise<void> {
   }
   // A float64 file comes back as float64, its fill value exact (float32 may not hold it).
   const dtype = file.header.dtype;
+  const progress = progressReporter(!!values.quiet);
+  const k = level ?? levels - 1;
+  const range = snapshots ?? [0, T];
+  const [rows, cols] = file.levels[k].extent;
+  const outValues = (range[1] - range[0]) * rows * cols;
+  const big = outValues >= 8 * 1024 * 1024;
   let decoded;
+  // Ctrl-C (SIGINT, also when it came ignored from a shell) stops the decode: nothing is on disk
+  // yet. The decode's workers end at once; one thread stops between blocks.
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  // The share decoded is not told by the decoder: the stage shows its time.
+  progress.stage(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`, big);
+  const ticker = setInterval(() => progress.update(null), 500);
   try {
     decoded = await file.decode({
       level,
       snapshots,
       dtype,
-      threads: decodeThreads(file, level ?? levels - 1, snapshots ?? [0, T], threads),
+      threads: decodeThreads(file, k, range, threads),
+      signal: controller.signal,
     });
+    progress.end();
   } catch (e) {
+    progress.interrupt();
+    if (controller.signal.aborted) {
+      console.error(`error: ${output}: interrupted (SIGINT), not written`);
+      Deno.exit(130);
+    }
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
+  } finally {
+    clearInterval(ticker);
+    Deno.removeSignalListener("SIGINT", onSignal);
   }
+  const attributes = await file.readAttributes();
+  const order = attributes?.source.dimensionOrder;
+  if (Array.isArray(order) && !values.quiet) {
+    // Compressed time first from a variable whose time was elsewhere: say so, and how to undo it.
+    const now = attributes!.dimensions.map((d) => d.name);
+    console.error(
+      `note: ${positionals[0]}: "${attributes!.variable.name}" had dimensions (${
+        order.join(", ")
+      }) in its source, stored time first as (${now.join(", ")}); written so (ncpdq -a ${
+        order.join(",")
+      } restores the source's order)`,
+    );
+  }
+  progress.stage(`writing ${output}`, big);
   if (format === "netcdf") {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
-    const attributes = await file.readAttributes();
     const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
     const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
@@ -132,6 +175,8 @@ export async function run(args: string[]): Promise<void> {
         positionals[0]
       } level ${decoded.level} of ${file.levels.length}${bound}`,
     });
+    progress.end();
+    if (values.quiet) return;
     console.log(
       `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
         ncShape.join(", ")
@@ -147,6 +192,8 @@ export async function run(args: string[]): Promise<void> {
   const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const shape = flat ? decoded.shape.slice(1) : decoded.shape;
   await writeBytesAtomic(output, encodeNpy(data, shape));
+  progress.end();
+  if (values.quiet) return;
   console.log(
     `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
       shape.join(", ")

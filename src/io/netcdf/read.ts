@@ -120,6 +120,10 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     if (!isNumericType(v.type)) {
       throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
     }
+    const note = variableNote(source, v).note;
+    if (note?.startsWith("cell bounds")) {
+      throw new Error(`${where} is not a field: ${note} (the vertices of its cells)`);
+    }
     // Selection: indices drop a dimension, ranges narrow it.
     const select = options.select ?? {};
     for (const d of Object.keys(select)) {
@@ -230,6 +234,7 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     const slab = Math.max(chunk, Math.floor(SLAB_VALUES / inner / chunk) * chunk, 1);
     let missing = 0;
     const [a0, e0] = ranges[axis];
+    options.onProgress?.(0);
     for (let from = a0; from < e0; from += slab) {
       options.signal?.throwIfAborted();
       const to = Math.min(e0, from + slab);

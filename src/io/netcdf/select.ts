@@ -262,10 +262,16 @@ function resolveTerm(
     if (isIndex) return { first: i, last: i };
     if (valueAt >= 0) return { first: valueAt, last: valueAt };
     if (!values) throw outside(i);
+    const axis = timeAxisOrNull(d);
+    const near = axis
+      ? `its times run from ${describe(d, axis, 0)} to ${
+        describe(d, axis, size - 1)
+      }; a date is written YYYY-MM or YYYY-MM-DD`
+      : `nearest: ${nearest(d, null, i)}`;
     throw new RangeError(
       `${where}: ${name}=${term.text} is neither an index (0..${
         size - 1
-      }) nor a ${name} value (nearest: ${nearest(d, timeAxisOrNull(d), i)})`,
+      }) nor a ${name} value (${near})`,
     );
   }
   if (!values) {

@@ -68,7 +68,7 @@ export interface ReadNetcdfOptions {
   maxValues?: number;
   /** Aborts the read between slabs (about 4 Mi values each). Default: none. */
   signal?: AbortSignal;
-  /** Called after each slab with the share of the variable read (0 to 1). Default: none. */
+  /** Called before the first slab (0) and after each, with the share read (0 to 1). Default: none. */
   onProgress?: (done: number) => void;
 }
 
