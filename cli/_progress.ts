@@ -1,8 +1,8 @@
 /**
- * Progress on stderr for the long stages of `compress` and `decompress` (reading, coding, the
+ * Progress on stderr for the long phases of `compress` and `decompress` (reading, coding, the
  * `--psnr` trials, training, decoding, writing): a bar with the share done and the time left
  * when stderr is a terminal, plain lines otherwise (at most one per 10% and per 2 s), nothing
- * with `--quiet`. A stage that ends within a second prints nothing, so that quick runs stay
+ * with `--quiet`. A phase that ends within a second prints nothing, so that quick runs stay
  * quiet and an error stays the only line on stderr.
  *
  * @module
@@ -13,24 +13,25 @@ import type { TrainProgress } from "../src/train/types.ts";
 /** What {@linkcode progressReporter} returns. */
 export interface ProgressReporter {
   /**
-   * Starts a stage (`"coding"`, `"reading in.nc"`), ending the one before. With `now`, it shows
-   * at once (a stage known to be long that cannot tell its progress while it runs).
+   * Starts a phase (`"coding"`, `"reading in.nc"`), ending the one before. With `now`, it shows
+   * at once (a phase known to be long that cannot tell its progress while it runs).
    */
-  stage(label: string, now?: boolean): void;
+  phase(label: string, now?: boolean): void;
   /**
-   * The current stage's share done (0 to 1), or null when it is not known (then only the time
-   * shows), and a detail to show after it (`"trial 2, bound 0.01"`).
+   * The current phase's share done (0 to 1), or null when it is not known (then only the time
+   * shows), and a detail to show after it (`"trial 2 at bound 0.01"`). With `eta` false the
+   * share is of a part whose count is not known (a `--psnr` trial): no time left is shown.
    */
-  update(done: number | null, detail?: string): void;
-  /** A training step of model coding (its own stage, `"training"`). */
+  update(done: number | null, detail?: string, eta?: boolean): void;
+  /** A training step of model coding (its own phase, `"training"`, over the training's stages). */
   train(e: TrainProgress): void;
-  /** Ends the current stage: a line saying how long it took, if anything was shown of it. */
+  /** Ends the current phase: a line saying how long it took, if anything was shown of it. */
   end(): void;
-  /** Ends the current stage without a "done" line (it was stopped): the bar's line is ended. */
+  /** Ends the current phase without a "done" line (it was stopped): the bar's line is ended. */
   interrupt(): void;
 }
 
-/** Time a stage runs before anything of it shows (ms): quick stages print nothing. */
+/** Time a phase runs before anything of it shows (ms): quick phases print nothing. */
 const SHOW_AFTER_MS = 1000;
 /** Least time between plain lines (ms). */
 const PLAIN_EVERY_MS = 2000;
@@ -55,7 +56,7 @@ export function progressReporter(
 ): ProgressReporter {
   const nothing = () => {};
   if (quiet) {
-    return { stage: nothing, update: nothing, train: nothing, end: nothing, interrupt: nothing };
+    return { phase: nothing, update: nothing, train: nothing, end: nothing, interrupt: nothing };
   }
   const tty = options.tty ?? Deno.stderr.isTerminal();
   const now = options.now ?? (() => performance.now());
@@ -65,13 +66,15 @@ export function progressReporter(
   let start = 0, lastDraw = -Infinity, lastTenth = -1, shown = false, lastLine = "";
   let trainStage = -1;
 
-  const line = (done: number | null, detail: string | undefined, t: number) => {
+  const line = (done: number | null, detail: string | undefined, t: number, eta: boolean) => {
     const elapsed = (t - start) / 1000;
-    const left = done !== null && done > 0.02 && done < 1
+    const left = eta && done !== null && done > 0.02 && done < 1
       ? `, about ${clock(elapsed * (1 - done) / done)} left`
       : "";
     const share = done === null ? "" : ` ${Math.floor(100 * done)}%`;
-    return `${label}:${share}${detail ? ` ${detail}` : ""} (${clock(elapsed)}${left})`;
+    return eta
+      ? `${label}:${share}${detail ? ` ${detail}` : ""} (${clock(elapsed)}${left})`
+      : `${label}:${detail ? ` ${detail}` : ""}${share} (${clock(elapsed)})`;
   };
 
   const end = () => {
@@ -83,7 +86,7 @@ export function progressReporter(
     label = null;
   };
 
-  const stage = (next: string, atOnce = false) => {
+  const phase = (next: string, atOnce = false) => {
     end();
     label = next;
     start = now();
@@ -98,7 +101,7 @@ export function progressReporter(
     }
   };
 
-  const update = (done: number | null, detail?: string) => {
+  const update = (done: number | null, detail?: string, eta = true) => {
     if (label === null) return;
     const t = now();
     if (t - start < SHOW_AFTER_MS) return;
@@ -108,16 +111,16 @@ export function progressReporter(
       const width = 24;
       const fill = done === null ? 0 : Math.round(Math.min(1, done) * width);
       const bar = done === null ? "" : `[${"#".repeat(fill)}${"-".repeat(width - fill)}] `;
-      write(`\r${bar}${line(done, detail, t)}\x1b[K`);
+      write(`\r${bar}${line(done, detail, t, eta)}\x1b[K`);
       shown = true;
       return;
     }
-    // Plain lines: a new tenth (or, when the share is unknown, a new line) and 2 s since the last;
-    // not 100%, which the "done" line tells.
-    if (done !== null && done >= 1) return;
-    const tenth = done === null ? lastTenth + 1 : Math.floor(10 * done);
+    // Plain lines: a new tenth (or, when the share is unknown or of a part, a new line) and 2 s
+    // since the last; not 100%, which the "done" line tells.
+    if (eta && done !== null && done >= 1) return;
+    const tenth = done === null || !eta ? lastTenth + 1 : Math.floor(10 * done);
     if (tenth <= lastTenth || t - lastDraw < PLAIN_EVERY_MS) return;
-    const text = line(done, detail, t);
+    const text = line(done, detail, t, eta);
     if (text === lastLine) return;
     lastDraw = t;
     lastTenth = tenth;
@@ -127,7 +130,7 @@ export function progressReporter(
   };
 
   return {
-    stage,
+    phase,
     update,
     end,
     interrupt() {
@@ -136,7 +139,7 @@ export function progressReporter(
     },
     train(e) {
       if (e.stage !== trainStage || label === null) {
-        if (label === null || !label.startsWith("training")) stage("training");
+        if (label === null || !label.startsWith("training")) phase("training");
         trainStage = e.stage;
         lastTenth = -1; // each stage's steps start again from 0
       }

@@ -135,7 +135,7 @@ async function readCompressInput(
 ): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes?: MrcAttributes }> {
   const { isNetcdf } = await import("./_netcdf.ts");
   if (!await isNetcdf(path)) {
-    progress.stage(`reading ${path}`);
+    progress.phase(`reading ${path}`);
     const input = await readInput(path, values.shape);
     progress.end();
     return input;
@@ -147,14 +147,14 @@ async function readCompressInput(
   }
   const { readNetcdf } = await import("../src/io/netcdf/mod.ts");
   const { parseSelect } = await import("./_select.ts");
-  // The stage starts with the first slab: opening the file (and loading h5wasm) is not reading.
+  // The phase starts with the first slab: opening the file (and loading h5wasm) is not reading.
   let reading = false;
   const field = await readNetcdf(path, {
     variable: values.var,
     select: parseSelect(values.select),
     signal,
     onProgress: (done) => {
-      if (!reading) progress.stage(`reading ${path}`);
+      if (!reading) progress.phase(`reading ${path}`);
       reading = true;
       progress.update(done);
     },
@@ -313,7 +313,7 @@ export async function run(args: string[]): Promise<void> {
   await checkInputFile(positionals[0]);
   const progress = progressReporter(!!values.quiet);
   // Ctrl-C (and SIGTERM, SIGHUP) while reading, training or coding: the listener aborts, and the
-  // work stops at its next step (reading and bounded coding yield to the event loop every 0.1 s,
+  // work stops soon after (reading and bounded coding yield to the event loop every 0.1 s,
   // training between steps). A listener is set even where the signal's default would end the
   // process: started in the background by a shell (`cmd &`, `timeout -s INT`), a process
   // inherits SIGINT ignored, and without a listener of its own it ran to the end and wrote the
@@ -340,7 +340,7 @@ export async function run(args: string[]): Promise<void> {
     }
     const { compressTo } = await import("../src/encode/compress.ts");
     const size = formatBytes(input.data.length * input.data.BYTES_PER_ELEMENT);
-    progress.stage(`coding ${size}`);
+    progress.phase(options.psnr === undefined ? `coding ${size}` : `coding ${size}, --psnr search`);
     result = await compressTo(
       input.data,
       input.shape,
@@ -356,12 +356,12 @@ export async function run(args: string[]): Promise<void> {
           ...options,
           attributes: input.attributes,
           signal: controller.signal,
-          onProgress: (e: CodingProgress) => {
-            if (options.psnr !== undefined && e.done === 0) {
-              progress.stage(`coding ${size}, --psnr trial ${e.trial} at bound ${e.bound}`);
-            }
-            progress.update(e.done);
-          },
+          // A --psnr search codes the whole array once per trial, their number not known
+          // ahead: its phase shows the trial and the trial's share, without a time left.
+          onProgress: (e: CodingProgress) =>
+            options.psnr === undefined
+              ? progress.update(e.done)
+              : progress.update(e.done, `trial ${e.trial} at bound ${e.bound}`, false),
         },
     );
     progress.end();
@@ -381,7 +381,7 @@ export async function run(args: string[]): Promise<void> {
     warnShortOfTolerance(result!.report as ModelReport, input!.data, options.fillValue);
   }
   await checkOutput(output, values.force, [positionals[0]]);
-  progress.stage(`writing ${output}`);
+  progress.phase(`writing ${output}`);
   await writeAtomic(output, async (file) => {
     for (const part of parts) {
       for (let off = 0; off < part.length;) off += await file.write(part.subarray(off));

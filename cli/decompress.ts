@@ -37,7 +37,7 @@ Options:
   --force               overwrite OUT
 
 Other output extensions (.zarr, .h5, .tif, ...) are refused. Progress goes to stderr for a
-stage that takes more than a second: a bar on a terminal, plain lines otherwise.`;
+phase that takes more than a second: a bar on a terminal, plain lines otherwise.`;
 
 /** Output values from which the default is to decode on every core: two default blocks. */
 const MIN_THREADED_VALUES = 8 * 1024 * 1024;
@@ -122,8 +122,8 @@ export async function run(args: string[]): Promise<void> {
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error("interrupted"));
   Deno.addSignalListener("SIGINT", onSignal);
-  // The share decoded is not told by the decoder: the stage shows its time.
-  progress.stage(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`, big);
+  // The share decoded is not told by the decoder: the phase shows its time.
+  progress.phase(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`, big);
   const ticker = setInterval(() => progress.update(null), 500);
   try {
     decoded = await file.decode({
@@ -158,7 +158,7 @@ export async function run(args: string[]): Promise<void> {
       } restores the source's order)`,
     );
   }
-  progress.stage(`writing ${output}`, big);
+  progress.phase(`writing ${output}`, big);
   if (format === "netcdf") {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
     const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;

@@ -211,20 +211,20 @@ export class BlockCoder {
    * @returns The range-coded bytes and counts.
    */
   encodeLevel(x: ArrayLike<number>): { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats } {
-    const steps = this.encodeLevelSteps(x);
-    for (let r = steps.next();; r = steps.next()) if (r.done) return r.value;
+    const snapshots = this.encodeLevelBySnapshot(x);
+    for (let r = snapshots.next();; r = snapshots.next()) if (r.done) return r.value;
   }
 
   /**
    * {@linkcode encodeLevel} one snapshot at a time: the generator yields the number of the
    * block's snapshots coded so far after each one, and returns what `encodeLevel` returns. A
    * caller that codes on the thread it must keep responsive (a signal, a progress bar) yields to
-   * its event loop between steps; one step is `H * W` values at most.
+   * its event loop between snapshots; a snapshot is `H * W` values at most.
    *
    * @param x The block's `n * H * W` values (missing positions are not read).
    * @returns The range-coded bytes and counts, when done.
    */
-  *encodeLevelSteps(
+  *encodeLevelBySnapshot(
     x: ArrayLike<number>,
   ): Generator<number, { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats }, void> {
     const enc = new RangeEncoder();
@@ -240,8 +240,8 @@ export class BlockCoder {
    */
   decodeLevel(bytes: Uint8Array): number {
     const dec = new RangeDecoder(bytes);
-    const steps = this.#runLevel(null, dec, null);
-    while (!steps.next().done);
+    const snapshots = this.#runLevel(null, dec, null);
+    while (!snapshots.next().done);
     return dec.position;
   }
 
@@ -262,7 +262,7 @@ export class BlockCoder {
     const codes = enc ? this.#encoderCodes(plane) : null;
     let done = 0;
     for (const f of this.schedule) {
-      // A step: the snapshots done so far (at the top of the loop, which has early `continue`s).
+      // The snapshots done so far (yielded at the top of the loop, which has early `continue`s).
       if (done > 0) yield done;
       done++;
       const w: Walk = {

@@ -54,14 +54,14 @@ export class BlockPool {
 
   /**
    * Codes one block on the next free worker (the values are copied, the caller keeps its own).
-   * `onStep` hears the block's share done (0 to 1) about every 0.2 s while it codes.
+   * `onShare` hears the block's share done (0 to 1) about every 0.2 s while it codes.
    */
   async code(
     params: BlockParams,
     x: Float32Array | Float64Array,
     missing: Uint8Array | null,
     signal?: AbortSignal,
-    onStep?: (share: number) => void,
+    onShare?: (share: number) => void,
   ): Promise<CodedBlock> {
     while (this.#idle.length === 0) await new Promise<void>((r) => this.#waiting.push(r));
     signal?.throwIfAborted();
@@ -74,7 +74,7 @@ export class BlockPool {
         signal?.addEventListener("abort", onAbort, { once: true });
         worker.onmessage = (e: MessageEvent<Reply>) => {
           if (e.data.id !== id) return;
-          if (e.data.progress !== undefined) return void onStep?.(e.data.progress);
+          if (e.data.progress !== undefined) return void onShare?.(e.data.progress);
           signal?.removeEventListener("abort", onAbort);
           if (e.data.error !== undefined) {
             reject(new Error(`Cannot compress: a worker failed: ${e.data.error}`));

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { codeBlockSteps } from "./code_block.ts";
+import { codeBlockInParts } from "./code_block.ts";
 import type { BlockJob } from "./block_pool.ts";
 
 const scope = self as unknown as {
@@ -20,9 +20,9 @@ const PROGRESS_MS = 200;
 scope.onmessage = (e: MessageEvent<BlockJob>) => {
   const { id, params, x, missing } = e.data;
   try {
-    const steps = codeBlockSteps(params, x, missing);
-    let r = steps.next(), next = performance.now() + PROGRESS_MS;
-    for (; !r.done; r = steps.next()) {
+    const parts = codeBlockInParts(params, x, missing);
+    let r = parts.next(), next = performance.now() + PROGRESS_MS;
+    for (; !r.done; r = parts.next()) {
       if (performance.now() < next) continue;
       scope.postMessage({ id, progress: r.value });
       next = performance.now() + PROGRESS_MS;

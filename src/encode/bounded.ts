@@ -13,7 +13,7 @@ import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { float32Rounding, psnr } from "../metrics.ts";
-import { codeBlockSteps, type CodedBlock } from "./code_block.ts";
+import { codeBlockInParts, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
@@ -237,15 +237,15 @@ async function codeAll(
     if (plan.fill !== undefined) params.avoid = Math.fround(plan.fill);
     if (pool) {
       const block = b;
-      const onStep = (share: number) => {
+      const onShare = (share: number) => {
         shares[block] = share;
         report?.();
       };
-      jobs.push(pool.code(params, x, missing, signal, onStep));
+      jobs.push(pool.code(params, x, missing, signal, onShare));
     } else {
-      // On this thread: a step is one (snapshot, level); every YIELD_MS the event loop runs, so
+      // On this thread, in parts of one (snapshot, level): every YIELD_MS the event loop runs, so
       // that a signal's listener (Ctrl-C) can abort, and progress is told.
-      const steps = codeBlockSteps(params, x, missing);
+      const steps = codeBlockInParts(params, x, missing);
       let r = steps.next();
       for (; !r.done; r = steps.next()) {
         if (performance.now() < nextYield) continue;

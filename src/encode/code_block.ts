@@ -37,8 +37,8 @@ export function codeBlock(
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
 ): CodedBlock {
-  const steps = codeBlockSteps(params, x, missing);
-  for (let r = steps.next();; r = steps.next()) if (r.done) return r.value;
+  const parts = codeBlockInParts(params, x, missing);
+  for (let r = parts.next();; r = parts.next()) if (r.done) return r.value;
 }
 
 /**
@@ -57,12 +57,12 @@ const TALLY_SHARE = 0.05;
  * {@linkcode codeBlock} in steps: the generator yields after each (snapshot, level) and after each
  * snapshot of the error tallies, the share of the block done so far (0 to 1, by points), and
  * returns the coded block. The result is the same as `codeBlock`'s; a caller on a thread it must
- * keep responsive yields to its event loop between steps (one step is one snapshot's plane).
+ * keep responsive yields to its event loop between parts (a part is one snapshot's plane).
  *
  * @param x The block's `n * H * W` values.
  * @param missing Its missing mask, or null.
  */
-export function* codeBlockSteps(
+export function* codeBlockInParts(
   params: BlockParams,
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
@@ -73,8 +73,8 @@ export function* codeBlockSteps(
   let before = 0;
   for (let k = 0; k < N; k++) {
     const share = (1 - TALLY_SHARE) * levelShare(k, N);
-    const steps = coder.encodeLevelSteps(x);
-    for (let r = steps.next();; r = steps.next()) {
+    const snapshots = coder.encodeLevelBySnapshot(x);
+    for (let r = snapshots.next();; r = snapshots.next()) {
       if (r.done) {
         chunks.push(r.value.bytes);
         stats.push(r.value.stats);
