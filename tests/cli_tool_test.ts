@@ -1,3 +1,5 @@
+// deno-lint-ignore-file no-control-regex
+// (The bar test matches the terminal escapes the progress bar writes.)
 // The CLI as a serious tool (issue 22): progress on stderr, Ctrl-C inside a block (also when the
 // shell started it with SIGINT ignored), `ls`, `--select` by coordinate value and date, time
 // moved first, unknown output extensions, bounds at full precision, help, `--version`,
