@@ -29,7 +29,8 @@ export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
 
 INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw little-endian
 float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
---var NAME; without --var, the compressible variables are listed.
+--var NAME; without --var, the compressible variables are listed (as 'ls INPUT' lists them).
+OUT must end in .mrc.
 
 With bounded coding (the default), every level of every snapshot is decoded within a maximum
 absolute error of the original (the bound). Without a bound option the bound is 1e-3 of the
@@ -54,19 +55,29 @@ Options:
                         (float32: the float32 nearest V); NaN is then a value, kept bit for
                         bit (bounded coding); without --fill NaN marks missing data
   --shape T,H,W         shape of a raw float32 input
-  --var NAME            the netCDF variable to compress (2-D or 3-D, time first); its units,
-                        dimensions, coordinates and attributes are stored in the file
-  --select D=I,D=A:B    fix netCDF dimension D to index I (a 4-D variable needs one, e.g.
-                        level=0), or keep its range [A, B) (e.g. time=0:1000)
+  --var NAME            the netCDF variable to compress (2-D or 3-D after --select; a time
+                        dimension that is not first is moved first); in a netCDF-4 group, its
+                        path (forecast/t2m) or its name alone; its units, dimensions,
+                        coordinates and attributes are stored in the file
+  --select D=X,D=A:B    fix netCDF dimension D to X (a 4-D variable needs one), or keep A to B:
+                        an index (level=0; #3 is always the index 3), a coordinate value
+                        (plev=85000 where no index is 85000, plev=850.0), an ISO date on a CF
+                        time axis (time=1990-01-15, time=1990-01); A:B is [A, B) for indices
+                        (time=0:1000), both ends included for values and dates
+                        (time=1990-01:1990-12)
   --force               overwrite OUT (never the input)
-  --quiet               no progress output
+  --quiet               no progress on stderr and no summary on stdout (progress shows for a
+                        phase longer than a second: a bar on a terminal, else plain lines)
   --reproducible        leave the date and timings out of the file's report, so that the same
                         input and options give the same bytes (default off; with model coding
                         it also makes --time-budget default to 0)
 
-Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound;
---error-bound, --rel-error-bound, --psnr, --key-interval, --interpolation and --threads do not
-apply.
+Ctrl-C (SIGINT), SIGTERM and SIGHUP stop it within a second, exit 128 + the signal's number,
+nothing written.
+
+Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound (a
+level that stops short of its tolerance is warned about on stderr); --error-bound,
+--rel-error-bound, --psnr, --key-interval, --interpolation and --threads do not apply.
 Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
@@ -358,7 +369,7 @@ export async function run(args: string[]): Promise<void> {
           signal: controller.signal,
           // A --psnr search codes the whole array once per trial, their number not known
           // ahead: its phase shows the trial and the trial's share, without a time left.
-          onProgress: (e: CodingProgress) =>
+          onCodingProgress: (e: CodingProgress) =>
             options.psnr === undefined
               ? progress.update(e.done)
               : progress.update(e.done, `trial ${e.trial} at bound ${e.bound}`, false),

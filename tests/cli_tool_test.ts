@@ -300,6 +300,10 @@ Deno.test({
         `${dir}/b.mrc`,
       );
       assertOneLineError(bounds, /time_bnds.*cell bounds of time/);
+      // info of a netCDF file lists its variables too.
+      const listed = await run("info", `${dir}/cf.nc`);
+      assert.strictEqual(listed.code, 0, listed.stderr);
+      assert.strictEqual(listed.stdout, r.stdout);
       // ls of a .mrc file: its summary.
       const mrc = await run("ls", `${dir}/g.mrc`);
       assert.strictEqual(mrc.code, 0, mrc.stderr);

@@ -68,9 +68,9 @@ export interface BoundedCompressOptions {
    * Called as coding goes on (about every 0.1 s on the calling thread, every 0.2 s per worker,
    * and at the end of each block and each trial), with the share done of the current coding pass
    * (a `psnr` search codes the whole array once per trial). Default: none. It costs nothing
-   * measurable: the steps it reports are there for `signal` anyway.
+   * measurable: the parts it reports on are there for `signal` anyway.
    */
-  onProgress?: (progress: CodingProgress) => void;
+  onCodingProgress?: (progress: CodingProgress) => void;
   /**
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
    * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
@@ -80,7 +80,7 @@ export interface BoundedCompressOptions {
   threads?: number;
 }
 
-/** What {@linkcode BoundedCompressOptions.onProgress} is called with. */
+/** What {@linkcode BoundedCompressOptions.onCodingProgress} is called with. */
 export interface CodingProgress {
   /** Share of this trial's coding done, 0 to 1 (by points coded). */
   done: number;
@@ -241,13 +241,19 @@ async function codeAll(
         shares[block] = share;
         report?.();
       };
-      jobs.push(pool.code(params, x, missing, signal, onShare));
+      const job = pool.code(params, x, missing, signal, onShare).then((coded) => {
+        onShare(1);
+        return coded;
+      });
+      // Awaited below, unless an abort ends the loop first: then its rejection is not unhandled.
+      job.catch(() => {});
+      jobs.push(job);
     } else {
       // On this thread, in parts of one (snapshot, level): every YIELD_MS the event loop runs, so
       // that a signal's listener (Ctrl-C) can abort, and progress is told.
-      const steps = codeBlockInParts(params, x, missing);
-      let r = steps.next();
-      for (; !r.done; r = steps.next()) {
+      const parts = codeBlockInParts(params, x, missing);
+      let r = parts.next();
+      for (; !r.done; r = parts.next()) {
         if (performance.now() < nextYield) continue;
         shares[b] = r.value;
         report?.();
@@ -411,7 +417,7 @@ export async function compressBoundedTo(
   const context: CodingContext = {
     pool,
     signal: options.signal,
-    onProgress: options.onProgress,
+    onProgress: options.onCodingProgress,
     start,
     trial: 1,
   };
