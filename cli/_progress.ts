@@ -72,6 +72,7 @@ export function progressReporter(
       ? `, about ${clock(elapsed * (1 - done) / done)} left`
       : "";
     const share = done === null ? "" : ` ${Math.floor(100 * done)}%`;
+    if (done === null && !detail) return `${label}... (${clock(elapsed)})`;
     return eta
       ? `${label}:${share}${detail ? ` ${detail}` : ""} (${clock(elapsed)}${left})`
       : `${label}:${detail ? ` ${detail}` : ""}${share} (${clock(elapsed)})`;

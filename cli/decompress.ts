@@ -123,7 +123,7 @@ export async function run(args: string[]): Promise<void> {
   const onSignal = () => controller.abort(new Error("interrupted"));
   Deno.addSignalListener("SIGINT", onSignal);
   // The share decoded is not told by the decoder: the phase shows its time.
-  progress.phase(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`, big);
+  progress.phase(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`);
   const ticker = setInterval(() => progress.update(null), 500);
   try {
     decoded = await file.decode({

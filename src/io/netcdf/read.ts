@@ -15,7 +15,7 @@ const SLAB_VALUES = 4 * 1024 * 1024;
 
 /**
  * Largest number of values a variable (after selection) may have: 2^28 (1 GiB as float32). The
- * whole selection is held in memory while compressing (about 3 times its float32 size); pass
+ * whole selection is held in memory while compressing (about twice its float32 size at the peak, read in slabs); pass
  * `maxValues` to go higher, or select a time range (`select: { time: [0, 1000] }`).
  */
 export const DEFAULT_MAX_VALUES: number = 2 ** 28;
