@@ -193,12 +193,16 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
       }
       // Numbers as they came (a float32 slab stays 4 bytes a value); 64-bit integers (BigInt
       // arrays) and plain values converted.
-      if (ArrayBuffer.isView(value) && !(value instanceof BigInt64Array) &&
-        !(value instanceof BigUint64Array) && !(value instanceof DataView)) {
+      if (
+        ArrayBuffer.isView(value) && !(value instanceof BigInt64Array) &&
+        !(value instanceof BigUint64Array) && !(value instanceof DataView)
+      ) {
         return value as unknown as ArrayLike<number>;
       }
-      const list = (ArrayBuffer.isView(value) || Array.isArray(value) ? value : [value]) as
-        ArrayLike<number | bigint>;
+      const list =
+        (ArrayBuffer.isView(value) || Array.isArray(value) ? value : [value]) as ArrayLike<
+          number | bigint
+        >;
       const out = new Float64Array(list.length);
       for (let i = 0; i < out.length; i++) out[i] = Number(list[i]);
       return out;
