@@ -134,7 +134,12 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
   const walk = (group: H5, prefix: string, depth: number) => {
     for (const key of group.keys() as string[]) {
       const name = prefix + key;
-      const entry = group.get(key);
+      let entry: H5;
+      try {
+        entry = group.get(key);
+      } catch {
+        continue; // a dangling or external link: nothing netCDF-4 writes, nothing to read
+      }
       if (entry instanceof h5wasm.Group) {
         // A cycle of links cannot be followed for ever; netCDF-4 nests far less deep.
         if (depth < 32) walk(entry, `${name}/`, depth + 1);
