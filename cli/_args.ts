@@ -17,7 +17,100 @@ export function parseCommand<T extends ParseArgsConfig & { args: string[] }>(
     string,
     { type: "string" | "boolean"; short?: string }
   >;
-  return parseArgs({ ...config, args: joinNegativeValues(config.args, options) });
+  const args = joinNegativeValues(config.args, options);
+  checkOptionNames(args, options);
+  return parseArgs({ ...config, args });
+}
+
+/**
+ * Refuses an option the command does not take, with the nearest one it does take (`unknown
+ * option --eb; did you mean --error-bound?`), before `parseArgs`, whose own message suggests
+ * quoting the option as a positional argument.
+ */
+function checkOptionNames(
+  args: readonly string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): void {
+  const names = Object.keys(options);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return;
+    if (a.startsWith("--")) {
+      const name = a.slice(2).split("=")[0];
+      if (Object.hasOwn(options, name)) {
+        if (options[name].type === "string" && !a.includes("=")) i++; // its value
+        continue;
+      }
+      const near = closest(name, names);
+      throw new Error(
+        `unknown option --${name}${near ? `; did you mean --${near}?` : ""} (see --help)`,
+      );
+    }
+    if (/^-[^-\d.]/.test(a)) {
+      const short = a[1];
+      const name = names.find((k) => options[k].short === short);
+      if (name === undefined) {
+        const near = closest(a.slice(1), names);
+        throw new Error(
+          `unknown option -${a.slice(1)}${near ? `; did you mean --${near}?` : ""} (see --help)`,
+        );
+      }
+      if (options[name].type === "string" && a.length === 2) i++;
+    }
+  }
+}
+
+/** Edit distance of `a` and `b`, a swap of two neighbours counting one (optimal string alignment). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => {
+    const row = new Array<number>(b.length + 1).fill(0);
+    row[0] = i;
+    return row;
+  });
+  for (let j = 0; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/**
+ * The name of `names` that `typed` most likely meant, or undefined when none is near: its
+ * initials (`eb` for `error-bound`), a prefix (`err`), or within a few typing errors (`eror-bound`,
+ * one per three letters, at least one).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { closest } from "./_args.ts";
+ *
+ * const names = ["error-bound", "rel-error-bound", "psnr", "levels"];
+ * assert.strictEqual(closest("eb", names), "error-bound");
+ * assert.strictEqual(closest("reb", names), "rel-error-bound");
+ * assert.strictEqual(closest("levles", names), "levels");
+ * assert.strictEqual(closest("zzz", names), undefined);
+ * ```
+ */
+export function closest(typed: string, names: readonly string[]): string | undefined {
+  const t = typed.toLowerCase();
+  if (t === "") return undefined;
+  const initials = (n: string) => n.split("-").map((p) => p[0]).join("");
+  const byInitials = names.find((n) => n.includes("-") && initials(n) === t);
+  if (byInitials) return byInitials;
+  const prefixed = names.filter((n) => n.startsWith(t));
+  if (prefixed.length === 1) return prefixed[0];
+  let best: string | undefined, bestDistance = Math.max(1, Math.floor(t.length / 3)) + 1;
+  for (const n of names) {
+    const d = editDistance(t, n);
+    if (d < bestDistance) [best, bestDistance] = [n, d];
+  }
+  return best;
 }
 
 /** Options every command that writes a file takes: `-o FILE`, `--force`, `--help`. */
@@ -149,3 +242,37 @@ export function parseBytes(value: string | undefined, what: string): number | un
 }
 
 export { formatBytes } from "../src/units.ts";
+
+/**
+ * The output format `path` names by its extension, one of `formats` (extensions with the dot, per
+ * format, case-insensitive), checked before any work: an unknown extension (`x.zarr`, `x.h5`,
+ * `x.tif`, or none) is refused with the supported ones, never written in another format.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { outputFormat } from "./_args.ts";
+ *
+ * const formats = { npy: [".npy"], netcdf: [".nc", ".nc4"] };
+ * assert.strictEqual(outputFormat("out/X.NC", formats, "decompress"), "netcdf");
+ * assert.throws(() => outputFormat("x.zarr", formats, "decompress"), /\.zarr/);
+ * ```
+ */
+export function outputFormat<F extends string>(
+  path: string,
+  formats: Record<F, readonly string[]>,
+  command: string,
+): F {
+  const base = path.replace(/^.*[\\/]/, "");
+  const dot = base.lastIndexOf(".");
+  const ext = dot > 0 ? base.slice(dot).toLowerCase() : "";
+  for (const [format, exts] of Object.entries(formats) as [F, readonly string[]][]) {
+    if (exts.includes(ext)) return format;
+  }
+  const all = (Object.values(formats) as readonly string[][]).flat();
+  throw new Error(
+    `cannot write ${path}: ${
+      ext === "" ? "no extension" : `unknown output extension "${ext}"`
+    }; ${command} writes ${all.join(", ")}`,
+  );
+}

@@ -8,6 +8,7 @@
 import {
   formatBytes,
   OUTPUT_OPTIONS,
+  outputFormat,
   parseCommand,
   parseGroups,
   parseList,
@@ -15,9 +16,13 @@ import {
 } from "./_args.ts";
 import { type ChunkCategory, chunkCategory } from "../format/chunks.ts";
 import { checkInputFile, checkOutput, openFile, readInput, writeAtomic } from "./_files.ts";
-import { progressReporter } from "./_progress.ts";
+import { type ProgressReporter, progressReporter } from "./_progress.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
 import { type Predictor, PREDICTORS } from "../src/bounded/learned.ts";
+import type { CodingProgress } from "../src/encode/bounded.ts";
+import type { TrainProgress } from "../src/train/types.ts";
+import type { ModelReport } from "../src/encode/report.ts";
+import type { MrcAttributes } from "../format/attributes.ts";
 import { countMissing, fillInPrecision } from "../src/metrics.ts";
 
 /** Help text of the command. */
@@ -25,7 +30,8 @@ export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
 
 INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw little-endian
 float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
---var NAME; without --var, the compressible variables are listed.
+--var NAME; without --var, the compressible variables are listed (as 'ls INPUT' lists them).
+OUT must end in .mrc.
 
 With bounded coding (the default), every level of every snapshot is decoded within a maximum
 absolute error of the original (the bound). Without a bound option the bound is 1e-3 of the
@@ -54,18 +60,29 @@ Options:
                         (float32: the float32 nearest V); NaN is then a value, kept bit for
                         bit (bounded coding); without --fill NaN marks missing data
   --shape T,H,W         shape of a raw float32 input
-  --var NAME            the netCDF variable to compress (2-D or 3-D, time first); its units,
-                        dimensions, coordinates and attributes are stored in the file
-  --select D=I,D=A:B    fix netCDF dimension D to index I (a 4-D variable needs one, e.g.
-                        level=0), or keep its range [A, B) (e.g. time=0:1000)
+  --var NAME            the netCDF variable to compress (2-D or 3-D after --select; a time
+                        dimension that is not first is moved first); in a netCDF-4 group, its
+                        path (forecast/t2m) or its name alone; its units, dimensions,
+                        coordinates and attributes are stored in the file
+  --select D=X,D=A:B    fix netCDF dimension D to X (a 4-D variable needs one), or keep A to B:
+                        an index (level=0; #3 is always the index 3), a coordinate value
+                        (plev=85000 where no index is 85000, plev=850.0), an ISO date on a CF
+                        time axis (time=1990-01-15, time=1990-01); A:B is [A, B) for indices
+                        (time=0:1000), both ends included for values and dates
+                        (time=1990-01:1990-12)
   --force               overwrite OUT (never the input)
-  --quiet               no progress output
+  --quiet               no progress on stderr and no summary on stdout (progress shows for a
+                        phase longer than a second: a bar on a terminal, else plain lines)
   --reproducible        leave the date and timings out of the file's report, so that the same
                         input and options give the same bytes (default off; with model coding
                         it also makes --time-budget default to 0)
 
-Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound;
---error-bound, --rel-error-bound, --psnr, --key-interval, --predictor, --interpolation and --threads do not
+Ctrl-C (SIGINT), SIGTERM and SIGHUP stop it within a second, exit 128 + the signal's number,
+nothing written.
+
+Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound (a
+level that stops short of its tolerance is warned about on stderr); --error-bound,
+--rel-error-bound, --psnr, --key-interval, --predictor, --interpolation and --threads do not
 apply.
 Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
@@ -115,6 +132,103 @@ function warnUnmatchedFill(path: string, data: Float32Array | Float64Array, fill
     ? ""
     : ` (as ${data instanceof Float32Array ? "float32" : "float64"}: ${held})`;
   console.error(`warning: --fill ${fill}${as} matches no value of ${path}: no value is missing`);
+}
+
+/** Signals that stop the command cleanly (where the platform has them), with their numbers. */
+const SIGNAL_NUMBERS: Partial<Record<Deno.Signal, number>> = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 };
+const INTERRUPTS: Deno.Signal[] = Deno.build.os === "windows"
+  ? ["SIGINT"]
+  : ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/**
+ * Reads INPUT: a netCDF variable (`--var`, `--select`; without `--var` the variables are listed
+ * on stdout and an error asks for one), or a `.npy`/raw float32 file. Says on stderr when a
+ * variable was transposed to put time first.
+ */
+async function readCompressInput(
+  path: string,
+  values: { var?: string; select?: string; shape?: string },
+  progress: ProgressReporter,
+  signal: AbortSignal,
+): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes?: MrcAttributes }> {
+  const { isNetcdf } = await import("./_netcdf.ts");
+  if (!await isNetcdf(path)) {
+    progress.phase(`reading ${path}`);
+    const input = await readInput(path, values.shape);
+    progress.end();
+    return input;
+  }
+  if (values.var === undefined) {
+    const { printVariables } = await import("./ls.ts");
+    await printVariables(path);
+    throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
+  }
+  const { readNetcdf } = await import("../src/io/netcdf/mod.ts");
+  const { parseSelect } = await import("./_select.ts");
+  // The phase starts with the first slab: opening the file (and loading h5wasm) is not reading.
+  let reading = false;
+  const field = await readNetcdf(path, {
+    variable: values.var,
+    select: parseSelect(values.select),
+    signal,
+    onProgress: (done) => {
+      if (!reading) progress.phase(`reading ${path}`);
+      reading = true;
+      progress.update(done);
+    },
+  });
+  progress.end();
+  if (field.transposed) {
+    const { from, to } = field.transposed;
+    console.error(
+      `note: ${path}: "${values.var}" has dimensions (${from.join(", ")}): time ("${
+        to[0]
+      }") is moved first and coded as (${to.join(", ")}); decompress writes that order`,
+    );
+  }
+  return field;
+}
+
+/**
+ * Warns (stderr) for each level of a model-coded file whose error stayed above its tolerance
+ * (`tol`, a mean squared error as a fraction of the range squared), with the largest error
+ * against the data's range and why training stopped: model coding has no bound.
+ */
+function warnShortOfTolerance(
+  report: ModelReport,
+  data: Float32Array | Float64Array,
+  fill: number | undefined,
+): void {
+  let min = Infinity, max = -Infinity;
+  const held = fill === undefined ? undefined : fillInPrecision(fill, data);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (v !== v || v === held) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = max > min ? max - min : 0;
+  if (!(range > 0)) return;
+  const tol = report.training.options.tol;
+  const stops = new Set(report.training.stages.map((s) => s.stop));
+  const why = stops.has("time")
+    ? "training stopped on its time budget (raise --time-budget)"
+    : stops.has("budget")
+    ? "training stopped on its step budget (raise --steps)"
+    : "training converged";
+  for (const l of report.levels) {
+    const t = tol[l.level];
+    if (t === undefined) continue;
+    const mse = (l.rmse / range) ** 2;
+    if (mse <= t) continue;
+    console.error(
+      `warning: level ${l.level} stopped short of its tolerance: mean squared error ${
+        mse.toPrecision(3)
+      } of the range squared, tolerance ${t}; max error ${l.maxAbsError} on a range of ${range}${
+        l.maxAbsError > range ? " (above the range)" : ""
+      }; ${why}, or use bounded coding (the default), which keeps every level within a bound`,
+    );
+  }
 }
 
 /** Runs the command. */
@@ -221,30 +335,39 @@ export async function run(args: string[]): Promise<void> {
       quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
     };
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  outputFormat(output, { mrc: [".mrc"] }, "compress");
   // Before anything opens it: a named pipe would block the read forever.
   await checkInputFile(positionals[0]);
-  const { isNetcdf, readNetcdfInput } = await import("./_netcdf.ts");
-  const input = await isNetcdf(positionals[0])
-    ? await readNetcdfInput(positionals[0], values.var, values.select)
-    : { ...await readInput(positionals[0], values.shape), attributes: undefined };
-  if (shared.fillValue !== undefined) {
-    warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
-  }
-  const { compressTo } = await import("../src/encode/compress.ts");
   const progress = progressReporter(!!values.quiet);
-  // Model coding trains with awaits between steps: Ctrl-C stops it there, cleanly. Bounded
-  // coding codes a block synchronously, where no listener could run until the block is done:
-  // there Ctrl-C keeps its default and ends the process at once (no temporary file exists yet,
-  // the file is built in memory).
+  // Ctrl-C (and SIGTERM, SIGHUP) while reading, training or coding: the listener aborts, and the
+  // work stops soon after (reading and bounded coding yield to the event loop every 0.1 s,
+  // training between steps). A listener is set even where the signal's default would end the
+  // process: started in the background by a shell (`cmd &`, `timeout -s INT`), a process
+  // inherits SIGINT ignored, and without a listener of its own it ran to the end and wrote the
+  // file. Nothing is on disk until the coding is done: the file is built in memory.
   const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error("interrupted"));
-  const listen = options.coding === "model";
-  if (listen) Deno.addSignalListener("SIGINT", onSignal);
-  let result: Awaited<ReturnType<typeof compressTo>> | undefined;
+  let caught: Deno.Signal | null = null;
+  const listeners = INTERRUPTS.map((signal) => {
+    const listener = () => {
+      caught ??= signal;
+      controller.abort(new Error("interrupted"));
+    };
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  });
+  let input: { data: Float32Array | Float64Array; shape: number[]; attributes?: MrcAttributes };
+  let result: Awaited<ReturnType<typeof import("../src/encode/compress.ts").compressTo>>;
   // The file is built in memory (it is smaller than the input, already there): the temporary
   // file exists only while the output is written, never during training or coding.
   const parts: Uint8Array[] = [];
   try {
+    input = await readCompressInput(positionals[0], values, progress, controller.signal);
+    if (shared.fillValue !== undefined) {
+      warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
+    }
+    const { compressTo } = await import("../src/encode/compress.ts");
+    const size = formatBytes(input.data.length * input.data.BYTES_PER_ELEMENT);
+    progress.phase(options.psnr === undefined ? `coding ${size}` : `coding ${size}, --psnr search`);
     result = await compressTo(
       input.data,
       input.shape,
@@ -254,34 +377,56 @@ export async function run(args: string[]): Promise<void> {
           ...options,
           attributes: input.attributes,
           signal: controller.signal,
-          onProgress: (e) => progress.update(e),
+          onProgress: (e: TrainProgress) => progress.train(e),
         }
-        : { ...options, attributes: input.attributes, signal: controller.signal },
+        : {
+          ...options,
+          attributes: input.attributes,
+          signal: controller.signal,
+          // A --psnr search codes the whole array once per trial, their number not known
+          // ahead: its phase shows the trial and the trial's share, without a time left.
+          onCodingProgress: (e: CodingProgress) =>
+            options.psnr === undefined
+              ? progress.update(e.done)
+              : progress.update(e.done, `trial ${e.trial} at bound ${e.bound}`, false),
+        },
     );
+    progress.end();
+  } catch (e) {
+    if (!controller.signal.aborted) throw e;
   } finally {
-    progress.done();
-    if (listen) Deno.removeSignalListener("SIGINT", onSignal);
+    for (const remove of listeners) remove();
     if (controller.signal.aborted) {
-      // Stopped by Ctrl-C: exit as the signal would have.
-      console.error(`error: ${output}: interrupted (SIGINT), not written`);
-      Deno.exit(130);
+      progress.interrupt();
+      // Stopped by a signal: nothing written, and the exit status the signal would have given.
+      const signal = caught ?? "SIGINT";
+      console.error(`error: ${output}: interrupted (${signal}), not written`);
+      Deno.exit(128 + (SIGNAL_NUMBERS[signal] ?? 2));
     }
   }
+  if (options.coding === "model") {
+    warnShortOfTolerance(result!.report as ModelReport, input!.data, options.fillValue);
+  }
   await checkOutput(output, values.force, [positionals[0]]);
+  progress.phase(`writing ${output}`);
   await writeAtomic(output, async (file) => {
     for (const part of parts) {
       for (let off = 0; off < part.length;) off += await file.write(part.subarray(off));
     }
   });
+  progress.end();
   if (values.quiet) return;
-  const raw = input.data.length * 4;
+  const raw = input!.data.length * 4;
   const r = result!;
   const ratio = `${formatBytes(r.bytes)} (ratio ${(raw / r.bytes).toFixed(1)} vs float32)`;
   if (r.report.mode === "bounded") {
     const b = r.report.bound;
     console.log(
-      `${positionals[0]} -> ${output}: ${ratio}, bound ${b.abs.toExponential(3)}${
-        b.rel === null ? "" : ` (${b.rel.toExponential(2)} of the range)`
+      // The bound and the maxima at full precision (the shortest form that reads back as the
+      // same double): rounded, a maximum of 0.0357504 next to a bound shown as 3.575e-2 would
+      // look as if it broke the bound.
+      `${positionals[0]} -> ${output}: ${ratio}, bound ${b.abs}${
+        b.rel === null ? "" : ` (${Number(b.rel.toPrecision(3))} of the range)`
       }, coded in ${r.report.encodeSeconds.toFixed(2)} s`,
     );
   } else {
@@ -295,7 +440,7 @@ export async function run(args: string[]): Promise<void> {
     console.log(
       `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
         e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
-      }  max ${e.maxAbsError.toExponential(3)}`,
+      }  max ${e.maxAbsError}`,
     );
   }
   // Where the bytes went, from the file's own index.

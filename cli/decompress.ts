@@ -4,9 +4,17 @@
  * @module
  */
 
-import { OUTPUT_OPTIONS, parseBytes, parseCommand, parseNumber, parseRange } from "./_args.ts";
+import {
+  OUTPUT_OPTIONS,
+  outputFormat,
+  parseBytes,
+  parseCommand,
+  parseNumber,
+  parseRange,
+} from "./_args.ts";
 import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
+import { progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
 
 /** Help text of the command. */
@@ -28,7 +36,11 @@ Options:
   --deflate N           netCDF output: zlib level of the variable, 0 (none) to 9 (default 1)
   --chunks T,H,W        netCDF output: chunk sizes (H,W for a 2-D output; default one snapshot
                         per chunk, rows split to keep a chunk within 4 MiB)
-  --force               overwrite OUT`;
+  --quiet               no progress and no summary line
+  --force               overwrite OUT
+
+Other output extensions (.zarr, .h5, .tif, ...) are refused. Progress goes to stderr for a
+phase that takes more than a second: a bar on a terminal, plain lines otherwise.`;
 
 /** Output values from which the default is to decode on every core: two default blocks. */
 const MIN_THREADED_VALUES = 8 * 1024 * 1024;
@@ -65,6 +77,7 @@ export async function run(args: string[]): Promise<void> {
       threads: { type: "string" },
       deflate: { type: "string" },
       chunks: { type: "string" },
+      quiet: { type: "boolean" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -77,12 +90,17 @@ export async function run(args: string[]): Promise<void> {
   if (threads !== undefined && (threads < 1 || threads > MAX_THREADS)) {
     throw new Error(`--threads must be an integer from 1 to ${MAX_THREADS}, found ${threads}`);
   }
+  // Known by its extension before any work: another (.zarr, .h5, .tif) is refused, not written
+  // as .npy.
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
-  const netcdf = /\.(nc|nc4|cdf|netcdf)$/i.test(output);
+  const format = outputFormat(output, {
+    npy: [".npy"],
+    netcdf: [".nc", ".nc4", ".cdf", ".netcdf"],
+  }, "decompress");
   const { checkChunks, parseChunks, parseDeflate } = await import("./_netcdf.ts");
   const deflate = parseDeflate(values.deflate);
   const chunks = parseChunks(values.chunks);
-  if (!netcdf && (deflate !== undefined || chunks !== undefined)) {
+  if (format !== "netcdf" && (deflate !== undefined || chunks !== undefined)) {
     throw new Error(
       `--${
         deflate !== undefined ? "deflate" : "chunks"
@@ -107,24 +125,63 @@ export async function run(args: string[]): Promise<void> {
   }
   // A float64 file comes back as float64, its fill value exact (float32 may not hold it).
   const dtype = file.header.dtype;
-  const [a, b] = snapshots ?? [0, T];
-  const extent = file.levels[level ?? levels - 1].extent;
-  const oneSnapshot = file.inputShape.length === 2 && b - a === 1;
-  await checkChunks(chunks, oneSnapshot ? extent : [b - a, ...extent], dtype === "float64" ? 8 : 4);
+  const progress = progressReporter(!!values.quiet);
+  const k = level ?? levels - 1;
+  const range = snapshots ?? [0, T];
+  const [rows, cols] = file.levels[k].extent;
+  const outValues = (range[1] - range[0]) * rows * cols;
+  const big = outValues >= 8 * 1024 * 1024;
+  const oneSnapshot = file.inputShape.length === 2 && range[1] - range[0] === 1;
+  await checkChunks(
+    chunks,
+    oneSnapshot ? [rows, cols] : [range[1] - range[0], rows, cols],
+    dtype === "float64" ? 8 : 4,
+  );
   let decoded;
+  // Ctrl-C (SIGINT, also when it came ignored from a shell) stops the decode: nothing is on disk
+  // yet. The decode's workers end at once; one thread stops between blocks.
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  // The share decoded is not told by the decoder: the phase shows its time.
+  progress.phase(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`);
+  const ticker = setInterval(() => progress.update(null), 500);
   try {
     decoded = await file.decode({
       level,
       snapshots,
       dtype,
-      threads: decodeThreads(file, level ?? levels - 1, snapshots ?? [0, T], threads),
+      threads: decodeThreads(file, k, range, threads),
+      signal: controller.signal,
     });
+    progress.end();
   } catch (e) {
+    progress.interrupt();
+    if (controller.signal.aborted) {
+      console.error(`error: ${output}: interrupted (SIGINT), not written`);
+      Deno.exit(130);
+    }
     throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
+  } finally {
+    clearInterval(ticker);
+    Deno.removeSignalListener("SIGINT", onSignal);
   }
-  if (netcdf) {
+  const attributes = await file.readAttributes();
+  const order = attributes?.source.dimensionOrder;
+  if (Array.isArray(order) && !values.quiet) {
+    // Compressed time first from a variable whose time was elsewhere: say so, and how to undo it.
+    const now = attributes!.dimensions.map((d) => d.name);
+    console.error(
+      `note: ${positionals[0]}: "${attributes!.variable.name}" had dimensions (${
+        order.join(", ")
+      }) in its source, stored time first as (${now.join(", ")}); written so (ncpdq -a ${
+        order.join(",")
+      } restores the source's order)`,
+    );
+  }
+  progress.phase(`writing ${output}`, big);
+  if (format === "netcdf") {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
-    const attributes = await file.readAttributes();
     const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
     const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
@@ -142,6 +199,8 @@ export async function run(args: string[]): Promise<void> {
       deflate,
       chunks,
     });
+    progress.end();
+    if (values.quiet) return;
     console.log(
       `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
         ncShape.join(", ")
@@ -157,6 +216,8 @@ export async function run(args: string[]): Promise<void> {
   const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const shape = flat ? decoded.shape.slice(1) : decoded.shape;
   await writeBytesAtomic(output, encodeNpy(data, shape));
+  progress.end();
+  if (values.quiet) return;
   console.log(
     `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
       shape.join(", ")

@@ -104,9 +104,7 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `compressed in ${compressSeconds.toFixed(1)} s (${
       report.mode === "bounded"
-        ? `bounded, max error ${bound!.toExponential(3)} = ${
-          report.bound.rel!.toExponential(1)
-        } of the range`
+        ? `bounded, bound ${bound} = ${Number(report.bound.rel!.toPrecision(3))} of the range`
         : `training ${report.trainSeconds.toFixed(1)} s on ${report.backend}`
     }): ${bytes} bytes, ratio ${(raw / bytes).toFixed(1)}`,
   );
@@ -142,9 +140,7 @@ export async function run(args: string[]): Promise<void> {
   );
   if (bound !== null) {
     console.log(
-      `bound ${bound.toExponential(3)} ${
-        held ? "holds on every value of every level" : "VIOLATED"
-      }`,
+      `bound ${bound} ${held ? "holds on every value of every level" : "VIOLATED"}`,
     );
     if (!held) throw new Error("the decoded levels exceed the bound");
   }

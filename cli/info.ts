@@ -5,7 +5,7 @@
  */
 
 import { formatBytes, parseBytes, parseCommand } from "./_args.ts";
-import { cliMessage, openFile } from "./_files.ts";
+import { checkInputFile, cliMessage, isUrl, openFile } from "./_files.ts";
 import { printable, printableJson } from "./_text.ts";
 import { isBounded } from "../format/header.ts";
 
@@ -17,7 +17,8 @@ chunk's checksum and, for bounded files, decoding every level. Exits 1 if the fi
 Bounded files show their bound; model-coded files their mask coverage. Measured errors come from
 the file's report when it has one (files of other writers show "-"). IN may be an http(s) URL
 (run with --allow-net), read with range requests. Text from the file (names, units, attributes)
-is printed with control characters escaped (\x1b, \u202e).
+is printed with control characters escaped (\x1b, \u202e). For a netCDF file, lists its
+variables as 'ls' does.
 
 Options:
   --json                print JSON instead of text
@@ -38,6 +39,16 @@ export async function run(args: string[]): Promise<void> {
   if (positionals.length !== 1) throw new Error("info takes one IN.mrc file (see --help)");
   const name = positionals[0];
   const maxBytes = parseBytes(values["max-bytes"], "max-bytes");
+  // A netCDF file: its variables, as `ls` lists them (`--json` is for .mrc files).
+  if (!isUrl(name) && !values.json) {
+    // Checked before it is opened: a named pipe would block the open.
+    await checkInputFile(name);
+    const { isNetcdf } = await import("./_netcdf.ts");
+    if (await isNetcdf(name)) {
+      const { printVariables } = await import("./ls.ts");
+      return await printVariables(name);
+    }
+  }
   await using file = await openFile(name, { maxBytes });
   try {
     await file.verify();
@@ -110,12 +121,12 @@ export async function run(args: string[]): Promise<void> {
   if (isBounded(h)) {
     const bound = h.bound!;
     const rel = report?.mode === "bounded" && report.bound.rel !== null
-      ? ` (${report.bound.rel.toExponential(2)} of the range)`
+      ? ` (${Number(report.bound.rel.toPrecision(3))} of the range)`
       : "";
     say(
-      `  bounded: every level within ${
-        bound.abs.toExponential(3)
-      }${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
+      // The bound and the maxima at full precision (shortest round trip): rounded, a maximum
+      // could read as above the bound.
+      `  bounded: every level within ${bound.abs}${rel}, key interval ${bound.keyInterval}, ${bound.interpolation} interpolation, blocks of ${h.blockSize}`,
     );
     if (!report) say("  no compression report (measured errors unknown)");
   } else if (report && report.mode !== "bounded") {
@@ -138,7 +149,7 @@ export async function run(args: string[]): Promise<void> {
       formatBytes(l.bytes).padEnd(9)
     }  ${l.rmse === null ? dash(10) : l.rmse.toExponential(3)}  ${
       l.psnr === null ? dash(8) : (l.psnr.toFixed(2) + " dB").padEnd(8)
-    }  ${l.maxAbsError === null ? dash(10) : l.maxAbsError.toExponential(3)}  ${
+    }  ${l.maxAbsError === null ? dash(10) : String(l.maxAbsError).padEnd(10)}  ${
       l.maskCoverage.map((c, i) => `g${i} ${(100 * c).toFixed(1)}% (${l.groups[i]}ch)`).join(", ")
     }`;
     say(row.trimEnd());

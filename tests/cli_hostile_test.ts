@@ -164,7 +164,7 @@ Deno.test({
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      // Bounded coding prints no progress: give it the time to start and read the input.
+      // Give it the time to start and read the input (its progress shows after a second).
       await new Promise((r) => setTimeout(r, 2000));
       const sent = performance.now();
       child.kill("SIGINT");

@@ -31,7 +31,7 @@ function assertOneLineError(r: { code: number; stderr: string }, pattern: RegExp
 
 /**
  * Runs the CLI and kills it at its first training progress line (stderr is not a terminal, so
- * progress comes as plain `level L stage S ...` lines): a command that should refuse its options
+ * progress comes as plain `training: ...` lines, after its first second): a command that should refuse its options
  * before any work fails the test as soon as training starts, however long training would take.
  */
 async function runUntilTraining(
@@ -42,7 +42,7 @@ async function runUntilTraining(
   let stderr = "", trained = false;
   for await (const chunk of child.stderr) {
     stderr += dec.decode(chunk, { stream: true });
-    if (!trained && /^level \d+ stage \d+/m.test(stderr)) {
+    if (!trained && /^training: /m.test(stderr)) {
       trained = true;
       child.kill();
     }

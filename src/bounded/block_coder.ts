@@ -254,6 +254,22 @@ export class BlockCoder {
    * @returns The range-coded bytes and counts.
    */
   encodeLevel(x: ArrayLike<number>): { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats } {
+    const snapshots = this.encodeLevelBySnapshot(x);
+    for (let r = snapshots.next();; r = snapshots.next()) if (r.done) return r.value;
+  }
+
+  /**
+   * {@linkcode encodeLevel} one snapshot at a time: the generator yields the number of the
+   * block's snapshots coded so far after each one, and returns what `encodeLevel` returns. A
+   * caller that codes on the thread it must keep responsive (a signal, a progress bar) yields to
+   * its event loop between snapshots; a snapshot is `H * W` values at most.
+   *
+   * @param x The block's `n * H * W` values (missing positions are not read).
+   * @returns The range-coded bytes and counts, when done.
+   */
+  *encodeLevelBySnapshot(
+    x: ArrayLike<number>,
+  ): Generator<number, { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats }, void> {
     const k = this.levelsDone;
     const { learned, predictors, cubic } = this.params;
     let record: Uint8Array | null = null;
@@ -266,7 +282,7 @@ export class BlockCoder {
       if (learned) record = encodePredictor(p);
     }
     const enc = new RangeEncoder();
-    const stats = this.#runLevel(enc, null, x);
+    const stats = yield* this.#runLevel(enc, null, x);
     const coded = enc.finish();
     if (record === null) return { bytes: coded, stats };
     const bytes = new Uint8Array(record.length + coded.length);
@@ -296,7 +312,8 @@ export class BlockCoder {
       throw new RangeError(`the first range-coded byte is ${bytes[start]}, must be 0`);
     }
     const dec = new RangeDecoder(start === 0 ? bytes : bytes.subarray(start));
-    this.#runLevel(null, dec, null);
+    const snapshots = this.#runLevel(null, dec, null);
+    while (!snapshots.next().done);
     return start + dec.position;
   }
 
@@ -362,11 +379,12 @@ export class BlockCoder {
     return count;
   }
 
-  #runLevel(
+  /** One level, yielding the snapshots done after each snapshot. */
+  *#runLevel(
     enc: RangeEncoder | null,
     dec: RangeDecoder | null,
     x: ArrayLike<number> | null,
-  ): LevelCodingStats {
+  ): Generator<number, LevelCodingStats, void> {
     const k = this.levelsDone;
     const { levels, H, W, bound, keyInterval, externalBase } = this.params;
     if (k >= levels) throw new RangeError(`block already has all ${levels} levels`);
@@ -376,7 +394,11 @@ export class BlockCoder {
     const plane = H * W;
     const s = 2 ** (levels - 1 - k);
     const codes = enc ? this.#encoderCodes(plane) : null;
+    let done = 0;
     for (const f of this.schedule) {
+      // The snapshots done so far (yielded at the top of the loop, which has early `continue`s).
+      if (done > 0) yield done;
+      done++;
       const w: Walk = {
         o0: f.t * plane,
         oref: f.ref >= 0 ? f.ref * plane : -1,

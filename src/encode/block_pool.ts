@@ -33,7 +33,8 @@ export interface BlockJob {
   missing: Uint8Array | null;
 }
 
-type Reply = { id: number; coded?: CodedBlock; error?: string };
+/** A worker's message: a block's share done so far (`progress`), its result, or its failure. */
+type Reply = { id: number; progress?: number; coded?: CodedBlock; error?: string };
 
 /** A pool of `size` block workers; {@linkcode BlockPool.close} ends them. */
 export class BlockPool {
@@ -51,12 +52,16 @@ export class BlockPool {
     }
   }
 
-  /** Codes one block on the next free worker (the values are copied, the caller keeps its own). */
+  /**
+   * Codes one block on the next free worker (the values are copied, the caller keeps its own).
+   * `onShare` hears the block's share done (0 to 1) about every 0.2 s while it codes.
+   */
   async code(
     params: BlockParams,
     x: Float32Array | Float64Array,
     missing: Uint8Array | null,
     signal?: AbortSignal,
+    onShare?: (share: number) => void,
   ): Promise<CodedBlock> {
     while (this.#idle.length === 0) await new Promise<void>((r) => this.#waiting.push(r));
     signal?.throwIfAborted();
@@ -68,8 +73,9 @@ export class BlockPool {
         const onAbort = () => reject(signal!.reason);
         signal?.addEventListener("abort", onAbort, { once: true });
         worker.onmessage = (e: MessageEvent<Reply>) => {
-          signal?.removeEventListener("abort", onAbort);
           if (e.data.id !== id) return;
+          if (e.data.progress !== undefined) return void onShare?.(e.data.progress);
+          signal?.removeEventListener("abort", onAbort);
           if (e.data.error !== undefined) {
             reject(new Error(`Cannot compress: a worker failed: ${e.data.error}`));
           } else resolve(e.data.coded!);

@@ -1,11 +1,12 @@
 /**
  * A worker that codes blocks of a bounded file (`codeBlock`) for `block_pool.ts`: it receives a
- * block's values, mask and parameters, and posts back its chunks, counts and error tallies.
+ * block's values, mask and parameters, posts the share done about every 0.2 s, and posts back its
+ * chunks, counts and error tallies.
  *
  * @module
  */
 
-import { codeBlock } from "./code_block.ts";
+import { codeBlockInParts } from "./code_block.ts";
 import type { BlockJob } from "./block_pool.ts";
 
 const scope = self as unknown as {
@@ -13,10 +14,20 @@ const scope = self as unknown as {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 };
 
+/** How often a block's progress is posted, in ms. */
+const PROGRESS_MS = 200;
+
 scope.onmessage = (e: MessageEvent<BlockJob>) => {
   const { id, params, x, missing } = e.data;
   try {
-    const coded = codeBlock(params, x, missing);
+    const parts = codeBlockInParts(params, x, missing);
+    let r = parts.next(), next = performance.now() + PROGRESS_MS;
+    for (; !r.done; r = parts.next()) {
+      if (performance.now() < next) continue;
+      scope.postMessage({ id, progress: r.value });
+      next = performance.now() + PROGRESS_MS;
+    }
+    const coded = r.value;
     scope.postMessage({ id, coded }, coded.chunks.map((c) => c.buffer));
   } catch (error) {
     scope.postMessage({ id, error: error instanceof Error ? error.message : String(error) });

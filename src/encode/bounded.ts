@@ -15,7 +15,7 @@ import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { float32Rounding, psnr } from "../metrics.ts";
-import { asLearned, codeBlock, type CodedBlock } from "./code_block.ts";
+import { asLearned, codeBlockInParts, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
@@ -68,8 +68,19 @@ export interface BoundedCompressOptions {
    * Default false.
    */
   reproducible?: boolean;
-  /** Aborts between blocks. */
+  /**
+   * Aborts the coding: the call rejects with the signal's reason within about 0.1 s, also inside
+   * a block (coding on the calling thread yields to the event loop every 0.1 s, so that a
+   * listener, e.g. of Ctrl-C, can run; workers are ended at once).
+   */
   signal?: AbortSignal;
+  /**
+   * Called as coding goes on (about every 0.1 s on the calling thread, every 0.2 s per worker,
+   * and at the end of each block and each trial), with the share done of the current coding pass
+   * (a `psnr` search codes the whole array once per trial). Default: none. It costs nothing
+   * measurable: the parts it reports on are there for `signal` anyway.
+   */
+  onCodingProgress?: (progress: CodingProgress) => void;
   /**
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
    * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
@@ -77,6 +88,31 @@ export interface BoundedCompressOptions {
    * block; 1 codes on the calling thread.
    */
   threads?: number;
+}
+
+/** What {@linkcode BoundedCompressOptions.onCodingProgress} is called with. */
+export interface CodingProgress {
+  /** Share of this trial's coding done, 0 to 1 (by points coded). */
+  done: number;
+  /** The trial: 1 without `psnr`; a `psnr` search codes the whole array once per trial. */
+  trial: number;
+  /** The bound this trial codes at. */
+  bound: number;
+  /** Seconds since coding began (all trials). */
+  elapsed: number;
+}
+
+/** How often coding on the calling thread yields to the event loop, in ms (a yield costs ~1 ms). */
+const YIELD_MS = 100;
+
+/** What `codeAll` needs besides the plan and the bound: where, and who listens. */
+interface CodingContext {
+  pool: BlockPool | null;
+  signal?: AbortSignal;
+  onProgress?: (progress: CodingProgress) => void;
+  /** `performance.now()` when coding began. */
+  start: number;
+  trial: number;
 }
 
 /** The relative bound used when no bound is given: 1e-3 of the data's range (about 65 dB). */
@@ -174,14 +210,32 @@ async function codeAll(
   values: Float32Array | Float64Array,
   plan: Plan,
   eb: number,
-  pool: BlockPool | null,
-  signal?: AbortSignal,
+  context: CodingContext,
 ): Promise<Coded> {
   const [T, H, W] = plan.shape;
   const N = plan.levels;
   const plane = H * W;
+  const { pool, signal, onProgress } = context;
   const jobs: Promise<CodedBlock>[] = [];
-  for (let first = 0; first < T; first += plan.blockSize) {
+  // Progress: the share done of each block, weighted by its snapshots.
+  const shares = new Float64Array(Math.ceil(T / plan.blockSize));
+  const report = onProgress
+    ? () => {
+      let done = 0;
+      for (let b = 0; b < shares.length; b++) {
+        done += shares[b] * Math.min(plan.blockSize, T - b * plan.blockSize);
+      }
+      onProgress({
+        done: done / T,
+        trial: context.trial,
+        bound: eb,
+        elapsed: (performance.now() - context.start) / 1000,
+      });
+    }
+    : null;
+  report?.();
+  let nextYield = performance.now() + YIELD_MS;
+  for (let first = 0, b = 0; first < T; first += plan.blockSize, b++) {
     signal?.throwIfAborted();
     const n = Math.min(plan.blockSize, T - first);
     const x = values.subarray(first * plane, (first + n) * plane);
@@ -197,11 +251,35 @@ async function codeAll(
       predictor: plan.predictor,
     };
     if (plan.fill !== undefined) params.avoid = Math.fround(plan.fill);
-    if (pool) jobs.push(pool.code(params, x, missing, signal));
-    else {
-      jobs.push(Promise.resolve(codeBlock(params, x, missing)));
-      // Lets a signal (Ctrl-C) through between blocks.
-      await new Promise((r) => setTimeout(r, 0));
+    if (pool) {
+      const block = b;
+      const onShare = (share: number) => {
+        shares[block] = share;
+        report?.();
+      };
+      const job = pool.code(params, x, missing, signal, onShare).then((coded) => {
+        onShare(1);
+        return coded;
+      });
+      // Awaited below, unless an abort ends the loop first: then its rejection is not unhandled.
+      job.catch(() => {});
+      jobs.push(job);
+    } else {
+      // On this thread, in parts of one (snapshot, level): every YIELD_MS the event loop runs, so
+      // that a signal's listener (Ctrl-C) can abort, and progress is told.
+      const parts = codeBlockInParts(params, x, missing);
+      let r = parts.next();
+      for (; !r.done; r = parts.next()) {
+        if (performance.now() < nextYield) continue;
+        shares[b] = r.value;
+        report?.();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        signal?.throwIfAborted();
+        nextYield = performance.now() + YIELD_MS;
+      }
+      shares[b] = 1;
+      report?.();
+      jobs.push(Promise.resolve(r.value));
     }
   }
   const blocks = await Promise.all(jobs);
@@ -383,23 +461,23 @@ export async function compressBoundedTo(
   let coded: Coded;
   let eb: number;
   let trials = 1;
+  const context: CodingContext = {
+    pool,
+    signal: options.signal,
+    onProgress: options.onCodingProgress,
+    start,
+    trial: 1,
+  };
   try {
     if (targetPsnr !== undefined) {
-      ({ coded, eb, trials } = await searchPsnr(
-        values,
-        plan,
-        targetPsnr,
-        rounding,
-        pool,
-        options.signal,
-      ));
+      ({ coded, eb, trials } = await searchPsnr(values, plan, targetPsnr, rounding, context));
     } else {
       eb = errorBound ??
         (range > 0
           ? (relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range
           : constantBound(min, rounding));
       checkBound(eb);
-      coded = await codeAll(values, plan, eb, pool, options.signal);
+      coded = await codeAll(values, plan, eb, context);
     }
   } finally {
     pool?.close();
@@ -459,12 +537,11 @@ async function searchPsnr(
   plan: Plan,
   target: number,
   rounding: number,
-  pool: BlockPool | null,
-  signal?: AbortSignal,
+  context: CodingContext,
 ): Promise<{ coded: Coded; eb: number; trials: number }> {
   if (plan.range === 0) {
     const eb = constantBound(plan.min, rounding);
-    return { coded: await codeAll(values, plan, eb, pool, signal), eb, trials: 1 };
+    return { coded: await codeAll(values, plan, eb, context), eb, trials: 1 };
   }
   const meets = (c: Coded) => c.finestPsnr === null || c.finestPsnr >= target;
   let eb = plan.range * 10 ** (-target / 20) * Math.sqrt(3);
@@ -474,7 +551,7 @@ async function searchPsnr(
     );
   }
   let trials = 1;
-  let coded = await codeAll(values, plan, eb, pool, signal);
+  let coded = await codeAll(values, plan, eb, context);
   let good: { coded: Coded; eb: number } | null = null, bad = NaN;
   // Walk by factors of 2 until the target is bracketed, then bisect a few times.
   for (let i = 0; i < 12; i++) {
@@ -488,14 +565,14 @@ async function searchPsnr(
       eb /= 2;
       if (eb < rounding) break;
     }
-    coded = await codeAll(values, plan, eb, pool, signal);
-    trials++;
+    context.trial = ++trials;
+    coded = await codeAll(values, plan, eb, context);
   }
   if (good && !Number.isNaN(bad)) {
     for (let i = 0; i < 4; i++) {
       const mid = Math.sqrt(good.eb * bad);
-      const c = await codeAll(values, plan, mid, pool, signal);
-      trials++;
+      context.trial = ++trials;
+      const c = await codeAll(values, plan, mid, context);
       if (meets(c)) good = { coded: c, eb: mid };
       else bad = mid;
     }

@@ -51,10 +51,50 @@ export function codeBlock(
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
 ): CodedBlock {
+  const parts = codeBlockInParts(params, x, missing);
+  for (let r = parts.next();; r = parts.next()) if (r.done) return r.value;
+}
+
+/**
+ * Share of a block's coding time that level `k` of `N` takes: its share of the points (level 0
+ * `4^-(N-1)`, level k > 0 `3 * 4^-(N-k)`, the points it adds), which sets the work of a
+ * (snapshot, level). The shares sum to 1.
+ */
+function levelShare(k: number, N: number): number {
+  return k === 0 ? 4 ** -(N - 1) : 3 * 4 ** -(N - k);
+}
+
+/** Share of a block's time taken by the error tallies after the levels (measured about 5%). */
+const TALLY_SHARE = 0.05;
+
+/**
+ * {@linkcode codeBlock} in steps: the generator yields after each (snapshot, level) and after each
+ * snapshot of the error tallies, the share of the block done so far (0 to 1, by points; with
+ * `"auto"` or `"learned"` the first coding counts for the first half), and returns the coded
+ * block. The result is the same as `codeBlock`'s; a caller on a thread it must keep responsive
+ * yields to its event loop between parts (a part is one snapshot's plane).
+ *
+ * @param x The block's `n * H * W` values.
+ * @param missing Its missing mask, or null.
+ */
+export function* codeBlockInParts(
+  params: BlockParams,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+): Generator<number, CodedBlock, void> {
   const predictor = params.predictor ?? (params.cubic ? "cubic" : "linear");
-  const first = codeLevels({ ...params, learned: false, predictors: undefined }, x, missing);
+  const twice = predictor === "auto" || predictor === "learned";
+  const coding = (1 - TALLY_SHARE) * (twice ? 0.5 : 1);
+  const first = yield* codeLevels(
+    { ...params, learned: false, predictors: undefined },
+    x,
+    missing,
+    0,
+    coding,
+  );
   let best = { ...first, learned: false };
-  if (predictor === "auto" || predictor === "learned") {
+  let from = coding;
+  if (twice) {
     const { coder } = first;
     const size = (c: { chunks: Uint8Array[] }) => c.chunks.reduce((a, b) => a + b.length, 0);
     const { predictors, saving } = choosePredictors(
@@ -67,14 +107,22 @@ export function codeBlock(
     const same = predictors.every((p, k) => k === 0 || (!isLearned(p) && p.cubic === params.cubic));
     // "auto" codes the block again only where the estimate promises at least 0.5%.
     if (predictor === "learned" || (!same && saving >= 0.005 * size(first))) {
-      const second = codeLevels({ ...params, learned: true, predictors }, x, missing);
+      const second = yield* codeLevels(
+        { ...params, learned: true, predictors },
+        x,
+        missing,
+        coding,
+        coding,
+      );
       if (predictor === "learned" || size(second) < size(first)) {
         best = { ...second, learned: true };
       }
     }
+    from = 2 * coding;
+    yield from;
   }
   const out: CodedBlock = {
-    ...tally(params, best.coder.rec, x, missing),
+    ...(yield* tally(params, best.coder.rec, x, missing, from)),
     chunks: best.chunks,
     stats: best.stats,
     learned: best.learned,
@@ -82,12 +130,13 @@ export function codeBlock(
   // "auto": the fixed coding too, for a file whose learned blocks do not pay for the records the
   // others then need (codeAll() keeps the smaller file).
   if (best.learned && predictor === "auto") {
-    out.fixed = {
-      ...tally(params, first.coder.rec, x, missing),
-      chunks: first.chunks,
-      stats: first.stats,
-      learned: false,
-    };
+    const fixedTally = tally(params, first.coder.rec, x, missing, 1);
+    for (let r = fixedTally.next();; r = fixedTally.next()) {
+      if (r.done) {
+        out.fixed = { ...r.value, chunks: first.chunks, stats: first.stats, learned: false };
+        break;
+      }
+    }
   }
   return out;
 }
@@ -110,30 +159,53 @@ export function asLearned(
   });
 }
 
-/** Codes every level of a block. */
-function codeLevels(
+/**
+ * Codes every level of a block, yielding the share done after each (snapshot, level): from
+ * `before`, `share` for all the levels.
+ */
+function* codeLevels(
   params: BlockParams,
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
-): { coder: BlockCoder; chunks: Uint8Array<ArrayBuffer>[]; stats: LevelCodingStats[] } {
+  before: number,
+  share: number,
+): Generator<
+  number,
+  { coder: BlockCoder; chunks: Uint8Array<ArrayBuffer>[]; stats: LevelCodingStats[] },
+  void
+> {
+  const { n, levels: N } = params;
   const coder = new BlockCoder(params, missing);
-  coder.modes = new Int8Array(params.levels * params.n);
+  coder.modes = new Int8Array(N * n);
   const chunks: Uint8Array<ArrayBuffer>[] = [], stats: LevelCodingStats[] = [];
-  for (let k = 0; k < params.levels; k++) {
-    const { bytes, stats: s } = coder.encodeLevel(x);
-    chunks.push(bytes);
-    stats.push(s);
+  for (let k = 0; k < N; k++) {
+    const part = share * levelShare(k, N);
+    const snapshots = coder.encodeLevelBySnapshot(x);
+    for (let r = snapshots.next();; r = snapshots.next()) {
+      if (r.done) {
+        chunks.push(r.value.bytes);
+        stats.push(r.value.stats);
+        break;
+      }
+      yield before + part * r.value / n;
+    }
+    before += part;
+    yield before;
   }
   return { coder, chunks, stats };
 }
 
-/** The per-level error tallies of a block's reconstruction `rec`. */
-function tally(
+/**
+ * The per-level error tallies of a block's reconstruction `rec`, yielding the share done after
+ * each snapshot (from `before`, `TALLY_SHARE` for all).
+ */
+function* tally(
   params: BlockParams,
   rec: Float32Array,
   x: Float32Array | Float64Array,
   missing: Uint8Array | null,
-): { tallies: [number, number, number][] } {
+  before: number,
+): Generator<number, { tallies: [number, number, number][] }, void> {
   const { n, H, W, levels: N } = params;
   // Errors: a point belongs to level max(rowLevel, colLevel) and to every finer one. Missing
   // points are left out; a NaN at any other point is a value and must come back bit for bit.
@@ -152,6 +224,7 @@ function tally(
         tallies[lv].add(x[g], rec[g]);
       }
     }
+    if (t + 1 < n) yield before + TALLY_SHARE * (t + 1) / n;
   }
   return { tallies: tallies.map((t) => [t.count, t.sumSquares, t.maxAbsError]) };
 }

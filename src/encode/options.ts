@@ -89,6 +89,7 @@ const BOUNDED_KEYS: Record<keyof BoundedCompressOptions, true> = {
   attributes: true,
   reproducible: true,
   signal: true,
+  onCodingProgress: true,
   threads: true,
 };
 const MODEL_KEYS: Record<keyof ModelCompressOptions, true> = {

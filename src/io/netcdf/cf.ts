@@ -11,9 +11,31 @@ import { isNumericType, type Source, type Variable } from "./source.ts";
 
 const TIME_NAMES = new Set(["time", "t", "times", "date", "valid_time"]);
 
+/** The group path of a variable named `forecast/t2m`: `"forecast"` (`""` in the root group). */
+export function groupOf(name: string): string {
+  const cut = name.lastIndexOf("/");
+  return cut < 0 ? "" : name.slice(0, cut);
+}
+
+/**
+ * The coordinate variable of dimension `name` as seen from `group`: in that group or the nearest
+ * group above it that has one (netCDF-4's scoping of dimensions), or undefined.
+ */
+export function coordinateVariable(
+  source: Source,
+  name: string,
+  group = "",
+): Variable | undefined {
+  for (let g = group;; g = groupOf(g)) {
+    const path = g === "" ? name : `${g}/${name}`;
+    const v = source.variables.find((x) => x.name === path && x.dims.length === 1);
+    if (v || g === "") return v;
+  }
+}
+
 /** Whether a dimension is time: by name, or by the attributes of its coordinate variable. */
-export function isTimeDimension(source: Source, name: string): boolean {
-  const coord = source.variables.find((v) => v.name === name && v.dims.length === 1);
+export function isTimeDimension(source: Source, name: string, group = ""): boolean {
+  const coord = coordinateVariable(source, name, group);
   return isTimeCoordinate(name, coord?.attributes ?? {});
 }
 
@@ -37,41 +59,60 @@ export function textOf(a: MrcAttribute | undefined): string | null {
   return a && typeof a.value === "string" ? a.value : null;
 }
 
+/**
+ * The variable whose `bounds` or `climatology` attribute names `v` (CF 7.1: the cell boundaries
+ * of a coordinate, `time_bnds` of `time`), or undefined.
+ */
+export function boundsOf(source: Source, v: Variable): Variable | undefined {
+  const group = groupOf(v.name);
+  const local = v.name.slice(group === "" ? 0 : group.length + 1);
+  return source.variables.find((x) =>
+    groupOf(x.name) === group &&
+    [x.attributes.bounds, x.attributes.climatology].some((a) => textOf(a)?.trim() === local)
+  );
+}
+
 /** The shape check of {@linkcode listNetcdfVariables}: null when compressible as is. */
 export function variableNote(source: Source, v: Variable): { ok: boolean; note: string | null } {
   if (!isNumericType(v.type)) return { ok: false, note: `type ${v.typeName} is not numeric` };
   const rank = v.dims.length;
   if (rank < 2) return { ok: false, note: `${rank}-D` };
+  const owner = boundsOf(source, v);
+  if (owner) return { ok: false, note: `cell bounds of ${owner.name}` };
+  // Unreferenced bounds (the attribute lost): by CF's usual name and a last dimension of 2 to 4
+  // vertices.
+  if (/_(bnds|bounds|bnd)$/i.test(v.name) && v.shape[rank - 1] >= 2 && v.shape[rank - 1] <= 4) {
+    return { ok: false, note: "cell bounds (by its name)" };
+  }
   if (rank > 4) return { ok: false, note: `${rank}-D (at most 4)` };
-  const time = v.dims.findIndex((d) => isTimeDimension(source, d));
+  const group = groupOf(v.name);
+  const time = v.dims.findIndex((d) => isTimeDimension(source, d, group));
   if (rank === 4) {
     return {
       ok: true,
-      note: `4-D: select one index of ${
+      note: `4-D: select one index or value of ${
         v.dims.filter((_, i) => i !== time).slice(0, -2).join(" or ")
       }`,
     };
   }
-  if (rank === 3 && time !== 0) {
-    return {
-      ok: true,
-      note: time < 0
-        ? `no time dimension: select one index of ${v.dims[0]}, or compress ${v.dims[0]} as time`
-        : `time is axis ${time}: select one index of ${v.dims[0]}`,
-    };
+  if (rank === 3 && time > 0) {
+    return { ok: true, note: `time is axis ${time}: moved first when compressed` };
+  }
+  if (rank === 3 && time < 0) {
+    return { ok: true, note: `no time dimension: ${v.dims[0]} is compressed as time` };
   }
   return { ok: true, note: null };
 }
 
-/** The coordinate variable of a dimension, read whole (or null). */
+/** The coordinate variable of a dimension (as seen from `group`), read whole (or null). */
 export function coordinate(
   source: Source,
   name: string,
   size: number,
+  group = "",
 ): Omit<MrcDimension, "size" | "name"> {
-  const coord = source.variables.find((v) =>
-    v.name === name && v.dims.length === 1 && v.dims[0] === name && isNumericType(v.type)
-  );
+  const found = coordinateVariable(source, name, group);
+  const coord = found && found.dims[0] === name && isNumericType(found.type) ? found : undefined;
   if (!coord || coord.shape[0] !== size) return { values: null, type: "double", attributes: {} };
   const values = Array.from(source.read(coord, [[0, size]]));
   return { values, type: coord.type!, attributes: coord.attributes };

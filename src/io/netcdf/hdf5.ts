@@ -128,16 +128,35 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
   const dims = new Map<string, number>();
   const variables: Variable[] = [];
   const datasets = new Map<string, H5>();
-  for (const name of file.keys() as string[]) {
-    const ds = file.get(name);
-    if (!(ds instanceof h5wasm.Dataset)) continue; // groups: only the root group is read
+  // Every group, depth first: a variable of a group is named by its path from the root group
+  // (`forecast/t2m`), as netCDF-C's tools name it (without the leading slash); its dimensions by
+  // their own names (netCDF-4 lets a group see the dimensions of the groups above it).
+  const walk = (group: H5, prefix: string, depth: number) => {
+    for (const key of group.keys() as string[]) {
+      const name = prefix + key;
+      let entry: H5;
+      try {
+        entry = group.get(key);
+      } catch {
+        continue; // a dangling or external link: nothing netCDF-4 writes, nothing to read
+      }
+      if (entry instanceof h5wasm.Group) {
+        // A cycle of links cannot be followed for ever; netCDF-4 nests far less deep.
+        if (depth < 32) walk(entry, `${name}/`, depth + 1);
+        continue;
+      }
+      if (!(entry instanceof h5wasm.Dataset)) continue;
+      addDataset(entry, name, key);
+    }
+  };
+  const addDataset = (ds: H5, name: string, key: string) => {
     const shape: number[] = ds.shape ?? [];
     const nameAttr = ds.attrs.NAME ? String(ds.attrs.NAME.value) : "";
     const isScale = ds.attrs.CLASS && String(ds.attrs.CLASS.value) === "DIMENSION_SCALE";
-    if (isScale && shape.length === 1) dims.set(name, shape[0]);
-    if (isScale && nameAttr.startsWith(DIM_WITHOUT_VARIABLE)) continue;
+    if (isScale && shape.length === 1) dims.set(key, shape[0]);
+    if (isScale && nameAttr.startsWith(DIM_WITHOUT_VARIABLE)) return;
     const dimNames = shape.map((_, i) => {
-      if (isScale && shape.length === 1) return name; // a coordinate variable is its own scale
+      if (isScale && shape.length === 1) return key; // a coordinate variable is its own scale
       let scales: string[] = [];
       try {
         scales = ds.get_attached_scales(i) ?? [];
@@ -155,9 +174,11 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
       dims: dimNames,
       shape,
       attributes: h5Attributes(ds),
+      chunks: ds.metadata.chunks ?? null,
     });
     datasets.set(name, ds);
-  }
+  };
+  walk(file, "", 0);
   return {
     format: "netCDF-4/HDF5",
     dims,
@@ -175,8 +196,20 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
           { cause: e },
         );
       }
-      const out = new Float64Array((value as ArrayLike<number>).length);
-      for (let i = 0; i < out.length; i++) out[i] = Number((value as ArrayLike<number>)[i]);
+      // Numbers as they came (a float32 slab stays 4 bytes a value); 64-bit integers (BigInt
+      // arrays) and plain values converted.
+      if (
+        ArrayBuffer.isView(value) && !(value instanceof BigInt64Array) &&
+        !(value instanceof BigUint64Array) && !(value instanceof DataView)
+      ) {
+        return value as unknown as ArrayLike<number>;
+      }
+      const list =
+        (ArrayBuffer.isView(value) || Array.isArray(value) ? value : [value]) as ArrayLike<
+          number | bigint
+        >;
+      const out = new Float64Array(list.length);
+      for (let i = 0; i < out.length; i++) out[i] = Number(list[i]);
       return out;
     },
     close() {

@@ -10,15 +10,20 @@ import { isNumericType, openSource } from "./source.ts";
 import {
   auxiliaryVariables,
   coordinate,
+  groupOf,
   isTimeDimension,
   single,
   textOf,
   variableNote,
 } from "./cf.ts";
+import { resolveSelection } from "./select.ts";
+
+/** Values read per slab (a progress step, and a chance for a signal): 4 Mi, 32 MiB as float64. */
+const SLAB_VALUES = 4 * 1024 * 1024;
 
 /**
  * Largest number of values a variable (after selection) may have: 2^28 (1 GiB as float32). The
- * whole selection is held in memory while compressing (about 3 times its float32 size); pass
+ * whole selection is held in memory while compressing (about twice its float32 size at the peak, read in slabs); pass
  * `maxValues` to go higher, or select a time range (`select: { time: [0, 1000] }`).
  */
 export const DEFAULT_MAX_VALUES: number = 2 ** 28;
@@ -53,6 +58,7 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
         const { ok, note } = variableNote(source, v);
         return {
           name: v.name,
+          group: groupOf(v.name),
           type: v.typeName,
           dimensions: v.dims.map((name, i) => ({ name, size: v.shape[i] })),
           longName: textOf(v.attributes.long_name) ?? textOf(v.attributes.standard_name),
@@ -68,14 +74,18 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
 }
 /**
  * Reads one variable of a netCDF file as a field for `compress()`: selection applied, CF missing
- * values as NaN, packed integers unpacked, time first, and the attributes to store with it.
+ * values as NaN, packed integers unpacked, time first (a time dimension found elsewhere is moved
+ * first, and `transposed` says so), and the attributes to store with it. The values are read in
+ * slabs of about 4 Mi values, so that memory holds the field and one slab, `onProgress` hears
+ * the share read, and `signal` aborts between slabs.
  *
  * @param path A local file (netCDF classic, 64-bit offset or netCDF-4/HDF5).
  * @param options The variable, the selection and the size limit.
  * @returns The field.
  * @throws {Error} With the file, the variable and what is wrong: no such variable, a type that
- *   is not numeric, a dimension that is not time, too many dimensions without a selection, bad
- *   packing attributes, a selection out of range, or more values than `maxValues`.
+ *   is not numeric, too many dimensions without a selection, bad packing attributes, a selection
+ *   out of range or matching no coordinate (with the nearest ones), or more values than
+ *   `maxValues`.
  *
  * @example Read packed shorts: missing values become NaN, the rest is unpacked
  * ```ts
@@ -95,7 +105,20 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
   const source = await openSource(path);
   try {
     const where = `${path}: variable "${name}"`;
-    const v = source.variables.find((x) => x.name === name);
+    // A variable of a group by its path (`forecast/t2m`), or, when only one variable has the name,
+    // by its name alone.
+    const matches = source.variables.filter((x) =>
+      x.name === name || x.name.endsWith(`/${name.replace(/^\//, "")}`)
+    );
+    const v = matches.find((x) => x.name === name.replace(/^\//, "")) ??
+      (matches.length === 1 ? matches[0] : undefined);
+    if (!v && matches.length > 1) {
+      throw new Error(
+        `${path}: "${name}" is in several groups (${
+          matches.map((x) => x.name).join(", ")
+        }): give its path`,
+      );
+    }
     if (!v) {
       const names = source.variables.filter((x) => variableNote(source, x).ok).map((x) => x.name);
       throw new Error(
@@ -104,6 +127,10 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     }
     if (!isNumericType(v.type)) {
       throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
+    }
+    const note = variableNote(source, v).note;
+    if (note?.startsWith("cell bounds")) {
+      throw new Error(`${where} is not a field: ${note} (the vertices of its cells)`);
     }
     // Selection: indices drop a dimension, ranges narrow it.
     const select = options.select ?? {};
@@ -114,12 +141,17 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
         );
       }
     }
+    const group = groupOf(v.name);
     const ranges: [number, number][] = [];
     const kept: number[] = [];
     const selected: MrcSelectedDimension[] = [];
     v.dims.forEach((d, i) => {
       const size = v.shape[i];
-      const s = select[d];
+      const given = select[d];
+      // The text form (a value, a date, `#I`) is resolved against the coordinate variable.
+      const s = typeof given === "string"
+        ? resolveSelection({ name: d, size, ...coordinate(source, d, size, group) }, given, where)
+        : given;
       if (s === undefined) {
         ranges.push([0, size]);
         kept.push(i);
@@ -128,7 +160,7 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
           throw new Error(`${where}: index ${s} of dimension "${d}" is outside 0..${size - 1}`);
         }
         ranges.push([s, s + 1]);
-        selected.push({ name: d, size, ...coordinate(source, d, size), index: s });
+        selected.push({ name: d, size, ...coordinate(source, d, size, group), index: s });
       } else {
         const [a, b] = s;
         if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a >= b) {
@@ -143,28 +175,26 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     const keptDims = kept.map((i) => v.dims[i]);
     if (keptDims.length < 2 || keptDims.length > 3) {
       const hint = keptDims.length > 3
-        ? `: fix one dimension to an index (e.g. --select ${
-          keptDims.filter((d) => !isTimeDimension(source, d)).slice(0, -2).map((d) => `${d}=0`)
-            .join(" or ")
+        ? `: fix one dimension to an index or a value (e.g. --select ${
+          keptDims.filter((d) => !isTimeDimension(source, d, group)).slice(0, -2).map((d) =>
+            `${d}=0`
+          ).join(" or ")
         })`
         : "";
       throw new Error(
         `${where} has dimensions (${keptDims.join(", ")}) after selection, expected 2 or 3${hint}`,
       );
     }
-    if (keptDims.length === 3) {
-      const time = keptDims.findIndex((d) => isTimeDimension(source, d));
-      if (time > 0) {
-        throw new Error(
-          `${where}: time dimension "${keptDims[time]}" is axis ${time} of (${
-            keptDims.join(", ")
-          }), only a leading time dimension is supported: select one index of "${keptDims[0]}"`,
-        );
-      }
-      // Without a time dimension the leading one is the stack (a level, an ensemble member): it
-      // compresses the same way and is recorded under its own name.
-    }
-    const shape = kept.map((i) => ranges[i][1] - ranges[i][0]);
+    // Time first: a time dimension elsewhere is moved first (the others keep their order).
+    // Without one, the leading dimension is the stack (a level, an ensemble member): it
+    // compresses the same way and is recorded under its own name.
+    const time = keptDims.length === 3
+      ? keptDims.findIndex((d) => isTimeDimension(source, d, group))
+      : -1;
+    const order = time > 0 ? [time, ...[0, 1, 2].filter((a) => a !== time)] : [0, 1, 2]
+      .slice(0, keptDims.length);
+    const sourceShape = kept.map((i) => ranges[i][1] - ranges[i][0]);
+    const shape = order.map((a) => sourceShape[a]);
     const count = shape.reduce((a, b) => a * b, 1);
     const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
     if (count > maxValues) {
@@ -191,7 +221,6 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     }
     const fills = [attrs._FillValue, attrs.missing_value]
       .flatMap((a) => a && typeof a.value !== "string" ? a.value : []);
-    const raw = source.read(v, ranges);
     const packed = scale !== undefined || offset !== undefined;
     const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
       v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
@@ -199,20 +228,54 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     const data = wide ? new Float64Array(count) : new Float32Array(count);
     const k = single(scale) ?? 1;
     const b = single(offset) ?? 0;
-    let missing = 0;
-    for (let i = 0; i < count; i++) {
-      const x = raw[i];
-      if (Number.isNaN(x) || fills.includes(x)) {
-        data[i] = NaN;
-        missing++;
-      } else {
-        data[i] = packed ? x * k + b : x;
-      }
+    // Where each value of the source's order goes: the stride in `data` of each kept axis.
+    const outStride = [0, 0, 0];
+    for (let j = order.length - 1, st = 1; j >= 0; j--) {
+      outStride[order[j]] = st;
+      st *= shape[j];
     }
-    const dimensions: MrcDimension[] = kept.map((i) => {
+    // Slabs along the outermost kept axis (the axes before it are fixed to one index, so a slab
+    // is contiguous in the source's order), whole chunks of a chunked variable at a time.
+    const axis = kept[0];
+    const inner = count / sourceShape[0];
+    const chunk = Math.max(1, v.chunks?.[axis] ?? 1);
+    const slab = Math.max(chunk, Math.floor(SLAB_VALUES / inner / chunk) * chunk, 1);
+    let missing = 0;
+    const [a0, e0] = ranges[axis];
+    options.onProgress?.(0);
+    for (let from = a0; from < e0; from += slab) {
+      options.signal?.throwIfAborted();
+      const to = Math.min(e0, from + slab);
+      const part = ranges.map((r, i) => i === axis ? [from, to] as [number, number] : r);
+      const raw = source.read(v, part);
+      const n = raw.length;
+      // Source order: the slab's outermost index, then the kept axes after it.
+      const base = (from - a0) * outStride[0];
+      const fast = time <= 0;
+      const s1 = sourceShape[1] ?? 1, s2 = sourceShape[2] ?? 1;
+      for (let i = 0; i < n; i++) {
+        let at: number;
+        if (fast) at = base + i;
+        else {
+          const i2 = i % s2, r = (i - i2) / s2, i1 = r % s1, i0 = (r - i1) / s1;
+          at = base + i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
+        }
+        const x = raw[i];
+        if (Number.isNaN(x) || fills.includes(x)) {
+          data[at] = NaN;
+          missing++;
+        } else {
+          data[at] = packed ? x * k + b : x;
+        }
+      }
+      options.onProgress?.((to - a0) / (e0 - a0));
+      // A turn of the event loop between slabs: a signal's listener (Ctrl-C) can run.
+      if (to < e0) await new Promise((r) => setTimeout(r, 0));
+    }
+    const dimensions: MrcDimension[] = order.map((a) => kept[a]).map((i) => {
       const d = v.dims[i];
       const [a, e] = ranges[i];
-      const c = coordinate(source, d, v.shape[i]);
+      const c = coordinate(source, d, v.shape[i], group);
       return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
     });
     // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
@@ -221,18 +284,23 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
       v,
       new Map(kept.map((i) => [v.dims[i], ranges[i]])),
     );
+    const transposed = time > 0 ? { from: keptDims, to: order.map((a) => keptDims[a]) } : undefined;
+    const local = group === "" ? v.name : v.name.slice(group.length + 1);
     return {
       data,
       shape,
       missing,
+      ...(transposed ? { transposed } : {}),
       attributes: {
-        variable: { name, type: v.type!, attributes: attrs },
+        variable: { name: local, type: v.type!, attributes: attrs },
         dimensions,
         selected,
         global: source.global,
         source: {
           format: source.format,
           file: path.replace(/^.*[\\/]/, ""),
+          ...(group === "" ? {} : { group: `/${group}` }),
+          ...(transposed ? { dimensionOrder: transposed.from } : {}),
           ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
             ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
             : {}),

@@ -20,6 +20,8 @@ export interface Variable {
   dims: string[];
   shape: number[];
   attributes: Record<string, MrcAttribute>;
+  /** The chunk shape of a chunked netCDF-4 variable (reads along its chunks cost least), or null. */
+  chunks?: number[] | null;
 }
 
 export interface Source {
@@ -27,8 +29,11 @@ export interface Source {
   dims: Map<string, number>;
   variables: Variable[];
   global: Record<string, MrcAttribute>;
-  /** Reads the hyperslab `[start, end)` per axis as float64 (integers exactly up to 2^53). */
-  read(variable: Variable, ranges: [number, number][]): Float64Array;
+  /**
+   * Reads the hyperslab `[start, end)` per axis, as numbers (64-bit integers exactly up to 2^53):
+   * the reader's own typed array where it holds numbers (no copy), else a `Float64Array`.
+   */
+  read(variable: Variable, ranges: [number, number][]): ArrayLike<number>;
   close(): void;
 }
 

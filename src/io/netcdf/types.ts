@@ -17,8 +17,10 @@ export interface NetcdfDimension {
 
 /** A variable of a netCDF file, as listed by {@linkcode listNetcdfVariables}. */
 export interface NetcdfVariableInfo {
-  /** Its name. */
+  /** Its name: in a netCDF-4 group, its path from the root group (`forecast/t2m`). */
   name: string;
+  /** Its group's path (`forecast`), `""` in the root group. */
+  group: string;
   /** Its netCDF type, or the HDF5 class when it has no netCDF type. */
   type: string;
   /** Its dimensions in order. */
@@ -27,7 +29,10 @@ export interface NetcdfVariableInfo {
   longName: string | null;
   /** `units`, or null. */
   units: string | null;
-  /** Whether it can be compressed: numeric with 2 or 3 dimensions, or 4 with a selection. */
+  /**
+   * Whether it can be compressed: numeric with 2 or 3 dimensions, or 4 with a selection, and not
+   * the cell bounds of a coordinate (`time_bnds`, named by `time:bounds`).
+   */
   compressible: boolean;
   /** Why not, or what it needs (`"4-D: select one index of level"`); null when it can as is. */
   note: string | null;
@@ -41,8 +46,14 @@ export interface NetcdfListing {
   variables: NetcdfVariableInfo[];
 }
 
-/** A selection along one dimension: an index (the dimension is dropped) or a range `[a, b)`. */
-export type NetcdfSelection = number | [number, number];
+/**
+ * A selection along one dimension: an index (the dimension is dropped), a range `[a, b)` of
+ * indices, or a text resolved against the dimension's coordinate variable: an index (`"0"`,
+ * `"#3"`), a coordinate value (`"85000"` where no index is 85000, `"850.0"`), an ISO 8601 date on
+ * a CF time axis (`"1990-01-15"`, `"1990-01"`), or a range of them (`"1990-01:1990-12"`, both
+ * ends included), as `src/io/netcdf/select.ts` describes.
+ */
+export type NetcdfSelection = number | [number, number] | string;
 
 /** Options of {@linkcode readNetcdf}. */
 export interface ReadNetcdfOptions {
@@ -55,6 +66,10 @@ export interface ReadNetcdfOptions {
   select?: Record<string, NetcdfSelection>;
   /** Largest number of values after selection. Default {@linkcode DEFAULT_MAX_VALUES}. */
   maxValues?: number;
+  /** Aborts the read between slabs (about 4 Mi values each). Default: none. */
+  signal?: AbortSignal;
+  /** Called before the first slab (0) and after each, with the share read (0 to 1). Default: none. */
+  onProgress?: (done: number) => void;
 }
 
 /** A field read by {@linkcode readNetcdf}, ready for `compress()`. */
@@ -68,6 +83,12 @@ export interface NetcdfField {
   shape: number[];
   /** Number of missing values (NaN in `data`). */
   missing: number;
+  /**
+   * Present when the time dimension was not the first: the dimensions in the source's order
+   * (`from`) and as read, time first (`to`). The stored attributes list them as read, and record
+   * the source's order as `source.dimensionOrder`.
+   */
+  transposed?: { from: string[]; to: string[] };
   /** Variable, dimensions, coordinates and attributes, for `compress(..., { attributes })`. */
   attributes: MrcAttributes;
 }

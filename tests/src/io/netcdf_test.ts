@@ -97,11 +97,11 @@ Deno.test("readNetcdf() errors name the file, the variable and the problem", asy
   for (const [path, options, message] of cases) {
     await assert.rejects(readNetcdf(path, options), message);
   }
-  // A time dimension that is not first.
+  // A time dimension that is not first is moved first (it was refused before).
   const swapped = await Deno.makeTempFile({ suffix: ".nc" });
   try {
     await writeNetcdf(swapped, {
-      data: new Float32Array(24),
+      data: Float32Array.from({ length: 24 }, (_, i) => i),
       shape: [2, 3, 4],
       attributes: {
         variable: { name: "v", type: "float", attributes: {} },
@@ -115,10 +115,22 @@ Deno.test("readNetcdf() errors name the file, the variable and the problem", asy
         source: {},
       },
     });
-    await assert.rejects(
-      readNetcdf(swapped, { variable: "v" }),
-      /variable "v": time dimension "time" is axis 2 of \(lat, lon, time\)/,
-    );
+    const field = await readNetcdf(swapped, { variable: "v" });
+    assert.deepStrictEqual(field.shape, [4, 2, 3]);
+    assert.deepStrictEqual(field.transposed, {
+      from: ["lat", "lon", "time"],
+      to: ["time", "lat", "lon"],
+    });
+    assert.deepStrictEqual(field.attributes.dimensions.map((d) => d.name), ["time", "lat", "lon"]);
+    assert.deepStrictEqual(field.attributes.source.dimensionOrder, ["lat", "lon", "time"]);
+    // (t, i, j) of the field is (i, j, t) of the source: 12 i + 4 j + t.
+    for (let t = 0; t < 4; t++) {
+      for (let i = 0; i < 2; i++) {
+        for (let j = 0; j < 3; j++) {
+          assert.strictEqual(field.data[(t * 2 + i) * 3 + j], 12 * i + 4 * j + t);
+        }
+      }
+    }
   } finally {
     await Deno.remove(swapped);
   }
@@ -130,7 +142,7 @@ Deno.test("listNetcdfVariables() lists what can be compressed", async () => {
   const ok = variables.filter((v) => v.compressible).map((v) => [v.name, v.note]);
   assert.deepStrictEqual(ok, [
     ["uwnd", null],
-    ["air", "4-D: select one index of level"],
+    ["air", "4-D: select one index or value of level"],
     ["sst", null],
   ]);
 });
