@@ -32,6 +32,7 @@ import {
   filterRow,
   filterWeights,
   fixedPredictor,
+  interiorColumns,
   type LevelPredictor,
   type Predictor,
   tapOffsets,
@@ -121,7 +122,7 @@ const SCHEDULE_BYTES = 512;
  * Bytes a decoder's block coders hold for `blocks` blocks of `n` snapshots in all, planes of
  * `H x W` and `levels` levels: per value the float32 reconstruction and int16 codes, per snapshot
  * the schedule, per block two float64 planes, the float64 axis weights of rows and columns of each
- * level above 0 (4 per coordinate) and the row buffers (float64 and int32). The one formula of the
+ * level above 0 (4 per coordinate) and the row buffers (two float64, one int32). The one formula of the
  * decode budget (`src/read/_budget.ts`) and of the coder cache. The missing mask is the file's.
  */
 export function blockCoderBytes(
@@ -132,7 +133,7 @@ export function blockCoderBytes(
   blocks = 1,
 ): number {
   return (6 * H * W + SCHEDULE_BYTES) * n +
-    blocks * (16 * H * W + 32 * (H + W) * (levels - 1) + 12 * W);
+    blocks * (16 * H * W + 32 * (H + W) * (levels - 1) + 20 * W);
 }
 
 /** What a block coder has decoded: all a coder of the same block and parameters continues from. */
@@ -196,6 +197,8 @@ export class BlockCoder {
   #predsBuffer: Float64Array | null = null;
   /** Predictions of a row. */
   readonly #rowPred: Float64Array;
+  /** Predictions of a row's right edge, beyond a filter's interior. */
+  readonly #edgePred: Float64Array;
   /** The predictor of the level being coded, and its filters' tap offsets per pass. */
   #predictor: LevelPredictor;
   #offsets: Int32Array[] = [];
@@ -243,6 +246,7 @@ export class BlockCoder {
     this.#base = new Float64Array(H * W);
     this.#zero = new Float64Array(H * W);
     this.#rowPred = new Float64Array(W);
+    this.#edgePred = new Float64Array(W);
     this.#predictor = fixedPredictor(params.cubic);
     this.#tableCubic = Array.from({ length: levels }, () => params.cubic);
   }
@@ -355,7 +359,16 @@ export class BlockCoder {
     rowW: Float64Array,
     out: Float64Array,
   ): number {
-    const count = predictRow(
+    const f = this.#weights[pass - 1];
+    const span = filtered && f !== null && !timeOnly
+      ? interiorColumns(pass, y, x0, s2, s, this.params.H, W)
+      : null;
+    if (span === null) {
+      return predictRow(rec, o0, bs, space, timeOnly, pass, y, x0, s2, s, sw, W, colW, rowW, out);
+    }
+    // The fixed predictions left and right of the interior, the filter's inside it.
+    const [xL, xR] = span;
+    const left = predictRow(
       rec,
       o0,
       bs,
@@ -371,12 +384,30 @@ export class BlockCoder {
       colW,
       rowW,
       out,
+      xL,
     );
-    const f = this.#weights[pass - 1];
-    if (filtered && f !== null && !timeOnly) {
-      filterRow(rec, o0, bs, pass, y, x0, s2, s, this.params.H, W, f, this.#offsets[pass - 1], out);
-    }
-    return count;
+    const inside = (xR - xL) / s2;
+    filterRow(rec, o0, bs, y, xL, xR, s2, W, f!, this.#offsets[pass - 1], out, left, space);
+    const edge = this.#edgePred;
+    const right = predictRow(
+      rec,
+      o0,
+      bs,
+      space,
+      timeOnly,
+      pass,
+      y,
+      xR,
+      s2,
+      s,
+      sw,
+      W,
+      colW,
+      rowW,
+      edge,
+    );
+    for (let i = 0; i < right; i++) out[left + inside + i] = edge[i];
+    return left + inside + right;
   }
 
   /** One level, yielding the snapshots done after each snapshot. */

@@ -168,14 +168,11 @@ export function tapOffsets(s: number, W: number): Int32Array[] {
 }
 
 /**
- * Overwrites, in `out` (the fixed predictions of row `y`'s new points of pass `pass`, `x = x0,
- * x0 + s2, ...`), those of the interior points with the filter's: `bs + sum_i w_i * (rec - bs)`
- * at the taps, summed from 0 in tap order (mode space: `bs = 0`); `w` from `filterWeights()`.
+ * The interior points of row `y` of pass `pass` (new points `x = x0, x0 + s2, ...` of spacing
+ * `s`): `[xL, xR)`, the first interior `x` and the first `x` past them, or null when the row has
+ * none (its taps leave the plane above or below, or no column fits).
  */
-export function filterRow(
-  rec: Float32Array,
-  o0: number,
-  bs: Float64Array,
+export function interiorColumns(
   pass: number,
   y: number,
   x0: number,
@@ -183,20 +180,49 @@ export function filterRow(
   s: number,
   H: number,
   W: number,
+): [number, number] | null {
+  const [ry, rx] = REACH[pass - 1];
+  if (y - ry * s < 0 || y + ry * s >= H) return null;
+  let xL = x0;
+  while (xL - rx * s < 0) xL += s2;
+  let xR = xL;
+  while (xR + rx * s < W) xR += s2;
+  return xR > xL ? [xL, xR] : null;
+}
+
+/**
+ * The filter's predictions of row `y`'s interior points of pass `pass`, `x = xL, xL + s2, ...
+ * < xR` (from {@linkcode interiorColumns}), into `out` from index `j`: `bs + sum_i w_i * (rec -
+ * bs)` at the taps, summed from 0 in tap order (mode space: `bs = 0`, and with `space` it is not
+ * read); `w` from `filterWeights()`.
+ */
+export function filterRow(
+  rec: Float32Array,
+  o0: number,
+  bs: Float64Array,
+  y: number,
+  xL: number,
+  xR: number,
+  s2: number,
+  W: number,
   w: Float64Array,
   offsets: Int32Array,
   out: Float64Array,
+  j: number,
+  space = false,
 ): void {
-  const [ry, rx] = REACH[pass - 1];
-  if (y - ry * s < 0 || y + ry * s >= H) return;
   const m = w.length, row = y * W;
-  // Interior columns: x - rx*s >= 0 and x + rx*s < W.
-  let j = 0, x = x0;
-  while (x - rx * s < 0) {
-    x += s2;
-    j++;
+  if (space) {
+    // Mode space (bs = 0): the same sums without reading bs (rec - 0 is rec, 0 + a is 0 + a).
+    for (let x = xL; x < xR; x += s2, j++) {
+      const g = o0 + row + x;
+      let a = 0;
+      for (let i = 0; i < m; i++) a += w[i] * rec[g + offsets[i]];
+      out[j] = 0 + a;
+    }
+    return;
   }
-  for (; x + rx * s < W; x += s2, j++) {
+  for (let x = xL; x < xR; x += s2, j++) {
     const p = row + x, g = o0 + p;
     let a = 0;
     for (let i = 0; i < m; i++) {

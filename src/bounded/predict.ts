@@ -75,8 +75,8 @@ export function alongRec(
 }
 
 /**
- * The predictions of the new points of row `y` in pass `pass` (SPEC.md §4.7.3) into `out`; returns
- * their count. The common interior case (all four taps) is written out; the sums are those of
+ * The predictions of the new points of row `y` in pass `pass` (SPEC.md §4.7.3) into `out`, those
+ * with `x0 <= x < end` (default: to the row's end); returns their count. The common interior case (all four taps) is written out; the sums are those of
  * {@linkcode along} and {@linkcode alongRec}, in the same order.
  */
 export function predictRow(
@@ -95,11 +95,12 @@ export function predictRow(
   colW: Float64Array,
   rowW: Float64Array,
   out: Float64Array,
+  end = W,
 ): number {
   let i = 0;
   const row = y * W;
   if (timeOnly) {
-    for (let x = x0; x < W; x += s2) out[i++] = bs[row + x];
+    for (let x = x0; x < end; x += s2) out[i++] = bs[row + x];
     return i;
   }
   // Row-constant weights along y (passes 2 and 3).
@@ -111,7 +112,7 @@ export function predictRow(
     const base = o0 + row;
     if (pass === 2) {
       if (yInterior) {
-        for (let x = x0; x < W; x += s2) {
+        for (let x = x0; x < end; x += s2) {
           const g = base + x;
           let ay = 0;
           ay += v0 * rec[g - sw3];
@@ -121,11 +122,11 @@ export function predictRow(
           out[i++] = 0 + ay;
         }
       } else {
-        for (let x = x0; x < W; x += s2) out[i++] = 0 + alongRec(rec, base + x, rowW, 4 * y, sw);
+        for (let x = x0; x < end; x += s2) out[i++] = 0 + alongRec(rec, base + x, rowW, 4 * y, sw);
       }
       return i;
     }
-    for (let x = x0; x < W; x += s2) {
+    for (let x = x0; x < end; x += s2) {
       const g = base + x, wi = 4 * x;
       const w0 = colW[wi], w3 = colW[wi + 3];
       let ax = 0;
@@ -152,7 +153,7 @@ export function predictRow(
   }
   // Mode time+space: the same on rec - bs.
   if (pass === 2) {
-    for (let x = x0; x < W; x += s2) {
+    for (let x = x0; x < end; x += s2) {
       const p = row + x, g = o0 + p;
       let ay = 0;
       if (yInterior) {
@@ -165,7 +166,7 @@ export function predictRow(
     }
     return i;
   }
-  for (let x = x0; x < W; x += s2) {
+  for (let x = x0; x < end; x += s2) {
     const p = row + x, g = o0 + p, wi = 4 * x;
     const w0 = colW[wi], w3 = colW[wi + 3];
     let ax = 0;

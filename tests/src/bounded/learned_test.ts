@@ -10,6 +10,7 @@ import {
   filterWeights,
   fitFilter,
   fixedFilter,
+  interiorColumns,
   type LevelPredictor,
   tapOffsets,
 } from "../../../src/bounded/learned.ts";
@@ -96,8 +97,33 @@ Deno.test("filterRow gives the SPEC's sum at interior points and leaves the othe
     const s2 = 2 * s, x0 = pass === 2 ? s2 - 1 : s - 1, y0 = pass === 1 ? s2 - 1 : s - 1;
     const [a, b] = [[2, 3], [3, 2], [3, 3]][pass - 1];
     for (let y = y0; y < H; y += s2) {
-      const out = new Float64Array(W).fill(-1);
-      filterRow(rec, o0, bs, pass, y, x0, s2, s, H, W, w, offsets, out);
+      const out = new Float64Array(W).fill(-1), spaceOut = new Float64Array(W).fill(-1);
+      const span = interiorColumns(pass, y, x0, s2, s, H, W);
+      if (span !== null) {
+        const j = (span[0] - x0) / s2;
+        filterRow(rec, o0, bs, y, span[0], span[1], s2, W, w, offsets, out, j);
+        // Mode space: bs = 0, not read.
+        filterRow(
+          rec,
+          o0,
+          new Float64Array(H * W),
+          y,
+          span[0],
+          span[1],
+          s2,
+          W,
+          w,
+          offsets,
+          spaceOut,
+          j,
+        );
+        const alone = out.slice();
+        filterRow(rec, o0, bs, y, span[0], span[1], s2, W, w, offsets, alone, j, false);
+        assert.deepStrictEqual(alone, out);
+        const fast = new Float64Array(W).fill(-1);
+        filterRow(rec, o0, bs, y, span[0], span[1], s2, W, w, offsets, fast, j, true);
+        assert.deepStrictEqual(fast, spaceOut, "the space loop gives the sums with bs = 0");
+      }
       for (let j = 0, x = x0; x < W; x += s2, j++) {
         const interior = y - a * s >= 0 && y + a * s < H && x - b * s >= 0 && x + b * s < W;
         if (!interior) {

@@ -14,7 +14,7 @@ const LEVELS = 5;
  * Bytes one full block's coder holds (blockCoderBytes of block_coder.ts): 4 x 40 x 45, 5 levels,
  * 512 bytes of schedule per snapshot.
  */
-const CODER = 6 * 4 * 40 * 45 + 512 * 4 + 16 * 40 * 45 + 32 * (40 + 45) * (LEVELS - 1) + 12 * 45;
+const CODER = 6 * 4 * 40 * 45 + 512 * 4 + 16 * 40 * 45 + 32 * (40 + 45) * (LEVELS - 1) + 20 * 45;
 
 let made: Promise<Uint8Array> | null = null;
 /** 22 snapshots in 6 blocks of 4 (the last of 2), 5 levels, noise and NaN holes. */
