@@ -163,6 +163,69 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  name:
+    "cli.ts decompress stops on SIGINT while it decodes, also started with SIGINT ignored: exit 130, nothing written",
+  ignore: !posix,
+  fn: () =>
+    inTemporaryFolder(async (dir) => {
+      const [T, H, W] = [96, 256, 256];
+      await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise(T * H * W), [T, H, W]));
+      const c = await run(
+        "compress",
+        `${dir}/in.npy`,
+        "-o",
+        `${dir}/in.mrc`,
+        ...["--block", "8", "--rel-error-bound", "1e-4", "--quiet"],
+      );
+      assert.strictEqual(c.code, 0, c.stderr);
+      for (const threads of ["1", "2"]) {
+        const child = new Deno.Command("sh", {
+          args: [
+            "-c",
+            'trap "" INT; exec "$0" "$@"',
+            Deno.execPath(),
+            "run",
+            ...PERMISSIONS,
+            cli,
+            "decompress",
+            `${dir}/in.mrc`,
+            "-o",
+            `${dir}/out.npy`,
+            "--threads",
+            threads,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        // Until the decode shows its time (after its first second).
+        const reader = child.stderr.getReader();
+        const dec = new TextDecoder();
+        let stderr = "";
+        while (!/^decoding level/m.test(stderr)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          stderr += dec.decode(value, { stream: true });
+        }
+        const sent = performance.now();
+        child.kill("SIGINT");
+        const rest = (async () => {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            stderr += dec.decode(value, { stream: true });
+          }
+        })();
+        const status = await child.status;
+        await rest;
+        assert.strictEqual(status.code, 130, stderr);
+        assert.ok(performance.now() - sent < 1500, `threads ${threads}`);
+        assert.match(stderr, /^error: .*out\.npy: interrupted \(SIGINT\), not written$/m);
+        assert.deepStrictEqual(await names(dir), ["in.mrc", "in.npy"]);
+      }
+    }),
+});
+
 Deno.test("cli.ts compress shows progress on stderr as plain lines (not a terminal), none with --quiet", () =>
   inTemporaryFolder(async (dir) => {
     const [T, H, W] = [32, 256, 256];
