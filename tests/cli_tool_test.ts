@@ -72,7 +72,7 @@ Deno.test({
   ignore: !posix,
   fn: () =>
     inTemporaryFolder(async (dir) => {
-      const [T, H, W] = [48, 256, 256];
+      const [T, H, W] = [96, 256, 256];
       await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise(T * H * W), [T, H, W]));
       const args = [
         "run",
@@ -102,7 +102,7 @@ Deno.test({
           if (done) break;
           stderr += dec.decode(value, { stream: true });
         }
-        assert.match(stderr, /^coding 12\.00 MiB: \d+% \(0:0\d/m);
+        assert.match(stderr, /^coding 24\.00 MiB: \d+% \(0:0\d/m);
         const sent = performance.now();
         child.kill("SIGINT");
         const rest = (async () => {
@@ -129,7 +129,7 @@ Deno.test({
   ignore: !posix,
   fn: () =>
     inTemporaryFolder(async (dir) => {
-      const [T, H, W] = [64, 192, 192];
+      const [T, H, W] = [128, 192, 192];
       await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise(T * H * W), [T, H, W]));
       const child = new Deno.Command(Deno.execPath(), {
         args: [
@@ -163,20 +163,83 @@ Deno.test({
     }),
 });
 
+Deno.test({
+  name:
+    "cli.ts decompress stops on SIGINT while it decodes, also started with SIGINT ignored: exit 130, nothing written",
+  ignore: !posix,
+  fn: () =>
+    inTemporaryFolder(async (dir) => {
+      const [T, H, W] = [96, 256, 256];
+      await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise(T * H * W), [T, H, W]));
+      const c = await run(
+        "compress",
+        `${dir}/in.npy`,
+        "-o",
+        `${dir}/in.mrc`,
+        ...["--block", "8", "--rel-error-bound", "1e-4", "--quiet"],
+      );
+      assert.strictEqual(c.code, 0, c.stderr);
+      for (const threads of ["1", "2"]) {
+        const child = new Deno.Command("sh", {
+          args: [
+            "-c",
+            'trap "" INT; exec "$0" "$@"',
+            Deno.execPath(),
+            "run",
+            ...PERMISSIONS,
+            cli,
+            "decompress",
+            `${dir}/in.mrc`,
+            "-o",
+            `${dir}/out.npy`,
+            "--threads",
+            threads,
+          ],
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        // Until the decode shows its time (after its first second).
+        const reader = child.stderr.getReader();
+        const dec = new TextDecoder();
+        let stderr = "";
+        while (!/^decoding level/m.test(stderr)) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          stderr += dec.decode(value, { stream: true });
+        }
+        const sent = performance.now();
+        child.kill("SIGINT");
+        const rest = (async () => {
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            stderr += dec.decode(value, { stream: true });
+          }
+        })();
+        const status = await child.status;
+        await rest;
+        assert.strictEqual(status.code, 130, stderr);
+        assert.ok(performance.now() - sent < 1500, `threads ${threads}`);
+        assert.match(stderr, /^error: .*out\.npy: interrupted \(SIGINT\), not written$/m);
+        assert.deepStrictEqual(await names(dir), ["in.mrc", "in.npy"]);
+      }
+    }),
+});
+
 Deno.test("cli.ts compress shows progress on stderr as plain lines (not a terminal), none with --quiet", () =>
   inTemporaryFolder(async (dir) => {
-    const [T, H, W] = [32, 256, 256];
+    const [T, H, W] = [64, 256, 256];
     await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise(T * H * W), [T, H, W]));
-    const common = ["--threads", "1", "--rel-error-bound", "1e-4", "--force"];
+    const common = ["--threads", "1", "--rel-error-bound", "1e-5", "--force"];
     const r = await run("compress", `${dir}/in.npy`, "-o", `${dir}/a.mrc`, ...common);
     assert.strictEqual(r.code, 0, r.stderr);
     const lines = r.stderr.trim().split("\n");
     // At most one line per 10% and per 2 s, then how long it took.
     assert.ok(lines.length >= 2 && lines.length <= 12, r.stderr);
     for (const line of lines.slice(0, -1)) {
-      assert.match(line, /^coding 8\.00 MiB: \d+% \(\d+:\d\d(, about \d+:\d\d left)?\)$/);
+      assert.match(line, /^coding 16\.00 MiB: \d+% \(\d+:\d\d(, about \d+:\d\d left)?\)$/);
     }
-    assert.match(lines[lines.length - 1], /^coding 8\.00 MiB: done in \d+\.\d s$/);
+    assert.match(lines[lines.length - 1], /^coding 16\.00 MiB: done in \d+\.\d s$/);
     assert.doesNotMatch(r.stderr, /\r|\x1b/);
     const quiet = await run(
       "compress",
@@ -231,8 +294,10 @@ Deno.test({
       );
       assert.match(text, /--psnr search: trial 2 at bound/);
       assert.match(text, /\rcoding 8\.00 MiB, --psnr search: done in \d+\.\d s\x1b\[K\r?\n/);
-      // Without a search: the time left.
-      const plain = command.replace("'--psnr' '80'", "'--rel-error-bound' '1e-4' '--force'");
+      // Without a search (a larger input, so that coding lasts seconds): the time left.
+      await Deno.writeFile(`${dir}/big.npy`, encodeNpy(noise(3 * T * H * W), [3 * T, H, W]));
+      const plain = command.replace("'--psnr' '80'", "'--rel-error-bound' '1e-5' '--force'")
+        .replace(`${dir}/in.npy`, `${dir}/big.npy`);
       const bar = await new Deno.Command("script", {
         args: ["-qec", plain, "/dev/null"],
         stdout: "piped",
@@ -242,7 +307,7 @@ Deno.test({
       assert.strictEqual(bar.code, 0, barText);
       assert.match(
         barText,
-        /\r\[#+-*\] coding 8\.00 MiB: \d+% \(0:\d\d, about 0:\d\d left\)\x1b\[K/,
+        /\r\[#+-*\] coding 24\.00 MiB: \d+% \(0:\d\d, about 0:\d\d left\)\x1b\[K/,
       );
     }),
 });
