@@ -343,7 +343,7 @@ export class BlockCoder {
    */
   #predict(
     filtered: boolean,
-    rec: Float32Array,
+    k: number,
     o0: number,
     bs: Float64Array,
     space: boolean,
@@ -351,61 +351,26 @@ export class BlockCoder {
     pass: number,
     y: number,
     x0: number,
-    s2: number,
-    s: number,
-    sw: number,
-    W: number,
-    colW: Float64Array,
-    rowW: Float64Array,
-    out: Float64Array,
   ): number {
+    const { H, W, levels } = this.params;
+    const s = 2 ** (levels - 1 - k), s2 = 2 * s, sw = s * W;
+    const rec = this.rec, out = this.#rowPred, colW = this.#colW[k], rowW = this.#rowW[k];
     const f = this.#weights[pass - 1];
     const span = filtered && f !== null && !timeOnly
-      ? interiorColumns(pass, y, x0, s2, s, this.params.H, W)
+      ? interiorColumns(pass, y, x0, s2, s, H, W)
       : null;
     if (span === null) {
       return predictRow(rec, o0, bs, space, timeOnly, pass, y, x0, s2, s, sw, W, colW, rowW, out);
     }
+    // predict.ts's fixed predictions of the points from..to-1 into `into`.
+    const fixed = (from: number, to: number, into: Float64Array) =>
+      predictRow(rec, o0, bs, space, timeOnly, pass, y, from, s2, s, sw, W, colW, rowW, into, to);
     // The fixed predictions left and right of the interior, the filter's inside it.
     const [xL, xR] = span;
-    const left = predictRow(
-      rec,
-      o0,
-      bs,
-      space,
-      timeOnly,
-      pass,
-      y,
-      x0,
-      s2,
-      s,
-      sw,
-      W,
-      colW,
-      rowW,
-      out,
-      xL,
-    );
+    const left = fixed(x0, xL, out);
     const inside = (xR - xL) / s2;
     filterRow(rec, o0, bs, y, xL, xR, s2, W, f!, this.#offsets[pass - 1], out, left, space);
-    const edge = this.#edgePred;
-    const right = predictRow(
-      rec,
-      o0,
-      bs,
-      space,
-      timeOnly,
-      pass,
-      y,
-      xR,
-      s2,
-      s,
-      sw,
-      W,
-      colW,
-      rowW,
-      edge,
-    );
+    const edge = this.#edgePred, right = fixed(xR, W, edge);
     for (let i = 0; i < right; i++) out[left + inside + i] = edge[i];
     return left + inside + right;
   }
@@ -580,7 +545,7 @@ export class BlockCoder {
       for (let y = y0; y < H; y += s2) {
         const count = this.#predict(
           pass === 1,
-          rec,
+          k,
           o0,
           bs,
           m === MODE_SPACE,
@@ -588,13 +553,6 @@ export class BlockCoder {
           pass,
           y,
           x0,
-          s2,
-          s,
-          s * W,
-          W,
-          this.#colW[k],
-          this.#rowW[k],
-          rowPred,
         );
         for (let i = 0, g = o0 + y * W + x0; i < count; i++, g += s2) {
           if (missing !== null && missing[g]) continue;
@@ -673,7 +631,7 @@ export class BlockCoder {
       for (let y = y0; y < H; y += s2) {
         const count = this.#predict(
           true,
-          rec,
+          k,
           o0,
           bs,
           mode === MODE_SPACE,
@@ -681,13 +639,6 @@ export class BlockCoder {
           pass,
           y,
           x0,
-          s2,
-          s,
-          sw,
-          W,
-          colW,
-          rowW,
-          rowPred,
         );
         for (let j = 0, g = o0 + y * W + x0; j < count; j++, g += s2) point(g, rowPred[j]);
       }
@@ -718,7 +669,7 @@ export class BlockCoder {
       for (let y = y0; y < H; y += s2) {
         const count = this.#predict(
           true,
-          rec,
+          k,
           o0,
           bs,
           mode === MODE_SPACE,
@@ -726,13 +677,6 @@ export class BlockCoder {
           pass,
           y,
           x0,
-          s2,
-          s,
-          sw,
-          W,
-          colW,
-          rowW,
-          rowPred,
         );
         for (let j = 0, g = o0 + y * W + x0; j < count; j++, g += s2) {
           rec[g] = rowPred[j] + 0;
@@ -830,24 +774,7 @@ export class BlockCoder {
           pr = preds!;
           pi = i;
         } else {
-          count = this.#predict(
-            true,
-            rec,
-            o0,
-            bs,
-            space,
-            timeOnly,
-            pass,
-            y,
-            x0,
-            s2,
-            s,
-            sw,
-            W,
-            colW,
-            rowW,
-            rowPred,
-          );
+          count = this.#predict(true, k, o0, bs, space, timeOnly, pass, y, x0);
           pr = rowPred;
           pi = 0;
         }

@@ -14,7 +14,7 @@
 
 import { levelBound, type PlannedSnapshot } from "../bounded/plan.ts";
 import { timeBase } from "../bounded/predict.ts";
-import { MODE_SPACE, MODE_TIME } from "../bounded/block_coder.ts";
+import { type BlockParams, MODE_SPACE, MODE_TIME } from "../bounded/block_coder.ts";
 import {
   FILTER_SIZES,
   FILTER_TAPS,
@@ -29,18 +29,14 @@ import { ESCAPE } from "../bounded/symbols.ts";
 /** At most this many points per (level, pass) are fitted and measured. */
 const MAX_SAMPLES = 16384;
 
-/** What the choice reads: the block's first coding and its inputs. */
-export interface FirstCoding {
+/** What the choice reads: the block's parameters and its first coding. */
+export interface FirstCoding
+  extends Pick<BlockParams, "n" | "H" | "W" | "levels" | "keyInterval" | "bound"> {
+  /** The first coding's reconstruction. */
   rec: Float32Array;
   /** `[levels][n]`: the mode of each (level, snapshot) of the first coding. */
   modes: Int8Array;
   schedule: readonly PlannedSnapshot[];
-  n: number;
-  H: number;
-  W: number;
-  levels: number;
-  keyInterval: number;
-  bound: number;
 }
 
 /**
