@@ -539,7 +539,7 @@ export class BlockCoder {
       return cost;
     }
     const s = 2 ** (levels - 1 - k), s2 = 2 * s;
-    const rowPred = this.#rowPred, rec = this.rec;
+    const rowPred = this.#rowPred;
     for (let pass = 1; pass <= 2; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
@@ -623,8 +623,7 @@ export class BlockCoder {
       }
       return { nonzero, escapes };
     }
-    const s = 2 ** (levels - 1 - k), s2 = 2 * s, sw = s * W;
-    const rowW = this.#rowW[k], colW = this.#colW[k];
+    const s = 2 ** (levels - 1 - k), s2 = 2 * s;
     const rowPred = this.#rowPred;
     for (let pass = 1; pass <= 3; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
@@ -662,8 +661,8 @@ export class BlockCoder {
       }
       return;
     }
-    const s = 2 ** (levels - 1 - k), s2 = 2 * s, sw = s * W;
-    const rowW = this.#rowW[k], colW = this.#colW[k], rowPred = this.#rowPred;
+    const s = 2 ** (levels - 1 - k), s2 = 2 * s;
+    const rowPred = this.#rowPred;
     for (let pass = 1; pass <= 3; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
@@ -752,7 +751,6 @@ export class BlockCoder {
     const { H, W, levels } = this.params;
     const s = 2 ** (levels - 1 - k), s2 = 2 * s, sw = s * W, s2w = s2 * W;
     const rec = this.rec, q = this.q, missing = this.missing, m = w.models;
-    const rowW = this.#rowW[k], colW = this.#colW[k];
     const o0 = w.o0, oref = w.oref, fc = w.fc, mode = w.mode, eb = w.eb, step = 2 * eb;
     const bs = mode === MODE_SPACE ? this.#zero : this.#base;
     const space = mode === MODE_SPACE, timeOnly = mode === MODE_TIME;
