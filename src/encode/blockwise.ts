@@ -77,6 +77,8 @@ export interface ShardFigures extends ShardPlace {
   fillValue: number | null;
   /** The predictor asked for. */
   predictor: BoundedReport["predictor"];
+  /** The range given with a relative bound (the report's `requested.range`, unrounded), or null. */
+  range: [number, number] | null;
   /** Per block in order. */
   blocks: {
     /** Whether the block's own coding is learned. */
@@ -160,10 +162,10 @@ async function firstPass(
 }
 
 /**
- * The missing-value mask of the whole, built block by block as packed bits (1/8 byte per value,
+ * The missing-value mask of a file, built block by block as packed bits (1/8 byte per value,
  * allocated at the first missing value) with the test for the shared layout (SPEC.md §4.3).
  */
-class MaskBuilder {
+export class MaskBuilder {
   #packed: Uint8Array | null = null;
   #plane0: Uint8Array | null = null;
   #shared = true;
@@ -449,6 +451,7 @@ export async function compressBlockwise(
       max: Number.isFinite(max) ? max : null,
       fillValue: fill ?? null,
       predictor,
+      range: givenRange ? [givenRange[0], givenRange[1]] : null,
       blocks: spooled.map((s, b) => ({
         learned: s.own.learned,
         size: sizeOf(s.own.figures),
