@@ -19,6 +19,7 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   compress: () => import("./cli/compress.ts"),
   decompress: () => import("./cli/decompress.ts"),
+  merge: () => import("./cli/merge.ts"),
   info: () => import("./cli/info.ts"),
   preview: () => import("./cli/preview.ts"),
   demo: () => import("./cli/demo.ts"),
@@ -34,6 +35,7 @@ Usage: deno run -A cli.ts <command> [options]
 Commands:
   compress INPUT -o OUT.mrc     compress INPUT (.npy, netCDF or raw float32) into a .mrc file
   decompress IN.mrc -o OUT.npy  decode one level (default: finest) for a range of snapshots
+  merge SHARD... -o OUT.mrc     join shards (compress --snapshots/--shard) without recoding
   info IN.mrc                   summary: shape, levels, bytes, errors; verifies every checksum
   preview IN.mrc -o OUT.png     every level side by side and the mask heat maps, as one PNG
   demo                          compress the paper's toy problem, decode every level, print a table

@@ -300,6 +300,32 @@ export async function mergeShards(
   sink: { write(bytes: Uint8Array): void | Promise<void> },
   options: MergeOptions = {},
 ): Promise<MergeResult> {
+  return await (await prepareMerge(inputs, options)).write(sink);
+}
+
+/** Shards checked and ready to merge: {@linkcode PreparedMerge.write} writes the whole. */
+export interface PreparedMerge {
+  /** The whole's header. */
+  header: MrcHeader;
+  /** Why the whole will differ from one compression of it, or null (see {@linkcode MergeResult}). */
+  notIdentical: string | null;
+  /** Writes the whole into `sink`. */
+  write(sink: { write(bytes: Uint8Array): void | Promise<void> }): Promise<MergeResult>;
+}
+
+/**
+ * Opens and checks the shards and makes the whole's header, report, attributes and mask: every
+ * refusal of {@linkcode mergeShards} happens here, before anything is written, except a damaged
+ * chunk, found while copying.
+ *
+ * @param inputs The shards, in any order.
+ * @param options Reproducible report, signal.
+ * @returns What writes the whole.
+ */
+export async function prepareMerge(
+  inputs: readonly MergeInput[],
+  options: MergeOptions = {},
+): Promise<PreparedMerge> {
   const { signal } = options;
   if (inputs.length === 0) fail("no shards given");
   const shards: Shard[] = [];
@@ -433,101 +459,107 @@ export async function mergeShards(
     decodeAttributes(attributes, header); // the whole's attributes fit the whole's header
   }
 
-  // Write: preamble, file-level chunks, the levels' chunks copied, index, trailer.
-  const version = { major: VERSION_MAJOR, minor: learned ? VERSION_MINOR_LEARNED : VERSION_MINOR };
-  const out = new Output(sink);
-  const entries: MrcChunkEntry[] = [];
-  const chunk = async (type: string, body: Uint8Array) => {
-    const framed = encodeChunk(type, { level: null, block: null }, body);
-    entries.push({
-      type,
-      level: null,
-      block: null,
-      flags: 0,
-      offset: out.offset,
-      length: framed.length,
-    });
-    await out.put(framed);
-  };
-  await out.put(encodePreamble(version));
-  await chunk(CHUNK_TYPES.header, encodeHeader(header));
-  await chunk(CHUNK_TYPES.meta, encodeMeta(meta));
-  if (attributes) await chunk(CHUNK_TYPES.attributes, attributes);
-  if (mask.count > 0) await chunk(CHUNK_TYPES.missingMask, mask.body());
-  const record = encodePredictor(fixedPredictor(cubic));
-  let copied = 0;
-  for (let k = 0; k < N; k++) {
-    for (const s of shards) {
-      const base = s.first / blockSize;
-      const list = s.file.chunks.filter((c) => c.type === CHUNK_TYPES.bounded && c.level === k);
-      list.sort((a, b) => a.block! - b.block!);
-      for (let i = 0; i < list.length;) {
-        signal?.throwIfAborted();
-        // One read for a run of chunks back to back, up to SPAN bytes.
-        let j = i + 1;
-        while (
-          j < list.length && list[j].offset === list[j - 1].offset + list[j - 1].length &&
-          list[j].offset + list[j].length - list[i].offset <= SPAN
-        ) j++;
-        const from = list[i].offset;
-        const span = list[j - 1].offset + list[j - 1].length - from;
-        const bytes = await s.source.read(from, span, { signal });
-        if (bytes.length !== span) {
-          fail(`${s.name}: file truncated at offset ${from + bytes.length}`);
-        }
-        for (let e = i; e < j; e++) {
-          const entry = list[e];
-          const at = entry.offset - from;
-          let framed = bytes.subarray(at, at + entry.length);
-          const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
-          const stored = view.getUint32(framed.length - 4, true);
-          if (crc32Range(framed, 4, framed.length - 4) !== stored) {
-            fail(
-              `${s.name}: chunk "${CHUNK_TYPES.bounded}" level ${k} block ${entry.block} at offset ${entry.offset} is damaged (CRC-32 mismatch)`,
-            );
+  const write = async (sink: { write(bytes: Uint8Array): void | Promise<void> }) => {
+    // Write: preamble, file-level chunks, the levels' chunks copied, index, trailer.
+    const version = {
+      major: VERSION_MAJOR,
+      minor: learned ? VERSION_MINOR_LEARNED : VERSION_MINOR,
+    };
+    const out = new Output(sink);
+    const entries: MrcChunkEntry[] = [];
+    const chunk = async (type: string, body: Uint8Array) => {
+      const framed = encodeChunk(type, { level: null, block: null }, body);
+      entries.push({
+        type,
+        level: null,
+        block: null,
+        flags: 0,
+        offset: out.offset,
+        length: framed.length,
+      });
+      await out.put(framed);
+    };
+    await out.put(encodePreamble(version));
+    await chunk(CHUNK_TYPES.header, encodeHeader(header));
+    await chunk(CHUNK_TYPES.meta, encodeMeta(meta));
+    if (attributes) await chunk(CHUNK_TYPES.attributes, attributes);
+    if (mask.count > 0) await chunk(CHUNK_TYPES.missingMask, mask.body());
+    const record = encodePredictor(fixedPredictor(cubic));
+    let copied = 0;
+    for (let k = 0; k < N; k++) {
+      for (const s of shards) {
+        const base = s.first / blockSize;
+        const list = s.file.chunks.filter((c) => c.type === CHUNK_TYPES.bounded && c.level === k);
+        list.sort((a, b) => a.block! - b.block!);
+        for (let i = 0; i < list.length;) {
+          signal?.throwIfAborted();
+          // One read for a run of chunks back to back, up to SPAN bytes.
+          let j = i + 1;
+          while (
+            j < list.length && list[j].offset === list[j - 1].offset + list[j - 1].length &&
+            list[j].offset + list[j].length - list[i].offset <= SPAN
+          ) j++;
+          const from = list[i].offset;
+          const span = list[j - 1].offset + list[j - 1].length - from;
+          const bytes = await s.source.read(from, span, { signal });
+          if (bytes.length !== span) {
+            fail(`${s.name}: file truncated at offset ${from + bytes.length}`);
           }
-          const block = base + entry.block!;
-          if (convert(s) && k > 0) {
-            // The record goes after the snapshot count: a new body, framed anew.
-            const body = framed.subarray(16, framed.length - 4);
-            const next = new Uint8Array(body.length + record.length);
-            next.set(body.subarray(0, 4));
-            next.set(record, 4);
-            next.set(body.subarray(4), 4 + record.length);
-            framed = encodeChunk(
-              CHUNK_TYPES.bounded,
-              { level: k, block, flags: entry.flags },
-              next,
-            );
-          } else {
-            framed = framed.slice();
-            const v = new DataView(framed.buffer);
-            v.setUint32(12, block, true);
-            v.setUint32(framed.length - 4, crc32Range(framed, 4, framed.length - 4), true);
+          for (let e = i; e < j; e++) {
+            const entry = list[e];
+            const at = entry.offset - from;
+            let framed = bytes.subarray(at, at + entry.length);
+            const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
+            const stored = view.getUint32(framed.length - 4, true);
+            if (crc32Range(framed, 4, framed.length - 4) !== stored) {
+              fail(
+                `${s.name}: chunk "${CHUNK_TYPES.bounded}" level ${k} block ${entry.block} at offset ${entry.offset} is damaged (CRC-32 mismatch)`,
+              );
+            }
+            const block = base + entry.block!;
+            if (convert(s) && k > 0) {
+              // The record goes after the snapshot count: a new body, framed anew.
+              const body = framed.subarray(16, framed.length - 4);
+              const next = new Uint8Array(body.length + record.length);
+              next.set(body.subarray(0, 4));
+              next.set(record, 4);
+              next.set(body.subarray(4), 4 + record.length);
+              framed = encodeChunk(
+                CHUNK_TYPES.bounded,
+                { level: k, block, flags: entry.flags },
+                next,
+              );
+            } else {
+              framed = framed.slice();
+              const v = new DataView(framed.buffer);
+              v.setUint32(12, block, true);
+              v.setUint32(framed.length - 4, crc32Range(framed, 4, framed.length - 4), true);
+            }
+            entries.push({
+              type: CHUNK_TYPES.bounded,
+              level: k,
+              block,
+              flags: entry.flags,
+              offset: out.offset,
+              length: framed.length,
+            });
+            copied += framed.length;
+            await out.put(framed);
           }
-          entries.push({
-            type: CHUNK_TYPES.bounded,
-            level: k,
-            block,
-            flags: entry.flags,
-            offset: out.offset,
-            length: framed.length,
-          });
-          copied += framed.length;
-          await out.put(framed);
+          i = j;
         }
-        i = j;
       }
     }
-  }
-  const indexOffset = out.offset;
-  const index = encodeChunk(
-    CHUNK_TYPES.index,
-    { level: null, block: null },
-    encodeIndexBody(entries),
-  );
-  await out.put(index);
-  await out.put(encodeTrailer({ indexOffset, indexLength: index.length, ...version }));
-  await out.flush();
-  return { report: meta, bytes: out.offset, copied, notIdentical };
+    const indexOffset = out.offset;
+    const index = encodeChunk(
+      CHUNK_TYPES.index,
+      { level: null, block: null },
+      encodeIndexBody(entries),
+    );
+    await out.put(index);
+    await out.put(encodeTrailer({ indexOffset, indexLength: index.length, ...version }));
+    await out.flush();
+    return { report: meta, bytes: out.offset, copied, notIdentical };
+  };
+  return { header, notIdentical, write };
 }

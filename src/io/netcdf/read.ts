@@ -91,6 +91,60 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
  * ```
  */
 export async function readNetcdf(path: string, options: ReadNetcdfOptions): Promise<NetcdfField> {
+  const field = await openNetcdfField(path, options);
+  try {
+    const count = field.shape.reduce((a, b) => a * b, 1);
+    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+    if (count > maxValues) {
+      throw new Error(
+        `${path}: variable "${options.variable}" has ${count} values (${
+          field.shape.join(" x ")
+        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
+          field.attributes.dimensions[0].name
+        }=0:N) or raise the limit`,
+      );
+    }
+    const data = field.read(0, field.shape.length === 3 ? field.shape[0] : 1);
+    let missing = 0;
+    for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
+    return { data, shape: field.shape, missing, attributes: field.attributes };
+  } finally {
+    field.close();
+  }
+}
+
+/** A netCDF variable opened for reading in slabs of its leading dimension. */
+export interface NetcdfSlabs {
+  /** `[T, H, W]` (time first) or `[H, W]`, after selection. */
+  shape: number[];
+  /** Element type of what `read` returns (as {@linkcode readNetcdf}'s `data`). */
+  dtype: "float32" | "float64";
+  /** The attributes to store: those {@linkcode readNetcdf} gives for the whole selection. */
+  attributes: NetcdfField["attributes"];
+  /**
+   * Entries `t0 .. t1 - 1` of the leading dimension (of a 2-D variable, `0, 1`: the field),
+   * unpacked, CF missing values as NaN.
+   */
+  read(t0: number, t1: number): Float32Array | Float64Array;
+  /** Closes the file. */
+  close(): void;
+}
+
+/**
+ * Opens one variable of a netCDF file for reading a slab of its leading (time) dimension at a
+ * time: the same values and attributes as {@linkcode readNetcdf}, with no limit on the size, for
+ * inputs larger than memory. The caller closes it. A classic-format file is held in memory by
+ * its library (netcdfjs), a netCDF-4 file is read by slices.
+ *
+ * @param path A local file.
+ * @param options The variable and the selection (`maxValues` does not apply).
+ * @returns The open variable.
+ * @throws {Error} As {@linkcode readNetcdf}.
+ */
+export async function openNetcdfField(
+  path: string,
+  options: ReadNetcdfOptions,
+): Promise<NetcdfSlabs> {
   const name = options.variable;
   const source = await openSource(path);
   try {
@@ -165,17 +219,6 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
       // compresses the same way and is recorded under its own name.
     }
     const shape = kept.map((i) => ranges[i][1] - ranges[i][0]);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
-    if (count > maxValues) {
-      throw new Error(
-        `${where} has ${count} values (${
-          shape.join(" x ")
-        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
-          keptDims[0]
-        }=0:N) or raise the limit`,
-      );
-    }
     // CF packing and missing values, compared in the stored type.
     const attrs = v.attributes;
     const scale = attrs.scale_factor;
@@ -191,24 +234,12 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     }
     const fills = [attrs._FillValue, attrs.missing_value]
       .flatMap((a) => a && typeof a.value !== "string" ? a.value : []);
-    const raw = source.read(v, ranges);
     const packed = scale !== undefined || offset !== undefined;
     const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
       v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
       offset?.type === "double";
-    const data = wide ? new Float64Array(count) : new Float32Array(count);
     const k = single(scale) ?? 1;
     const b = single(offset) ?? 0;
-    let missing = 0;
-    for (let i = 0; i < count; i++) {
-      const x = raw[i];
-      if (Number.isNaN(x) || fills.includes(x)) {
-        data[i] = NaN;
-        missing++;
-      } else {
-        data[i] = packed ? x * k + b : x;
-      }
-    }
     const dimensions: MrcDimension[] = kept.map((i) => {
       const d = v.dims[i];
       const [a, e] = ranges[i];
@@ -221,10 +252,31 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
       v,
       new Map(kept.map((i) => [v.dims[i], ranges[i]])),
     );
+    const lead = kept.length === 3 ? kept[0] : -1;
+    const read = (t0: number, t1: number) => {
+      const slab = ranges.map((r) => [r[0], r[1]] as [number, number]);
+      if (lead >= 0) {
+        if (
+          !(Number.isInteger(t0) && Number.isInteger(t1) && 0 <= t0 && t0 < t1 && t1 <= shape[0])
+        ) {
+          throw new RangeError(`${where}: cannot read entries ${t0}..${t1 - 1} of ${shape[0]}`);
+        }
+        slab[lead] = [ranges[lead][0] + t0, ranges[lead][0] + t1];
+      }
+      const raw = source.read(v, slab);
+      const count = raw.length;
+      const data = wide ? new Float64Array(count) : new Float32Array(count);
+      for (let i = 0; i < count; i++) {
+        const x = raw[i];
+        data[i] = Number.isNaN(x) || fills.includes(x) ? NaN : packed ? x * k + b : x;
+      }
+      return data;
+    };
     return {
-      data,
       shape,
-      missing,
+      dtype: wide ? "float64" : "float32",
+      read,
+      close: () => source.close(),
       attributes: {
         variable: { name, type: v.type!, attributes: attrs },
         dimensions,
@@ -240,7 +292,8 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
         },
       },
     };
-  } finally {
+  } catch (e) {
     source.close();
+    throw e;
   }
 }
