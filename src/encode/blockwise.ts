@@ -169,13 +169,19 @@ export class MaskBuilder {
   #packed: Uint8Array | null = null;
   #plane0: Uint8Array | null = null;
   #shared = true;
+  #empty0 = true;
   count = 0;
   constructor(readonly T: number, readonly plane: number) {}
 
   add(first: number, n: number, missing: Uint8Array | null): void {
     const plane = this.plane;
-    if (first === 0) this.#plane0 = (missing ?? new Uint8Array(plane)).slice(0, plane);
-    for (let t = 0; t < n && this.#shared; t++) {
+    if (first === 0) {
+      this.#plane0 = (missing ?? new Uint8Array(plane)).slice(0, plane);
+      this.#empty0 = missing === null || !this.#plane0.some((v) => v !== 0);
+    }
+    // A block without missing values keeps the layout shared iff snapshot 0 has none either.
+    if (missing === null) this.#shared &&= this.#empty0;
+    for (let t = 0; t < n && this.#shared && missing !== null; t++) {
       const p0 = this.#plane0!;
       for (let j = 0; j < plane; j++) {
         if ((missing ? missing[t * plane + j] : 0) !== p0[j]) {

@@ -225,6 +225,38 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
 }
 
 /**
+ * The header of a `.npy` file (as {@linkcode encodeNpy} writes it) for an array of `shape`, so
+ * that the data can follow in parts: for arrays written a slab at a time.
+ *
+ * @param shape The array shape.
+ * @param dtype Element type.
+ * @returns The header bytes (a multiple of 64); the little-endian data follows.
+ */
+export function encodeNpyHeader(shape: readonly number[], dtype: NpyDtype): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let dict = `{'descr': '<${
+    dtype === "float32" ? "f4" : "f8"
+  }', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let major = 1;
+  let prefix = 10;
+  if (dict.length + 1 + prefix > 0xffff) {
+    major = 2;
+    prefix = 12;
+  }
+  const total = Math.ceil((prefix + dict.length + 1) / NPY_ALIGN) * NPY_ALIGN;
+  dict = dict.padEnd(total - prefix - 1, " ") + "\n";
+  const out = new Uint8Array(total);
+  out.set(NPY_MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (major === 1) view.setUint16(8, dict.length, true);
+  else view.setUint32(8, dict.length, true);
+  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
+  return out;
+}
+
+/**
  * Encode a float32 or float64 array as a `.npy` file (version 1.0, C order,
  * little-endian, header padded to 64 bytes; version 2.0 only if the header
  * would not fit in 65535 bytes).
@@ -260,27 +292,11 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: number[]): U
   }
   const isF32 = data instanceof Float32Array;
   const itemSize = isF32 ? 4 : 8;
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let dict = `{'descr': '<${
-    isF32 ? "f4" : "f8"
-  }', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  let major = 1;
-  let prefix = 10;
-  if (dict.length + 1 + prefix > 0xffff) {
-    major = 2;
-    prefix = 12;
-  }
-  const total = Math.ceil((prefix + dict.length + 1) / NPY_ALIGN) * NPY_ALIGN;
-  dict = dict.padEnd(total - prefix - 1, " ") + "\n";
-
+  const header = encodeNpyHeader(shape, isF32 ? "float32" : "float64");
+  const total = header.length;
   const out = new Uint8Array(total + count * itemSize);
-  out.set(NPY_MAGIC, 0);
-  out[6] = major;
-  out[7] = 0;
+  out.set(header);
   const view = new DataView(out.buffer);
-  if (major === 1) view.setUint16(8, dict.length, true);
-  else view.setUint32(8, dict.length, true);
-  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
   if (HOST_LITTLE_ENDIAN) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, count * itemSize), total);
   } else if (isF32) {
