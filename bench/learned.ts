@@ -72,7 +72,14 @@ for (const [name, load] of SETS) {
     continue;
   }
   for (const rel of RELS) {
-    const row: Row = { data: name, shape: field.shape, rel, bytes: {}, seconds: {}, learnedLevels: 0 };
+    const row: Row = {
+      data: name,
+      shape: field.shape,
+      rel,
+      bytes: {},
+      seconds: {},
+      learnedLevels: 0,
+    };
     for (const predictor of PREDICTORS) {
       const t0 = performance.now();
       const bytes = await compress(field.data, field.shape, {
@@ -89,14 +96,20 @@ for (const [name, load] of SETS) {
       for (let i = 0; i < field.data.length; i++) {
         const x = field.data[i];
         if (!Number.isNaN(x) && !(Math.abs(d.data[i] - x) <= eb)) {
-          throw new Error(`${name} ${rel} ${predictor}: value ${i} off by ${d.data[i] - x} > ${eb}`);
+          throw new Error(
+            `${name} ${rel} ${predictor}: value ${i} off by ${d.data[i] - x} > ${eb}`,
+          );
         }
       }
-      if (predictor === "auto" && file.header.bound!.interpolation === "learned") row.learnedLevels = 1;
+      if (predictor === "auto" && file.header.bound!.interpolation === "learned") {
+        row.learnedLevels = 1;
+      }
     }
     rows.push(row);
     const pc = (p: string) => `${p} ${(100 * (row.bytes[p] / row.bytes.cubic - 1)).toFixed(1)}%`;
-    console.error(`${name} ${rel}: cubic ${row.bytes.cubic} B, ${PREDICTORS.slice(1).map(pc).join(", ")}`);
+    console.error(
+      `${name} ${rel}: cubic ${row.bytes.cubic} B, ${PREDICTORS.slice(1).map(pc).join(", ")}`,
+    );
   }
 }
 
@@ -125,8 +138,12 @@ const timeRatio = rows.map((r) => r.seconds.auto / r.seconds.cubic);
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 lines.push(
   "",
-  `auto against cubic: median ${pct(median(autoGain), 1)}, best ${pct(Math.min(...autoGain), 1)}, ` +
-    `worst ${pct(Math.max(...autoGain), 1)}; auto's time: median ${median(timeRatio).toFixed(1)}x cubic's.`,
+  `auto against cubic: median ${pct(median(autoGain), 1)}, best ${
+    pct(Math.min(...autoGain), 1)
+  }, ` +
+    `worst ${pct(Math.max(...autoGain), 1)}; auto's time: median ${
+      median(timeRatio).toFixed(1)
+    }x cubic's.`,
 );
 await Deno.mkdir(out.split("/").slice(0, -1).join("/") || ".", { recursive: true });
 await Deno.writeTextFile(`${out}.md`, lines.join("\n") + "\n");

@@ -14,7 +14,8 @@
  * `ru_maxrss` (GNU time's `%M`; for Dask, the largest compress process, and the merge). The
  * merged file is compared with the one-process file byte for byte. A last part times `merge`
  * alone on shards of a noise field (coded bytes near 1.5 per value), where the copying is what
- * is measured. Writes bench/results/scale.json and scale.md.
+ * is measured (`--merge-t 0` skips it). Writes bench/results/scale.json and scale.md, keeping the
+ * rows (and the merge) of earlier runs that this one does not redo.
  *
  * @module
  */
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     "in-memory-max": { type: "string", default: "10000" },
   },
 });
-const sizes = values.t.split(",").map(Number);
+const sizes = values.t === "" ? [] : values.t.split(",").map(Number);
 const dir = values.dir;
 await Deno.mkdir(dir, { recursive: true });
 const N = 127;
@@ -204,74 +205,96 @@ for (const T of sizes) {
 
 // Merge alone: shards of a noise field, so that there are bytes to copy.
 const MT = Number(values["merge-t"]);
-const noise = `${dir}/noise-${MT}.npy`;
-if (!(await Deno.stat(noise).then(() => true, () => false))) {
-  let s = 12345;
-  const x = new Float32Array(MT * N * N);
-  for (let i = 0; i < x.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    x[i] = s / 2 ** 32;
+const resultsPath = `${root}bench/results/scale.json`;
+const previous = await Deno.readTextFile(resultsPath).then(JSON.parse, () => null);
+let merge = previous?.merge ?? null;
+if (MT > 0) {
+  const noise = `${dir}/noise-${MT}.npy`;
+  if (!(await Deno.stat(noise).then(() => true, () => false))) {
+    let s = 12345;
+    const x = new Float32Array(MT * N * N);
+    for (let i = 0; i < x.length; i++) {
+      s = (s * 1103515245 + 12345) >>> 0;
+      x[i] = s / 2 ** 32;
+    }
+    await Deno.writeFile(noise, encodeNpy(x, [MT, N, N]));
   }
-  await Deno.writeFile(noise, encodeNpy(x, [MT, N, N]));
-}
-const shards: string[] = [];
-for (let i = 0; i < 4; i++) {
-  const out = `${dir}/noise-shard-${i}.mrc`;
-  if (!(await Deno.stat(out).then(() => true, () => false))) {
-    await timed([
+  const shards: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const out = `${dir}/noise-${MT}-shard-${i}.mrc`;
+    if (!(await Deno.stat(out).then(() => true, () => false))) {
+      await timed([
+        Deno.execPath(),
+        "run",
+        "-A",
+        cli,
+        "compress",
+        noise,
+        "-o",
+        out,
+        "--shard",
+        `${i}/4`,
+        "--error-bound",
+        "1e-3",
+        "--quiet",
+        "--force",
+      ]);
+    }
+    shards.push(out);
+  }
+  const shardBytes = (await Promise.all(shards.map((p) => Deno.stat(p)))).reduce(
+    (a, s) => a + s.size,
+    0,
+  );
+  // In memory (tmpfs) where there is one, so that the disk is not what is measured; a plain
+  // `cat` of the same files is the baseline.
+  const shm = await Deno.stat("/dev/shm").then((s) => s.isDirectory, () => false);
+  const where = shm ? "/dev/shm/mrcae-scale-merge" : dir;
+  await Deno.mkdir(where, { recursive: true });
+  const copies: string[] = [];
+  for (const [i, p] of shards.entries()) {
+    copies.push(`${where}/shard-${i}.mrc`);
+    await Deno.copyFile(p, copies[i]);
+  }
+  const runs = [], cats = [];
+  for (let rep = 0; rep < 5; rep++) {
+    const m = await timed([
       Deno.execPath(),
       "run",
       "-A",
       cli,
-      "compress",
-      noise,
+      "merge",
+      ...copies,
       "-o",
-      out,
-      "--shard",
-      `${i}/4`,
-      "--error-bound",
-      "1e-3",
-      "--quiet",
+      `${where}/merged.mrc`,
       "--force",
     ]);
+    const inside = Number(/\((\d+) MB\/s\)/.exec(m.stdout)![1]);
+    runs.push({ seconds: m.seconds, rssMiB: m.rssMiB, mbPerSecond: inside });
+    const c = await timed(["sh", "-c", `cat ${copies.join(" ")} > ${where}/cat.bin`]);
+    cats.push(shardBytes / 1e6 / Math.max(c.seconds, 0.01));
+    console.log(
+      `merge of ${
+        (shardBytes / 1e6).toFixed(0)
+      } MB: ${m.seconds} s (process), ${inside} MB/s (merge itself), ${
+        m.rssMiB.toFixed(0)
+      } MiB; cat ${cats[rep].toFixed(0)} MB/s`,
+    );
   }
-  shards.push(out);
+  await Deno.remove(where, { recursive: true }).catch(() => {});
+  merge = { T: MT, shards: 4, shardBytes, tmpfs: shm, runs, catMBps: cats };
 }
-const shardBytes = (await Promise.all(shards.map((p) => Deno.stat(p)))).reduce(
-  (a, s) => a + s.size,
-  0,
-);
-const merges = [];
-for (let rep = 0; rep < 3; rep++) {
-  const m = await timed([
-    Deno.execPath(),
-    "run",
-    "-A",
-    cli,
-    "merge",
-    ...shards,
-    "-o",
-    `${dir}/noise-merged.mrc`,
-    "--force",
-  ]);
-  const inside = Number(/\((\d+) MB\/s\)/.exec(m.stdout)![1]);
-  merges.push({ seconds: m.seconds, rssMiB: m.rssMiB, mbPerSecond: inside });
-  console.log(
-    `merge of ${
-      (shardBytes / 1e6).toFixed(0)
-    } MB: ${m.seconds} s (process), ${inside} MB/s (merge itself), ${m.rssMiB.toFixed(0)} MiB`,
-  );
-}
-const best = merges.reduce((a, b) => a.mbPerSecond > b.mbPerSecond ? a : b);
+for (const r of previous?.rows ?? []) if (!rows.some((x) => x.T === r.T)) rows.push(r);
+rows.sort((a, b) => a.T - b.T);
 
 const cpu = (await Deno.readTextFile("/proc/cpuinfo")).match(/model name\s*:\s*(.*)/)?.[1] ?? "?";
 const result = {
   machine: { cpu, cores: navigator.hardwareConcurrency, note: "shared with other jobs" },
   bound: Number(BOUND),
   rows,
-  merge: { T: MT, shards: 4, shardBytes, runs: merges },
+  merge,
 };
-await Deno.writeTextFile(`${root}bench/results/scale.json`, JSON.stringify(result, null, 1) + "\n");
+await Deno.writeTextFile(resultsPath, JSON.stringify(result, null, 1) + "\n");
 const f = (v: number, d = 1) => v.toFixed(d);
 const lines = [
   "# Scaling: streamed compress, shards on 2 Dask workers, merge",
@@ -294,12 +317,32 @@ const lines = [
     } |`
   ),
   "",
-  `Merge alone, on 4 shards of a uniform-noise field (T = ${MT.toLocaleString("en")}, ${
-    f(shardBytes / 1e6, 0)
-  } MB of shard files; bound 1e-3): best of 3, ${best.mbPerSecond} MB/s of file bytes for the merge itself (opening, checks, copy, CRC-32 of every chunk checked and remade), ${
-    f(best.seconds, 2)
-  } s for the whole process with Deno's start, ${f(best.rssMiB, 0)} MiB peak RSS.`,
-  "",
+  ...(merge
+    ? (() => {
+      const best = merge.runs.reduce((
+        a: { mbPerSecond: number },
+        b: { mbPerSecond: number },
+      ) => a.mbPerSecond > b.mbPerSecond ? a : b);
+      const sorted = merge.runs.map((r: { mbPerSecond: number }) => r.mbPerSecond).sort((
+        a: number,
+        b: number,
+      ) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      const cat = Math.max(...(merge.catMBps ?? [0]));
+      return [
+        `Merge alone, on 4 shards of a uniform-noise field (T = ${merge.T.toLocaleString("en")}, ${
+          f(merge.shardBytes / 1e6, 0)
+        } MB of shard files, bound 1e-3)${
+          merge.tmpfs ? ", in /dev/shm" : ""
+        }: ${merge.runs.length} runs, best ${best.mbPerSecond} MB/s, median ${median} MB/s of file bytes for the merge itself (opening, checks, copy, the CRC-32 of every chunk checked and remade); ${
+          f(best.seconds, 2)
+        } s for the whole process with Deno's start, ${
+          f(best.rssMiB, 0)
+        } MiB peak RSS. \`cat\` of the same files: best ${f(cat, 0)} MB/s.`,
+        "",
+      ];
+    })()
+    : []),
 ];
 await Deno.writeTextFile(`${root}bench/results/scale.md`, lines.join("\n"));
 console.log(lines.join("\n"));

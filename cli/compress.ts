@@ -383,7 +383,9 @@ function parseShard(
     if (!(n >= 1 && i < n)) throw new Error(`--shard ${i}/${n}: I must be in 0..N-1`);
     if (n > blocks) {
       throw new Error(
-        `--shard ${i}/${n}: ${T} snapshots make ${blocks} blocks of ${blockSize}, fewer than ${n} shards`,
+        `--shard ${i}/${n}: ${T} snapshots make ${blocks} block${
+          blocks === 1 ? "" : "s"
+        } of ${blockSize}, fewer than ${n} shards`,
       );
     }
     const b0 = Math.floor(i * blocks / n), b1 = Math.floor((i + 1) * blocks / n);
@@ -391,6 +393,43 @@ function parseShard(
     return [first, Math.min(T, b1 * blockSize) - first];
   }
   return null;
+}
+
+/**
+ * The bound options a streamed input or a shard can take, said with the command's flags: a PSNR
+ * search codes the whole input some ten times, and a shard needs the whole's bound.
+ */
+function checkStreamedBound(
+  options: CompressOptions,
+  range: [number, number] | undefined,
+  shard: boolean,
+): void {
+  if (options.coding === "model") return;
+  if (options.psnr !== undefined) {
+    throw new Error(
+      shard
+        ? "a shard cannot take --psnr: each shard would find its own bound (give --error-bound)"
+        : "--psnr is not streamed: its search codes the whole input about ten times (give --error-bound or --rel-error-bound, or leave out --stream)",
+    );
+  }
+  if (range !== undefined && options.relErrorBound === undefined) {
+    throw new Error("--range is only used with --rel-error-bound");
+  }
+  if (shard && options.errorBound === undefined && range === undefined) {
+    throw new Error(
+      "a shard needs the whole's bound: give --error-bound, or --rel-error-bound with --range MIN,MAX (the whole's range; each shard's own would give each its own bound)",
+    );
+  }
+}
+
+/** Awaits `p`; an error of the temporary-file writer is given as its cause's message. */
+async function unwrapped(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const cause = (e as Error).cause;
+    throw cause instanceof Error ? cause : e;
+  }
 }
 
 /** `--range MIN,MAX`. */
@@ -429,6 +468,7 @@ async function compressStreamed(
   const { openInputs, sliceSource } = await import("../src/encode/sources.ts");
   const { fileSpool } = await import("../src/encode/spool.ts");
   const range = parseRange(values.range);
+  checkStreamedBound(options, range, values.snapshots !== undefined || values.shard !== undefined);
   const { parseSelect } = await import("./_netcdf.ts");
   const whole = await openInputs(inputs, { ...values, select: parseSelect(values.select) });
   try {
@@ -438,7 +478,7 @@ async function compressStreamed(
     const source = place ? sliceSource(whole, place[0], place[1]) : whole;
     let result: Awaited<ReturnType<typeof compressBlockwise>> | undefined;
     await checkOutput(output, values.force, inputs);
-    await writeAtomic(output, async (file) => {
+    await unwrapped(writeAtomic(output, async (file) => {
       const sink = {
         write: async (b: Uint8Array) => {
           for (let off = 0; off < b.length;) off += await file.write(b.subarray(off));
@@ -453,7 +493,7 @@ async function compressStreamed(
         ...(range ? { range } : {}),
         ...(place ? { shard: { first: place[0], total: T } } : {}),
       });
-    });
+    }));
     if (values.quiet) return;
     const r = result!;
     const raw = source.shape.reduce((a, b) => a * b, 1) * 4;

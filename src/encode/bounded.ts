@@ -12,9 +12,9 @@ import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.t
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { VERSION_MAJOR, VERSION_MINOR, VERSION_MINOR_LEARNED } from "../../format/_constants.ts";
 import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
-import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
+import type { BlockParams } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
-import { float32Rounding, psnr } from "../metrics.ts";
+import { float32Rounding } from "../metrics.ts";
 import { asLearned, codeBlock, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
@@ -256,7 +256,7 @@ export async function compressBoundedTo(
   sink: ByteSink | WritableStream<Uint8Array>,
   options: BoundedCompressOptions,
 ): Promise<{ report: BoundedReport; bytes: number }> {
-  const [T, H, W] = dims;
+  const [T] = dims;
   const given = (["errorBound", "relErrorBound", "psnr"] as const).filter((k) =>
     options[k] !== undefined
   );

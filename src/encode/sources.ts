@@ -39,6 +39,13 @@ function decode(
 ): Float32Array | Float64Array {
   const size = dtype === "float32" ? 4 : 8;
   const n = bytes.length / size;
+  const host = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  if (
+    littleEndian === host && bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength
+  ) {
+    // The bytes as they are: no copy.
+    return dtype === "float32" ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer);
+  }
   const out = dtype === "float32" ? new Float32Array(n) : new Float64Array(n);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dtype === "float32") {

@@ -101,7 +101,7 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
           field.shape.join(" x ")
         }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
           field.attributes.dimensions[0].name
-        }=0:N) or raise the limit`,
+        }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
       );
     }
     const data = field.read(0, field.shape.length === 3 ? field.shape[0] : 1);
