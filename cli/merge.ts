@@ -25,19 +25,28 @@ Options:
   --force               overwrite OUT (never an input)
   --quiet               no summary`;
 
-/** A file read by ranges, open until closed. */
+/**
+ * A file read by ranges, open until closed. Reads of 1 MiB or more return a view of one buffer
+ * that the next such read reuses (merge's `transient`: it is done with a read before the next).
+ */
 async function fileSource(path: string): Promise<RangeSource & { close(): void }> {
   const file = await Deno.open(path, { read: true });
   const byteLength = (await file.stat()).size;
+  let buffer = new Uint8Array(0);
   return {
     byteLength,
     async read(offset: number, length: number) {
-      const out = new Uint8Array(Math.max(0, Math.min(length, byteLength - offset)));
+      const n = Math.max(0, Math.min(length, byteLength - offset));
+      let out: Uint8Array;
+      if (n >= 1 << 20) {
+        if (buffer.length < n) buffer = new Uint8Array(n);
+        out = buffer.subarray(0, n);
+      } else out = new Uint8Array(n);
       await file.seek(offset, Deno.SeekMode.Start);
       for (let at = 0; at < out.length;) {
-        const n = await file.read(out.subarray(at));
-        if (n === null) return out.subarray(0, at);
-        at += n;
+        const k = await file.read(out.subarray(at));
+        if (k === null) return out.subarray(0, at);
+        at += k;
       }
       return out;
     },
@@ -82,7 +91,7 @@ export async function run(args: string[]): Promise<void> {
   // Every check but the chunks' CRCs before the output is opened.
   const prepared = await prepareMerge(
     positionals.map((name, i) => ({ name, source: sources[i] })),
-    { reproducible: values.reproducible, crc32: await nativeCrc32() },
+    { reproducible: values.reproducible, crc32: await nativeCrc32(), transient: true },
   ).catch((e) => {
     for (const s of sources) s.close();
     throw e;

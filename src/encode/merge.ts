@@ -54,6 +54,12 @@ export interface MergeOptions {
    * makes the merge as fast as the disk. Default: this module's, in JavaScript.
    */
   crc32?: (bytes: Uint8Array, crc?: number) => number;
+  /**
+   * The sink is done with the bytes of each `write()` when it resolves (a file writes them), and
+   * a source may hand back the same buffer for its next large read: merge then writes out what
+   * it holds of a read before the next one, so that the buffers can be reused. Default false.
+   */
+  transient?: boolean;
 }
 
 /** What {@linkcode mergeShards} returns. */
@@ -577,6 +583,7 @@ export async function prepareMerge(
               await out.put(tail);
             }
           }
+          if (options.transient) await out.flush();
           i = j;
         }
       }
