@@ -21,6 +21,7 @@ interface Command {
 const COMMANDS: Record<string, () => Promise<Command>> = {
   compress: () => import("./cli/compress.ts"),
   decompress: () => import("./cli/decompress.ts"),
+  merge: () => import("./cli/merge.ts"),
   info: () => import("./cli/info.ts"),
   ls: () => import("./cli/ls.ts"),
   preview: () => import("./cli/preview.ts"),
@@ -39,6 +40,7 @@ Commands:
                                 MrCAE autoencoder instead, with no bound)
   decompress IN.mrc -o OUT.nc   decode one level (default: finest) for a range of snapshots, as
                                 netCDF-4 (.nc) or .npy
+  merge SHARD... -o OUT.mrc     join shards (compress --snapshots/--shard) without recoding
   info IN.mrc                   summary: shape, levels, bytes, errors; verifies every checksum
   ls FILE                       the variables of a netCDF file (and which can be compressed), or
                                 the summary of a .mrc file

@@ -70,6 +70,15 @@ Options:
                         time axis (time=1990-01-15, time=1990-01); A:B is [A, B) for indices
                         (time=0:1000), both ends included for values and dates
                         (time=1990-01:1990-12)
+  --stream              read the input a block of snapshots at a time (memory: a few blocks,
+                        whatever the input's size; the same file); the default for inputs
+                        above 1 GiB; not with --psnr
+  --snapshots A:B       write a shard: snapshots A..B-1 only (A a multiple of the block size),
+                        a file of its own that 'merge' joins with the others into the whole;
+                        needs --error-bound, or --rel-error-bound with --range
+  --shard I/N           write shard I (0..N-1) of N, blocks split evenly (as --snapshots)
+  --range MIN,MAX       with --rel-error-bound: the range the bound is relative to (a shard
+                        needs the whole's); without it a streamed input is read twice
   --force               overwrite OUT (never the input)
   --quiet               no progress on stderr and no summary on stdout (progress shows for a
                         phase longer than a second: a bar on a terminal, else plain lines)
@@ -265,10 +274,18 @@ export async function run(args: string[]): Promise<void> {
       var: { type: "string" },
       select: { type: "string" },
       quiet: { type: "boolean" },
+      stream: { type: "boolean" },
+      snapshots: { type: "string" },
+      shard: { type: "string" },
+      range: { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
-  if (positionals.length !== 1) throw new Error("compress takes one INPUT file (see --help)");
+  const blockwise = values.stream || values.snapshots !== undefined ||
+    values.shard !== undefined || values.range !== undefined || positionals.length > 1;
+  if (positionals.length !== 1 && !(blockwise && positionals.length > 1)) {
+    throw new Error("compress takes one INPUT file (see --help)");
+  }
   const backend = values.backend as typeof BACKENDS[number] | undefined;
   if (backend !== undefined && !BACKENDS.includes(backend)) {
     throw new Error(`--backend must be auto, webgpu, wasm or cpu, found "${backend}"`);
@@ -334,10 +351,13 @@ export async function run(args: string[]): Promise<void> {
       seed: parseNumber(values.seed, "seed", true),
       quantBudget: parseNumber(values["quant-budget"], "quant-budget"),
     };
-  const output = await checkOutput(values.output, values.force, [positionals[0]]);
+  const output = await checkOutput(values.output, values.force, positionals);
   outputFormat(output, { mrc: [".mrc"] }, "compress");
   // Before anything opens it: a named pipe would block the read forever.
-  await checkInputFile(positionals[0]);
+  for (const input of positionals) await checkInputFile(input);
+  if (options.coding !== "model" && (blockwise || await isLarge(positionals[0], values.psnr))) {
+    return await compressStreamed(positionals, output, values, options);
+  }
   const progress = progressReporter(!!values.quiet);
   // Ctrl-C (and SIGTERM, SIGHUP) while reading, training or coding: the listener aborts, and the
   // work stops soon after (reading and bounded coding yield to the event loop every 0.1 s,
@@ -463,4 +483,186 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `  bytes: ${Object.entries(kinds).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ")}`,
   );
+}
+
+/** Inputs from which compress streams by default: larger than this many bytes. */
+const STREAM_ABOVE = 2 ** 30;
+
+/** Whether an input is large enough to stream by default (a PSNR target is never streamed). */
+async function isLarge(path: string, psnr: string | undefined): Promise<boolean> {
+  return psnr === undefined && (await Deno.stat(path)).size > STREAM_ABOVE;
+}
+
+/** `--snapshots A:B` or `--shard I/N`: the shard's first snapshot and count, block-aligned. */
+function parseShard(
+  values: { snapshots?: string; shard?: string },
+  T: number,
+  blockSize: number,
+): [number, number] | null {
+  if (values.snapshots !== undefined && values.shard !== undefined) {
+    throw new Error("give one of --snapshots, --shard");
+  }
+  if (values.snapshots !== undefined) {
+    const m = /^\s*(\d+)\s*:\s*(\d+)\s*$/.exec(values.snapshots);
+    if (!m) {
+      throw new Error(`--snapshots must be A:B (snapshots A..B-1), found "${values.snapshots}"`);
+    }
+    const a = Number(m[1]), b = Number(m[2]);
+    if (!(a < b && b <= T)) {
+      throw new Error(`--snapshots ${a}:${b} is not a non-empty range within 0:${T}`);
+    }
+    if (a % blockSize !== 0 || (b < T && b % blockSize !== 0)) {
+      throw new Error(
+        `--snapshots ${a}:${b} must start and end on a block (multiples of the block size ${blockSize}, or the end ${T})`,
+      );
+    }
+    return [a, b - a];
+  }
+  if (values.shard !== undefined) {
+    const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(values.shard);
+    if (!m) {
+      throw new Error(`--shard must be I/N (shard I of N, I from 0), found "${values.shard}"`);
+    }
+    const i = Number(m[1]), n = Number(m[2]);
+    const blocks = Math.ceil(T / blockSize);
+    if (!(n >= 1 && i < n)) throw new Error(`--shard ${i}/${n}: I must be in 0..N-1`);
+    if (n > blocks) {
+      throw new Error(
+        `--shard ${i}/${n}: ${T} snapshots make ${blocks} block${
+          blocks === 1 ? "" : "s"
+        } of ${blockSize}, fewer than ${n} shards`,
+      );
+    }
+    const b0 = Math.floor(i * blocks / n), b1 = Math.floor((i + 1) * blocks / n);
+    const first = b0 * blockSize;
+    return [first, Math.min(T, b1 * blockSize) - first];
+  }
+  return null;
+}
+
+/**
+ * The bound options a streamed input or a shard can take, said with the command's flags: a PSNR
+ * search codes the whole input some ten times, and a shard needs the whole's bound.
+ */
+function checkStreamedBound(
+  options: CompressOptions,
+  range: [number, number] | undefined,
+  shard: boolean,
+): void {
+  if (options.coding === "model") return;
+  if (options.psnr !== undefined) {
+    throw new Error(
+      shard
+        ? "a shard cannot take --psnr: each shard would find its own bound (give --error-bound)"
+        : "--psnr is not streamed: its search codes the whole input about ten times (give --error-bound or --rel-error-bound, or leave out --stream)",
+    );
+  }
+  if (range !== undefined && options.relErrorBound === undefined) {
+    throw new Error("--range is only used with --rel-error-bound");
+  }
+  if (shard && options.errorBound === undefined && range === undefined) {
+    throw new Error(
+      "a shard needs the whole's bound: give --error-bound, or --rel-error-bound with --range MIN,MAX (the whole's range; each shard's own would give each its own bound)",
+    );
+  }
+}
+
+/** Awaits `p`; an error of the temporary-file writer is given as its cause's message. */
+async function unwrapped(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (e) {
+    const cause = (e as Error).cause;
+    throw cause instanceof Error ? cause : e;
+  }
+}
+
+/** `--range MIN,MAX`. */
+function parseRange(value: string | undefined): [number, number] | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split(",").map((p) => Number(p.trim()));
+  if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] < parts[1])) {
+    throw new Error(`--range must be MIN,MAX with finite numbers MIN < MAX, found "${value}"`);
+  }
+  return [parts[0], parts[1]];
+}
+
+/**
+ * Block-wise compression (`--stream`, `--snapshots`, `--shard`, several inputs, or an input
+ * above 1 GiB): the input is read a block at a time and the coded blocks wait in a spool file
+ * next to the output; the file is the one in-memory compression writes.
+ */
+async function compressStreamed(
+  inputs: string[],
+  output: string,
+  values: {
+    var?: string;
+    select?: string;
+    shape?: string;
+    snapshots?: string;
+    shard?: string;
+    range?: string;
+    quiet?: boolean;
+    force?: boolean;
+  },
+  options: CompressOptions,
+): Promise<void> {
+  if (options.coding === "model") throw new Error("model coding reads its input whole");
+  const { compressBlockwise } = await import("../src/encode/blockwise.ts");
+  const { resolveBoundedParams } = await import("../src/encode/bounded.ts");
+  const { openInputs, sliceSource } = await import("../src/encode/sources.ts");
+  const { fileSpool } = await import("../src/encode/spool.ts");
+  const range = parseRange(values.range);
+  checkStreamedBound(options, range, values.snapshots !== undefined || values.shard !== undefined);
+  const { parseSelect } = await import("./_netcdf.ts");
+  const whole = await openInputs(inputs, { ...values, select: parseSelect(values.select) });
+  try {
+    const T = whole.shape[0];
+    const { blockSize } = resolveBoundedParams(whole.shape, options);
+    const place = parseShard(values, T, blockSize);
+    const source = place ? sliceSource(whole, place[0], place[1]) : whole;
+    let result: Awaited<ReturnType<typeof compressBlockwise>> | undefined;
+    await checkOutput(output, values.force, inputs);
+    await unwrapped(writeAtomic(output, async (file) => {
+      const sink = {
+        write: async (b: Uint8Array) => {
+          for (let off = 0; off < b.length;) off += await file.write(b.subarray(off));
+        },
+      };
+      const spool = await fileSpool(output);
+      result = await compressBlockwise(source, sink, {
+        ...options,
+        attributes: source.attributes,
+        inputShape: source.inputShape,
+        spool,
+        ...(range ? { range } : {}),
+        ...(place ? { shard: { first: place[0], total: T } } : {}),
+      });
+    }));
+    if (values.quiet) return;
+    const r = result!;
+    const raw = source.shape.reduce((a, b) => a * b, 1) * 4;
+    const what = inputs.length > 1 ? `${inputs.length} files` : inputs[0];
+    const b = r.report.bound;
+    console.log(
+      `${what}${
+        place ? ` snapshots ${place[0]}..${place[0] + place[1] - 1} of ${T}` : ""
+      } -> ${output}: ${formatBytes(r.bytes)} (ratio ${
+        (raw / r.bytes).toFixed(1)
+      } vs float32), bound ${b.abs.toExponential(3)}${
+        b.rel === null ? "" : ` (${b.rel.toExponential(2)} of the range)`
+      }, coded in ${r.report.encodeSeconds.toFixed(2)} s, streamed${
+        place ? " (a shard: merge joins the shards)" : ""
+      }`,
+    );
+    for (const e of r.report.levels) {
+      console.log(
+        `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
+          e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
+        }  max ${e.maxAbsError.toExponential(3)}`,
+      );
+    }
+  } finally {
+    whole.close();
+  }
 }

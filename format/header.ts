@@ -58,6 +58,20 @@ export interface MrcHeader {
   coding?: "model" | "bounded";
   /** Version 1.2, present iff `coding` is `"bounded"`: the bound and how it is coded. */
   bound?: BoundParams;
+  /**
+   * Version 1.3, optional, bounded coding only: the file is a shard, snapshots
+   * `first .. first + shape[0] - 1` of a whole of `total` snapshots (SPEC.md §4.1). It decodes
+   * on its own as a file of its own snapshots; `merge` joins shards into the whole.
+   */
+  shard?: ShardPlace;
+}
+
+/** The `MHDR` property `shard` (1.3): where a shard's snapshots sit in the whole. */
+export interface ShardPlace {
+  /** The whole's index of the shard's first snapshot: a multiple of `blockSize`. */
+  first: number;
+  /** The whole's snapshot count `T`: `first + shape[0] <= total`. */
+  total: number;
 }
 
 /** The `MHDR` property `bound` of a bounded file (SPEC.md §4.1, §4.7). */
@@ -152,6 +166,7 @@ function findProblem(h: unknown): string | null {
     inputShape,
     coding,
     bound,
+    shard,
   } = h;
   if (coding !== undefined && coding !== "model" && coding !== "bounded") {
     return `"coding" must be "model" or "bounded", found ${show(coding)}`;
@@ -331,6 +346,29 @@ function findProblem(h: unknown): string | null {
     }
   } else if (bound !== undefined) {
     return `"bound" is only allowed with "coding": "bounded", found ${show(bound)}`;
+  }
+  if (shard !== undefined) return shardProblem(shard, t, blockSize, bounded);
+  return null;
+}
+
+/** The first problem of a `shard` property (SPEC.md §4.1, 1.3), or null. */
+function shardProblem(shard: unknown, t: number, blockSize: number, bounded: boolean) {
+  if (!bounded) return `"shard" is only allowed with "coding": "bounded", found ${show(shard)}`;
+  if (!isObject(shard)) return `"shard" must be an object, found ${show(shard)}`;
+  const { first, total } = shard;
+  if (!isInt(total, 1, MAX_DIMENSION)) {
+    return `"shard.total" must be an integer from 1 to ${MAX_DIMENSION}, found ${show(total)}`;
+  }
+  if (!isInt(first, 0, total - 1) || first % blockSize !== 0) {
+    return `"shard.first" must be a multiple of "blockSize" ${blockSize} in 0..${
+      total - 1
+    }, found ${show(first)}`;
+  }
+  if (first + t > total) {
+    return `"shard" snapshots ${first}..${first + t - 1} run past the whole's ${total}`;
+  }
+  if (first + t < total && t % blockSize !== 0) {
+    return `"shard" ends before the whole's last snapshot but holds ${t} snapshots, not a multiple of "blockSize" ${blockSize}`;
   }
   return null;
 }

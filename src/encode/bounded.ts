@@ -12,15 +12,16 @@ import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.t
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
 import { VERSION_MAJOR, VERSION_MINOR, VERSION_MINOR_LEARNED } from "../../format/_constants.ts";
 import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
-import type { BlockParams, LevelCodingStats } from "../bounded/block_coder.ts";
+import type { BlockParams } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
-import { float32Rounding, psnr } from "../metrics.ts";
+import { float32Rounding } from "../metrics.ts";
 import { asLearned, codeBlockInParts, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import { storedNumber, VERSION } from "./report.ts";
+import { keepsLearned, levelReports } from "./block_report.ts";
 
 /** Options of bounded coding, the default (one side of {@linkcode CompressOptions}). */
 export interface BoundedCompressOptions {
@@ -170,8 +171,8 @@ interface Plan {
   predictor: Predictor;
   missing: Uint8Array | null;
   /**
-   * The fill value in the data's precision when it marks missing values (no coded value may
-   * decode to it), else undefined.
+   * The fill value in the data's precision when one is given (no coded value may decode to it),
+   * else undefined.
    */
   fill?: number;
   /** Smallest valid value, and the range. */
@@ -288,11 +289,13 @@ async function codeAll(
   let learned = blocks.some((b) => b.learned);
   if (learned) {
     const size = (b: CodedBlock) => b.chunks.reduce((a, c) => a + c.length, 0);
-    const records = 2 * (N - 1);
-    const withRecords = blocks.reduce((a, b) => a + size(b) + (b.learned ? 0 : records), 0);
-    const fixed = blocks.reduce((a, b) => a + size(b.fixed ?? b), 0);
+    const sizes = blocks.map((b) => ({
+      learned: b.learned,
+      size: size(b),
+      fixedSize: b.fixed ? size(b.fixed) : null,
+    }));
     // "auto" is never larger than the fixed interpolation, records included.
-    if (blocks.every((b) => !b.learned || b.fixed) && withRecords >= fixed) {
+    if (!keepsLearned(sizes, N)) {
       for (let i = 0; i < blocks.length; i++) blocks[i] = blocks[i].fixed ?? blocks[i];
       learned = false;
     } else {
@@ -300,45 +303,17 @@ async function codeAll(
     }
   }
   const chunks: Uint8Array<ArrayBuffer>[][] = Array.from({ length: N }, () => []);
-  const stats: LevelCodingStats[] = Array.from({ length: N }, () => ({
-    nonzero: 0,
-    escapes: 0,
-    modes: [0, 0, 0],
-    zeroLevels: 0,
-  }));
-  const tallies = Array.from({ length: N }, () => ({ count: 0, sumSquares: 0, maxAbsError: 0 }));
-  for (const b of blocks) {
-    for (let k = 0; k < N; k++) {
-      chunks[k].push(b.chunks[k]);
-      const st = stats[k], s = b.stats[k];
-      st.nonzero += s.nonzero;
-      st.escapes += s.escapes;
-      for (let m = 0; m < 3; m++) st.modes[m] += s.modes[m];
-      st.zeroLevels += s.zeroLevels;
-      const [count, sumSquares, maxAbsError] = b.tallies[k];
-      tallies[k].count += count;
-      tallies[k].sumSquares += sumSquares;
-      tallies[k].maxAbsError = Math.max(tallies[k].maxAbsError, maxAbsError);
-    }
-  }
-  const levels: BoundedLevelReport[] = [];
-  let sum = 0, count = 0, max = 0;
-  for (let k = 0; k < N; k++) {
-    sum += tallies[k].sumSquares;
-    count += tallies[k].count;
-    max = Math.max(max, tallies[k].maxAbsError);
-    const s = 2 ** (N - 1 - k);
-    const rmse = Math.sqrt(count > 0 ? sum / count : 0);
-    levels.push({
-      level: k,
-      grid: [Math.floor(H / s), Math.floor(W / s)],
-      rmse,
-      psnr: psnr(rmse, plan.range),
-      maxAbsError: max,
-      bytes: chunks[k].reduce((a, c) => a + c.length, 0),
-      ...stats[k],
-    });
-  }
+  for (const b of blocks) for (let k = 0; k < N; k++) chunks[k].push(b.chunks[k]);
+  const levels = levelReports(
+    blocks.map((b) => ({
+      bytes: b.chunks.map((c) => c.length),
+      stats: b.stats,
+      tallies: b.tallies,
+    })),
+    plan.shape,
+    N,
+    plan.range,
+  );
   return { chunks, levels, finestPsnr: levels[N - 1].psnr, learned };
 }
 
@@ -359,7 +334,7 @@ export async function compressBoundedTo(
   sink: ByteSink | WritableStream<Uint8Array>,
   options: BoundedCompressOptions,
 ): Promise<{ report: BoundedReport; bytes: number }> {
-  const [T, H, W] = dims;
+  const [T] = dims;
   const given = (["errorBound", "relErrorBound", "psnr"] as const).filter((k) =>
     options[k] !== undefined
   );
@@ -378,42 +353,7 @@ export async function compressBoundedTo(
   ) {
     fail(`psnr must be a number of dB in (0, 400), found ${targetPsnr}`);
   }
-  const maxLevels = defaultBoundedLevels(H, W);
-  const levels = options.levels ?? maxLevels;
-  const limit = Math.floor(Math.log2(Math.min(H, W))) + 1;
-  if (!Number.isInteger(levels) || levels < 1 || levels > Math.min(8, limit)) {
-    fail(
-      `levels must be an integer from 1 to ${
-        Math.min(8, limit)
-      } for ${H}x${W} (level 0 needs a row and a column), found ${levels}`,
-    );
-  }
-  const keyInterval = options.keyInterval ?? DEFAULT_KEY_INTERVAL;
-  if (!isPowerOfTwo(keyInterval) || keyInterval > 65536) {
-    fail(`keyInterval must be a power of two from 1 to 65536, found ${keyInterval}`);
-  }
-  const blockSize = options.blockSize ?? defaultBlockSize(H, W, keyInterval);
-  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
-    fail(`blockSize must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${blockSize}`);
-  }
-  if (
-    options.interpolation !== undefined && options.interpolation !== "cubic" &&
-    options.interpolation !== "linear"
-  ) {
-    fail(
-      `interpolation must be "cubic" or "linear", found ${JSON.stringify(options.interpolation)}`,
-    );
-  }
-  const predictor = options.predictor ?? options.interpolation ?? "cubic";
-  if (!PREDICTORS.includes(predictor)) {
-    fail(`predictor must be ${PREDICTORS.join(", ")}, found ${JSON.stringify(predictor)}`);
-  }
-  if (
-    options.interpolation !== undefined && options.predictor !== undefined &&
-    options.predictor !== options.interpolation
-  ) {
-    fail(`interpolation ${options.interpolation} contradicts predictor ${options.predictor}`);
-  }
+  const { levels, keyInterval, blockSize, predictor } = resolveBoundedParams(dims, options);
   const { missing, missingCount, min, max, fillValue } = scanValues(
     values,
     dims,
@@ -428,7 +368,9 @@ export async function compressBoundedTo(
     cubic: predictor !== "linear",
     predictor,
     missing: missingCount > 0 ? missing : null,
-    fill: missingCount > 0 ? fillValue : undefined,
+    // Whenever a fill value is given, no coded value may decode to it: a shard or a block of a
+    // streamed input codes the same whether or not the rest of the array has missing values.
+    fill: fillValue,
     min,
     range,
   };
@@ -528,6 +470,51 @@ export async function compressBoundedTo(
   return { report, bytes };
 }
 
+/** The coding parameters of `options` for an array of shape `dims`, checked, defaults filled in. */
+export function resolveBoundedParams(
+  dims: readonly [number, number, number],
+  options: BoundedCompressOptions,
+): { levels: number; keyInterval: number; blockSize: number; predictor: Predictor } {
+  const [, H, W] = dims;
+  const maxLevels = defaultBoundedLevels(H, W);
+  const levels = options.levels ?? maxLevels;
+  const limit = Math.floor(Math.log2(Math.min(H, W))) + 1;
+  if (!Number.isInteger(levels) || levels < 1 || levels > Math.min(8, limit)) {
+    fail(
+      `levels must be an integer from 1 to ${
+        Math.min(8, limit)
+      } for ${H}x${W} (level 0 needs a row and a column), found ${levels}`,
+    );
+  }
+  const keyInterval = options.keyInterval ?? DEFAULT_KEY_INTERVAL;
+  if (!isPowerOfTwo(keyInterval) || keyInterval > 65536) {
+    fail(`keyInterval must be a power of two from 1 to 65536, found ${keyInterval}`);
+  }
+  const blockSize = options.blockSize ?? defaultBlockSize(H, W, keyInterval);
+  if (!Number.isInteger(blockSize) || blockSize < 1 || blockSize > MAX_BLOCK_SIZE) {
+    fail(`blockSize must be an integer from 1 to ${MAX_BLOCK_SIZE}, found ${blockSize}`);
+  }
+  if (
+    options.interpolation !== undefined && options.interpolation !== "cubic" &&
+    options.interpolation !== "linear"
+  ) {
+    fail(
+      `interpolation must be "cubic" or "linear", found ${JSON.stringify(options.interpolation)}`,
+    );
+  }
+  const predictor = options.predictor ?? options.interpolation ?? "cubic";
+  if (!PREDICTORS.includes(predictor)) {
+    fail(`predictor must be ${PREDICTORS.join(", ")}, found ${JSON.stringify(predictor)}`);
+  }
+  if (
+    options.interpolation !== undefined && options.predictor !== undefined &&
+    options.predictor !== options.interpolation
+  ) {
+    fail(`interpolation ${options.interpolation} contradicts predictor ${options.predictor}`);
+  }
+  return { levels, keyInterval, blockSize, predictor };
+}
+
 /**
  * The largest bound whose finest level meets `target` dB, by bisection on log(bound) from the
  * uniform-error estimate `range * 10^(-target/20) * sqrt(3)`; every trial codes the whole array.
@@ -585,15 +572,15 @@ async function searchPsnr(
  * The bound of a constant field when none is given (a relative bound means nothing there): far
  * below the value's float32 spacing, so that the field is stored exactly.
  */
-function constantBound(value: number, rounding: number): number {
+export function constantBound(value: number, rounding: number): number {
   return Math.max(rounding, Math.abs(value) * 2 ** -30, 2 ** -149);
 }
 
 /** The `MHDR` of a bounded file: level geometry with crop [0, 0] (SPEC.md §4.7.1). */
-function boundedHeader(
+export function boundedHeader(
   dims: [number, number, number],
   inputShape: readonly number[],
-  plan: Plan,
+  plan: Pick<Plan, "levels" | "blockSize" | "keyInterval">,
   eb: number,
   interpolation: "cubic" | "linear" | "learned",
   extra: { dtype: "float32" | "float64"; missingCount: number; fillValue?: number },
@@ -646,7 +633,7 @@ function boundedHeader(
  * The report as stored in `META`: numbers rounded to 6 significant digits, but each level's
  * `maxAbsError` and the bound exact, so that the stored maximum never exceeds the bound.
  */
-function roundReport(report: BoundedReport, reproducible: boolean): Record<string, unknown> {
+export function roundReport(report: BoundedReport, reproducible: boolean): Record<string, unknown> {
   const stored: Record<string, unknown> = { ...report };
   if (reproducible) {
     delete stored.created;

@@ -67,31 +67,36 @@ export function hasNpySignature(bytes: Uint8Array): boolean {
   return NPY_MAGIC.every((b, i) => bytes[i] === b);
 }
 
+/** What a `.npy` header says: enough to read any part of the data from the file. */
+export interface NpyFileHeader {
+  /** Element type. */
+  dtype: NpyDtype;
+  /** The array's shape. */
+  shape: number[];
+  /** Column-major data. */
+  fortranOrder: boolean;
+  /** Byte order of the data. */
+  littleEndian: boolean;
+  /** Where the data starts. */
+  dataOffset: number;
+  /** Elements. */
+  count: number;
+  /** The header's `descr`. */
+  descr: string;
+}
+
 /**
- * Parse a `.npy` file holding a float32 or float64 array.
+ * Parses the header of a `.npy` file from its first bytes, and checks the data size against the
+ * file's size: for reading the data in parts (a slab of snapshots at a time).
  *
- * Reads format versions 1.0, 2.0 and 3.0, either byte order (`<`, `>`; `=` is
- * read as little-endian, as NumPy itself never writes it), C or Fortran order.
- * Fortran-order data is transposed to C order; big-endian data is byte-swapped.
- * The declared size is checked against the bytes present before anything is
- * allocated.
- *
- * @param bytes The whole file.
- * @returns The array in C order and native byte order.
+ * @param bytes The file's first bytes (at least the header: 4096 bytes hold any NumPy writes
+ *   for arrays of up to 3 dimensions).
+ * @param fileSize The file's size. Default: `bytes.length` (the whole file).
+ * @returns The header.
  * @throws {RangeError} On a bad magic, an unknown version, or a size mismatch.
  * @throws {TypeError} On a malformed header or an unsupported dtype.
- *
- * @example Reading a file written by `encodeNpy`
- * ```ts
- * import { encodeNpy, parseNpy } from "./npy.ts";
- * import assert from "node:assert";
- *
- * const parsed = parseNpy(encodeNpy(new Float64Array([0.5, 1.5]), [2]));
- * assert.strictEqual(parsed.dtype, "float64");
- * assert.deepStrictEqual(Array.from(parsed.data), [0.5, 1.5]);
- * ```
  */
-export function parseNpy(bytes: Uint8Array): NpyArray {
+export function parseNpyHeader(bytes: Uint8Array, fileSize: number = bytes.length): NpyFileHeader {
   if (!hasNpySignature(bytes)) {
     const found = Array.from(bytes.subarray(0, 6), (b) => b.toString(16).padStart(2, "0"))
       .join(" ");
@@ -123,6 +128,11 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
   }
   const dataStart = headerStart + headerLength;
   if (dataStart > bytes.length) {
+    if (bytes.length < fileSize) {
+      throw new RangeError(
+        `Cannot read .npy: header of ${headerLength} bytes is not all in the ${bytes.length} bytes read`,
+      );
+    }
     throw new RangeError(
       `Cannot read .npy: header declares ${headerLength} bytes but only ${
         bytes.length - headerStart
@@ -144,7 +154,7 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     );
   }
   const expected = count * itemSize;
-  const present = bytes.length - dataStart;
+  const present = fileSize - dataStart;
   if (present !== expected) {
     throw new RangeError(
       `Cannot read .npy: shape (${
@@ -153,6 +163,46 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     );
   }
 
+  return {
+    dtype,
+    shape: header.shape,
+    fortranOrder: header.fortranOrder,
+    littleEndian,
+    dataOffset: dataStart,
+    count,
+    descr: header.descr,
+  };
+}
+
+/**
+ * Parse a `.npy` file holding a float32 or float64 array.
+ *
+ * Reads format versions 1.0, 2.0 and 3.0, either byte order (`<`, `>`; `=` is
+ * read as little-endian, as NumPy itself never writes it), C or Fortran order.
+ * Fortran-order data is transposed to C order; big-endian data is byte-swapped.
+ * The declared size is checked against the bytes present before anything is
+ * allocated.
+ *
+ * @param bytes The whole file.
+ * @returns The array in C order and native byte order.
+ * @throws {RangeError} On a bad magic, an unknown version, or a size mismatch.
+ * @throws {TypeError} On a malformed header or an unsupported dtype.
+ *
+ * @example Reading a file written by `encodeNpy`
+ * ```ts
+ * import { encodeNpy, parseNpy } from "./npy.ts";
+ * import assert from "node:assert";
+ *
+ * const parsed = parseNpy(encodeNpy(new Float64Array([0.5, 1.5]), [2]));
+ * assert.strictEqual(parsed.dtype, "float64");
+ * assert.deepStrictEqual(Array.from(parsed.data), [0.5, 1.5]);
+ * ```
+ */
+export function parseNpy(bytes: Uint8Array): NpyArray {
+  const { dtype, shape, fortranOrder, littleEndian, dataOffset: dataStart, count } = parseNpyHeader(
+    bytes,
+  );
+  const header = { shape, fortranOrder };
   const raw = bytes.subarray(dataStart);
   let data: Float32Array | Float64Array = dtype === "float32"
     ? new Float32Array(count)
@@ -172,6 +222,38 @@ export function parseNpy(bytes: Uint8Array): NpyArray {
     data = fortranToC(data, header.shape);
   }
   return { data, shape: header.shape, dtype, fortranOrder: header.fortranOrder };
+}
+
+/**
+ * The header of a `.npy` file (as {@linkcode encodeNpy} writes it) for an array of `shape`, so
+ * that the data can follow in parts: for arrays written a slab at a time.
+ *
+ * @param shape The array shape.
+ * @param dtype Element type.
+ * @returns The header bytes (a multiple of 64); the little-endian data follows.
+ */
+export function encodeNpyHeader(shape: readonly number[], dtype: NpyDtype): Uint8Array {
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let dict = `{'descr': '<${
+    dtype === "float32" ? "f4" : "f8"
+  }', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  let major = 1;
+  let prefix = 10;
+  if (dict.length + 1 + prefix > 0xffff) {
+    major = 2;
+    prefix = 12;
+  }
+  const total = Math.ceil((prefix + dict.length + 1) / NPY_ALIGN) * NPY_ALIGN;
+  dict = dict.padEnd(total - prefix - 1, " ") + "\n";
+  const out = new Uint8Array(total);
+  out.set(NPY_MAGIC, 0);
+  out[6] = major;
+  out[7] = 0;
+  const view = new DataView(out.buffer);
+  if (major === 1) view.setUint16(8, dict.length, true);
+  else view.setUint32(8, dict.length, true);
+  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
+  return out;
 }
 
 /**
@@ -210,27 +292,11 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: number[]): U
   }
   const isF32 = data instanceof Float32Array;
   const itemSize = isF32 ? 4 : 8;
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
-  let dict = `{'descr': '<${
-    isF32 ? "f4" : "f8"
-  }', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  let major = 1;
-  let prefix = 10;
-  if (dict.length + 1 + prefix > 0xffff) {
-    major = 2;
-    prefix = 12;
-  }
-  const total = Math.ceil((prefix + dict.length + 1) / NPY_ALIGN) * NPY_ALIGN;
-  dict = dict.padEnd(total - prefix - 1, " ") + "\n";
-
+  const header = encodeNpyHeader(shape, isF32 ? "float32" : "float64");
+  const total = header.length;
   const out = new Uint8Array(total + count * itemSize);
-  out.set(NPY_MAGIC, 0);
-  out[6] = major;
-  out[7] = 0;
+  out.set(header);
   const view = new DataView(out.buffer);
-  if (major === 1) view.setUint16(8, dict.length, true);
-  else view.setUint32(8, dict.length, true);
-  for (let i = 0; i < dict.length; i++) out[prefix + i] = dict.charCodeAt(i);
   if (HOST_LITTLE_ENDIAN) {
     out.set(new Uint8Array(data.buffer, data.byteOffset, count * itemSize), total);
   } else if (isF32) {

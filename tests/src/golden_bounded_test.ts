@@ -70,8 +70,9 @@ for (const variant of GOLDEN_BOUNDED) {
       same(level.data, golden.decoded[k], `stream level ${k}`);
       k++;
     }
-    const one = await file.decode({ level: 1, snapshots: [5, 6] });
+    const t = Math.min(5, golden.header.shape[0] - 1); // the shard has 5 snapshots
+    const one = await file.decode({ level: 1, snapshots: [t, t + 1] });
     const plane = one.shape[1] * one.shape[2];
-    same(one.data, golden.decoded[1].slice(5 * plane, 6 * plane), "level 1, snapshot 5");
+    same(one.data, golden.decoded[1].slice(t * plane, (t + 1) * plane), `level 1, snapshot ${t}`);
   });
 }

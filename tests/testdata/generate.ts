@@ -54,6 +54,11 @@ export interface GoldenVariant {
   predictor?: "learned";
   /** Bounded: the plane `[H, W]`. Default `[13, 10]`. */
   plane?: [number, number];
+  /**
+   * Version 1.3, bounded: a shard (SPEC.md §4.1.2) of snapshots `first .. first + count - 1` of
+   * the variant's `snapshotCount`, written by block-wise compression.
+   */
+  shard?: { first: number; count: number };
 }
 
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
@@ -84,6 +89,15 @@ export const GOLDEN: readonly GoldenVariant[] = [
     coding: "bounded",
     predictor: "learned",
     plane: [20, 16],
+  },
+  // A shard (1.3): snapshots 4..8 of the 9 of v1.2-bounded (blocks 1 and 2 of the whole), with
+  // the header property "shard" {first: 4, total: 9}; it decodes as a file of its 5 snapshots.
+  {
+    name: "v1.3-bounded-shard",
+    version: "1.3",
+    snapshotCount: 9,
+    coding: "bounded",
+    shard: { first: 4, count: 5 },
   },
 ];
 
@@ -184,15 +198,30 @@ export async function generateBounded(
 ): Promise<{ description: BoundedGoldenDescription; bytes: Uint8Array }> {
   const { compress, openMrc } = await import("../../mod.ts");
   const { fromBytes, openContainer } = await import("../../format/mod.ts");
-  const { data, shape } = boundedInput(variant);
-  const compressed = await compress(data, shape, {
+  const whole = boundedInput(variant);
+  const options = {
     errorBound: 0.01,
     levels: 3,
     blockSize: 4,
     keyInterval: variant.keyInterval ?? 4,
     predictor: variant.predictor ?? variant.interpolation ?? "cubic",
     reproducible: true,
-  });
+  };
+  let data = whole.data, shape = whole.shape, compressed: Uint8Array;
+  if (variant.shard) {
+    const { compressBlockwise } = await import("../../src/encode/blockwise.ts");
+    const { first, count } = variant.shard;
+    const plane = shape[1] * shape[2];
+    data = whole.data.slice(first * plane, (first + count) * plane);
+    shape = [count, shape[1], shape[2]];
+    const sink = collectingSink();
+    await compressBlockwise(
+      { shape, dtype: "float32", read: (a, b) => Promise.resolve(data.slice(a * plane, b * plane)) },
+      sink,
+      { ...options, shard: { first, total: whole.shape[0] } },
+    );
+    compressed = sink.bytes();
+  } else compressed = await compress(data, shape, options);
   const source = await openContainer(fromBytes(compressed));
   const report = source.meta as { levels: { escapes: number }[] };
   const escapes = report.levels.map((l) => l.escapes);

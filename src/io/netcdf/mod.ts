@@ -33,5 +33,11 @@ export type {
   NetcdfWriteReport,
   ReadNetcdfOptions,
 } from "./types.ts";
-export { DEFAULT_MAX_VALUES, listNetcdfVariables, readNetcdf } from "./read.ts";
+export {
+  DEFAULT_MAX_VALUES,
+  listNetcdfVariables,
+  type NetcdfSlabs,
+  openNetcdfField,
+  readNetcdf,
+} from "./read.ts";
 export { DEFAULT_DEFLATE, writeNetcdf } from "./write.ts";

@@ -101,6 +101,85 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
  * ```
  */
 export async function readNetcdf(path: string, options: ReadNetcdfOptions): Promise<NetcdfField> {
+  const field = await openNetcdfField(path, options);
+  try {
+    const count = field.shape.reduce((a, b) => a * b, 1);
+    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+    if (count > maxValues) {
+      throw new Error(
+        `${path}: variable "${options.variable}" has ${count} values (${
+          field.shape.join(" x ")
+        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
+          field.attributes.dimensions[0].name
+        }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
+      );
+    }
+    // Slabs of the leading dimension, whole chunks of a chunked variable at a time; a turn of the
+    // event loop between them, so that a signal's listener (Ctrl-C) can run.
+    const T = field.shape.length === 3 ? field.shape[0] : 1;
+    const plane = count / T;
+    const chunk = field.chunk;
+    const step = Math.max(chunk, Math.floor(SLAB_VALUES / plane / chunk) * chunk, 1);
+    const data = field.dtype === "float64" ? new Float64Array(count) : new Float32Array(count);
+    options.onProgress?.(0);
+    for (let t = 0; t < T; t += step) {
+      options.signal?.throwIfAborted();
+      const t1 = Math.min(T, t + step);
+      data.set(field.read(t, t1), t * plane);
+      options.onProgress?.(t1 / T);
+      if (t1 < T) await new Promise((r) => setTimeout(r, 0));
+    }
+    let missing = 0;
+    for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
+    const { transposed } = field;
+    return {
+      data,
+      shape: field.shape,
+      missing,
+      ...(transposed ? { transposed } : {}),
+      attributes: field.attributes,
+    };
+  } finally {
+    field.close();
+  }
+}
+
+/** A netCDF variable opened for reading in slabs of its leading dimension. */
+export interface NetcdfSlabs {
+  /** `[T, H, W]` (time first) or `[H, W]`, after selection. */
+  shape: number[];
+  /** Element type of what `read` returns (as {@linkcode readNetcdf}'s `data`). */
+  dtype: "float32" | "float64";
+  /** The attributes to store: those {@linkcode readNetcdf} gives for the whole selection. */
+  attributes: NetcdfField["attributes"];
+  /** Where time was moved first: the source's kept dimensions and their order here. */
+  transposed?: NetcdfField["transposed"];
+  /** Entries of the leading dimension per chunk of the variable (1 when not chunked). */
+  chunk: number;
+  /**
+   * Entries `t0 .. t1 - 1` of the leading dimension (of a 2-D variable, `0, 1`: the field),
+   * unpacked, CF missing values as NaN, time first.
+   */
+  read(t0: number, t1: number): Float32Array | Float64Array;
+  /** Closes the file. */
+  close(): void;
+}
+
+/**
+ * Opens one variable of a netCDF file for reading a slab of its leading (time) dimension at a
+ * time: the same values and attributes as {@linkcode readNetcdf}, with no limit on the size, for
+ * inputs larger than memory. The caller closes it. A classic-format file is held in memory by
+ * its library (netcdfjs), a netCDF-4 file is read by slices.
+ *
+ * @param path A local file.
+ * @param options The variable and the selection (`maxValues` does not apply).
+ * @returns The open variable.
+ * @throws {Error} As {@linkcode readNetcdf}.
+ */
+export async function openNetcdfField(
+  path: string,
+  options: ReadNetcdfOptions,
+): Promise<NetcdfSlabs> {
   const name = options.variable;
   const source = await openSource(path);
   try {
@@ -195,17 +274,6 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
       .slice(0, keptDims.length);
     const sourceShape = kept.map((i) => ranges[i][1] - ranges[i][0]);
     const shape = order.map((a) => sourceShape[a]);
-    const count = shape.reduce((a, b) => a * b, 1);
-    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
-    if (count > maxValues) {
-      throw new Error(
-        `${where} has ${count} values (${
-          shape.join(" x ")
-        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
-          keptDims[0]
-        }=0:N) or raise the limit`,
-      );
-    }
     // CF packing and missing values, compared in the stored type.
     const attrs = v.attributes;
     const scale = attrs.scale_factor;
@@ -225,53 +293,45 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
       v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
       offset?.type === "double";
-    const data = wide ? new Float64Array(count) : new Float32Array(count);
     const k = single(scale) ?? 1;
     const b = single(offset) ?? 0;
-    // Where each value of the source's order goes: the stride in `data` of each kept axis.
-    const outStride = [0, 0, 0];
-    for (let j = order.length - 1, st = 1; j >= 0; j--) {
-      outStride[order[j]] = st;
-      st *= shape[j];
-    }
-    // Slabs along the outermost kept axis (the axes before it are fixed to one index, so a slab
-    // is contiguous in the source's order), whole chunks of a chunked variable at a time.
-    const axis = kept[0];
-    const inner = count / sourceShape[0];
-    const chunk = Math.max(1, v.chunks?.[axis] ?? 1);
-    const slab = Math.max(chunk, Math.floor(SLAB_VALUES / inner / chunk) * chunk, 1);
-    let missing = 0;
-    const [a0, e0] = ranges[axis];
-    options.onProgress?.(0);
-    for (let from = a0; from < e0; from += slab) {
-      options.signal?.throwIfAborted();
-      const to = Math.min(e0, from + slab);
-      const part = ranges.map((r, i) => i === axis ? [from, to] as [number, number] : r);
+    // The output's leading axis (time, where one was moved first) in the source's kept axes.
+    const lead = shape.length === 3 ? kept[order[0]] : -1;
+    const read = (t0: number, t1: number) => {
+      const part = ranges.map((r) => [r[0], r[1]] as [number, number]);
+      const size = sourceShape.slice();
+      if (lead >= 0) {
+        if (
+          !(Number.isInteger(t0) && Number.isInteger(t1) && 0 <= t0 && t0 < t1 && t1 <= shape[0])
+        ) {
+          throw new RangeError(`${where}: cannot read entries ${t0}..${t1 - 1} of ${shape[0]}`);
+        }
+        part[lead] = [ranges[lead][0] + t0, ranges[lead][0] + t1];
+        size[order[0]] = t1 - t0;
+      }
       const raw = source.read(v, part);
       const n = raw.length;
-      // Source order: the slab's outermost index, then the kept axes after it.
-      const base = (from - a0) * outStride[0];
+      const out = wide ? new Float64Array(n) : new Float32Array(n);
+      // Where each value of the source's order goes: the stride in `out` of each kept axis.
+      const outStride = [0, 0, 0];
+      for (let j = order.length - 1, st = 1; j >= 0; j--) {
+        outStride[order[j]] = st;
+        st *= size[order[j]];
+      }
       const fast = time <= 0;
-      const s1 = sourceShape[1] ?? 1, s2 = sourceShape[2] ?? 1;
+      const s1 = size[1] ?? 1, s2 = size[2] ?? 1;
       for (let i = 0; i < n; i++) {
         let at: number;
-        if (fast) at = base + i;
+        if (fast) at = i;
         else {
           const i2 = i % s2, r = (i - i2) / s2, i1 = r % s1, i0 = (r - i1) / s1;
-          at = base + i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
+          at = i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
         }
         const x = raw[i];
-        if (Number.isNaN(x) || fills.includes(x)) {
-          data[at] = NaN;
-          missing++;
-        } else {
-          data[at] = packed ? x * k + b : x;
-        }
+        out[at] = Number.isNaN(x) || fills.includes(x) ? NaN : packed ? x * k + b : x;
       }
-      options.onProgress?.((to - a0) / (e0 - a0));
-      // A turn of the event loop between slabs: a signal's listener (Ctrl-C) can run.
-      if (to < e0) await new Promise((r) => setTimeout(r, 0));
-    }
+      return out;
+    };
     const dimensions: MrcDimension[] = order.map((a) => kept[a]).map((i) => {
       const d = v.dims[i];
       const [a, e] = ranges[i];
@@ -287,10 +347,12 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
     const transposed = time > 0 ? { from: keptDims, to: order.map((a) => keptDims[a]) } : undefined;
     const local = group === "" ? v.name : v.name.slice(group.length + 1);
     return {
-      data,
       shape,
-      missing,
+      dtype: wide ? "float64" : "float32",
+      chunk: lead >= 0 ? Math.max(1, v.chunks?.[lead] ?? 1) : 1,
       ...(transposed ? { transposed } : {}),
+      read,
+      close: () => source.close(),
       attributes: {
         variable: { name: local, type: v.type!, attributes: attrs },
         dimensions,
@@ -308,7 +370,8 @@ export async function readNetcdf(path: string, options: ReadNetcdfOptions): Prom
         },
       },
     };
-  } finally {
+  } catch (e) {
     source.close();
+    throw e;
   }
 }
