@@ -91,12 +91,26 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
  * ```
  */
 export async function readNetcdf(path: string, options: ReadNetcdfOptions): Promise<NetcdfField> {
-  const field = await openField(path, options, true);
-  field.close();
-  const data = field.data!;
-  let missing = 0;
-  for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
-  return { data, shape: field.shape, missing, attributes: field.attributes };
+  const field = await openNetcdfField(path, options);
+  try {
+    const count = field.shape.reduce((a, b) => a * b, 1);
+    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+    if (count > maxValues) {
+      throw new Error(
+        `${path}: variable "${options.variable}" has ${count} values (${
+          field.shape.join(" x ")
+        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
+          field.attributes.dimensions[0].name
+        }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
+      );
+    }
+    const data = field.read(0, field.shape.length === 3 ? field.shape[0] : 1);
+    let missing = 0;
+    for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
+    return { data, shape: field.shape, missing, attributes: field.attributes };
+  } finally {
+    field.close();
+  }
 }
 
 /** A netCDF variable opened for reading in slabs of its leading dimension. */
@@ -131,15 +145,6 @@ export async function openNetcdfField(
   path: string,
   options: ReadNetcdfOptions,
 ): Promise<NetcdfSlabs> {
-  return await openField(path, options, false);
-}
-
-/** {@linkcode openNetcdfField}; `eager`: with the whole selection read (and `maxValues` checked). */
-async function openField(
-  path: string,
-  options: ReadNetcdfOptions,
-  eager: boolean,
-): Promise<NetcdfSlabs & { data?: Float32Array | Float64Array }> {
   const name = options.variable;
   const source = await openSource(path);
   try {
@@ -214,16 +219,6 @@ async function openField(
       // compresses the same way and is recorded under its own name.
     }
     const shape = kept.map((i) => ranges[i][1] - ranges[i][0]);
-    const count = shape.reduce((a, b) => a * b, 1);
-    if (eager && count > (options.maxValues ?? DEFAULT_MAX_VALUES)) {
-      throw new Error(
-        `${where} has ${count} values (${shape.join(" x ")}) after selection, above the limit of ${
-          options.maxValues ?? DEFAULT_MAX_VALUES
-        } held in memory: select a time range (--select ${
-          keptDims[0]
-        }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
-      );
-    }
     // CF packing and missing values, compared in the stored type.
     const attrs = v.attributes;
     const scale = attrs.scale_factor;
@@ -245,6 +240,18 @@ async function openField(
       offset?.type === "double";
     const k = single(scale) ?? 1;
     const b = single(offset) ?? 0;
+    const dimensions: MrcDimension[] = kept.map((i) => {
+      const d = v.dims[i];
+      const [a, e] = ranges[i];
+      const c = coordinate(source, d, v.shape[i]);
+      return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
+    });
+    // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
+    const variables = auxiliaryVariables(
+      source,
+      v,
+      new Map(kept.map((i) => [v.dims[i], ranges[i]])),
+    );
     const lead = kept.length === 3 ? kept[0] : -1;
     const read = (t0: number, t1: number) => {
       const slab = ranges.map((r) => [r[0], r[1]] as [number, number]);
@@ -265,24 +272,9 @@ async function openField(
       }
       return data;
     };
-    // Read whole (readNetcdf()): the data first, as ever, then the coordinates.
-    const data = eager ? read(0, lead >= 0 ? shape[0] : 1) : undefined;
-    const dimensions: MrcDimension[] = kept.map((i) => {
-      const d = v.dims[i];
-      const [a, e] = ranges[i];
-      const c = coordinate(source, d, v.shape[i]);
-      return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
-    });
-    // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
-    const variables = auxiliaryVariables(
-      source,
-      v,
-      new Map(kept.map((i) => [v.dims[i], ranges[i]])),
-    );
     return {
       shape,
       dtype: wide ? "float64" : "float32",
-      data,
       read,
       close: () => source.close(),
       attributes: {
