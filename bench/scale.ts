@@ -301,7 +301,9 @@ const lines = [
   "",
   `\`deno run -A bench/scale.ts\` on ${cpu}, ${navigator.hardwareConcurrency} cores (shared with other jobs: times are indicative). Toy 1 of the paper (127 x 127, t uniform on [0, 8 pi]), float32 .npy input, absolute bound ${BOUND}. Time: process start to exit; RSS: peak resident memory of the process (GNU time).`,
   "",
-  "| T | input | file | one process (streamed) | in memory (today) | 2 Dask workers + merge | merge alone | merged = one process |",
+  "One process: `compress --stream` (2 threads). In memory: `compress` without it, today's path for inputs below 1 GiB; not run above T = 10,000, where it holds about twice the input (1287 MiB for 645 MB). Dask: `examples/dask_shards.py`, 2 shards on a LocalCluster of 2 workers, `--threads 1` each, then `merge`; the RSS is the largest shard's compress process and the merge process.",
+  "",
+  "| T | input | file | one process (streamed) | in memory (today) | 2 Dask workers + merge | of which the merge | merged = one process |",
   "| --- | --- | --- | --- | --- | --- | --- | --- |",
   ...rows.map((r) =>
     `| ${r.T.toLocaleString("en")} | ${f(r.inputMB, 0)} MB | ${f(r.fileMB, 2)} MB | ${

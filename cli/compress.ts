@@ -639,8 +639,15 @@ async function compressStreamed(
         ...(place ? { shard: { first: place[0], total: T } } : {}),
       });
     }));
-    if (values.quiet) return;
     const r = result!;
+    if (options.fillValue !== undefined && r.missing === 0) {
+      console.error(
+        `warning: --fill ${options.fillValue} matches no value of ${
+          inputs.length > 1 ? `${inputs.length} files` : inputs[0]
+        }: no value is missing`,
+      );
+    }
+    if (values.quiet) return;
     const raw = source.shape.reduce((a, b) => a * b, 1) * 4;
     const what = inputs.length > 1 ? `${inputs.length} files` : inputs[0];
     const b = r.report.bound;

@@ -26,21 +26,23 @@ Options:
   --quiet               no summary`;
 
 /**
- * A file read by ranges, open until closed. Reads of 1 MiB or more return a view of one buffer
- * that the next such read reuses (merge's `transient`: it is done with a read before the next).
+ * A file read by ranges, open until closed. Reads of 1 MiB or more return a view of one of two
+ * buffers, used in turn (merge's `transient`: it is done with a read before the one after next).
  */
 async function fileSource(path: string): Promise<RangeSource & { close(): void }> {
   const file = await Deno.open(path, { read: true });
   const byteLength = (await file.stat()).size;
-  let buffer = new Uint8Array(0);
+  const buffers = [new Uint8Array(0), new Uint8Array(0)];
+  let turn = 0;
   return {
     byteLength,
     async read(offset: number, length: number) {
       const n = Math.max(0, Math.min(length, byteLength - offset));
       let out: Uint8Array;
       if (n >= 1 << 20) {
-        if (buffer.length < n) buffer = new Uint8Array(n);
-        out = buffer.subarray(0, n);
+        turn ^= 1;
+        if (buffers[turn].length < n) buffers[turn] = new Uint8Array(n);
+        out = buffers[turn].subarray(0, n);
       } else out = new Uint8Array(n);
       await file.seek(offset, Deno.SeekMode.Start);
       for (let at = 0; at < out.length;) {

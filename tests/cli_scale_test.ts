@@ -114,6 +114,21 @@ Deno.test("compress --stream writes the in-memory file, byte for byte (.npy and 
     await ok("decompress", `${dir}/rel.mrc`, "-o", `${dir}/rel.npy`);
     await ok("decompress", `${dir}/abs.mrc`, "-o", `${dir}/abs.npy`);
     await same(`${dir}/rel.npy`, `${dir}/abs.npy`);
+    const warned = await run(
+      "compress",
+      `${dir}/x.npy`,
+      "-o",
+      `${dir}/f.mrc`,
+      "--stream",
+      "--fill",
+      "-999",
+      "--quiet",
+    );
+    assert.strictEqual(warned.code, 0);
+    assert.match(
+      warned.stderr,
+      /^warning: --fill -999 matches no value of .*x\.npy: no value is missing\n$/,
+    );
     await refused(
       /--psnr is not streamed: its search codes the whole input about ten times/,
       "compress",

@@ -228,13 +228,13 @@ export class MaskBuilder {
  * @param source The snapshots.
  * @param sink Where the file goes.
  * @param options Bound, coding and shard options.
- * @returns The report and the file size.
+ * @returns The report, the file size and the number of missing values.
  */
 export async function compressBlockwise(
   source: SnapshotSource,
   sink: ByteSink | WritableStream<Uint8Array>,
   options: BlockwiseOptions,
-): Promise<{ report: BoundedReport; bytes: number }> {
+): Promise<{ report: BoundedReport; bytes: number; missing: number }> {
   const dims = source.shape;
   const [T, H, W] = dims;
   const { errorBound, relErrorBound, range: givenRange, shard } = options;
@@ -489,7 +489,7 @@ export async function compressBlockwise(
       }
     }
     const bytes = await writer.finish();
-    return { report, bytes };
+    return { report, bytes, missing: mask.count };
   } finally {
     await spool.close();
   }

@@ -56,8 +56,10 @@ export interface MergeOptions {
   crc32?: (bytes: Uint8Array, crc?: number) => number;
   /**
    * The sink is done with the bytes of each `write()` when it resolves (a file writes them), and
-   * a source may hand back the same buffer for its next large read: merge then writes out what
-   * it holds of a read before the next one, so that the buffers can be reused. Default false.
+   * a source may hand back, for a large read, the buffer of its read before the last: merge
+   * starts a read before writing out the one before it, and writes out all it holds of a read
+   * before starting the one after next, so that two buffers per source can be reused. Default
+   * false.
    */
   transient?: boolean;
 }
@@ -512,81 +514,97 @@ export async function prepareMerge(
     if (mask.count > 0) await chunk(CHUNK_TYPES.missingMask, mask.body());
     const record = encodePredictor(fixedPredictor(cubic));
     let copied = 0;
+    // The reads, in output order: runs of chunks back to back in a shard, up to SPAN bytes each.
+    const reads: { s: Shard; k: number; list: MrcChunkEntry[]; from: number; span: number }[] = [];
     for (let k = 0; k < N; k++) {
       for (const s of shards) {
-        const base = s.first / blockSize;
-        const list = s.file.chunks.filter((c) => c.type === CHUNK_TYPES.bounded && c.level === k);
-        list.sort((a, b) => a.block! - b.block!);
-        for (let i = 0; i < list.length;) {
-          signal?.throwIfAborted();
-          // One read for a run of chunks back to back, up to SPAN bytes.
+        const all = s.file.chunks.filter((c) => c.type === CHUNK_TYPES.bounded && c.level === k);
+        all.sort((a, b) => a.block! - b.block!);
+        for (let i = 0; i < all.length;) {
           let j = i + 1;
           while (
-            j < list.length && list[j].offset === list[j - 1].offset + list[j - 1].length &&
-            list[j].offset + list[j].length - list[i].offset <= SPAN
+            j < all.length && all[j].offset === all[j - 1].offset + all[j - 1].length &&
+            all[j].offset + all[j].length - all[i].offset <= SPAN
           ) j++;
-          const from = list[i].offset;
-          const span = list[j - 1].offset + list[j - 1].length - from;
-          const bytes = await s.source.read(from, span, { signal });
-          if (bytes.length !== span) {
-            fail(`${s.name}: file truncated at offset ${from + bytes.length}`);
-          }
-          for (let e = i; e < j; e++) {
-            const entry = list[e];
-            const at = entry.offset - from;
-            let framed = bytes.subarray(at, at + entry.length);
-            const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
-            const stored = view.getUint32(framed.length - 4, true);
-            if (crcOf(framed) !== stored) {
-              fail(
-                `${s.name}: chunk "${CHUNK_TYPES.bounded}" level ${k} block ${entry.block} at offset ${entry.offset} is damaged (CRC-32 mismatch)`,
-              );
-            }
-            const block = base + entry.block!;
-            if (convert(s) && k > 0) {
-              // The record goes after the snapshot count: a new body, framed anew.
-              const body = framed.subarray(16, framed.length - 4);
-              const next = new Uint8Array(body.length + record.length);
-              next.set(body.subarray(0, 4));
-              next.set(record, 4);
-              next.set(body.subarray(4), 4 + record.length);
-              framed = encodeChunk(
-                CHUNK_TYPES.bounded,
-                { level: k, block, flags: entry.flags },
-                next,
-              );
-            }
-            entries.push({
-              type: CHUNK_TYPES.bounded,
-              level: k,
-              block,
-              flags: entry.flags,
-              offset: out.offset,
-              length: framed.length,
-            });
-            copied += framed.length;
-            if (convert(s) && k > 0) await out.put(framed);
-            else {
-              // The body is copied as it is (a view, no copy): a new prefix with the block
-              // renumbered, and the CRC of the new type, address and body.
-              const prefix = framed.slice(0, 16);
-              new DataView(prefix.buffer).setUint32(12, block, true);
-              const body = framed.subarray(16, framed.length - 4);
-              const tail = new Uint8Array(4);
-              new DataView(tail.buffer).setUint32(
-                0,
-                crc(body, crc(prefix.subarray(4), 0)) >>> 0,
-                true,
-              );
-              await out.put(prefix);
-              await out.put(body);
-              await out.put(tail);
-            }
-          }
-          if (options.transient) await out.flush();
+          const from = all[i].offset;
+          reads.push({
+            s,
+            k,
+            list: all.slice(i, j),
+            from,
+            span: all[j - 1].offset + all[j - 1].length - from,
+          });
           i = j;
         }
       }
+    }
+    // Each read is started before the chunks of the one before are written: disk and copy overlap.
+    const start = (r: typeof reads[number]) => r.s.source.read(r.from, r.span, { signal });
+    let next = reads.length > 0 ? start(reads[0]) : null;
+    for (let r = 0; r < reads.length; r++) {
+      signal?.throwIfAborted();
+      const { s, k, list, from, span } = reads[r];
+      const base = s.first / blockSize;
+      const bytes = await next!;
+      next = r + 1 < reads.length ? start(reads[r + 1]) : null;
+      if (bytes.length !== span) {
+        next?.catch(() => {});
+        fail(`${s.name}: file truncated at offset ${from + bytes.length}`);
+      }
+      for (let e = 0; e < list.length; e++) {
+        const entry = list[e];
+        const at = entry.offset - from;
+        let framed = bytes.subarray(at, at + entry.length);
+        const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
+        const stored = view.getUint32(framed.length - 4, true);
+        if (crcOf(framed) !== stored) {
+          next?.catch(() => {});
+          fail(
+            `${s.name}: chunk "${CHUNK_TYPES.bounded}" level ${k} block ${entry.block} at offset ${entry.offset} is damaged (CRC-32 mismatch)`,
+          );
+        }
+        const block = base + entry.block!;
+        if (convert(s) && k > 0) {
+          // The record goes after the snapshot count: a new body, framed anew.
+          const body = framed.subarray(16, framed.length - 4);
+          const next = new Uint8Array(body.length + record.length);
+          next.set(body.subarray(0, 4));
+          next.set(record, 4);
+          next.set(body.subarray(4), 4 + record.length);
+          framed = encodeChunk(
+            CHUNK_TYPES.bounded,
+            { level: k, block, flags: entry.flags },
+            next,
+          );
+        }
+        entries.push({
+          type: CHUNK_TYPES.bounded,
+          level: k,
+          block,
+          flags: entry.flags,
+          offset: out.offset,
+          length: framed.length,
+        });
+        copied += framed.length;
+        if (convert(s) && k > 0) await out.put(framed);
+        else {
+          // The body is copied as it is (a view, no copy): a new prefix with the block
+          // renumbered, and the CRC of the new type, address and body.
+          const prefix = framed.slice(0, 16);
+          new DataView(prefix.buffer).setUint32(12, block, true);
+          const body = framed.subarray(16, framed.length - 4);
+          const tail = new Uint8Array(4);
+          new DataView(tail.buffer).setUint32(
+            0,
+            crc(body, crc(prefix.subarray(4), 0)) >>> 0,
+            true,
+          );
+          await out.put(prefix);
+          await out.put(body);
+          await out.put(tail);
+        }
+      }
+      if (options.transient) await out.flush();
     }
     const indexOffset = out.offset;
     const index = encodeChunk(

@@ -41,8 +41,9 @@ export function memorySpool(): Spool {
 }
 
 /**
- * A spool in a temporary file next to `near` (the output, so on the same disk), removed by
- * `close()`. Memory: 16 bytes per stored string.
+ * A spool in a temporary file next to `near` (the output, so on the same disk), unlinked as
+ * soon as it is open (removed by `close()` where the system cannot). Memory: 16 bytes per
+ * stored string.
  *
  * @param near A path whose directory holds the spool file.
  */
@@ -50,6 +51,9 @@ export async function fileSpool(near: string): Promise<Spool> {
   const dir = near.replace(/[^\\/]*$/, "") || ".";
   const path = await Deno.makeTempFile({ dir, prefix: ".mrcae-spool-" });
   const file = await Deno.open(path, { read: true, write: true });
+  // Unlinked at once where the system allows (the open file stays usable): no spool file is left
+  // behind, whatever ends the process.
+  const unlinked = await Deno.remove(path).then(() => true, () => false);
   const offsets: number[] = [], lengths: number[] = [];
   let size = 0;
   let queue: Promise<unknown> = Promise.resolve();
@@ -89,7 +93,7 @@ export async function fileSpool(near: string): Promise<Spool> {
     async close() {
       await queue;
       file.close();
-      await Deno.remove(path).catch(() => {});
+      if (!unlinked) await Deno.remove(path).catch(() => {});
     },
   };
 }

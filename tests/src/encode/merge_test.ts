@@ -7,6 +7,7 @@ import { type BoundedCompressOptions, compressBoundedTo } from "../../../src/enc
 import { type BlockwiseOptions, compressBlockwise } from "../../../src/encode/blockwise.ts";
 import { crc32Range, mergeShards } from "../../../src/encode/merge.ts";
 import { crc32 } from "../../../format/_checksum.ts";
+import { encodePredictor, fixedPredictor } from "../../../src/bounded/learned.ts";
 import { type Dims, gauss, prng, smooth } from "../_bounded.ts";
 import type { MrcAttributes } from "../../../format/attributes.ts";
 
@@ -251,4 +252,61 @@ Deno.test("merge refuses each mismatch with its own message", async () => {
   await refuse([a, damaged], /s1\.mrc: .*(CRC|damaged)/);
   // Not a shard.
   await refuse([a, await whole(data, o)], /s1\.mrc is not a shard/);
+});
+
+Deno.test("shards with predictor auto merge into a valid file within the bound, and say when it differs", async () => {
+  const data = noisy(8);
+  const o = { errorBound: 0.004, blockSize: 16, predictor: "auto" as const };
+  const shards = await Promise.all(
+    [[0, 16], [16, 16], [32, 13]].map(([f, n]) => shard(data, f, n, o)),
+  );
+  const { bytes, result } = await merge(shards);
+  const want = await whole(data, o);
+  if (result.notIdentical === null) assert.deepStrictEqual(bytes, want);
+  else assert.match(result.notIdentical, /not byte-identical to one compression/);
+  const file = await openMrc(bytes);
+  const decoded = await file.decode();
+  for (let i = 0; i < data.length; i++) {
+    assert.ok(Math.abs(decoded.data[i] - data[i]) <= 0.004, `value ${i}`);
+  }
+  // Learned and fixed shards in one whole: the fixed ones get the records of §4.7.5.
+  const fixed = await shard(data, 16, 16, { ...o, predictor: "cubic" });
+  const learned = await shard(data, 0, 16, { ...o, predictor: "learned" });
+  await assert.rejects(() => merge([learned, fixed, shards[2]]), /different predictors/);
+});
+
+Deno.test("a cubic shard among learned ones: the whole is learned, its blocks carry records", async () => {
+  // Noise in the first shard (learned filters do not pay there), a smooth field in the others.
+  const rand = prng(9);
+  const data = smooth(dims);
+  for (let i = 0; i < 16 * plane; i++) data[i] += 0.3 * gauss(rand);
+  const o = { errorBound: 0.004, blockSize: 16, predictor: "auto" as const };
+  const parts = await Promise.all(
+    [[0, 16], [16, 16], [32, 13]].map(([f, n]) => shard(data, f, n, o)),
+  );
+  const kinds = await Promise.all(
+    parts.map(async (p) => (await openMrc(p)).header.bound!.interpolation),
+  );
+  assert.deepStrictEqual(kinds, ["cubic", "learned", "learned"]);
+  const { bytes, result } = await merge(parts);
+  const file = await openContainer(fromBytes(bytes));
+  assert.strictEqual(file.header.bound!.interpolation, "learned");
+  assert.deepStrictEqual(file.version, { major: 1, minor: 3 });
+  // Block 0 came from the cubic shard: each level above 0 starts with the cubic record.
+  const record = encodePredictor(fixedPredictor(true));
+  const cubicShard = await openContainer(fromBytes(parts[0]));
+  for (let k = 1; k < file.header.levels.length; k++) {
+    const merged = (await file.readBoundedBlock(k, 0)).bytes;
+    const own = (await cubicShard.readBoundedBlock(k, 0)).bytes;
+    assert.deepStrictEqual(merged.subarray(0, record.length), record);
+    assert.deepStrictEqual(merged.subarray(record.length), own);
+  }
+  const decoded = await (await openMrc(bytes)).decode();
+  for (let i = 0; i < data.length; i++) {
+    assert.ok(Math.abs(decoded.data[i] - data[i]) <= 0.004, `value ${i}`);
+  }
+  // One compression of the whole makes its own choice; merge says whether it matches.
+  const want = await whole(data, o);
+  if (result.notIdentical === null) assert.deepStrictEqual(bytes, want);
+  else assert.notDeepStrictEqual(bytes, want);
 });
