@@ -366,7 +366,9 @@ try {
         for (let k = 0; k < TOOLS.length; k++) {
           const ti = (k + r) % TOOLS.length, tool = TOOLS[ti], row = here[ti];
           if (tool.absent || row.note) continue;
-          const out = `${dir}/out.${ti}`, dec = `${dir}/dec.${ti}.${tool.output}`;
+          // Each tool's compressed file under its own name; mrcae's CLI writes .mrc only.
+          const out = `${dir}/out.${ti}.${tool.input === "npy" ? "mrc" : "bin"}`;
+          const dec = `${dir}/dec.${ti}.${tool.output}`;
           try {
             const [c, ca] = tool.compress(tool.input === "npy" ? npy : raw, out, field.shape, eb);
             row.compressSeconds!.push(await timed(c, ca));

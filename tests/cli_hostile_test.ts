@@ -140,8 +140,9 @@ Deno.test({
   ignore: !posix,
   fn: () =>
     inTemporaryFolder(async (dir) => {
-      // Noise at a tight bound in one block: about 5 s of synchronous coding on this machine.
-      const [T, H, W] = [48, 256, 256];
+      // Noise at a tight bound in one block: about 7 s of synchronous coding on a 2-core machine
+      // (48 snapshots took 2.7 s: a faster machine finished before the signal).
+      const [T, H, W] = [128, 256, 256];
       const noise = new Float32Array(T * H * W);
       for (let i = 0, s = 1; i < noise.length; i++) {
         noise[i] = (s = (s * 16807) % 2147483647) / 2 ** 31;
@@ -164,13 +165,21 @@ Deno.test({
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      // Give it the time to start and read the input (its progress shows after a second).
-      await new Promise((r) => setTimeout(r, 2000));
+      // Inside the block: its first progress line shows a second into the coding.
+      const reader = child.stderr.getReader();
+      let said = "";
+      const started = performance.now();
+      while (!/coding/.test(said) && performance.now() - started < 60_000) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        said += new TextDecoder().decode(value);
+      }
+      assert.match(said, /coding .*%/, "the coding's progress");
       const sent = performance.now();
       child.kill("SIGINT");
       const status = await child.status;
       const ms = performance.now() - sent;
-      await child.stderr.cancel();
+      await reader.cancel();
       // Before: the signal waited for the block (seconds), then the output was written.
       assert.ok(ms < 3000, `exited ${ms.toFixed(0)} ms after SIGINT`); // a loaded machine: slack
       assert.strictEqual(status.code, 130);
