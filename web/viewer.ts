@@ -78,6 +78,12 @@ const params = new URLSearchParams(location.search);
 
 const fmt = (v: number | null, digits = 3) =>
   v === null ? "-" : Number.isFinite(v) ? v.toPrecision(digits + 1) : String(v);
+/**
+ * A bound or a maximum error at full precision (the shortest form that reads back as the same
+ * double, as the CLI prints them): rounded, a maximum of 0.0357504 next to a bound shown as
+ * 0.03575 would look as if it broke the bound.
+ */
+const exact = (v: number | null) => v === null ? "-" : String(v);
 /** A coordinate value: at most 6 significant digits, no trailing zeros. */
 const coord = (v: number) => String(Number(v.toPrecision(6)));
 
@@ -361,9 +367,9 @@ function levelRows(): string {
     `<tr data-level="${l.level}"><td>${l.level}</td><td>${l.extent.join("x")}</td><td>${
       l.bytes === null ? "-" : formatBytes(l.bytes)
     }</td>` +
-    `<td>${fmt(l.bound)}</td><td>${fmt(l.rmse)}</td><td>${
+    `<td>${exact(l.bound)}</td><td>${fmt(l.rmse)}</td><td>${
       l.psnr === null ? "-" : l.psnr.toFixed(2) + " dB"
-    }</td><td>${fmt(l.maxAbsError)}</td></tr>`
+    }</td><td>${exact(l.maxAbsError)}</td></tr>`
   ).join("");
 }
 
@@ -482,7 +488,7 @@ function readout(event: PointerEvent): void {
   const where = (a: LevelAxes["x"], k: number, fallback: string) =>
     `${a.name ?? fallback} ${coord(a.values[k])}${a.units && !a.indexed ? ` ${a.units}` : ""}`;
   const l = levels[m.level];
-  const quality = l.bound !== null ? `within ±${fmt(l.bound)}` : `rmse ${fmt(l.rmse)}`;
+  const quality = l.bound !== null ? `within ±${exact(l.bound)}` : `rmse ${fmt(l.rmse)}`;
   const value = Number.isNaN(v) ? "missing" : `${fmt(v, 5)}${info.units ? ` ${info.units}` : ""}`;
   const text = `${value} at ${where(axes.y, i, "row")}, ${where(axes.x, j, "column")}` +
     ` · level ${m.level} (${l.extent.join("x")}) ${quality}`;
