@@ -7,7 +7,7 @@
  */
 
 import type { MrcAttributes } from "../format/attributes.ts";
-import type { NetcdfSelection, NetcdfWriteReport } from "../src/io/netcdf/mod.ts";
+import type { NetcdfWriteReport } from "../src/io/netcdf/mod.ts";
 import { withTemporary } from "./_files.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */
@@ -27,51 +27,6 @@ export async function isNetcdf(path: string): Promise<boolean> {
   } finally {
     file.close();
   }
-}
-
-/** Parses `--select level=0,time=0:100` into a selection per dimension. */
-export function parseSelect(value: string | undefined): Record<string, NetcdfSelection> {
-  const out: Record<string, NetcdfSelection> = {};
-  if (value === undefined) return out;
-  for (const part of value.split(",")) {
-    const m = /^\s*([^=\s]+)\s*=\s*(\d+)(?::(\d+))?\s*$/.exec(part);
-    if (!m) {
-      throw new Error(
-        `--select must be DIM=INDEX or DIM=START:END, comma-separated, found "${part}"`,
-      );
-    }
-    out[m[1]] = m[3] === undefined ? Number(m[2]) : [Number(m[2]), Number(m[3])];
-  }
-  return out;
-}
-
-/**
- * Reads the `--var` variable of a netCDF input. Without `--var`, prints the variables and
- * throws an error asking for one.
- */
-export async function readNetcdfInput(
-  path: string,
-  variable: string | undefined,
-  select: string | undefined,
-): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes: MrcAttributes }> {
-  const { listNetcdfVariables, readNetcdf } = await import("../src/io/netcdf/mod.ts");
-  if (variable === undefined) {
-    const { format, variables } = await listNetcdfVariables(path);
-    const ok = variables.filter((v) => v.compressible);
-    console.log(`${path} (${format}): ${ok.length} compressible variables`);
-    for (const v of ok) {
-      const dims = v.dimensions.map((d) => `${d.name}=${d.size}`).join(", ");
-      const about = [v.longName, v.units && `[${v.units}]`].filter(Boolean).join(" ");
-      console.log(
-        `  ${v.name.padEnd(12)} ${v.type.padEnd(7)} (${dims})${about ? `  ${about}` : ""}${
-          v.note ? `  -- ${v.note}` : ""
-        }`,
-      );
-    }
-    throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
-  }
-  const field = await readNetcdf(path, { variable, select: parseSelect(select) });
-  return { data: field.data, shape: field.shape, attributes: field.attributes };
 }
 
 /** `--deflate N`: the zlib level of a netCDF output, 0 (none) to 9. */

@@ -187,15 +187,21 @@ async function readCompressInput(
     },
   });
   progress.end();
-  if (field.transposed) {
-    const { from, to } = field.transposed;
-    console.error(
-      `note: ${path}: "${values.var}" has dimensions (${from.join(", ")}): time ("${
-        to[0]
-      }") is moved first and coded as (${to.join(", ")}); decompress writes that order`,
-    );
-  }
+  if (field.transposed) noteTransposed(path, values.var, field.transposed);
   return field;
+}
+
+/** The note (stderr) that time was moved first. */
+function noteTransposed(
+  path: string,
+  name: string,
+  { from, to }: { from: string[]; to: string[] },
+) {
+  console.error(
+    `note: ${path}: "${name}" has dimensions (${from.join(", ")}): time ("${
+      to[0]
+    }") is moved first and coded as (${to.join(", ")}); decompress writes that order`,
+  );
 }
 
 /**
@@ -614,8 +620,10 @@ async function compressStreamed(
   const { fileSpool } = await import("../src/encode/spool.ts");
   const range = parseRange(values.range);
   checkStreamedBound(options, range, values.snapshots !== undefined || values.shard !== undefined);
-  const { parseSelect } = await import("./_netcdf.ts");
+  // The same selection as in memory: indices, coordinate values, ISO dates.
+  const { parseSelect } = await import("./_select.ts");
   const whole = await openInputs(inputs, { ...values, select: parseSelect(values.select) });
+  if (whole.transposed) noteTransposed(inputs[0], values.var!, whole.transposed);
   try {
     const T = whole.shape[0];
     const { blockSize } = resolveBoundedParams(whole.shape, options);

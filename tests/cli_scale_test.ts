@@ -433,3 +433,28 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "cli.ts compress --stream selects by coordinate value and moves time first as the in-memory read does",
+  ignore: !hasNcgen,
+  fn: async () => {
+    const { writeCfFixture } = await import("./_cf_fixture.ts");
+    const dir = await Deno.makeTempDir();
+    try {
+      const nc = `${dir}/cf.nc`;
+      await writeCfFixture(nc);
+      for (const [name, extra] of [["ta", ["--select", "plev=85000"]], ["tlat", []]] as const) {
+        const mem = `${dir}/${name}-mem.mrc`, str = `${dir}/${name}-str.mrc`;
+        const args = ["--var", name, ...extra, "--error-bound", "0.01", "--reproducible"];
+        await ok("compress", nc, "-o", mem, ...args);
+        const streamed = await run("compress", nc, "-o", str, ...args, "--stream");
+        assert.strictEqual(streamed.code, 0, streamed.stderr);
+        if (name === "tlat") assert.match(streamed.stderr, /time \("time"\) is moved first/);
+        await same(mem, str);
+      }
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -18,6 +18,8 @@ export interface FileSource extends SnapshotSource {
   inputShape: number[];
   /** The source attributes to store (netCDF), or undefined. */
   attributes?: MrcAttributes;
+  /** netCDF: where time was moved first (the source's kept dimensions, and their order here). */
+  transposed?: { from: string[]; to: string[] };
   /** Closes the file(s). */
   close(): void;
 }
@@ -169,6 +171,7 @@ export async function netcdfSource(
     dtype: field.dtype,
     inputShape: shape,
     attributes: field.attributes,
+    ...(field.transposed ? { transposed: field.transposed } : {}),
     read: (t0, t1) => Promise.resolve(field.read(t0, t1)),
     close: () => field.close(),
   };
