@@ -10,6 +10,7 @@
  */
 
 import { openContainer } from "../../format/reader.ts";
+import { crc32 } from "../../format/_checksum.ts";
 import type { MrcContainer } from "../../format/reader.ts";
 import type { RangeSource } from "../../format/source.ts";
 import type { MrcHeader } from "../../format/header.ts";
@@ -51,7 +52,8 @@ export interface MergeOptions {
   signal?: AbortSignal;
   /**
    * CRC-32 of `bytes` continued from `crc` (zlib's `crc32()`, as `node:zlib`'s): a native one
-   * makes the merge as fast as the disk. Default: this module's, in JavaScript.
+   * makes the merge as fast as the disk. Default: the format's, in JavaScript
+   * (`format/_checksum.ts`).
    */
   crc32?: (bytes: Uint8Array, crc?: number) => number;
   /**
@@ -81,40 +83,6 @@ export interface MergeResult {
 
 function fail(message: string): never {
   throw new Error(`Cannot merge: ${message}`);
-}
-
-// -- CRC-32, 8 bytes per step (the same values as format/_checksum.ts) --------------------------
-const CRC8: Uint32Array[] = (() => {
-  const t = Array.from({ length: 8 }, () => new Uint32Array(256));
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[0][n] = c >>> 0;
-  }
-  for (let n = 0; n < 256; n++) {
-    for (let s = 1; s < 8; s++) t[s][n] = (t[s - 1][n] >>> 8) ^ t[0][t[s - 1][n] & 0xff];
-  }
-  return t;
-})();
-
-/** CRC-32 of `bytes[from .. to - 1]`. */
-export function crc32Range(bytes: Uint8Array, from: number, to: number): number {
-  return crc32Js(bytes.subarray(from, to));
-}
-
-/** CRC-32 of `bytes` continued from `crc`, in JavaScript. */
-function crc32Js(bytes: Uint8Array, crc = 0): number {
-  const [t0, t1, t2, t3, t4, t5, t6, t7] = CRC8;
-  let c = ~crc;
-  const from = 0, to = bytes.length;
-  let i = from;
-  for (; i + 8 <= to; i += 8) {
-    const a = (c ^ (bytes[i] | bytes[i + 1] << 8 | bytes[i + 2] << 16 | bytes[i + 3] << 24)) >>> 0;
-    c = t7[a & 0xff] ^ t6[(a >>> 8) & 0xff] ^ t5[(a >>> 16) & 0xff] ^ t4[a >>> 24] ^
-      t3[bytes[i + 4]] ^ t2[bytes[i + 5]] ^ t1[bytes[i + 6]] ^ t0[bytes[i + 7]];
-  }
-  for (; i < to; i++) c = t0[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return ~c >>> 0;
 }
 
 /** An open shard and what merging needs of it. */
@@ -353,7 +321,7 @@ export async function prepareMerge(
   options: MergeOptions = {},
 ): Promise<PreparedMerge> {
   const { signal } = options;
-  const crc = options.crc32 ?? crc32Js;
+  const crc = options.crc32 ?? crc32;
   const crcOf = (b: Uint8Array) => crc(b.subarray(4, b.length - 4), 0) >>> 0;
   if (inputs.length === 0) fail("no shards given");
   const shards: Shard[] = [];

@@ -5,7 +5,7 @@ import { fromBytes, openContainer } from "../../../format/mod.ts";
 import { openMrc } from "../../../mod.ts";
 import { type BoundedCompressOptions, compressBoundedTo } from "../../../src/encode/bounded.ts";
 import { type BlockwiseOptions, compressBlockwise } from "../../../src/encode/blockwise.ts";
-import { crc32Range, mergeShards } from "../../../src/encode/merge.ts";
+import { mergeShards } from "../../../src/encode/merge.ts";
 import { crc32 } from "../../../format/_checksum.ts";
 import { encodePredictor, fixedPredictor } from "../../../src/bounded/learned.ts";
 import { type Dims, gauss, prng, smooth } from "../_bounded.ts";
@@ -101,14 +101,6 @@ async function merge(shards: Uint8Array[], names = shards.map((_, i) => `s${i}.m
   );
   return { bytes: concat(parts), result };
 }
-
-Deno.test("the fast CRC-32 equals the format's", () => {
-  const rand = prng(3);
-  const b = Uint8Array.from({ length: 1000 }, () => Math.floor(rand() * 256));
-  for (const [a, e] of [[0, 1000], [3, 17], [5, 5], [1, 999]]) {
-    assert.strictEqual(crc32Range(b, a, e), crc32(b.subarray(a, e)));
-  }
-});
 
 const cases: [string, () => Float32Array, BlockwiseOptions, number[]][] = [
   ["absolute bound, 3 shards given out of order", () => noisy(1), {
