@@ -6,7 +6,6 @@ import { openMrc } from "../../../mod.ts";
 import { type BoundedCompressOptions, compressBoundedTo } from "../../../src/encode/bounded.ts";
 import { type BlockwiseOptions, compressBlockwise } from "../../../src/encode/blockwise.ts";
 import { mergeShards } from "../../../src/encode/merge.ts";
-import { crc32 } from "../../../format/_checksum.ts";
 import { encodePredictor, fixedPredictor } from "../../../src/bounded/learned.ts";
 import { type Dims, gauss, prng, smooth } from "../_bounded.ts";
 import type { MrcAttributes } from "../../../format/attributes.ts";
