@@ -448,12 +448,9 @@ export async function run(args: string[]): Promise<void> {
   if (r.report.mode === "bounded") {
     const b = r.report.bound;
     console.log(
-      // The bound and the maxima at full precision (the shortest form that reads back as the
-      // same double): rounded, a maximum of 0.0357504 next to a bound shown as 3.575e-2 would
-      // look as if it broke the bound.
-      `${positionals[0]} -> ${output}: ${ratio}, bound ${b.abs}${
-        b.rel === null ? "" : ` (${Number(b.rel.toPrecision(3))} of the range)`
-      }, coded in ${r.report.encodeSeconds.toFixed(2)} s`,
+      `${positionals[0]} -> ${output}: ${ratio}, ${boundText(b)}, coded in ${
+        r.report.encodeSeconds.toFixed(2)
+      } s`,
     );
   } else {
     console.log(
@@ -462,13 +459,7 @@ export async function run(args: string[]): Promise<void> {
       } s`,
     );
   }
-  for (const e of r.report.levels) {
-    console.log(
-      `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
-        e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
-      }  max ${e.maxAbsError}`,
-    );
-  }
+  printLevels(r.report.levels);
   // Where the bytes went, from the file's own index.
   const kinds: Record<string, number> = {};
   const names: Record<ChunkCategory, string> = {
@@ -631,6 +622,9 @@ async function compressStreamed(
     const source = place ? sliceSource(whole, place[0], place[1]) : whole;
     let result: Awaited<ReturnType<typeof compressBlockwise>> | undefined;
     await checkOutput(output, values.force, inputs);
+    // Progress per block coded (a streamed input is read as it is coded: one phase for both).
+    const progress = progressReporter(!!values.quiet);
+    const size = formatBytes(source.shape.reduce((a, b) => a * b, 1) * 4);
     await unwrapped(writeAtomic(output, async (file) => {
       const sink = {
         write: async (b: Uint8Array) => {
@@ -638,6 +632,7 @@ async function compressStreamed(
         },
       };
       const spool = await fileSpool(output);
+      progress.phase(`reading and coding ${size} a block at a time`);
       result = await compressBlockwise(source, sink, {
         ...options,
         attributes: source.attributes,
@@ -645,7 +640,9 @@ async function compressStreamed(
         spool,
         ...(range ? { range } : {}),
         ...(place ? { shard: { first: place[0], total: T } } : {}),
+        onCodingProgress: (e: CodingProgress) => progress.update(e.done),
       });
+      progress.end();
     }));
     const r = result!;
     if (options.fillValue !== undefined && r.missing === 0) {
@@ -662,22 +659,42 @@ async function compressStreamed(
     console.log(
       `${what}${
         place ? ` snapshots ${place[0]}..${place[0] + place[1] - 1} of ${T}` : ""
-      } -> ${output}: ${formatBytes(r.bytes)} (ratio ${
-        (raw / r.bytes).toFixed(1)
-      } vs float32), bound ${b.abs.toExponential(3)}${
-        b.rel === null ? "" : ` (${b.rel.toExponential(2)} of the range)`
+      } -> ${output}: ${formatBytes(r.bytes)} (ratio ${(raw / r.bytes).toFixed(1)} vs float32), ${
+        boundText(b)
       }, coded in ${r.report.encodeSeconds.toFixed(2)} s, streamed${
         place ? " (a shard: merge joins the shards)" : ""
       }`,
     );
-    for (const e of r.report.levels) {
-      console.log(
-        `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
-          e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
-        }  max ${e.maxAbsError.toExponential(3)}`,
-      );
-    }
+    printLevels(r.report.levels);
   } finally {
     whole.close();
+  }
+}
+
+/**
+ * `bound B (R of the range)`: the bound at full precision (the shortest form that reads back as
+ * the same double), as the maxima are printed: rounded, a maximum of 0.0357504 next to a bound
+ * shown as 3.575e-2 would look as if it broke the bound.
+ */
+function boundText(b: { abs: number; rel: number | null }): string {
+  return `bound ${b.abs}${b.rel === null ? "" : ` (${Number(b.rel.toPrecision(3))} of the range)`}`;
+}
+
+/** The per-level lines of the summary, the maxima at full precision. */
+function printLevels(
+  levels: readonly {
+    level: number;
+    grid: readonly number[];
+    rmse: number;
+    psnr: number | null;
+    maxAbsError: number;
+  }[],
+): void {
+  for (const e of levels) {
+    console.log(
+      `  level ${e.level} ${e.grid[0]}x${e.grid[1]}: rmse ${e.rmse.toExponential(3)}  psnr ${
+        e.psnr === null ? "-" : e.psnr.toFixed(2) + " dB"
+      }  max ${e.maxAbsError}`,
+    );
   }
 }

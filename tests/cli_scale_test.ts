@@ -458,3 +458,51 @@ Deno.test({
     }
   },
 });
+
+Deno.test("cli.ts compress --stream shows its progress per block and the bound at full precision", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Noise at a tight bound: about 5 s of coding on a 2-core machine (a phase under a second
+    // shows no progress), 16 blocks of 8 snapshots.
+    const [T, H, W] = [128, 256, 256];
+    const noise = new Float32Array(T * H * W);
+    for (let i = 0, s = 1; i < noise.length; i++) {
+      noise[i] = (s = (s * 16807) % 2147483647) / 2 ** 31;
+    }
+    await Deno.writeFile(`${dir}/in.npy`, encodeNpy(noise, [T, H, W]));
+    const r = await run(
+      "compress",
+      `${dir}/in.npy`,
+      "-o",
+      `${dir}/out.mrc`,
+      "--stream",
+      "--block",
+      "8",
+      "--error-bound",
+      "0.0001234567",
+    );
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^reading and coding 32\.00 MiB a block at a time: \d+%/m);
+    assert.match(r.stderr, /^reading and coding 32\.00 MiB a block at a time: done in /m);
+    assert.match(
+      r.stdout,
+      /, bound 0\.0001234567 \(0\.000123 of the range\), coded in .*, streamed$/m,
+    );
+    const quiet = await run(
+      "compress",
+      `${dir}/in.npy`,
+      "-o",
+      `${dir}/q.mrc`,
+      "--stream",
+      "--quiet",
+      "--block",
+      "8",
+      "--error-bound",
+      "0.01",
+    );
+    assert.strictEqual(quiet.code, 0, quiet.stderr);
+    assert.strictEqual(quiet.stderr, "");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -344,6 +344,18 @@ export async function compressBlockwise(
       fixed: coded.fixed ? await put(coded.fixed) : null,
     };
   };
+  // Progress: the snapshots whose block is coded and spooled, per block (`onCodingProgress`).
+  let coded = 0;
+  const told = (n: number) => () => {
+    coded += n;
+    options.onCodingProgress?.({
+      done: coded / T,
+      trial: 1,
+      bound: eb,
+      elapsed: (performance.now() - start) / 1000,
+    });
+  };
+  options.onCodingProgress?.({ done: 0, trial: 1, bound: eb, elapsed: 0 });
   try {
     const inFlight: Promise<void>[] = [];
     for (let b = 0; b < blocks; b++) {
@@ -385,7 +397,7 @@ export async function compressBlockwise(
       const job = pool
         ? pool.code(params, x, scan.missing, signal)
         : Promise.resolve(codeBlock(params, x, scan.missing));
-      inFlight.push(job.then((coded) => keep(b, coded)));
+      inFlight.push(job.then((c) => keep(b, c)).then(told(n)));
       if (!pool) await new Promise((r) => setTimeout(r, 0)); // lets a signal through
       if (inFlight.length >= workers) await inFlight.shift();
     }
