@@ -24,7 +24,7 @@ import { MAX_BOUND, type ShardPlace } from "../../format/header.ts";
 import { zlibCompress } from "../../format/_bytes.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
 import { fillInPrecision, float32Rounding, isMissing } from "../metrics.ts";
-import { asLearned, codeBlock, type CodedBlock } from "./code_block.ts";
+import { asLearned, codeBlockYielding, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import { type BlockFigures, keepsLearned, levelFigures, levelReports } from "./block_report.ts";
 import {
@@ -396,7 +396,7 @@ export async function compressBlockwise(
       if (fill !== undefined) params.avoid = Math.fround(fill);
       const job = pool
         ? pool.code(params, x, scan.missing, signal)
-        : Promise.resolve(codeBlock(params, x, scan.missing));
+        : codeBlockYielding(params, x, scan.missing, signal);
       inFlight.push(job.then((c) => keep(b, c)).then(told(n)));
       if (!pool) await new Promise((r) => setTimeout(r, 0)); // lets a signal through
       if (inFlight.length >= workers) await inFlight.shift();

@@ -15,7 +15,7 @@ import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
 import { float32Rounding } from "../metrics.ts";
-import { asLearned, codeBlockInParts, type CodedBlock } from "./code_block.ts";
+import { asLearned, codeBlockYielding, type CodedBlock } from "./code_block.ts";
 import { BlockPool, workersAvailable } from "./block_pool.ts";
 import type { LevelError, StoredBoundedReport } from "../read/report.ts";
 import { scanValues } from "./prepare.ts";
@@ -102,9 +102,6 @@ export interface CodingProgress {
   /** Seconds since coding began (all trials). */
   elapsed: number;
 }
-
-/** How often coding on the calling thread yields to the event loop, in ms (a yield costs ~1 ms). */
-const YIELD_MS = 100;
 
 /** What `codeAll` needs besides the plan and the bound: where, and who listens. */
 interface CodingContext {
@@ -235,7 +232,6 @@ async function codeAll(
     }
     : null;
   report?.();
-  let nextYield = performance.now() + YIELD_MS;
   for (let first = 0, b = 0; first < T; first += plan.blockSize, b++) {
     signal?.throwIfAborted();
     const n = Math.min(plan.blockSize, T - first);
@@ -266,21 +262,14 @@ async function codeAll(
       job.catch(() => {});
       jobs.push(job);
     } else {
-      // On this thread, in parts of one (snapshot, level): every YIELD_MS the event loop runs, so
-      // that a signal's listener (Ctrl-C) can abort, and progress is told.
-      const parts = codeBlockInParts(params, x, missing);
-      let r = parts.next();
-      for (; !r.done; r = parts.next()) {
-        if (performance.now() < nextYield) continue;
-        shares[b] = r.value;
+      // On this thread, in parts of one (snapshot, level), yielding to the event loop (Ctrl-C,
+      // progress) every YIELD_MS.
+      const block = b;
+      const coded = await codeBlockYielding(params, x, missing, signal, (share) => {
+        shares[block] = share;
         report?.();
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        signal?.throwIfAborted();
-        nextYield = performance.now() + YIELD_MS;
-      }
-      shares[b] = 1;
-      report?.();
-      jobs.push(Promise.resolve(r.value));
+      });
+      jobs.push(Promise.resolve(coded));
     }
   }
   const blocks = await Promise.all(jobs);

@@ -141,6 +141,35 @@ export function* codeBlockInParts(
   return out;
 }
 
+/** How often coding on the calling thread yields to the event loop, in ms (a yield costs ~1 ms). */
+export const YIELD_MS = 100;
+
+/**
+ * {@linkcode codeBlock} on the calling thread, in parts of one (snapshot, level): every
+ * `YIELD_MS` the event loop runs, so that a signal's listener (Ctrl-C) can abort through
+ * `signal`, and `onShare` is told the share of the block done. The result is `codeBlock`'s.
+ */
+export async function codeBlockYielding(
+  params: BlockParams,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+  signal?: AbortSignal,
+  onShare?: (share: number) => void,
+): Promise<CodedBlock> {
+  let nextYield = performance.now() + YIELD_MS;
+  const parts = codeBlockInParts(params, x, missing);
+  let r = parts.next();
+  for (; !r.done; r = parts.next()) {
+    if (performance.now() < nextYield) continue;
+    onShare?.(r.value);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    signal?.throwIfAborted();
+    nextYield = performance.now() + YIELD_MS;
+  }
+  onShare?.(1);
+  return r.value;
+}
+
 /**
  * The chunks of a block coded without learned prediction, as a block of a file with it: each
  * level above 0 prefixed with the record of the fixed interpolation `cubic` (2 bytes).
