@@ -31,12 +31,12 @@ import {
   type BoundedCompressOptions,
   boundedHeader,
   type BoundedReport,
+  boundedReport,
   constantBound,
   DEFAULT_REL_ERROR_BOUND,
   resolveBoundedParams,
   roundReport,
 } from "./bounded.ts";
-import { VERSION } from "./report.ts";
 import { memorySpool, type Spool } from "./spool.ts";
 
 /** Snapshots read on demand: the input of block-wise compression. */
@@ -445,21 +445,19 @@ export async function compressBlockwise(
   if (errorBound !== undefined) requested.errorBound = errorBound;
   if (relErrorBound !== undefined) requested.relErrorBound = relErrorBound;
   if (givenRange !== undefined) (requested as Record<string, unknown>).range = [...givenRange];
-  const report: BoundedReport = {
-    tool: "mrcae",
-    mode: "bounded",
-    inputShape: [...inputShape],
-    version: VERSION,
-    created: new Date().toISOString(),
-    bound: { abs: eb, rel: range > 0 ? eb / range : null, requested, trials: 1 },
+  const report = boundedReport({
+    inputShape,
+    eb,
+    range,
+    requested,
+    trials: 1,
     keyInterval,
     interpolation,
     predictor,
     blockSize,
-    range,
     encodeSeconds,
     levels: levelReport,
-  };
+  });
   const meta = roundReport(report, options.reproducible ?? false);
   if (shard) {
     const figures: ShardFigures = {

@@ -425,21 +425,19 @@ export async function compressBoundedTo(
   if (errorBound !== undefined) requested.errorBound = errorBound;
   if (relErrorBound !== undefined) requested.relErrorBound = relErrorBound;
   if (targetPsnr !== undefined) requested.psnr = targetPsnr;
-  const report: BoundedReport = {
-    tool: "mrcae",
-    mode: "bounded",
-    inputShape: [...inputShape],
-    version: VERSION,
-    created: new Date().toISOString(),
-    bound: { abs: eb, rel: range > 0 ? eb / range : null, requested, trials },
+  const report = boundedReport({
+    inputShape,
+    eb,
+    range,
+    requested,
+    trials,
     keyInterval,
     interpolation,
     predictor,
     blockSize,
-    range,
     encodeSeconds,
     levels: coded.levels,
-  };
+  });
   // Learned prediction is format 1.3; files without it stay 1.2, for every 1.2 reader.
   const writer = new MrcWriter(sink, {
     signal: options.signal,
@@ -457,6 +455,46 @@ export async function compressBoundedTo(
   }
   const bytes = await writer.finish();
   return { report, bytes };
+}
+
+/**
+ * The report of a bounded file, as every writer of one makes it (in memory, streamed, merged):
+ * one definition, so that their files are the same byte for byte. The key order is the stored
+ * JSON's.
+ */
+export function boundedReport(r: {
+  inputShape: readonly number[];
+  eb: number;
+  range: number;
+  requested: BoundedReport["bound"]["requested"];
+  trials: number;
+  keyInterval: number;
+  interpolation: BoundedReport["interpolation"];
+  predictor: Predictor;
+  blockSize: number;
+  encodeSeconds: number;
+  levels: BoundedLevelReport[];
+}): BoundedReport {
+  return {
+    tool: "mrcae",
+    mode: "bounded",
+    inputShape: [...r.inputShape],
+    version: VERSION,
+    created: new Date().toISOString(),
+    bound: {
+      abs: r.eb,
+      rel: r.range > 0 ? r.eb / r.range : null,
+      requested: r.requested,
+      trials: r.trials,
+    },
+    keyInterval: r.keyInterval,
+    interpolation: r.interpolation,
+    predictor: r.predictor,
+    blockSize: r.blockSize,
+    range: r.range,
+    encodeSeconds: r.encodeSeconds,
+    levels: r.levels,
+  };
 }
 
 /** The coding parameters of `options` for an array of shape `dims`, checked, defaults filled in. */

@@ -32,9 +32,8 @@ import {
 } from "../../format/_constants.ts";
 import { encodePredictor, fixedPredictor } from "../bounded/learned.ts";
 import { type BlockFigures, fromLevelFigures, keepsLearned, levelReports } from "./block_report.ts";
-import { boundedHeader, type BoundedReport, roundReport } from "./bounded.ts";
+import { boundedHeader, type BoundedReport, boundedReport, roundReport } from "./bounded.ts";
 import { MaskBuilder, type ShardFigures } from "./blockwise.ts";
-import { VERSION } from "./report.ts";
 
 /** One shard to merge: a name for messages and its bytes. */
 export interface MergeInput {
@@ -389,26 +388,19 @@ export async function prepareMerge(
     (a, s) => a + (typeof s.report.encodeSeconds === "number" ? s.report.encodeSeconds : 0),
     0,
   );
-  const report: BoundedReport = {
-    tool: "mrcae",
-    mode: "bounded",
-    inputShape: [...inputShape],
-    version: VERSION,
-    created: new Date().toISOString(),
-    bound: {
-      abs: eb,
-      rel: range > 0 ? eb / range : null,
-      requested: requested as BoundedReport["bound"]["requested"],
-      trials: 1,
-    },
+  const report = boundedReport({
+    inputShape,
+    eb,
+    range,
+    requested: requested as BoundedReport["bound"]["requested"],
+    trials: 1,
     keyInterval,
     interpolation,
     predictor,
     blockSize,
-    range,
     encodeSeconds,
     levels,
-  };
+  });
   const meta = roundReport(report, options.reproducible ?? false);
 
   // The missing-value mask of the whole, from the shards'.
