@@ -106,3 +106,19 @@ export const CHUNK_TYPES = {
 
 /** The chunk types this version knows; any other type is skipped by readers. */
 export const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(CHUNK_TYPES));
+
+/** The attribute and variable types `ATTR` may name (SPEC.md §4.8: netCDF's type names). */
+export const ATTRIBUTE_TYPES: ReadonlySet<string> = new Set([
+  "char",
+  "string",
+  "byte",
+  "ubyte",
+  "short",
+  "ushort",
+  "int",
+  "uint",
+  "int64",
+  "uint64",
+  "float",
+  "double",
+]);

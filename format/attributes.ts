@@ -9,7 +9,7 @@
  * @module
  */
 
-import { CHUNK_TYPES } from "./_constants.ts";
+import { ATTRIBUTE_TYPES, CHUNK_TYPES } from "./_constants.ts";
 import { decodeJson, encodeJson } from "./_bytes.ts";
 import { chunkError } from "./_chunk_error.ts";
 import type { MrcHeader } from "./header.ts";
@@ -28,21 +28,6 @@ export type MrcAttributeType =
   | "uint64"
   | "float"
   | "double";
-
-const TYPES: ReadonlySet<string> = new Set([
-  "char",
-  "string",
-  "byte",
-  "ubyte",
-  "short",
-  "ushort",
-  "int",
-  "uint",
-  "int64",
-  "uint64",
-  "float",
-  "double",
-]);
 
 /** One attribute: text for `"char"` and `"string"`, otherwise numbers (NaN and ±Infinity allowed). */
 export interface MrcAttribute {
@@ -179,7 +164,7 @@ class Parser {
     );
   }
   type(v: unknown, path: string): MrcAttributeType {
-    if (typeof v !== "string" || !TYPES.has(v)) {
+    if (typeof v !== "string" || !ATTRIBUTE_TYPES.has(v)) {
       this.fail(path, `must be a netCDF type name, found ${JSON.stringify(v)}`);
     }
     return v as MrcAttributeType;

@@ -7,6 +7,7 @@
  */
 
 import type { MrcAttribute, MrcAttributeType, MrcDimension } from "../../../format/attributes.ts";
+import { ATTRIBUTE_TYPES } from "../../../format/_constants.ts";
 import { isNumericType, type Source, type Variable } from "./source.ts";
 
 const TIME_NAMES = new Set(["time", "t", "times", "date", "valid_time"]);
@@ -305,18 +306,6 @@ export const MAX_AUXILIARY_VALUES = 2 ** 18;
 /** Largest dimension of an auxiliary variable that the compressed variable does not have. */
 const MAX_EXTRA_DIMENSION = 64;
 
-const NUMERIC_TYPES: ReadonlySet<string> = new Set([
-  "byte",
-  "ubyte",
-  "short",
-  "ushort",
-  "int",
-  "uint",
-  "int64",
-  "uint64",
-  "float",
-  "double",
-]);
 const numberToJson = (v: number): number | string => Number.isFinite(v) ? v : String(v);
 const numberFromJson = (v: unknown): number =>
   typeof v === "number" ? v : v === "NaN" ? NaN : v === "Infinity" ? Infinity : -Infinity;
@@ -412,7 +401,8 @@ export function readAuxiliaryVariables(json: unknown): Map<string, AuxiliaryVari
     if (!Array.isArray(dims) || !dims.every((d) => typeof d === "string")) continue;
     if (!Array.isArray(shape) || shape.length !== dims.length) continue;
     if (!shape.every((n) => Number.isInteger(n) && n >= 1)) continue;
-    if (typeof type !== "string" || !NUMERIC_TYPES.has(type)) continue;
+    if (typeof type !== "string" || !ATTRIBUTE_TYPES.has(type)) continue;
+    if (!isNumericType(type as MrcAttributeType)) continue;
     if (!Array.isArray(values) || !values.every(isNumber)) continue;
     if (values.length !== (shape as number[]).reduce((a, b) => a * b, 1)) continue;
     if (typeof attributes !== "object" || attributes === null) continue;
