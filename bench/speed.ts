@@ -29,9 +29,16 @@
  *
  * @module
  */
-import { readNetcdf } from "../src/io/netcdf/mod.ts";
-import { encodeNpy, parseNpy } from "../src/io/npy.ts";
-import { toyOscillatory } from "../src/io/toy.ts";
+import { encodeNpy } from "../src/io/npy.ts";
+import {
+  type Field,
+  fieldSources,
+  fillMissing,
+  maxError,
+  peerTools,
+  timed,
+  type Tool,
+} from "./_peers.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -45,116 +52,6 @@ const PEERS = flag("--peers") ?? Deno.env.get("PEERS") ?? "/tmp/sa-peers";
 const RELS = [1e-3, 1e-2];
 if (!(Number.isInteger(REPS) && REPS >= 1)) throw new Error("--reps must be an integer >= 1");
 
-const repo = new URL("..", import.meta.url).pathname;
-const F = `${ROOT}/ferret-vis/data`, N = `${ROOT}/ncarg/data/cdf`;
-
-/** One field, time first. */
-interface Field {
-  name: string;
-  data: Float32Array;
-  shape: [number, number, number];
-  /** Missing values replaced by the mean. */
-  missing: number;
-}
-
-type Select = Record<string, number>;
-const netcdf = (name: string, path: string, variable: string, select?: Select) => async () => {
-  const f = await readNetcdf(path, { variable, select });
-  const shape = (f.shape.length === 2 ? [1, ...f.shape] : f.shape) as [number, number, number];
-  return { name, data: Float32Array.from(f.data), shape, missing: f.missing };
-};
-const SOURCES: (readonly [string, () => Promise<Field>])[] = [
-  ["toy1", () => {
-    const t = toyOscillatory({ snapshotCount: 500 });
-    return Promise.resolve({ name: "toy1", data: t.data, shape: t.shape, missing: 0 });
-  }],
-  // A larger input (DATA.md: for speed, stack fields or take a toy at large T): toy1's equation
-  // sampled at 2,000 snapshots, 129 MB, 8 blocks, so that the default runs on every core.
-  ["toy1 T=2000", () => {
-    const t = toyOscillatory({ snapshotCount: 2000 });
-    return Promise.resolve({ name: "toy1 T=2000", data: t.data, shape: t.shape, missing: 0 });
-  }],
-  ...[["levitus TEMP", "TEMP"], ["levitus SALT", "SALT"]].map(([name, v]) =>
-    [name, netcdf(name, `${F}/levitus_climatology.cdf`, v)] as const
-  ),
-  ...["SST", "SAT", "SPD", "AT"].map((v) =>
-    [`esku ${v}`, netcdf(`esku ${v}`, `${F}/esku_heat_budget.cdf`, v)] as const
-  ),
-  [
-    "ocean_atlas TEMP",
-    netcdf("ocean_atlas TEMP (depth 0)", `${F}/ocean_atlas_subset.nc`, "TEMP", { ZAXLEVIT19: 0 }),
-  ],
-  ...[["U", "u"], ["V", "v"], ["T", "t"], ["P", "p"]].map(([f, v]) =>
-    [`${f}storm ${v}`, netcdf(`${f}storm ${v}`, `${N}/${f}storm.cdf`, v)] as const
-  ),
-  ["sstdata sst", netcdf("sstdata sst", `${N}/sstdata_netcdf.nc`, "sst")],
-  ["mecca t", netcdf("mecca t", `${N}/meccatemp.cdf`, "t")],
-  ...["T", "U", "V"].map((v) =>
-    [`nc4uvt ${v}`, netcdf(`nc4uvt ${v} (levels as T)`, `${N}/nc4uvt.nc`, v, { time: 0 })] as const
-  ),
-];
-
-/** Replaces NaN by the mean of the other values; returns the count and the range. */
-function fillMissing(data: Float32Array): { missing: number; min: number; max: number } {
-  let sum = 0, n = 0, min = Infinity, max = -Infinity;
-  for (const v of data) {
-    if (Number.isNaN(v)) continue;
-    sum += v;
-    n++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const mean = Math.fround(sum / n);
-  let missing = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (Number.isNaN(data[i])) {
-      data[i] = mean;
-      missing++;
-    }
-  }
-  return { missing, min, max };
-}
-
-/** Runs a command to its exit; wall-clock seconds from start to exit. */
-async function timed(command: string, argv: string[]): Promise<number> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(command, {
-    args: argv,
-    cwd: repo,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const seconds = (performance.now() - t0) / 1000;
-  if (out.code !== 0) {
-    const err = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-3).join(" | ");
-    throw new Error(`${command} ${argv.join(" ")}: exit ${out.code}: ${err}`);
-  }
-  return seconds;
-}
-
-/** A tool: how to compress `in` to `out` and decompress `out` to `dec`, and where it is. */
-interface Tool {
-  name: string;
-  /** Why it cannot run, or undefined. */
-  absent: string | undefined;
-  /** The input it reads. */
-  input: "npy" | "raw";
-  output: "npy" | "raw";
-  compress(
-    input: string,
-    out: string,
-    shape: [number, number, number],
-    eb: string,
-  ): [string, string[]];
-  decompress(
-    out: string,
-    dec: string,
-    shape: [number, number, number],
-    eb: string,
-  ): [string, string[]];
-}
-
-const exists = async (p: string) => await Deno.stat(p).then((s) => s.isFile, () => false);
 const deno = Deno.execPath();
 const mrcae = (name: string, threads: string[]): Tool => ({
   name,
@@ -177,94 +74,11 @@ const mrcae = (name: string, threads: string[]): Tool => ({
   ]],
   decompress: (o, d) => [deno, ["run", "-A", "cli.ts", "decompress", o, "-o", d, "--force"]],
 });
-const dims = ([T, H, W]: [number, number, number]) => [`${W}`, `${H}`, `${T}`];
-const SZ3 = `${PEERS}/sz3-install/bin/sz3`;
-const QOZ = `${PEERS}/qoz-install/bin/qoz`;
-const SPERR = `${PEERS}/SPERR/build2/bin/sperr3d`;
-const notBuilt = async (path: string) =>
-  await exists(path) ? undefined : `not built (${path}: run ../shared/peers/build_peers.sh)`;
 const TOOLS: Tool[] = [
   mrcae("mrcae --threads 1", ["--threads", "1"]),
   mrcae("mrcae (default threads)", []),
-  {
-    name: "SZ3",
-    absent: await notBuilt(SZ3),
-    input: "raw",
-    output: "raw",
-    compress: (i, o, s, eb) => [SZ3, ["-f", "-i", i, "-z", o, "-3", ...dims(s), "-M", "ABS", eb]],
-    decompress: (o, d, s, eb) => [SZ3, ["-f", "-z", o, "-o", d, "-3", ...dims(s), "-M", "ABS", eb]],
-  },
-  {
-    name: "HPEZ (QoZ -q 4)",
-    absent: await notBuilt(QOZ),
-    input: "raw",
-    output: "raw",
-    compress: (i, o, s, eb) => [QOZ, [
-      "-f",
-      "-q",
-      "4",
-      "-i",
-      i,
-      "-z",
-      o,
-      "-3",
-      ...dims(s),
-      "-M",
-      "ABS",
-      eb,
-    ]],
-    decompress: (o, d, s, eb) => [QOZ, [
-      "-f",
-      "-q",
-      "4",
-      "-z",
-      o,
-      "-o",
-      d,
-      "-3",
-      ...dims(s),
-      "-M",
-      "ABS",
-      eb,
-    ]],
-  },
-  {
-    name: "SPERR",
-    absent: await notBuilt(SPERR),
-    input: "raw",
-    output: "raw",
-    compress: (i, o, s, eb) => [SPERR, [
-      "-c",
-      "--ftype",
-      "32",
-      "--dims",
-      ...dims(s),
-      "--pwe",
-      eb,
-      "--bitstream",
-      o,
-      i,
-    ]],
-    decompress: (o, d) => [SPERR, ["-d", "--decomp_f", d, o]],
-  },
+  ...await peerTools(PEERS),
 ];
-
-/** Largest absolute error of a decoded output against the coded array. */
-async function maxError(path: string, kind: "npy" | "raw", data: Float32Array): Promise<number> {
-  const bytes = await Deno.readFile(path);
-  let decoded: ArrayLike<number>;
-  if (kind === "npy") decoded = parseNpy(bytes).data;
-  else decoded = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
-  if (decoded.length !== data.length) {
-    throw new Error(`${path}: ${decoded.length} values, expected ${data.length}`);
-  }
-  let m = 0;
-  for (let i = 0; i < data.length; i++) {
-    const e = Math.abs(decoded[i] - data[i]);
-    if (!(e <= m)) m = e; // NaN wins
-  }
-  return m;
-}
 
 /** One tool's measurement on one field at one bound. */
 interface Row {
@@ -319,7 +133,7 @@ try {
       `decompress ${min(floorD).toFixed(3)} s`,
   );
   const fields: Field[] = [];
-  for (const [key, load] of SOURCES) {
+  for (const [key, load] of fieldSources(ROOT)) {
     if (ONLY && !ONLY.some((o) => key.toLowerCase().includes(o.toLowerCase()))) continue;
     let f;
     try {
