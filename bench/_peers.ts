@@ -70,6 +70,15 @@ export function fieldSources(root: string): (readonly [string, () => Promise<Fie
   ];
 }
 
+/**
+ * The fields of the coder design studies (bench/entropy_study.ts, bench/context_study.ts): toy1
+ * and four real fields of `../shared/DATA.md` from smooth to rough, each coded as one block.
+ */
+export function studyFields(root: string): (readonly [string, () => Promise<Field>])[] {
+  const keys = ["toy1", "levitus TEMP", "Ustorm u", "sstdata sst", "mecca t"];
+  return fieldSources(root).filter(([key]) => keys.includes(key));
+}
+
 /** Replaces NaN by the mean of the other values; returns the count and the range. */
 export function fillMissing(data: Float32Array): { missing: number; min: number; max: number } {
   let sum = 0, n = 0, min = Infinity, max = -Infinity;

@@ -9,29 +9,12 @@
 // empirical entropy of the code given the context. That is what ideal static tables would spend,
 // plus their own bytes, estimated at 3 bytes per symbol used per table. Row flags, mode bits and
 // the activity context (which needs the prediction) are left out; the escapes' 32 bits are added.
-import { readNetcdf } from "../src/io/netcdf/mod.ts";
 import { scanValues } from "../src/encode/prepare.ts";
 import { BlockCoder } from "../src/bounded/block_coder.ts";
 import { blockSchedule, defaultBoundedLevels } from "../src/bounded/plan.ts";
-import { toyOscillatory } from "../src/io/toy.ts";
+import { studyFields } from "./_peers.ts";
 
-const root = "/tmp/devdata/root/usr/share";
-const F = `${root}/ferret-vis/data`, N = `${root}/ncarg/data/cdf`;
-type Field = { data: Float32Array; shape: number[] };
-const nc = (p: string, v: string) => async (): Promise<Field> => {
-  const f = await readNetcdf(p, { variable: v });
-  return { data: Float32Array.from(f.data), shape: f.shape };
-};
-const sets: [string, () => Promise<Field>][] = [
-  ["toy1 256", () => {
-    const t = toyOscillatory({ snapshotCount: 256 });
-    return Promise.resolve({ data: t.data, shape: [...t.shape] });
-  }],
-  ["levitus TEMP", nc(`${F}/levitus_climatology.cdf`, "TEMP")],
-  ["Ustorm u", nc(`${N}/Ustorm.cdf`, "u")],
-  ["sstdata sst", nc(`${N}/sstdata_netcdf.nc`, "sst")],
-  ["mecca t", nc(`${N}/meccatemp.cdf`, "t")],
-];
+const sets = studyFields("/tmp/devdata/root/usr/share");
 
 /** Per context, counts of each code. */
 class Counts {

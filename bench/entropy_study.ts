@@ -1,28 +1,12 @@
 // Design study for a format 1.4 entropy coder (issue 17): what a static order-0 rANS per level
 // would cost in bytes against the context coder of 1.2/1.3, and how fast it codes in JS. Not product
 // code: `deno run -A bench/entropy_study.ts` (data as in ../shared/DATA.md, unpacked in /tmp/devdata).
-import { readNetcdf } from "../src/io/netcdf/mod.ts";
 import { scanValues } from "../src/encode/prepare.ts";
 import { BlockCoder, type CodeLog } from "../src/bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../src/bounded/plan.ts";
-import { toyOscillatory } from "../src/io/toy.ts";
-const root = "/tmp/devdata/root/usr/share",
-  F = `${root}/ferret-vis/data`,
-  N = `${root}/ncarg/data/cdf`;
-const nc = (p: string, v: string) => async () => {
-  const f = await readNetcdf(p, { variable: v });
-  return { data: Float32Array.from(f.data), shape: f.shape };
-};
-const sets: [string, () => Promise<{ data: Float32Array; shape: number[] }>][] = [
-  ["toy1 256", () => {
-    const t = toyOscillatory({ snapshotCount: 256 });
-    return Promise.resolve({ data: t.data, shape: [...t.shape] });
-  }],
-  ["levitus TEMP", nc(`${F}/levitus_climatology.cdf`, "TEMP")],
-  ["Ustorm u", nc(`${N}/Ustorm.cdf`, "u")],
-  ["sstdata sst", nc(`${N}/sstdata_netcdf.nc`, "sst")],
-  ["mecca t", nc(`${N}/meccatemp.cdf`, "t")],
-];
+import { studyFields } from "./_peers.ts";
+
+const sets = studyFields("/tmp/devdata/root/usr/share");
 const PB = 12, PT = 1 << PB, L = 1 << 23;
 // Symbol of a code: 0 for 0, then zigzag up to 254, 255 = escape (magnitude bits follow, raw).
 const LIM = 127;
@@ -66,6 +50,7 @@ function buildTables(codes: Int32Array) {
   for (let i = 0; i < codes.length; i++) parts[cls(i > 0 ? codes[i - 1] : 0)].push(codes[i]);
   return parts.map((p) => buildTable(Int32Array.from(p.length ? p : [0])));
 }
+/** rANS-codes `codes` backwards, each with the table of its previous code's class. */
 function encode1(codes: Int32Array, ts: ReturnType<typeof buildTable>[]): Uint8Array {
   const out = new Uint8Array(codes.length * 4 + 16);
   let p = out.length;
@@ -104,46 +89,6 @@ function decode1(
     x = freq[s] * (x >>> PB) + r - cum[s];
     while (x < L) x = ((x << 8) | buf[p++]) >>> 0;
     prev = outCodes[i] = s === 0 ? 0 : (s & 1 ? (s + 1) >> 1 : -(s >> 1));
-  }
-}
-function encode(codes: Int32Array, t: ReturnType<typeof buildTable>): Uint8Array {
-  const out = new Uint8Array(codes.length * 4 + 16);
-  let p = out.length;
-  let x = L;
-  const raw: number[] = [];
-  for (let i = codes.length - 1; i >= 0; i--) {
-    const v = codes[i], s = sym(v);
-    const f = t.freq[s];
-    const xmax = ((L >>> PB) << 8) * f;
-    while (x >= xmax) {
-      out[--p] = x & 255;
-      x >>>= 8;
-    }
-    x = Math.floor(x / f) * PT + (x % f) + t.cum[s];
-    if (s === 255) raw.push(v);
-  }
-  for (let k = 0; k < 4; k++) {
-    out[--p] = x & 255;
-    x >>>= 8;
-  }
-  return out.subarray(p); // raw escapes' bits counted apart (rare)
-}
-function decode(
-  buf: Uint8Array,
-  n: number,
-  t: ReturnType<typeof buildTable>,
-  outCodes: Int32Array,
-) {
-  let p = 0;
-  let x = 0;
-  for (let k = 0; k < 4; k++) x = x * 256 + buf[p++];
-  const { slot, freq, cum } = t;
-  const M = PT - 1;
-  for (let i = 0; i < n; i++) {
-    const r = x & M, s = slot[r];
-    x = freq[s] * (x >>> PB) + r - cum[s];
-    while (x < L) x = ((x << 8) | buf[p++]) >>> 0;
-    outCodes[i] = s === 0 ? 0 : (s & 1 ? (s + 1) >> 1 : -(s >> 1));
   }
 }
 console.log(
@@ -193,7 +138,7 @@ for (const [name, load] of sets) {
   const tables = perLevel.map(buildTable);
   const bufs: Uint8Array[] = [];
   for (let k = 0; k < perLevel.length; k++) {
-    const b = encode(perLevel[k], tables[k]);
+    const b = encode1(perLevel[k], [tables[k], tables[k], tables[k]]);
     bufs.push(b);
     ansBytes += b.length + tables[k].tableBytes;
     let esc = 0;
@@ -224,12 +169,15 @@ for (const [name, load] of sets) {
   }
   for (let r = 0; r < 5; r++) {
     t0 = performance.now();
-    for (let k = 0; k < perLevel.length; k++) encode(perLevel[k], buildTable(perLevel[k]));
+    for (let k = 0; k < perLevel.length; k++) {
+      const t = buildTable(perLevel[k]);
+      encode1(perLevel[k], [t, t, t]);
+    }
     aEnc = Math.min(aEnc, performance.now() - t0);
     t0 = performance.now();
     for (let k = 0; k < perLevel.length; k++) {
       const o = new Int32Array(perLevel[k].length);
-      decode(bufs[k], o.length, tables[k], o);
+      decode1(bufs[k], o.length, [tables[k], tables[k], tables[k]], o);
       if (r === 0) {
         for (let i = 0; i < o.length; i++) {
           if (Math.abs(perLevel[k][i]) <= LIM && o[i] !== perLevel[k][i]) {

@@ -9,8 +9,9 @@
  *
  * - mrcae: `cli.ts compress in.npy --psnr P` (its own search for the largest bound that meets
  *   the target), then `decompress`; the PSNR is measured on the decoded output.
- * - each peer at an absolute bound, bisected (16 steps, on a log scale) to the smallest file
- *   whose decoded PSNR meets the target, the way bench/run.ts tunes its peers.
+ * - each peer at an absolute bound, bracketed (factors of 4 from the bound a uniform quantizer
+ *   would need) then bisected (14 steps, on a log scale) to the smallest file whose decoded PSNR
+ *   meets the target, the way bench/run.ts tunes its peers.
  *
  * Ratios are of float32 input bytes to file bytes. Writes bench/results/psnr.json and psnr.md
  * (only for a full run: not with `--only`).
@@ -30,7 +31,7 @@ const ROOT = flag("--data") ?? "/tmp/devdata/root/usr/share";
 const PEERS = flag("--peers") ?? Deno.env.get("PEERS") ?? "/tmp/sa-peers";
 const TARGETS = (flag("--targets") ?? "40,50,60").split(",").map(Number);
 if (TARGETS.some((t) => !(t > 0))) throw new Error("--targets must be positive numbers of dB");
-const STEPS = 16;
+const STEPS = 14;
 
 /** PSNR of decoded values against `data`, with `range` the data's max - min. */
 function psnr(decoded: ArrayLike<number>, data: Float32Array, range: number): number {
@@ -148,30 +149,45 @@ try {
           continue;
         }
         try {
-          // Start from the bound a uniform quantizer needs (RMSE = eb / sqrt(3)), 8x either way.
+          // Bracket from the bound a uniform quantizer needs (RMSE = eb / sqrt(3)): widen by 4x
+          // until one bound meets the target and one 4x above it does not (a peer's errors can
+          // be far below its bound), then bisect between them.
           const guess = Math.sqrt(3) * range * 10 ** (-target / 20);
-          let good = Math.log(guess / 8), bad = Math.log(guess * 8);
           let best: { bytes: number; psnr: number; eb: number } | null = null;
           let runs = 0;
-          const low = await trial(tool, field, raw, range, Math.exp(good));
-          runs++;
-          if (low.psnr < target) throw new Error(`no bound down to ${Math.exp(good)} meets it`);
-          best = { ...low, eb: Math.exp(good) };
-          for (let s = 0; s < STEPS; s++) {
-            const mid = (good + bad) / 2, eb = Math.exp(mid);
+          const tryAt = async (eb: number) => {
             const t = await trial(tool, field, raw, range, eb);
             runs++;
-            if (t.psnr >= target) {
-              good = mid;
-              if (t.bytes < best.bytes) best = { ...t, eb };
-            } else bad = mid;
+            if (t.psnr >= target && (best === null || t.bytes < best.bytes)) best = { ...t, eb };
+            return t.psnr >= target;
+          };
+          let good: number, bad: number;
+          if (await tryAt(guess)) {
+            good = Math.log(guess);
+            for (bad = good + Math.log(4); await tryAt(Math.exp(bad)); bad += Math.log(4)) {
+              good = bad;
+              if (bad > Math.log(range * 1e3)) throw new Error("the target is met at any bound");
+            }
+          } else {
+            bad = Math.log(guess);
+            for (good = bad - Math.log(4); !(await tryAt(Math.exp(good))); good -= Math.log(4)) {
+              bad = good;
+              if (good < Math.log(range * 1e-9)) throw new Error("no bound meets the target");
+            }
           }
+          for (let s = 0; s < STEPS; s++) {
+            const mid = (good + bad) / 2;
+            if (await tryAt(Math.exp(mid))) good = mid;
+            else bad = mid;
+          }
+          const found = best as { bytes: number; psnr: number; eb: number } | null;
+          if (found === null) throw new Error("no bound met the target");
           rows.push({
             ...r,
-            bytes: best.bytes,
-            ratio: inputBytes / best.bytes,
-            psnr: best.psnr,
-            bound: best.eb,
+            bytes: found.bytes,
+            ratio: inputBytes / found.bytes,
+            psnr: found.psnr,
+            bound: found.eb,
             runs,
           });
         } catch (e) {
@@ -222,8 +238,8 @@ function table(rows: Row[]): string {
       : `${r.ratio!.toFixed(1)} (${r.psnr!.toFixed(1)})`;
   const out = [
     "Ratio (float32 bytes / file bytes) at a matched PSNR, with the PSNR reached in dB in " +
-    "brackets. mrcae: `compress --psnr P` (its own search); peers: an absolute bound bisected " +
-    `(${STEPS} steps) to the smallest file whose decoded PSNR meets P. Missing values replaced ` +
+    "brackets. mrcae: `compress --psnr P` (its own search); peers: an absolute bound bracketed " +
+    `by factors of 4, then bisected (${STEPS} steps) to the smallest file whose decoded PSNR meets P. Missing values replaced ` +
     "by the field's mean for every tool. mrcae / best: mrcae's ratio over the best peer's " +
     "(above 1: mrcae's file is smaller).",
     "",

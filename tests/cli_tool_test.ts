@@ -66,6 +66,33 @@ async function names(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/** A child's stderr, read as it comes: up to a pattern, then to its end. */
+class Stderr {
+  text = "";
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #dec = new TextDecoder();
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.#reader = stream.getReader();
+  }
+  /** Reads until `pattern` matches what was read (true), or to the stream's end (false). */
+  async until(pattern: RegExp): Promise<boolean> {
+    while (!pattern.test(this.text)) {
+      const { value, done } = await this.#reader.read();
+      if (done) return false;
+      this.text += this.#dec.decode(value, { stream: true });
+    }
+    return true;
+  }
+  /** Reads to the end. */
+  async rest(): Promise<void> {
+    await this.until(/(?!)/);
+  }
+  /** Stops reading. */
+  cancel(): Promise<void> {
+    return this.#reader.cancel();
+  }
+}
+
 Deno.test({
   name:
     "cli.ts compress stops within a second on SIGINT inside one large block on one thread, also when started with SIGINT ignored: exit 130, nothing written",
@@ -94,27 +121,16 @@ Deno.test({
           env: { NO_COLOR: "1" },
         }).spawn();
         // Wait until coding runs (its progress line comes after its first second).
-        const reader = child.stderr.getReader();
-        const dec = new TextDecoder();
-        let stderr = "";
-        while (!/coding .*%/.test(stderr)) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          stderr += dec.decode(value, { stream: true });
-        }
-        assert.match(stderr, /^coding 24\.00 MiB: \d+% \(0:0\d/m);
+        const err = new Stderr(child.stderr);
+        await err.until(/coding .*%/);
+        assert.match(err.text, /^coding 24\.00 MiB: \d+% \(0:0\d/m);
         const sent = performance.now();
         child.kill("SIGINT");
-        const rest = (async () => {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) return;
-            stderr += dec.decode(value, { stream: true });
-          }
-        })();
+        const rest = err.rest();
         const status = await child.status;
         const ms = performance.now() - sent;
         await rest;
+        const stderr = err.text;
         assert.strictEqual(status.code, 130, stderr);
         // Within a second: slack for a machine shared by several test runs.
         assert.ok(ms < 1500, `exited ${ms.toFixed(0)} ms after SIGINT (ignored: ${ignored})`);
@@ -146,17 +162,11 @@ Deno.test({
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      const reader = child.stderr.getReader();
-      const dec = new TextDecoder();
-      let stderr = "";
-      while (!/coding .*%/.test(stderr)) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        stderr += dec.decode(value, { stream: true });
-      }
+      const err = new Stderr(child.stderr);
+      await err.until(/coding .*%/);
       const sent = performance.now();
       child.kill("SIGINT");
-      await reader.cancel();
+      await err.cancel();
       const status = await child.status;
       assert.strictEqual(status.code, 130);
       assert.ok(performance.now() - sent < 1500);
@@ -218,33 +228,22 @@ async function interruptDecode(dir: string, T: number, threads: string): Promise
     stderr: "piped",
   }).spawn();
   // Until the decode shows its time (after its first second).
-  const reader = child.stderr.getReader();
-  const dec = new TextDecoder();
-  let stderr = "";
-  while (!/^decoding level/m.test(stderr)) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    stderr += dec.decode(value, { stream: true });
-  }
-  if (!/^decoding level .*\.\.\./m.test(stderr)) {
+  const err = new Stderr(child.stderr);
+  await err.until(/^decoding level/m);
+  if (!/^decoding level .*\.\.\./m.test(err.text)) {
     // Ended (or about to) before its first progress line: a decode too short to interrupt.
-    await reader.cancel();
+    await err.cancel();
     const status = await child.status;
-    assert.strictEqual(status.code, 0, stderr);
+    assert.strictEqual(status.code, 0, err.text);
     await Deno.remove(`${dir}/out.npy`);
     return false;
   }
   const sent = performance.now();
   child.kill("SIGINT");
-  const rest = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) return;
-      stderr += dec.decode(value, { stream: true });
-    }
-  })();
+  const rest = err.rest();
   const status = await child.status;
   await rest;
+  const stderr = err.text;
   if (status.code === 0 && /done in/.test(stderr)) {
     // The signal came as the last snapshot was decoded and the file renamed: legal, and
     // nothing to check but the file; try a longer decode.
