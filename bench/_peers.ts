@@ -8,6 +8,9 @@
 import { readNetcdf } from "../src/io/netcdf/mod.ts";
 import { parseNpy } from "../src/io/npy.ts";
 import { toyOscillatory } from "../src/io/toy.ts";
+import { scanValues } from "../src/encode/prepare.ts";
+import type { BlockParams } from "../src/bounded/block_coder.ts";
+import { defaultBoundedLevels } from "../src/bounded/plan.ts";
 
 /** The repository's root (commands run there). */
 export const repo = new URL("..", import.meta.url).pathname;
@@ -77,6 +80,30 @@ export function fieldSources(root: string): (readonly [string, () => Promise<Fie
 export function studyFields(root: string): (readonly [string, () => Promise<Field>])[] {
   const keys = ["toy1", "levitus TEMP", "Ustorm u", "sstdata sst", "mecca t"];
   return fieldSources(root).filter(([key]) => keys.includes(key));
+}
+
+/**
+ * One block of `data` (`n` x `H` x `W`) as the coder benches code it: default levels, key interval
+ * 32, cubic, at `rel` of the range of its non-missing values; and its missing mask (null: none).
+ */
+export function benchBlock(
+  data: Float32Array,
+  [n, H, W]: readonly [number, number, number],
+  rel: number,
+): { params: BlockParams; missing: Uint8Array | null } {
+  const s = scanValues(data, [n, H, W]);
+  return {
+    params: {
+      n,
+      H,
+      W,
+      levels: defaultBoundedLevels(H, W),
+      keyInterval: 32,
+      bound: rel * (s.max - s.min),
+      cubic: true,
+    },
+    missing: s.missingCount > 0 ? s.missing : null,
+  };
 }
 
 /** Replaces NaN by the mean of the other values; returns the count and the range. */

@@ -6,10 +6,9 @@
  * markdown table: bits per value, encode and decode MB/s of float32 input.
  */
 import { readNetcdf } from "../src/io/netcdf/mod.ts";
-import { scanValues } from "../src/encode/prepare.ts";
 import { BlockCoder } from "../src/bounded/block_coder.ts";
-import { defaultBoundedLevels } from "../src/bounded/plan.ts";
 import { toyOscillatory } from "../src/io/toy.ts";
+import { benchBlock } from "./_peers.ts";
 
 const root = Deno.args[0] ?? "/tmp/devdata/root/usr/share";
 const F = `${root}/ferret-vis/data`, N = `${root}/ncarg/data/cdf`;
@@ -41,17 +40,7 @@ for (const [name, load] of sets) {
   }
   const [T, H, W] = field.shape.length === 2 ? [1, ...field.shape] : field.shape;
   const n = Math.min(T, 256), x = field.data.subarray(0, n * H * W);
-  const s = scanValues(x, [n, H, W]);
-  const missing = s.missingCount > 0 ? s.missing : null;
-  const params = {
-    n,
-    H,
-    W,
-    levels: defaultBoundedLevels(H, W),
-    keyInterval: 32,
-    bound: 1e-3 * (s.max - s.min),
-    cubic: true,
-  };
+  const { params, missing } = benchBlock(x, [n, H, W], 1e-3);
   let enc = Infinity, dec = Infinity, bytes = 0;
   for (let r = 0; r < 5; r++) {
     const coder = new BlockCoder(params, missing);

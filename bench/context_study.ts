@@ -9,10 +9,9 @@
 // empirical entropy of the code given the context. That is what ideal static tables would spend,
 // plus their own bytes, estimated at 3 bytes per symbol used per table. Row flags, mode bits and
 // the activity context (which needs the prediction) are left out; the escapes' 32 bits are added.
-import { scanValues } from "../src/encode/prepare.ts";
 import { BlockCoder } from "../src/bounded/block_coder.ts";
-import { blockSchedule, defaultBoundedLevels } from "../src/bounded/plan.ts";
-import { studyFields } from "./_peers.ts";
+import { blockSchedule } from "../src/bounded/plan.ts";
+import { benchBlock, studyFields } from "./_peers.ts";
 
 const sets = studyFields("/tmp/devdata/root/usr/share");
 
@@ -87,10 +86,8 @@ console.log("|---|---|---|---|---|---|---|");
 for (const [name, load] of sets) {
   const f = await load();
   const [n, H, W] = f.shape;
-  const s0 = scanValues(f.data, [n, H, W]);
-  const missing = s0.missingCount > 0 ? s0.missing : null;
-  const levels = defaultBoundedLevels(H, W), K = 32;
-  const params = { n, H, W, levels, keyInterval: K, bound: rel * (s0.max - s0.min), cubic: true };
+  const { params, missing } = benchBlock(f.data, f.shape, rel);
+  const { levels, keyInterval: K } = params;
   const coder = new BlockCoder(params, missing);
   let coderBytes = 0;
   for (let k = 0; k < levels; k++) coderBytes += coder.encodeLevel(f.data).bytes.length;

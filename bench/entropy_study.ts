@@ -1,10 +1,8 @@
 // Design study for a format 1.4 entropy coder (issue 17): what a static order-0 rANS per level
 // would cost in bytes against the context coder of 1.2/1.3, and how fast it codes in JS. Not product
 // code: `deno run -A bench/entropy_study.ts` (data as in ../shared/DATA.md, unpacked in /tmp/devdata).
-import { scanValues } from "../src/encode/prepare.ts";
 import { BlockCoder, type CodeLog } from "../src/bounded/block_coder.ts";
-import { defaultBoundedLevels } from "../src/bounded/plan.ts";
-import { studyFields } from "./_peers.ts";
+import { benchBlock, studyFields } from "./_peers.ts";
 
 const sets = studyFields("/tmp/devdata/root/usr/share");
 const PB = 12, PT = 1 << PB, L = 1 << 23;
@@ -97,18 +95,7 @@ console.log(
 console.log("|---|---|---|---|---|---|---|---|---|---|---|---|");
 for (const [name, load] of sets) {
   const f = await load();
-  const [n, H, W] = f.shape;
-  const s = scanValues(f.data, [n, H, W]);
-  const missing = s.missingCount > 0 ? s.missing : null;
-  const params = {
-    n,
-    H,
-    W,
-    levels: defaultBoundedLevels(H, W),
-    keyInterval: 32,
-    bound: 1e-3 * (s.max - s.min),
-    cubic: true,
-  };
+  const { params, missing } = benchBlock(f.data, f.shape, 1e-3);
   const c = new BlockCoder(params, missing);
   const perLevel: Int32Array[] = [];
   let coderBytes = 0;
