@@ -5,7 +5,6 @@
  * @module
  */
 
-import { openMrc } from "../src/read/open.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { parseList } from "./_args.ts";
 
@@ -242,6 +241,9 @@ export async function openFile(
   options: { maxBytes?: number } = {},
 ): Promise<MrcFile> {
   if (!isUrl(input)) await checkInputFile(input);
+  // The reading stack (HTTP transport, engines) loads here, not with every command that imports
+  // this module: a compress never opens a .mrc, and its import was 30 ms of the command's start.
+  const { openMrc } = await import("../src/read/open.ts");
   try {
     return await openMrc(input, { maxBytes: options.maxBytes });
   } catch (e) {

@@ -37,7 +37,7 @@ import {
   type ModelCompressOptions,
   type OtherCodingKeys,
 } from "./options.ts";
-import { compressModelTo, concat } from "./model.ts";
+import { concat } from "../../format/_bytes.ts";
 import type { Steps } from "./rate_control.ts";
 import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 
@@ -126,6 +126,9 @@ export async function compressTo(
   if (coding === "bounded") {
     return await compressBoundedTo(values, dims, shape, sink, options as BoundedCompressOptions);
   }
+  // Model coding (TF.js training, its own checks by decoding) loads only when asked for: bounded
+  // coding's start does not pay for its modules.
+  const { compressModelTo } = await import("./model.ts");
   return await compressModelTo(values, dims, shape, sink, options as ModelCompressOptions);
 }
 

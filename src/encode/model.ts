@@ -17,6 +17,7 @@ import { defaultTol, resolveOptions } from "../train/options.ts";
 import { decoderParts, encodeCodes } from "./encoder.ts";
 import { levelTarget, prepareData } from "./prepare.ts";
 import { checkFloat32, checkMeasured, measureDecoded } from "./verify.ts";
+import { concat } from "../../format/_bytes.ts";
 import { float32Rounding } from "../metrics.ts";
 import { rateControl } from "./rate_control.ts";
 import { compactReport, levelErrors, type ModelReport, VERSION } from "./report.ts";
@@ -147,17 +148,6 @@ export async function compressModelTo(
   checkMeasured(measured, report.levels, maxAbs, prepared.range);
   report.levels = measured;
   return { report, bytes: await write(sink) };
-}
-
-/** The bytes of `parts`, in order, in one array. */
-export function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
 }
 
 /**
