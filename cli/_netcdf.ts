@@ -81,6 +81,7 @@ export async function writeNetcdfOutput(
     bound?: number | null;
     deflate?: number;
     chunks?: number[];
+    order?: readonly string[];
   },
 ): Promise<NetcdfWriteReport> {
   const previous = output.attributes?.global.history;

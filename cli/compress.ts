@@ -200,7 +200,9 @@ function noteTransposed(
   console.error(
     `note: ${path}: "${name}" has dimensions (${from.join(", ")}): time ("${
       to[0]
-    }") is moved first and coded as (${to.join(", ")}); decompress writes that order`,
+    }") is moved first and coded as (${
+      to.join(", ")
+    }); decompress -o x.nc writes the source's order back`,
   );
 }
 

@@ -35,11 +35,15 @@ Options:
                         same whatever N
   --deflate N           netCDF output: zlib level of the variable, 0 (none) to 9 (default 1)
   --chunks T,H,W        netCDF output: chunk sizes (H,W for a 2-D output; default one snapshot
-                        per chunk, rows split to keep a chunk within 4 MiB)
+                        per chunk, rows split to keep a chunk within 4 MiB), time first whatever
+                        order the variable is written in
+  --time-first          netCDF output of a variable whose time was not first in its source:
+                        write it time first, as stored (default: in the source's order)
   --quiet               no progress and no summary line
   --force               overwrite OUT
 
-Other output extensions (.zarr, .h5, .tif, ...) are refused. Progress goes to stderr for a
+A .npy output is always time first (T, H, W), as stored. Other output extensions (.zarr, .h5,
+.tif, ...) are refused. Progress goes to stderr for a
 phase that takes more than a second: a bar on a terminal, plain lines otherwise.`;
 
 /** Output values from which the default is to decode on every core: two default blocks. */
@@ -77,6 +81,7 @@ export async function run(args: string[]): Promise<void> {
       threads: { type: "string" },
       deflate: { type: "string" },
       chunks: { type: "string" },
+      "time-first": { type: "boolean" },
       quiet: { type: "boolean" },
     },
   });
@@ -167,23 +172,36 @@ export async function run(args: string[]): Promise<void> {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
   const attributes = await file.readAttributes();
-  const order = attributes?.source.dimensionOrder;
-  if (Array.isArray(order) && !values.quiet) {
-    // Compressed time first from a variable whose time was elsewhere: say so, and how to undo it.
-    const now = attributes!.dimensions.map((d) => d.name);
+  const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
+  const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
+  // Compressed time first from a variable whose time was elsewhere: a netCDF output goes back
+  // to the source's order (unless --time-first); say what was written, and how to undo it.
+  const stored = attributes?.dimensions.map((d) => d.name) ?? [];
+  const source = attributes?.source.dimensionOrder;
+  const order = Array.isArray(source) && source.length === ncShape.length &&
+      source.every((d) => typeof d === "string" && stored.includes(d))
+    ? source as string[]
+    : undefined;
+  const transpose = format === "netcdf" && order !== undefined && !values["time-first"];
+  if (order !== undefined && !values.quiet) {
+    const name = attributes!.variable.name;
     console.error(
-      `note: ${positionals[0]}: "${attributes!.variable.name}" had dimensions (${
-        order.join(", ")
-      }) in its source, stored time first as (${now.join(", ")}); written so (ncpdq -a ${
-        order.join(",")
-      } restores the source's order)`,
+      transpose
+        ? `note: ${positionals[0]}: "${name}" had dimensions (${
+          order.join(", ")
+        }) in its source, stored time first as (${
+          stored.join(", ")
+        }); written in the source's order (--time-first writes it as stored)`
+        : `note: ${positionals[0]}: "${name}" had dimensions (${
+          order.join(", ")
+        }) in its source, stored time first as (${stored.join(", ")}); written so${
+          format === "netcdf" ? ` (ncpdq -a ${order.join(",")} restores the source's order)` : ""
+        }`,
     );
   }
   progress.phase(`writing ${output}`, big);
   if (format === "netcdf") {
     const { writeNetcdfOutput } = await import("./_netcdf.ts");
-    const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
-    const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
     const bound = file.header.bound ? `, max abs error ${file.header.bound.abs}` : "";
     const report = await writeNetcdfOutput(output, {
       data: decoded.data,
@@ -198,12 +216,13 @@ export async function run(args: string[]): Promise<void> {
       bound: file.levels[decoded.level].bound,
       deflate,
       chunks,
+      ...(transpose ? { order } : {}),
     });
     progress.end();
     if (values.quiet) return;
     console.log(
       `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
-        ncShape.join(", ")
+        transpose ? order!.map((d) => ncShape[stored.indexOf(d)]).join(", ") : ncShape.join(", ")
       }), ${file.header.dtype}, netCDF-4${
         attributes ? ` variable "${attributes.variable.name}"` : ""
       }${encodingNote(report)}`,

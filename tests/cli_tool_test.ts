@@ -9,6 +9,7 @@ import assert from "node:assert";
 import { encodeNpy, parseNpy } from "../src/io/npy.ts";
 import { smallField } from "./src/_fixtures.ts";
 import { CF, cfValue, hasNcgen, writeCfFixture } from "./_cf_fixture.ts";
+import { readNetcdf } from "../src/io/netcdf/mod.ts";
 import config from "../deno.json" with { type: "json" };
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
@@ -490,7 +491,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "cli.ts compress moves time first when it is not, says so, and decompress says what it wrote",
+    "cli.ts compress moves time first when it is not, says so; decompress -o x.nc writes the source's order back (--time-first as stored), .npy time first",
   ignore: !ncgen,
   fn: () =>
     inTemporaryFolder(async (dir) => {
@@ -515,7 +516,7 @@ Deno.test({
       assert.strictEqual(d.code, 0, d.stderr);
       assert.match(
         d.stderr,
-        /^note: .*t\.mrc: "tlat" had dimensions \(lat, time, lon\) in its source, stored time first as \(time, lat, lon\); written so \(ncpdq -a lat,time,lon restores/m,
+        /^note: .*t\.mrc: "tlat" had dimensions \(lat, time, lon\) in its source, stored time first as \(time, lat, lon\); written so$/m,
       );
       const npy = parseNpy(await Deno.readFile(`${dir}/t.npy`));
       const { T, H, W } = CF;
@@ -530,18 +531,60 @@ Deno.test({
       }
       const info = await run("info", `${dir}/t.mrc`);
       assert.match(info.stdout, /dimensions: time=3 14\.\.74 days since 1990-01-01, lat=4/);
-      // The command the note gives restores the source's order (NCO's ncpdq, where installed).
-      const out = await run("decompress", `${dir}/t.mrc`, "-o", `${dir}/t.nc`, "--quiet");
-      assert.strictEqual(out.code, 0, out.stderr);
+      const header = async (path: string) =>
+        new TextDecoder().decode(
+          (await new Deno.Command("ncdump", { args: ["-h", path] }).output()).stdout,
+        );
+      /** The values read back (time first again), each within the bound of the source's. */
+      const checkValues = async (path: string) => {
+        const back = await readNetcdf(path, { variable: "tlat" });
+        assert.deepStrictEqual(back.shape, [T, H, W]);
+        for (let t = 0; t < T; t++) {
+          for (let i = 0; i < H; i++) {
+            for (let j = 0; j < W; j++) {
+              const got = back.data[(t * H + i) * W + j];
+              assert.ok(
+                Math.abs(got - cfValue("tlat", t, 0, i, j)) <= 0.01 + 1e-4,
+                `${t},${i},${j}`,
+              );
+            }
+          }
+        }
+      };
+      // netCDF: the source's order by default, its coordinates intact.
+      const ncOut = await run("decompress", `${dir}/t.mrc`, "-o", `${dir}/t.nc`);
+      assert.strictEqual(ncOut.code, 0, ncOut.stderr);
+      assert.match(
+        ncOut.stderr,
+        /written in the source's order \(--time-first writes it as stored\)/,
+      );
+      assert.match(ncOut.stdout, new RegExp(`shape \\(${H}, ${T}, ${W}\\)`));
+      const h = await header(`${dir}/t.nc`);
+      assert.match(h, /float tlat\(lat, time, lon\)/);
+      assert.match(h, /double time\(time\)|float time\(time\)|int time\(time\)/);
+      // Not first, so not the record dimension (as in the netCDF-3 source).
+      assert.doesNotMatch(h, /UNLIMITED/);
+      await checkValues(`${dir}/t.nc`);
+      // --time-first: as stored; the command the note gives restores the source's order (NCO's
+      // ncpdq, where installed).
+      const tf = await run(
+        "decompress",
+        `${dir}/t.mrc`,
+        "-o",
+        `${dir}/tf.nc`,
+        "--time-first",
+      );
+      assert.strictEqual(tf.code, 0, tf.stderr);
+      assert.match(tf.stderr, /written so \(ncpdq -a lat,time,lon restores the source's order\)/);
+      assert.match(await header(`${dir}/tf.nc`), /float tlat\(time, lat, lon\)/);
+      await checkValues(`${dir}/tf.nc`);
       try {
         const p = await new Deno.Command("ncpdq", {
-          args: ["-O", "-a", "lat,time,lon", `${dir}/t.nc`, `${dir}/back.nc`],
+          args: ["-O", "-a", "lat,time,lon", `${dir}/tf.nc`, `${dir}/back.nc`],
           stderr: "piped",
         }).output();
         assert.ok(p.success, new TextDecoder().decode(p.stderr));
-        const header = await new Deno.Command("ncdump", { args: ["-h", `${dir}/back.nc`] })
-          .output();
-        assert.match(new TextDecoder().decode(header.stdout), /float tlat\(lat, time, lon\)/);
+        assert.match(await header(`${dir}/back.nc`), /float tlat\(lat, time, lon\)/);
       } catch (e) {
         if (!(e instanceof Deno.errors.NotFound)) throw e;
         console.log("note: ncpdq (Debian's nco) not found: the restored order is not checked");

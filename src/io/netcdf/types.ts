@@ -123,12 +123,21 @@ export interface NetcdfOutput {
    * one snapshot per chunk, its rows split so that a chunk holds at most 4 MiB.
    */
   chunks?: number[];
+  /**
+   * The order to write the dimensions in, by name: a permutation of the field's dimension names
+   * (e.g. the source's `source.dimensionOrder`, whose time was not first). `data`, `shape` and
+   * `chunks` stay time first; the variable is written transposed. A time dimension that does not
+   * lead is not made unlimited (a record dimension leads in netCDF-3 and NCO). Default: as stored.
+   */
+  order?: readonly string[];
 }
 
 /** What {@linkcode writeNetcdf} did that a reader of the file may want to know. */
 export interface NetcdfWriteReport {
-  /** The variable's chunk sizes, or null when it is stored contiguously. */
+  /** The variable's chunk sizes (in the order written), or null when it is stored contiguously. */
   chunks: number[] | null;
+  /** The variable's dimensions, in the order written. */
+  dimensions: string[];
   /** Its deflate level (0: none). */
   deflate: number;
   /** The unlimited (record) dimension, or null when every dimension is fixed. */

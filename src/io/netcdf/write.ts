@@ -228,8 +228,10 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   );
   const name = attributes?.variable.name ?? "data";
   checkNames(path, field, dimNames, name);
+  // The written order: axis k of the variable is axis perm[k] of `data`.
+  const perm = writtenOrder(path, dimNames, field.order);
   // A leading time dimension is the record dimension: netCDF-C, NCO and CDO append along it.
-  const unlimited = rank === 3 &&
+  const unlimited = rank === 3 && perm[0] === 0 &&
       isTimeCoordinate(dimNames[0], attributes?.dimensions[0]?.attributes ?? {})
     ? dimNames[0]
     : null;
@@ -349,14 +351,14 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
     }
     const ds = file.create_dataset({
       name,
-      data: values,
-      shape,
+      data: transposed(values, shape, perm),
+      shape: perm.map((a) => shape[a]),
       ...(unlimited ? { maxshape: [null, ...shape.slice(1)] } : {}),
-      ...(chunks ? { chunks } : {}),
+      ...(chunks ? { chunks: perm.map((a) => chunks[a]) } : {}),
       ...(deflate > 0 ? { compression: "gzip", compression_opts: deflate } : {}),
       track_order: true,
     });
-    dimNames.forEach((d, axis) => ds.attach_scale(axis, `/${d}`));
+    perm.forEach((a, k) => ds.attach_scale(k, `/${dimNames[a]}`));
     putAttributes(ds, variableAttributes);
     for (const a of auxiliary) {
       const axis = a.dims.indexOf(unlimited ?? "");
@@ -394,7 +396,55 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   if (typeof status === "number" && status < 0) {
     throw new Error(`${path}: cannot write: HDF5 could not close the file (status ${status})`);
   }
-  return { chunks, deflate, unlimited, clamped, removed };
+  return {
+    chunks: chunks && perm.map((a) => chunks[a]),
+    deflate,
+    unlimited,
+    clamped,
+    removed,
+    dimensions: perm.map((a) => dimNames[a]),
+  };
+}
+
+/**
+ * The axes of `dimNames` in the order `order` names them (identity without one).
+ *
+ * @throws {TypeError} When `order` is not a permutation of `dimNames`.
+ */
+function writtenOrder(path: string, dimNames: string[], order?: readonly string[]): number[] {
+  const identity = dimNames.map((_, a) => a);
+  if (order === undefined) return identity;
+  const perm = order.map((d) => dimNames.indexOf(d));
+  if (order.length !== dimNames.length || perm.some((a, k) => a < 0 || perm.indexOf(a) !== k)) {
+    throw new TypeError(
+      `Cannot write ${path}: the order (${order.join(", ")}) is not one of the dimensions (${
+        dimNames.join(", ")
+      })`,
+    );
+  }
+  return perm;
+}
+
+/** `values` of `shape` (row-major) with its axes in the order `perm` (`values` itself for none). */
+function transposed<A extends Float32Array | Float64Array>(
+  values: A,
+  shape: number[],
+  perm: number[],
+): A {
+  if (perm.every((a, k) => a === k)) return values;
+  if (shape.length === 2) return transposed(values, [1, ...shape], [0, ...perm.map((a) => a + 1)]);
+  const strides = shape.map((_, a) => shape.slice(a + 1).reduce((p, n) => p * n, 1));
+  const [n0, n1, n2] = perm.map((a) => shape[a]);
+  const [s0, s1, s2] = perm.map((a) => strides[a]);
+  const out = new (values.constructor as { new (n: number): A })(values.length);
+  let o = 0;
+  for (let i = 0; i < n0; i++) {
+    for (let j = 0; j < n1; j++) {
+      const base = i * s0 + j * s1;
+      for (let k = 0; k < n2; k++) out[o++] = values[base + k * s2];
+    }
+  }
+  return out;
 }
 
 /**

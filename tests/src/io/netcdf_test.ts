@@ -275,3 +275,60 @@ Deno.test("ATTR chunk: order rules and checks against the header", async () => {
     /Cannot read chunk "ATTR" at offset \d+: variable\.name must be a name/,
   );
 });
+
+Deno.test("writeNetcdf({ order }) writes the variable transposed, refuses an order that is not its dimensions", async () => {
+  const [T, H, W] = [3, 4, 5];
+  const data = Float32Array.from({ length: T * H * W }, (_, i) => i);
+  const attributes: MrcAttributes = {
+    variable: { name: "v", type: "float", attributes: {} },
+    dimensions: [
+      { name: "time", size: T, values: null, type: "double", attributes: {} },
+      { name: "lat", size: H, values: [-30, -10, 10, 30], type: "double", attributes: {} },
+      { name: "lon", size: W, values: [0, 72, 144, 216, 288], type: "double", attributes: {} },
+    ],
+    selected: [],
+    global: {},
+    source: {},
+  };
+  const path = await Deno.makeTempFile({ suffix: ".nc" });
+  try {
+    for (const order of [["lat", "time", "lon"], ["lon", "lat", "time"]]) {
+      const report = await writeNetcdf(path, {
+        data,
+        shape: [T, H, W],
+        attributes,
+        order,
+        chunks: [1, 2, W],
+      });
+      assert.deepStrictEqual(report.dimensions, order);
+      // Chunks given time first, written in the variable's order; time not first: not unlimited.
+      const axis = { time: 0, lat: 1, lon: 2 } as Record<string, number>;
+      assert.deepStrictEqual(report.chunks, order.map((d) => [1, 2, W][axis[d]]));
+      assert.strictEqual(report.unlimited, null);
+      // readNetcdf moves time first again, the others in the order written: (time, lat, lon)
+      // from the first, (time, lon, lat) from the second.
+      const back = await readNetcdf(path, { variable: "v" });
+      assert.deepStrictEqual(back.attributes?.source.dimensionOrder, order);
+      const swapped = order[0] === "lon";
+      assert.deepStrictEqual(back.shape, swapped ? [T, W, H] : [T, H, W]);
+      for (let t = 0; t < T; t++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) {
+            const at = swapped ? (t * W + x) * H + y : (t * H + y) * W + x;
+            assert.strictEqual(back.data[at], data[(t * H + y) * W + x], `${order} ${t},${y},${x}`);
+          }
+        }
+      }
+    }
+    await assert.rejects(
+      writeNetcdf(path, { data, shape: [T, H, W], attributes, order: ["lat", "lat", "lon"] }),
+      /the order \(lat, lat, lon\) is not one of the dimensions \(time, lat, lon\)/,
+    );
+    await assert.rejects(
+      writeNetcdf(path, { data, shape: [T, H, W], attributes, order: ["lat", "lon"] }),
+      TypeError,
+    );
+  } finally {
+    await Deno.remove(path);
+  }
+});
