@@ -52,6 +52,7 @@
 
 export * from "./decode.ts";
 export * from "./src/encode/compress.ts";
+export * from "./src/encode/scale.ts";
 export {
   encodeNpy,
   hasNpySignature,

@@ -62,7 +62,10 @@ export interface BlockwiseOptions extends BoundedCompressOptions {
    * of `total`. Needs `errorBound`, or `relErrorBound` with `range`.
    */
   shard?: ShardPlace;
-  /** Where coded chunks wait until the report is written. Default: memory. */
+  /**
+   * Where coded chunks wait until the report is written, closed when the compression ends (also
+   * on an error). Default: memory.
+   */
   spool?: Spool;
   /** The shape as the caller gave it. Default: the source's shape. */
   inputShape?: readonly number[];

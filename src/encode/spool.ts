@@ -15,7 +15,7 @@ export interface Spool {
   get(handle: number): Promise<Uint8Array>;
   /** Bytes stored so far. */
   readonly size: number;
-  /** Frees everything (removes a spool file). */
+  /** Frees everything (removes a spool file); closing again does nothing. */
   close(): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export async function fileSpool(near: string): Promise<Spool> {
   // behind, whatever ends the process.
   const unlinked = await Deno.remove(path).then(() => true, () => false);
   const offsets: number[] = [], lengths: number[] = [];
-  let size = 0;
+  let size = 0, closed = false;
   let queue: Promise<unknown> = Promise.resolve();
   const serial = <T>(f: () => Promise<T>): Promise<T> => {
     const p = queue.then(f);
@@ -92,6 +92,8 @@ export async function fileSpool(near: string): Promise<Spool> {
     },
     async close() {
       await queue;
+      if (closed) return;
+      closed = true;
       file.close();
       if (!unlinked) await Deno.remove(path).catch(() => {});
     },
