@@ -63,7 +63,7 @@ export class ByteWriter {
 }
 
 /** The bytes of `parts`, in order, in one array. */
-export function concat(parts: Uint8Array[]): Uint8Array {
+export function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let offset = 0;
   for (const p of parts) {

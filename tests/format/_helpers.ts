@@ -8,16 +8,10 @@ export function randInt(rand: () => number, lo: number, hi: number): number {
   return lo + Math.floor(rand() * (hi - lo + 1));
 }
 
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+import { concat } from "../../format/_bytes.ts";
+
+/** Concatenates byte arrays (the format's own). */
+export { concat };
 
 /** A sink that keeps everything written to it. */
 export function collectingSink(): { write(bytes: Uint8Array): void; bytes(): Uint8Array } {

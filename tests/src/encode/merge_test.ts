@@ -2,6 +2,7 @@
 // with its own message.
 import assert from "node:assert";
 import { fromBytes, openContainer } from "../../../format/mod.ts";
+import { concat } from "../../../format/_bytes.ts";
 import { openMrc } from "../../../mod.ts";
 import { type BoundedCompressOptions, compressBoundedTo } from "../../../src/encode/bounded.ts";
 import { type BlockwiseOptions, compressBlockwise } from "../../../src/encode/blockwise.ts";
@@ -9,16 +10,6 @@ import { mergeShards } from "../../../src/encode/merge.ts";
 import { encodePredictor, fixedPredictor } from "../../../src/bounded/learned.ts";
 import { type Dims, gauss, prng, smooth } from "../_bounded.ts";
 import type { MrcAttributes } from "../../../format/attributes.ts";
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 const dims: Dims = [45, 19, 22];
 const plane = dims[1] * dims[2];
