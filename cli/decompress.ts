@@ -16,6 +16,7 @@ import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
+import { permutationOf } from "../format/attributes.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts decompress IN.mrc|URL -o OUT.npy|OUT.nc [options]
@@ -176,27 +177,25 @@ export async function run(args: string[]): Promise<void> {
   const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
   // Compressed time first from a variable whose time was elsewhere: a netCDF output goes back
   // to the source's order (unless --time-first); say what was written, and how to undo it.
+  // (A file from a stranger may hold anything there: only a permutation of the stored
+  // dimensions counts.)
   const stored = attributes?.dimensions.map((d) => d.name) ?? [];
   const source = attributes?.source.dimensionOrder;
-  const order = Array.isArray(source) && source.length === ncShape.length &&
-      source.every((d) => typeof d === "string" && stored.includes(d))
-    ? source as string[]
-    : undefined;
+  const perm = Array.isArray(source) && stored.length === ncShape.length
+    ? permutationOf(stored, source)
+    : null;
+  const order = perm?.map((a) => stored[a]);
   const transpose = format === "netcdf" && order !== undefined && !values["time-first"];
   if (order !== undefined && !values.quiet) {
-    const name = attributes!.variable.name;
+    const written = transpose
+      ? "written in the source's order (--time-first writes it as stored)"
+      : `written so${
+        format === "netcdf" ? ` (ncpdq -a ${order.join(",")} restores the source's order)` : ""
+      }`;
     console.error(
-      transpose
-        ? `note: ${positionals[0]}: "${name}" had dimensions (${
-          order.join(", ")
-        }) in its source, stored time first as (${
-          stored.join(", ")
-        }); written in the source's order (--time-first writes it as stored)`
-        : `note: ${positionals[0]}: "${name}" had dimensions (${
-          order.join(", ")
-        }) in its source, stored time first as (${stored.join(", ")}); written so${
-          format === "netcdf" ? ` (ncpdq -a ${order.join(",")} restores the source's order)` : ""
-        }`,
+      `note: ${positionals[0]}: "${attributes!.variable.name}" had dimensions (${
+        order.join(", ")
+      }) in its source, stored time first as (${stored.join(", ")}); ${written}`,
     );
   }
   progress.phase(`writing ${output}`, big);
@@ -222,7 +221,7 @@ export async function run(args: string[]): Promise<void> {
     if (values.quiet) return;
     console.log(
       `${positionals[0]} -> ${output}: level ${decoded.level}, shape (${
-        transpose ? order!.map((d) => ncShape[stored.indexOf(d)]).join(", ") : ncShape.join(", ")
+        (transpose ? perm!.map((a) => ncShape[a]) : ncShape).join(", ")
       }), ${file.header.dtype}, netCDF-4${
         attributes ? ` variable "${attributes.variable.name}"` : ""
       }${encodingNote(report)}`,

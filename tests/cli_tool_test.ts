@@ -10,6 +10,7 @@ import { encodeNpy, parseNpy } from "../src/io/npy.ts";
 import { smallField } from "./src/_fixtures.ts";
 import { CF, cfValue, hasNcgen, writeCfFixture } from "./_cf_fixture.ts";
 import { readNetcdf } from "../src/io/netcdf/mod.ts";
+import { compress } from "../mod.ts";
 import config from "../deno.json" with { type: "json" };
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
@@ -714,3 +715,35 @@ Deno.test({
       );
     }),
 });
+
+Deno.test("cli.ts decompress ignores a source.dimensionOrder that is not a permutation of the dimensions (a stranger's file): time first, no note", () =>
+  inTemporaryFolder(async (dir) => {
+    const [T, H, W] = [3, 4, 5];
+    const data = smallField(T, H, W);
+    const dim = (name: string, size: number) => ({
+      name,
+      size,
+      values: null,
+      type: "double" as const,
+      attributes: {},
+    });
+    for (const order of [["lat", "lat", "lon"], ["lat", "time"], [1, 2, 3], "lat,time,lon"]) {
+      const bytes = await compress(data, [T, H, W], {
+        errorBound: 0.01,
+        attributes: {
+          variable: { name: "v", type: "float", attributes: {} },
+          dimensions: [dim("time", T), dim("lat", H), dim("lon", W)],
+          selected: [],
+          global: {},
+          source: { dimensionOrder: order },
+        },
+      });
+      await Deno.writeFile(`${dir}/x.mrc`, bytes);
+      const r = await run("decompress", `${dir}/x.mrc`, "-o", `${dir}/x.nc`, "--force");
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.doesNotMatch(r.stderr, /note:/, JSON.stringify(order));
+      assert.match(r.stdout, /shape \(3, 4, 5\)/);
+      const back = await readNetcdf(`${dir}/x.nc`, { variable: "v" });
+      assert.deepStrictEqual(back.shape, [T, H, W]);
+    }
+  }));

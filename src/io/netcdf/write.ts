@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { MrcAttribute } from "../../../format/attributes.ts";
+import { type MrcAttribute, permutationOf } from "../../../format/attributes.ts";
 import type { NetcdfOutput, NetcdfWriteReport } from "./types.ts";
 import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
 import {
@@ -349,11 +349,12 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
       });
       putAttributes(ds, clean(s.name, s.attributes));
     }
+    const written = perm.map((a) => shape[a]);
     const ds = file.create_dataset({
       name,
       data: transposed(values, shape, perm),
-      shape: perm.map((a) => shape[a]),
-      ...(unlimited ? { maxshape: [null, ...shape.slice(1)] } : {}),
+      shape: written,
+      ...(unlimited ? { maxshape: [null, ...written.slice(1)] } : {}),
       ...(chunks ? { chunks: perm.map((a) => chunks[a]) } : {}),
       ...(deflate > 0 ? { compression: "gzip", compression_opts: deflate } : {}),
       track_order: true,
@@ -412,10 +413,9 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
  * @throws {TypeError} When `order` is not a permutation of `dimNames`.
  */
 function writtenOrder(path: string, dimNames: string[], order?: readonly string[]): number[] {
-  const identity = dimNames.map((_, a) => a);
-  if (order === undefined) return identity;
-  const perm = order.map((d) => dimNames.indexOf(d));
-  if (order.length !== dimNames.length || perm.some((a, k) => a < 0 || perm.indexOf(a) !== k)) {
+  if (order === undefined) return dimNames.map((_, a) => a);
+  const perm = permutationOf(dimNames, order);
+  if (perm === null) {
     throw new TypeError(
       `Cannot write ${path}: the order (${order.join(", ")}) is not one of the dimensions (${
         dimNames.join(", ")

@@ -332,3 +332,47 @@ Deno.test("writeNetcdf({ order }) writes the variable transposed, refuses an ord
     await Deno.remove(path);
   }
 });
+
+Deno.test("writeNetcdf({ order }) with time still first keeps it unlimited, its maxshape in the written order", async () => {
+  const [T, H, W] = [3, 4, 5];
+  const data = Float32Array.from({ length: T * H * W }, (_, i) => i);
+  const attributes: MrcAttributes = {
+    variable: { name: "v", type: "float", attributes: {} },
+    dimensions: [
+      {
+        name: "time",
+        size: T,
+        values: [0, 1, 2],
+        type: "double",
+        attributes: { units: { type: "char", value: "days since 2000-01-01" } },
+      },
+      { name: "lat", size: H, values: null, type: "double", attributes: {} },
+      { name: "lon", size: W, values: null, type: "double", attributes: {} },
+    ],
+    selected: [],
+    global: {},
+    source: {},
+  };
+  const path = await Deno.makeTempFile({ suffix: ".nc" });
+  try {
+    const report = await writeNetcdf(path, {
+      data,
+      shape: [T, H, W],
+      attributes,
+      order: ["time", "lon", "lat"],
+    });
+    assert.strictEqual(report.unlimited, "time");
+    assert.deepStrictEqual(report.dimensions, ["time", "lon", "lat"]);
+    const back = await readNetcdf(path, { variable: "v" });
+    assert.deepStrictEqual(back.shape, [T, W, H]);
+    for (let t = 0; t < T; t++) {
+      for (let y = 0; y < H; y++) {
+        for (let x = 0; x < W; x++) {
+          assert.strictEqual(back.data[(t * W + x) * H + y], data[(t * H + y) * W + x]);
+        }
+      }
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+});
