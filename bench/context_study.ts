@@ -67,14 +67,9 @@ class Counts {
   }
   /** Bytes of ideal static coding plus the tables (3 bytes per symbol used). */
   bytes(): number {
-    let bits = 0, table = 0;
-    for (const t of this.tables.values()) {
-      let n = 0;
-      for (const c of t.values()) n += c;
-      for (const c of t.values()) bits -= c * Math.log2(c / n);
-      table += 3 * t.size;
-    }
-    return bits / 8 + table;
+    let table = 0;
+    for (const t of this.tables.values()) table += 3 * t.size;
+    return this.entropyBytes() + table;
   }
 }
 

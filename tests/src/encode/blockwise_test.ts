@@ -1,5 +1,6 @@
 // Block-wise (streamed) compression writes the bytes one in-memory compression writes.
 import assert from "node:assert";
+import { concat } from "../../../format/_bytes.ts";
 import { compressBoundedTo } from "../../../src/encode/bounded.ts";
 import {
   type BlockwiseOptions,
@@ -20,16 +21,6 @@ async function inMemory(
     reproducible: true,
   });
   return concat(parts);
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** A source over an array that counts the snapshots it hands out at once. */
