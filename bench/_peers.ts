@@ -251,16 +251,20 @@ export async function peerTools(peers: string): Promise<Tool[]> {
   ];
 }
 
+/** A tool's decoded output: a `.npy` file, or raw little-endian float32. */
+export async function readDecoded(path: string, kind: "npy" | "raw"): Promise<ArrayLike<number>> {
+  const bytes = await Deno.readFile(path);
+  if (kind === "npy") return parseNpy(bytes).data;
+  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+}
+
 /** Largest absolute error of a decoded output against the coded array. */
 export async function maxError(
   path: string,
   kind: "npy" | "raw",
   data: Float32Array,
 ): Promise<number> {
-  const bytes = await Deno.readFile(path);
-  let decoded: ArrayLike<number>;
-  if (kind === "npy") decoded = parseNpy(bytes).data;
-  else decoded = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
+  const decoded = await readDecoded(path, kind);
   if (decoded.length !== data.length) {
     throw new Error(`${path}: ${decoded.length} values, expected ${data.length}`);
   }

@@ -18,8 +18,16 @@
  *
  * @module
  */
-import { encodeNpy, parseNpy } from "../src/io/npy.ts";
-import { type Field, fieldSources, fillMissing, peerTools, timed, type Tool } from "./_peers.ts";
+import { encodeNpy } from "../src/io/npy.ts";
+import {
+  type Field,
+  fieldSources,
+  fillMissing,
+  peerTools,
+  readDecoded,
+  timed,
+  type Tool,
+} from "./_peers.ts";
 
 const args = Deno.args;
 const flag = (name: string) => {
@@ -45,12 +53,6 @@ function psnr(decoded: ArrayLike<number>, data: Float32Array, range: number): nu
   }
   const rmse = Math.sqrt(se / data.length);
   return rmse === 0 ? Infinity : 20 * Math.log10(range / rmse);
-}
-
-async function readDecoded(path: string, kind: "npy" | "raw"): Promise<ArrayLike<number>> {
-  const bytes = await Deno.readFile(path);
-  if (kind === "npy") return parseNpy(bytes).data;
-  return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength >> 2);
 }
 
 /** One tool's result on one field at one target. */
