@@ -16,7 +16,7 @@ import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
-import { permutationOf } from "../format/attributes.ts";
+import { permutationOf } from "../src/io/netcdf/order.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts decompress IN.mrc|URL -o OUT.npy|OUT.nc [options]

@@ -78,28 +78,6 @@ export interface MrcAttributes {
   source: Record<string, unknown>;
 }
 
-/**
- * The axes of `names` in the order `order` lists them, or null when `order` is not a
- * permutation of `names` (another length, an unknown or repeated name, not a string): the one
- * check of a `source.dimensionOrder` (SPEC.md §4.8), which a file from a stranger may hold in
- * any form.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * assert.deepStrictEqual(permutationOf(["time", "lat", "lon"], ["lat", "time", "lon"]), [1, 0, 2]);
- * assert.strictEqual(permutationOf(["time", "lat", "lon"], ["lat", "lat", "lon"]), null);
- * ```
- */
-export function permutationOf(
-  names: readonly string[],
-  order: readonly unknown[],
-): number[] | null {
-  if (order.length !== names.length) return null;
-  const perm = order.map((d) => typeof d === "string" ? names.indexOf(d) : -1);
-  return perm.every((a, k) => a >= 0 && perm.indexOf(a) === k) ? perm : null;
-}
-
 /** Numbers to JSON: NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity". */
 const numberToJson = (v: number): number | string => Number.isFinite(v) ? v : String(v);
 

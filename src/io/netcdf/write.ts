@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type MrcAttribute, permutationOf } from "../../../format/attributes.ts";
+import type { MrcAttribute } from "../../../format/attributes.ts";
+import { permutationOf } from "./order.ts";
 import type { NetcdfOutput, NetcdfWriteReport } from "./types.ts";
 import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
 import {
