@@ -12,6 +12,12 @@ import { scanValues } from "../src/encode/prepare.ts";
 import type { BlockParams } from "../src/bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../src/bounded/plan.ts";
 
+/** The value after `--name` on the command line, or undefined. */
+export function flag(name: string): string | undefined {
+  const i = Deno.args.indexOf(name);
+  return i >= 0 ? Deno.args[i + 1] : undefined;
+}
+
 /** The repository's root (commands run there). */
 export const repo = new URL("..", import.meta.url).pathname;
 

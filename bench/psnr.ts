@@ -23,17 +23,13 @@ import {
   type Field,
   fieldSources,
   fillMissing,
+  flag,
   peerTools,
   readDecoded,
   timed,
   type Tool,
 } from "./_peers.ts";
 
-const args = Deno.args;
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const ONLY = flag("--only")?.split(",");
 const ROOT = flag("--data") ?? "/tmp/devdata/root/usr/share";
 const PEERS = flag("--peers") ?? Deno.env.get("PEERS") ?? "/tmp/sa-peers";

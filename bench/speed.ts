@@ -34,17 +34,13 @@ import {
   type Field,
   fieldSources,
   fillMissing,
+  flag,
   maxError,
   peerTools,
   timed,
   type Tool,
 } from "./_peers.ts";
 
-const args = Deno.args;
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const REPS = Number(flag("--reps") ?? 3);
 const ONLY = flag("--only")?.split(",");
 const ROOT = flag("--data") ?? "/tmp/devdata/root/usr/share";
