@@ -33,6 +33,40 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
+/** The CRC-32 polynomial, reflected: bit 31 holds the coefficient of x^0, bit 0 that of x^31. */
+const POLY = 0xedb88320;
+
+/** The product a(x) b(x) modulo the CRC-32 polynomial, both reflected as {@linkcode POLY}. */
+function multModPoly(a: number, b: number): number {
+  let p = 0;
+  for (let bit = 0x80000000; bit !== 0; bit >>>= 1) {
+    if (a & bit) p ^= b;
+    b = b & 1 ? (b >>> 1) ^ POLY : b >>> 1; // b(x) times x
+  }
+  return p >>> 0;
+}
+
+/** x^(8n) modulo the CRC-32 polynomial: what n zero bytes do to the CRC register. */
+function shiftOfBytes(n: number): number {
+  let power = 0x80000000; // x^0
+  let square = 0x00800000; // x^8
+  for (let k = n; k > 0; k = Math.floor(k / 2)) {
+    if (k % 2 === 1) power = multModPoly(power, square);
+    square = multModPoly(square, square);
+  }
+  return power;
+}
+
+/**
+ * The CRC-32 of A followed by B, from the CRC-32 of A, that of B and B's length, with no pass
+ * over the bytes (as zlib's `crc32_combine()`): a chunk whose prefix changes gets its new CRC from
+ * its body's, computed once. CRC-32 is linear over GF(2), so the CRC of A||B is A's register
+ * carried through B's bytes (a multiplication by x^(8 length)) combined with B's.
+ */
+export function crc32Combine(crcA: number, crcB: number, lengthB: number): number {
+  return (multModPoly(shiftOfBytes(lengthB), crcA >>> 0) ^ crcB) >>> 0;
+}
+
 /** Adler-32 of `bytes`, as stored big-endian at the end of a zlib stream. */
 export function adler32(bytes: Uint8Array): number {
   let a = 1;

@@ -10,7 +10,7 @@
  */
 
 import { openContainer } from "../../format/reader.ts";
-import { crc32 } from "../../format/_checksum.ts";
+import { crc32, crc32Combine } from "../../format/_checksum.ts";
 import type { MrcContainer } from "../../format/reader.ts";
 import type { RangeSource } from "../../format/source.ts";
 import type { MrcHeader } from "../../format/header.ts";
@@ -321,7 +321,6 @@ export async function prepareMerge(
 ): Promise<PreparedMerge> {
   const { signal } = options;
   const crc = options.crc32 ?? crc32;
-  const crcOf = (b: Uint8Array) => crc(b.subarray(4, b.length - 4), 0) >>> 0;
   if (inputs.length === 0) fail("no shards given");
   const shards: Shard[] = [];
   for (const input of inputs) shards.push(await openShard(input, signal));
@@ -517,7 +516,11 @@ export async function prepareMerge(
         let framed = bytes.subarray(at, at + entry.length);
         const view = new DataView(framed.buffer, framed.byteOffset, framed.byteLength);
         const stored = view.getUint32(framed.length - 4, true);
-        if (crcOf(framed) !== stored) {
+        // The CRC covers type, address and body: the body's is computed once, for the check and
+        // for the renumbered chunk (crc32Combine).
+        const body = framed.subarray(16, framed.length - 4);
+        const bodyCrc = crc(body, 0) >>> 0;
+        if (crc32Combine(crc(framed.subarray(4, 16), 0), bodyCrc, body.length) !== stored) {
           next?.catch(() => {});
           fail(
             `${s.name}: chunk "${CHUNK_TYPES.bounded}" level ${k} block ${entry.block} at offset ${entry.offset} is damaged (CRC-32 mismatch)`,
@@ -526,7 +529,6 @@ export async function prepareMerge(
         const block = base + entry.block!;
         if (convert(s) && k > 0) {
           // The record goes after the snapshot count: a new body, framed anew.
-          const body = framed.subarray(16, framed.length - 4);
           const next = new Uint8Array(body.length + record.length);
           next.set(body.subarray(0, 4));
           next.set(record, 4);
@@ -552,11 +554,10 @@ export async function prepareMerge(
           // renumbered, and the CRC of the new type, address and body.
           const prefix = framed.slice(0, 16);
           new DataView(prefix.buffer).setUint32(12, block, true);
-          const body = framed.subarray(16, framed.length - 4);
           const tail = new Uint8Array(4);
           new DataView(tail.buffer).setUint32(
             0,
-            crc(body, crc(prefix.subarray(4), 0)) >>> 0,
+            crc32Combine(crc(prefix.subarray(4), 0), bodyCrc, body.length),
             true,
           );
           await out.put(prefix);

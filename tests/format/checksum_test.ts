@@ -2,7 +2,7 @@
 // machine has the memory, on a buffer of more than 2^31 bytes after the loop has been optimized.
 import assert from "node:assert";
 import zlib from "node:zlib";
-import { adler32, crc32 } from "../../format/_checksum.ts";
+import { adler32, crc32, crc32Combine } from "../../format/_checksum.ts";
 
 /** Adler-32 by the definition (sums mod 65521 after every byte). */
 function adlerSlow(bytes: Uint8Array): number {
@@ -30,6 +30,39 @@ Deno.test("crc32() and adler32() match zlib's on small inputs, and crc32() conti
     adler32(new Uint8Array(6000).fill(255)),
     adlerSlow(new Uint8Array(6000).fill(255)),
   );
+});
+
+Deno.test("crc32Combine() gives the CRC-32 of the concatenation, every split of every length", () => {
+  const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + (i >> 3) * 7) & 0xff);
+  for (let n = 0; n <= bytes.length; n += 13) {
+    const whole = bytes.subarray(0, n);
+    for (let k = 0; k <= n; k++) {
+      const a = whole.subarray(0, k), b = whole.subarray(k);
+      assert.strictEqual(
+        crc32Combine(crc32(a), crc32(b), b.length),
+        crc32(whole),
+        `${k} + ${n - k}`,
+      );
+    }
+  }
+  // Long second parts, checked as zeros appended: A then n zero bytes, by crc32() over them.
+  const zeros = new Uint8Array(5_000_000);
+  for (const n of [1, 255, 256, 65_537, 1 << 20, 5_000_000]) {
+    const a = bytes.subarray(0, 17);
+    assert.strictEqual(
+      crc32Combine(crc32(a), crc32(zeros.subarray(0, n)), n),
+      crc32(zeros.subarray(0, n), crc32(a)),
+      `17 + ${n} zeros`,
+    );
+  }
+  // Lengths past any buffer: carrying A's register through 2^33 + 5 bytes in one step or in two
+  // (2^32, then 2^32 + 5) is the same.
+  const c1 = crc32(bytes);
+  assert.strictEqual(
+    crc32Combine(c1, 0, 2 ** 33 + 5),
+    crc32Combine(crc32Combine(c1, 0, 2 ** 32), 0, 2 ** 32 + 5),
+  );
+  assert.notStrictEqual(crc32Combine(c1, 0, 2 ** 33 + 5), crc32Combine(c1, 0, 2 ** 33 + 4));
 });
 
 // Deno 2.9.6's V8 returned 0 from the one-loop CRC over 2^31 bytes or more once optimized
