@@ -34,10 +34,11 @@ Options:
   --threads N           threads that decode blocks in parallel, bounded files (default: all
                         cores for an output of 8 Mi values or more, else 1); the output is the
                         same whatever N
-  --deflate N           netCDF output: zlib level of the variable, 0 (none) to 9 (default 1)
-  --chunks T,H,W        netCDF output: chunk sizes (H,W for a 2-D output; default one snapshot
-                        per chunk, rows split to keep a chunk within 4 MiB), time first whatever
-                        order the variable is written in
+  --deflate N           netCDF output: zlib level of the variable, 0 (none) to 9 (default:
+                        the netCDF-4 source's, else 1)
+  --chunks T,H,W        netCDF output: chunk sizes (H,W for a 2-D output; default: the netCDF-4
+                        source's, else one snapshot per chunk, rows split to keep a chunk within
+                        4 MiB), time first whatever order the variable is written in
   --time-first          netCDF output of a variable whose time was not first in its source:
                         write it time first, as stored (default: in the source's order)
   --quiet               no progress and no summary line
@@ -244,8 +245,8 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /** `, deflate 1, chunks 1x91x181, time unlimited`: how the netCDF variable is stored. */
-function encodingNote(r: { chunks: number[] | null; deflate: number; unlimited: string | null }) {
+function encodingNote(r: { chunks: number[] | null; deflate: number; unlimited: string[] }) {
   return `, ${r.deflate > 0 ? `deflate ${r.deflate}` : "no deflate"}, ${
     r.chunks ? `chunks ${r.chunks.join("x")}` : "contiguous"
-  }${r.unlimited ? `, ${r.unlimited} unlimited` : ""}`;
+  }${r.unlimited.length > 0 ? `, ${r.unlimited.join(" and ")} unlimited` : ""}`;
 }

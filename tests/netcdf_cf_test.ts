@@ -72,6 +72,8 @@ interface Input {
   sst30e?: boolean;
   /** Without sst_err, the variable its `ancillary_variables` names (which is not carried). */
   noAncillary?: boolean;
+  /** time a fixed dimension, not UNLIMITED. */
+  fixedTime?: boolean;
 }
 
 /** The sea surface temperature of the input: sea ice at exactly -1.8, some at 35, a 2 x 2 hole. */
@@ -107,7 +109,7 @@ async function makeInput(dir: string, name: string, input: Input): Promise<strin
     : "";
   const cdl = `netcdf ${name} {
 dimensions:
-\ttime = UNLIMITED ;
+\ttime = ${input.fixedTime ? T : "UNLIMITED"} ;
 \t${y} = ${H} ;
 \t${x} = ${W} ;
 \tnv = 2 ;
@@ -249,23 +251,30 @@ cfTest(
 );
 
 cfTest(
-  "decompress -o .nc chunks and deflates (default, --deflate, --chunks), and refuses bad values",
+  "decompress -o .nc chunks and deflates (the source's, --deflate, --chunks), and refuses bad values",
   { fill: "_FillValue", nc4: true },
   async (dir, mrc) => {
     const hs = async (path: string) => (await exec("ncdump", ["-hs", path])).stdout;
+    // By default the source's chunks and deflate level (2, 6, 8 and 5, made by ncgen).
     await decompress(mrc, "-o", `${dir}/d.nc`);
     let text = await hs(`${dir}/d.nc`);
     assert.match(
       text,
-      /sst:_Storage = "chunked" ;\n\t\tsst:_ChunkSizes = 1, 12, 16 ;\n\t\tsst:_DeflateLevel = 1 ;/,
+      /sst:_Storage = "chunked" ;\n\t\tsst:_ChunkSizes = 2, 6, 8 ;\n\t\tsst:_DeflateLevel = 5 ;/,
     );
-    await decompress(mrc, "-o", `${dir}/c.nc`, "--deflate", "6", "--chunks", "2,6,8");
+    // At a coarse level, each cut to its axis (the level's grid is 6 x 8 or smaller).
+    await decompress(mrc, "-o", `${dir}/l.nc`, "--level", "0");
+    assert.match(
+      await hs(`${dir}/l.nc`),
+      /sst:_ChunkSizes = 2, \d, \d ;\n\t\tsst:_DeflateLevel = 5 ;/,
+    );
+    await decompress(mrc, "-o", `${dir}/c.nc`, "--deflate", "6", "--chunks", "1,12,16");
     text = await hs(`${dir}/c.nc`);
-    assert.match(text, /sst:_ChunkSizes = 2, 6, 8 ;\n\t\tsst:_DeflateLevel = 6 ;/);
+    assert.match(text, /sst:_ChunkSizes = 1, 12, 16 ;\n\t\tsst:_DeflateLevel = 6 ;/);
     await decompress(mrc, "-o", `${dir}/n.nc`, "--deflate", "0");
     text = await hs(`${dir}/n.nc`);
-    // Chunked still: a record variable has to be.
-    assert.match(text, /sst:_ChunkSizes = 1, 12, 16 ;\n\t\tsst:_Endianness/);
+    // The source's chunks without deflate.
+    assert.match(text, /sst:_ChunkSizes = 2, 6, 8 ;\n\t\tsst:_Endianness/);
     assert.doesNotMatch(text, /sst:_DeflateLevel/);
     for (
       const [args, message] of [
@@ -311,7 +320,7 @@ print(json.dumps({k: e[k] for k in ["zlib", "complevel", "chunksizes", "contiguo
       assert.deepStrictEqual(enc, {
         zlib: true,
         complevel: 6,
-        chunksizes: [2, 6, 8],
+        chunksizes: [1, 12, 16],
         contiguous: false,
       });
     }
@@ -453,6 +462,22 @@ cfTest(
 );
 
 cfTest(
+  "decompress -o .nc of a classic source: its fixed time stays fixed; chunks and deflate by default",
+  { fill: "_FillValue", fixedTime: true },
+  async (dir, mrc, src) => {
+    const hs = async (path: string) => (await exec("ncdump", ["-hs", path])).stdout;
+    assert.match(await hs(src), /\ttime = 6 ;/);
+    const r = await decompress(mrc, "-o", `${dir}/x.nc`);
+    assert.doesNotMatch(r.stdout, /unlimited/);
+    const text = await hs(`${dir}/x.nc`);
+    assert.match(text, /\ttime = 6 ;/);
+    assert.doesNotMatch(text, /UNLIMITED/);
+    // A classic file has no chunks or filters to restore: the defaults.
+    assert.match(text, /sst:_ChunkSizes = 1, 12, 16 ;\n\t\tsst:_DeflateLevel = 1 ;/);
+  },
+);
+
+cfTest(
   "xarray round trip: variables, coordinates, attributes, encoding and dimensions as the source's",
   { fill: "missing_value", nc4: true, noAncillary: true },
   async (dir, mrc, src) => {
@@ -470,17 +495,34 @@ def describe(path):
         "attrs": {k: str(x) for k, x in v.attrs.items()},
         "global": sorted(d.attrs), "fill": [k for k in ("_FillValue", "missing_value") if k in e],
         "dtype": str(e["dtype"]), "values": np.nan_to_num(v.values, nan=-1e30).ravel().tolist(),
+        "encoding": {k: (list(e[k]) if k == "chunksizes" else e[k]) for k in ("chunksizes", "zlib", "complevel", "contiguous") if k in e},
         "time": [str(t) for t in d["time"].values],
     }
 a, b = describe(sys.argv[1]), describe(sys.argv[2])
 print(json.dumps([a, b]))`;
     const [a, b] = JSON.parse(await python(script, src, `${dir}/x.nc`));
     for (
-      const key of ["variables", "coords", "dims", "unlimited", "attrs", "fill", "dtype", "time"]
+      const key of [
+        "variables",
+        "coords",
+        "dims",
+        "unlimited",
+        "attrs",
+        "fill",
+        "dtype",
+        "time",
+        "encoding",
+      ]
     ) {
       assert.deepStrictEqual(b[key], a[key], key);
     }
     assert.deepStrictEqual(b.unlimited, ["time"]);
+    assert.deepStrictEqual(b.encoding, {
+      chunksizes: [2, 6, 8],
+      zlib: true,
+      complevel: 5,
+      contiguous: false,
+    });
     assert.deepStrictEqual(b.coords, ["lat", "lat2d", "lon", "lon2d", "time"]);
     assert.deepStrictEqual(b.global, [...a.global, "history"].sort());
     let max = 0;

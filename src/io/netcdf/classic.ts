@@ -56,6 +56,7 @@ export async function openClassic(path: string, format: string): Promise<Source>
     typeName: v.type,
     dims: v.dimensions.map((i) => dimList[i].name),
     shape: v.dimensions.map((i) => dimList[i].size),
+    unlimited: v.dimensions.map((i) => i === record.id),
     attributes: toRecord(v.attributes as { name: string; type: string; value: unknown }[]),
   }));
   return {

@@ -64,6 +64,26 @@ const HIDDEN_ATTRIBUTES = new Set([
   "_SuperblockVersion",
 ]);
 
+/**
+ * How a dataset is stored, as far as its output can restore it: which axes are unlimited
+ * (`maxshape` H5S_UNLIMITED, 2^64 - 1, which h5wasm gives as a number above 2^53), and its
+ * deflate level and shuffle filter (HDF5 filters 1 and 2).
+ */
+function storageOf(ds: H5): { unlimited: boolean[]; deflate: number; shuffle: boolean } {
+  const max: unknown[] = Array.isArray(ds.metadata.maxshape) ? ds.metadata.maxshape : [];
+  const shape: number[] = ds.shape ?? [];
+  let filters: { id: number; cd_values?: number[] }[] = [];
+  try {
+    filters = ds.filters ?? [];
+  } catch { /* a dataset whose filter pipeline cannot be read: none recorded */ }
+  const deflate = filters.find((f) => f.id === 1)?.cd_values?.[0];
+  return {
+    unlimited: shape.map((_, i) => Number(max[i]) > Number.MAX_SAFE_INTEGER),
+    deflate: Number.isInteger(deflate) && deflate! >= 0 && deflate! <= 9 ? deflate! : 0,
+    shuffle: filters.some((f) => f.id === 2),
+  };
+}
+
 /** netCDF type of an h5wasm metadata record (H5T class 0 integer, 1 float, 3 string). */
 function h5Type(meta: { type: number; size: number; signed: boolean }): MrcAttributeType | null {
   if (meta.type === 0) {
@@ -175,6 +195,7 @@ function hdf5Source(h5wasm: H5, file: H5, path: string): Source {
       shape,
       attributes: h5Attributes(ds),
       chunks: ds.metadata.chunks ?? null,
+      ...storageOf(ds),
     });
     datasets.set(name, ds);
   };

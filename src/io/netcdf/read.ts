@@ -17,6 +17,7 @@ import {
   variableNote,
 } from "./cf.ts";
 import { resolveSelection } from "./select.ts";
+import { storageRecord } from "./storage.ts";
 
 /** Values read per slab (a progress step, and a chance for a signal): 4 Mi, 32 MiB as float64. */
 const SLAB_VALUES = 4 * 1024 * 1024;
@@ -363,6 +364,7 @@ export async function openNetcdfField(
           file: path.replace(/^.*[\\/]/, ""),
           ...(group === "" ? {} : { group: `/${group}` }),
           ...(transposed ? { dimensionOrder: transposed.from } : {}),
+          ...storageRecord(v, kept),
           ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
             ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
             : {}),

@@ -22,6 +22,12 @@ export interface Variable {
   attributes: Record<string, MrcAttribute>;
   /** The chunk shape of a chunked netCDF-4 variable (reads along its chunks cost least), or null. */
   chunks?: number[] | null;
+  /** Per axis, whether its dimension is unlimited (a record dimension). Default: none is. */
+  unlimited?: boolean[];
+  /** The zlib level of a netCDF-4 variable's deflate filter, 0 without one; absent for classic. */
+  deflate?: number;
+  /** Whether a netCDF-4 variable has the shuffle filter; absent for classic. */
+  shuffle?: boolean;
 }
 
 export interface Source {

@@ -116,11 +116,17 @@ export interface NetcdfOutput {
    * as they are (the source was out of range there too). Default null: every value is moved.
    */
   bound?: number | null;
-  /** Deflate (zlib) level of the variable, 0 (none) to 9. Default {@linkcode DEFAULT_DEFLATE}. */
+  /**
+   * Deflate (zlib) level of the variable, 0 (none) to 9. Default: the source's, where
+   * `attributes.source` records it (SPEC.md §4.8: `deflate`), else {@linkcode DEFAULT_DEFLATE}.
+   */
   deflate?: number;
   /**
    * Chunk sizes of the variable, one per axis of `shape`, each from 1 to the axis length. Default:
-   * one snapshot per chunk, its rows split so that a chunk holds at most 4 MiB.
+   * the source's, where `attributes.source` records them (`chunks`, each cut to its axis; `null`:
+   * contiguous, unless deflate or an unlimited dimension needs chunks), else one snapshot per
+   * chunk, its rows split so that a chunk holds at most 4 MiB. The unlimited dimensions are the
+   * source's (`unlimited`), else a leading time dimension.
    */
   chunks?: number[];
   /**
@@ -140,8 +146,8 @@ export interface NetcdfWriteReport {
   dimensions: string[];
   /** Its deflate level (0: none). */
   deflate: number;
-  /** The unlimited (record) dimension, or null when every dimension is fixed. */
-  unlimited: string | null;
+  /** The unlimited (record) dimensions, in the order written; empty when every one is fixed. */
+  unlimited: string[];
   /** Values moved onto the variable's valid range. */
   clamped: number;
   /** Attributes naming variables the file does not hold, removed: `"sst:coordinates: lat2d"`. */

@@ -6,6 +6,7 @@
 
 import type { MrcAttribute } from "../../../format/attributes.ts";
 import { permutationOf } from "./order.ts";
+import { storageOfSource } from "./storage.ts";
 import type { NetcdfOutput, NetcdfWriteReport } from "./types.ts";
 import { DIM_WITHOUT_VARIABLE, type H5, hdf5Problem, loadH5wasm } from "./hdf5.ts";
 import {
@@ -20,8 +21,9 @@ import {
 
 /**
  * Deflate level of a written variable when none is asked for: 1, zlib's fastest, which takes
- * most of what higher levels do on decoded floats at a fraction of their time (the `.mrc` file
- * does not record the source's own chunking and compression).
+ * most of what higher levels do on decoded floats at a fraction of their time. Used where the
+ * `.mrc` file records no deflate level of its source (a classic or `.npy` source, or a file
+ * written before `source.deflate`).
  */
 export const DEFAULT_DEFLATE = 1;
 
@@ -161,8 +163,9 @@ function checkNames(path: string, field: NetcdfOutput, dimNames: string[], name:
 /**
  * Writes a field as a netCDF-4 file that netCDF-C, NCO, CDO and xarray read and can edit: link
  * and attribute creation order tracked (as netCDF-C writes them, so `ncatted` and append mode
- * work), a leading time dimension unlimited (the record dimension `ncrcat` concatenates along),
- * the variable chunked and deflated (`deflate`, `chunks`), with its attributes (unpacked: no
+ * work), the source's unlimited dimensions (else a leading time dimension: the record dimension
+ * `ncrcat` concatenates along), the variable chunked and deflated as its source was (`deflate`,
+ * `chunks`, else the file's `source` record, else the defaults), with its attributes (unpacked: no
  * `scale_factor`/`add_offset`; the source's fill convention, see `outputAttributes` in `cf.ts`),
  * its values moved onto its valid range where they were within `bound` of it, its dimensions
  * with their coordinate variables (sampled at `rows`/`cols` for a coarse level), the selected
@@ -205,10 +208,7 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   if (data.length !== shape.reduce((a, b) => a * b, 1)) {
     throw new TypeError(`Cannot write ${path}: ${data.length} values do not fill shape [${shape}]`);
   }
-  const deflate = field.deflate ?? DEFAULT_DEFLATE;
-  if (!Number.isInteger(deflate) || deflate < 0 || deflate > 9) {
-    throw new TypeError(`Cannot write ${path}: deflate level must be 0 to 9, found ${deflate}`);
-  }
+  if (field.deflate !== undefined) checkDeflate(path, field.deflate);
   const bytes = data.BYTES_PER_ELEMENT;
   if (field.chunks !== undefined) {
     const problem = chunksProblem(field.chunks, shape, bytes);
@@ -231,12 +231,25 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   checkNames(path, field, dimNames, name);
   // The written order: axis k of the variable is axis perm[k] of `data`.
   const perm = writtenOrder(path, dimNames, field.order);
-  // A leading time dimension is the record dimension: netCDF-C, NCO and CDO append along it.
-  const unlimited = rank === 3 && perm[0] === 0 &&
+  // How the source stored it (recorded by compress), where the file says and the caller does not.
+  const stored = storageOfSource(attributes?.source, dimNames, shape);
+  // The unlimited dimensions: the source's, else a leading time dimension, the record dimension
+  // netCDF-C, NCO and CDO append along (a fixed time in the source stays fixed).
+  const unlimited = stored.unlimited ?? new Set(
+    rank === 3 && perm[0] === 0 &&
       isTimeCoordinate(dimNames[0], attributes?.dimensions[0]?.attributes ?? {})
-    ? dimNames[0]
-    : null;
-  const chunks = field.chunks ?? (deflate > 0 || unlimited ? defaultChunks(shape, bytes) : null);
+      ? [dimNames[0]]
+      : [],
+  );
+  const deflate = field.deflate ?? stored.deflate ?? DEFAULT_DEFLATE;
+  // HDF5 chunks every variable with a filter or an unlimited dimension.
+  const needsChunks = deflate > 0 || unlimited.size > 0;
+  let chunks: number[] | null;
+  if (field.chunks !== undefined) chunks = field.chunks;
+  else if (stored.chunks && chunksProblem(stored.chunks, shape, bytes) === null) {
+    chunks = stored.chunks;
+  } else if (stored.chunks === null && !needsChunks) chunks = null; // contiguous, as the source
+  else chunks = needsChunks ? defaultChunks(shape, bytes) : null;
 
   // What the file holds, then the references to anything else removed.
   const scalars = (attributes?.selected ?? []).filter((s) => s.values !== null);
@@ -304,7 +317,7 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
       const d = attributes?.dimensions[axis];
       const dim = dimNames[axis];
       const n = shape[axis];
-      const record = dim === unlimited
+      const record = unlimited.has(dim)
         ? {
           maxshape: [null],
           chunks: [Math.max(1, RECORD_1D_CHUNK_BYTES / (d?.values ? sizeOf(d.type) : 4))],
@@ -355,7 +368,9 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
       name,
       data: transposed(values, shape, perm),
       shape: written,
-      ...(unlimited ? { maxshape: [null, ...written.slice(1)] } : {}),
+      ...(unlimited.size > 0
+        ? { maxshape: perm.map((a, k) => unlimited.has(dimNames[a]) ? null : written[k]) }
+        : {}),
       ...(chunks ? { chunks: perm.map((a) => chunks[a]) } : {}),
       ...(deflate > 0 ? { compression: "gzip", compression_opts: deflate } : {}),
       track_order: true,
@@ -363,12 +378,12 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
     perm.forEach((a, k) => ds.attach_scale(k, `/${dimNames[a]}`));
     putAttributes(ds, variableAttributes);
     for (const a of auxiliary) {
-      const axis = a.dims.indexOf(unlimited ?? "");
-      const rowBytes = a.shape.reduce((p, n, k) => k === axis ? p : p * n, sizeOf(a.type));
-      const record = axis < 0 ? {} : {
-        maxshape: a.shape.map((n, k) => k === axis ? null : n),
+      const axes = a.dims.map((d) => unlimited.has(d));
+      const rowBytes = a.shape.reduce((p, n, k) => axes[k] ? p : p * n, sizeOf(a.type));
+      const record = !axes.includes(true) ? {} : {
+        maxshape: a.shape.map((n, k) => axes[k] ? null : n),
         chunks: a.shape.map((n, k) =>
-          k === axis ? Math.max(1, Math.floor(RECORD_1D_CHUNK_BYTES / rowBytes)) : n
+          axes[k] ? Math.max(1, Math.floor(RECORD_1D_CHUNK_BYTES / rowBytes)) : n
         ),
       };
       const aux = file.create_dataset({
@@ -401,11 +416,18 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   return {
     chunks: chunks && perm.map((a) => chunks[a]),
     deflate,
-    unlimited,
+    unlimited: perm.map((a) => dimNames[a]).filter((d) => unlimited.has(d)),
     clamped,
     removed,
     dimensions: perm.map((a) => dimNames[a]),
   };
+}
+
+/** @throws {TypeError} When `deflate` is not a zlib level, 0 to 9. */
+function checkDeflate(path: string, deflate: number): void {
+  if (!Number.isInteger(deflate) || deflate < 0 || deflate > 9) {
+    throw new TypeError(`Cannot write ${path}: deflate level must be 0 to 9, found ${deflate}`);
+  }
 }
 
 /**

@@ -304,7 +304,7 @@ Deno.test("writeNetcdf({ order }) writes the variable transposed, refuses an ord
       // Chunks given time first, written in the variable's order; time not first: not unlimited.
       const axis = { time: 0, lat: 1, lon: 2 } as Record<string, number>;
       assert.deepStrictEqual(report.chunks, order.map((d) => [1, 2, W][axis[d]]));
-      assert.strictEqual(report.unlimited, null);
+      assert.deepStrictEqual(report.unlimited, []);
       // readNetcdf moves time first again, the others in the order written: (time, lat, lon)
       // from the first, (time, lon, lat) from the second.
       const back = await readNetcdf(path, { variable: "v" });
@@ -361,7 +361,7 @@ Deno.test("writeNetcdf({ order }) with time still first keeps it unlimited, its 
       attributes,
       order: ["time", "lon", "lat"],
     });
-    assert.strictEqual(report.unlimited, "time");
+    assert.deepStrictEqual(report.unlimited, ["time"]);
     assert.deepStrictEqual(report.dimensions, ["time", "lon", "lat"]);
     const back = await readNetcdf(path, { variable: "v" });
     assert.deepStrictEqual(back.shape, [T, W, H]);
