@@ -244,12 +244,11 @@ export async function writeNetcdf(path: string, field: NetcdfOutput): Promise<Ne
   const deflate = field.deflate ?? stored.deflate ?? DEFAULT_DEFLATE;
   // HDF5 chunks every variable with a filter or an unlimited dimension.
   const needsChunks = deflate > 0 || unlimited.size > 0;
-  let chunks: number[] | null;
-  if (field.chunks !== undefined) chunks = field.chunks;
-  else if (stored.chunks && chunksProblem(stored.chunks, shape, bytes) === null) {
-    chunks = stored.chunks;
-  } else if (stored.chunks === null && !needsChunks) chunks = null; // contiguous, as the source
-  else chunks = needsChunks ? defaultChunks(shape, bytes) : null;
+  // The caller's, else the source's, else (a contiguous source too) chunks only where needed.
+  const sourceChunks = stored.chunks && chunksProblem(stored.chunks, shape, bytes) === null
+    ? stored.chunks
+    : undefined;
+  const chunks = field.chunks ?? sourceChunks ?? (needsChunks ? defaultChunks(shape, bytes) : null);
 
   // What the file holds, then the references to anything else removed.
   const scalars = (attributes?.selected ?? []).filter((s) => s.values !== null);
