@@ -5,6 +5,7 @@
  * checks this). Use it in browsers or wherever only reading is needed; `mod.ts` adds compression.
  *
  * - {@linkcode openMrc} opens bytes, a path, a URL (HTTP range requests) or any range source;
+ *   {@linkcode openCollection} lists the variables of a file of several (SPEC.md §12);
  *   {@linkcode MrcFile.decode} decodes one level for a snapshot range, reading only what it needs;
  *   {@linkcode MrcFile.progressive} yields every level coarse to fine.
  * - {@linkcode decodeStream} decodes a file arriving as a stream, yielding each level as soon as
@@ -28,6 +29,7 @@
 
 export * from "./src/read/open.ts";
 export * from "./src/read/mrc_file.ts";
+export { type CollectionVariable, MrcCollection, type PartOptions } from "./src/read/collection.ts";
 export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
 export * from "./src/read/level_ranges.ts";

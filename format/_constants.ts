@@ -104,6 +104,17 @@ export const CHUNK_TYPES = {
   index: "INDX",
 } as const;
 
+/**
+ * 1.4: the first chunk of a collection of variables (SPEC.md §12), which holds each variable's
+ * file in a {@linkcode PART_TYPE} chunk. Not a chunk of a single-variable file (where it would be
+ * an unknown type).
+ */
+export const COLLECTION_TYPE = "COLL";
+/** 1.4: a chunk of a collection whose body is one part: a whole single-variable file. */
+export const PART_TYPE = "PART";
+/** The minor version of collections. */
+export const VERSION_MINOR_COLLECTION = 4;
+
 /** The chunk types this version knows; any other type is skipped by readers. */
 export const KNOWN_TYPES: ReadonlySet<string> = new Set(Object.values(CHUNK_TYPES));
 

@@ -59,6 +59,7 @@
 export * from "./attributes.ts";
 export * from "./bounded_block.ts";
 export * from "./code_block.ts";
+export * from "./collection.ts";
 export * from "./error.ts";
 export * from "./geometry.ts";
 export * from "./header.ts";

@@ -11,6 +11,7 @@ import {
   ADDRESS_LENGTH,
   CHUNK_FRAME_LENGTH,
   CHUNK_TYPES,
+  COLLECTION_TYPE,
   PREAMBLE_LENGTH,
   TRAILER_LENGTH,
 } from "./_constants.ts";
@@ -27,6 +28,7 @@ import {
   type MrcVersion,
   type ParsedChunk,
   payloadMismatch,
+  type Trailer,
 } from "./_framing.ts";
 import { viewOf } from "./_bytes.ts";
 import { crc32 } from "./_checksum.ts";
@@ -56,6 +58,8 @@ export type { ChunkType, ChunkValues } from "./chunks.ts";
 export interface OpenContainerOptions {
   /** Aborts the open; passed to every source read. Default: none. */
   signal?: AbortSignal;
+  /** The trailer and index, when the caller has read them ({@linkcode readFileIndex}). */
+  index?: FileIndex;
 }
 
 /** An open `.mrc` file. Every `read…` method costs exactly one source read. */
@@ -360,42 +364,27 @@ class MrcContainerImpl implements MrcContainer {
   }
 }
 
+/** The trailer and the index of a file, checked: what every reader reads first (SPEC.md §8). */
+export interface FileIndex {
+  /** The trailer. */
+  trailer: Trailer;
+  /** Every chunk but `INDX`, in file order; they tile the bytes from the preamble to the index. */
+  entries: MrcChunkEntry[];
+}
+
 /**
- * Opens an `.mrc` file for random access with exactly three source reads:
- * 1. the 28-byte trailer at the end;
- * 2. the `INDX` chunk the trailer points to;
- * 3. bytes `0 ..` end of `MHDR` and of the `META` and `ATTR` chunks that directly follow it (as
- *    in every file this version writes): the signature, version, header, metadata and source
- *    attributes, all validated (SPEC.md §4.2, §4.8). A `META` or `ATTR` chunk placed after
- *    another chunk by a newer minor version costs a read of its own.
+ * Reads 1 and 2 of opening (SPEC.md §8): the trailer, then the index, checked to tile the bytes
+ * between the preamble and the index. Both single-variable files and collections (§12) start so.
  *
- * It then checks the index against the header: entries tile the file from the preamble to the
- * index without gaps or overlaps, and the required chunks are present exactly once in the
- * required order (SPEC.md §7). After that, each `read…` method costs one read of exactly one
- * chunk's bytes.
- *
- * @param source Where the bytes come from: {@linkcode fromBytes}, or a file or URL source of
- *   `src/transport/`.
- * @param options Signal.
- * @returns The open file.
- * @throws {MrcFormatError} On any malformed, truncated or unsupported input.
- *
- * @example Reading one code block from a file in memory
- * ```ts
- * import assert from "node:assert";
- * import { countingSource, fromBytes, MrcFormatError, openContainer } from "./mod.ts";
- *
- * await assert.rejects(openContainer(fromBytes(new Uint8Array(64))), MrcFormatError);
- * ```
+ * @param source The file.
+ * @param signal Aborts the reads.
+ * @returns The trailer and the entries.
+ * @throws {MrcFormatError} On a truncated file, a bad trailer or a bad index.
  */
-export async function openContainer(
+export async function readFileIndex(
   source: RangeSource,
-  options: OpenContainerOptions = {},
-): Promise<MrcContainer> {
-  if (typeof source?.read !== "function" || !Number.isSafeInteger(source.byteLength)) {
-    throw new TypeError("Cannot open file: expected a RangeSource with byteLength and read()");
-  }
-  const { signal } = options;
+  signal?: AbortSignal,
+): Promise<FileIndex> {
   const size = source.byteLength;
   const minimum = PREAMBLE_LENGTH + 2 * (CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) + TRAILER_LENGTH;
   if (size < minimum) {
@@ -405,7 +394,6 @@ export async function openContainer(
       `file truncated (${size} bytes, an .mrc file has at least ${minimum})`,
     );
   }
-
   // Read 1: trailer.
   const trailerOffset = size - TRAILER_LENGTH;
   const trailer = decodeTrailer(
@@ -453,7 +441,55 @@ export async function openContainer(
       `chunks end at offset ${expectedOffset}, but the index starts at ${indexOffset}`,
     );
   }
+  return { trailer, entries };
+}
+
+/**
+ * Opens an `.mrc` file for random access with exactly three source reads:
+ * 1. the 28-byte trailer at the end;
+ * 2. the `INDX` chunk the trailer points to;
+ * 3. bytes `0 ..` end of `MHDR` and of the `META` and `ATTR` chunks that directly follow it (as
+ *    in every file this version writes): the signature, version, header, metadata and source
+ *    attributes, all validated (SPEC.md §4.2, §4.8). A `META` or `ATTR` chunk placed after
+ *    another chunk by a newer minor version costs a read of its own.
+ *
+ * It then checks the index against the header: entries tile the file from the preamble to the
+ * index without gaps or overlaps, and the required chunks are present exactly once in the
+ * required order (SPEC.md §7). After that, each `read…` method costs one read of exactly one
+ * chunk's bytes.
+ *
+ * @param source Where the bytes come from: {@linkcode fromBytes}, or a file or URL source of
+ *   `src/transport/`.
+ * @param options Signal.
+ * @returns The open file.
+ * @throws {MrcFormatError} On any malformed, truncated or unsupported input.
+ *
+ * @example Reading one code block from a file in memory
+ * ```ts
+ * import assert from "node:assert";
+ * import { countingSource, fromBytes, MrcFormatError, openContainer } from "./mod.ts";
+ *
+ * await assert.rejects(openContainer(fromBytes(new Uint8Array(64))), MrcFormatError);
+ * ```
+ */
+export async function openContainer(
+  source: RangeSource,
+  options: OpenContainerOptions = {},
+): Promise<MrcContainer> {
+  if (typeof source?.read !== "function" || !Number.isSafeInteger(source.byteLength)) {
+    throw new TypeError("Cannot open file: expected a RangeSource with byteLength and read()");
+  }
+  const { signal } = options;
+  const { trailer, entries } = options.index ?? await readFileIndex(source, signal);
+  const { indexOffset } = trailer;
   const first = entries[0];
+  if (first?.type === COLLECTION_TYPE && first.level === null && first.block === null) {
+    throw chunkError(
+      null,
+      first.offset,
+      `a collection of variables (version ${trailer.major}.${trailer.minor}, SPEC.md §12), not a file of one: open it with openCollection(), or one variable with openMrc(input, { variable })`,
+    );
+  }
   if (first?.type !== CHUNK_TYPES.header || first.level !== null || first.block !== null) {
     throw chunkError(
       CHUNK_TYPES.index,

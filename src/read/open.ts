@@ -7,7 +7,9 @@
  */
 
 import { type CachedSource, cachedSource } from "../transport/cache.ts";
-import { openContainer } from "../../format/reader.ts";
+import { openContainer, readFileIndex } from "../../format/reader.ts";
+import { COLLECTION_TYPE } from "../../format/_constants.ts";
+import { collectionOf, describeVariables, type MrcCollection } from "./collection.ts";
 import { checkRange, fromBytes, type RangeSource, type ReadOptions } from "../../format/source.ts";
 import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
@@ -53,6 +55,14 @@ export interface OpenMrcOptions {
    * reads only. Default 16384.
    */
   readAhead?: number;
+  /**
+   * The variable to open in a collection (several variables in one file, SPEC.md §12); required
+   * there. In a single-variable file it must be the file's variable (or `"data"` for a file
+   * without attributes). Default: the file's one variable.
+   */
+  variable?: string;
+  /** The layer of a variable of several layers (a 4-D variable), from 0. Required for one. */
+  layer?: number;
 }
 
 /**
@@ -83,7 +93,27 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
   // (or here, when the file is not a valid `.mrc` file).
   const owned = source !== input;
   try {
-    const container = await openContainer(source, { signal: options.signal });
+    const index = await readFileIndex(source, options.signal);
+    if (index.entries[0]?.type === COLLECTION_TYPE || options.variable !== undefined) {
+      const collection = await collectionOf(source, { ...options, index });
+      if (options.variable === undefined) {
+        throw new TypeError(
+          `Cannot open ${describeInput(input)}: it holds several variables (${
+            describeVariables(collection.variables)
+          }): pass { variable } to open one, or use openCollection()`,
+        );
+      }
+      return await collection.open(options.variable, options.layer, {
+        signal: options.signal,
+        close: owned ? () => source.close?.() : undefined,
+      });
+    }
+    if (options.layer !== undefined && options.layer !== 0) {
+      throw new RangeError(
+        `Cannot open ${describeInput(input)}: layer ${options.layer} of a variable of one layer`,
+      );
+    }
+    const container = await openContainer(source, { signal: options.signal, index });
     const file = new MrcFile(container, {
       close: owned ? () => source.close?.() : undefined,
       maxBytes: options.maxBytes,
@@ -96,6 +126,54 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
     if (owned) await source.close?.();
     throw e;
   }
+}
+
+/**
+ * Opens a `.mrc` file as its variables: a collection (SPEC.md §12) lists several, a
+ * single-variable file one. Three reads; each variable's part is opened by
+ * {@linkcode MrcCollection.open} (three more reads each).
+ *
+ * @param input As {@linkcode openMrc}'s.
+ * @param options As {@linkcode openMrc}'s, but for `variable` and `layer`.
+ * @returns The collection; `close()` closes a source opened here.
+ * @throws {MrcFormatError} When the file is not a valid `.mrc` file.
+ *
+ * @example The variables of a single-variable file: one
+ * ```ts
+ * import assert from "node:assert";
+ * import { openCollection } from "./open.ts";
+ *
+ * await using c = await openCollection(new URL("../../tests/testdata/v1.2-bounded.mrc", import.meta.url));
+ * assert.strictEqual(c.variables.length, 1);
+ * assert.strictEqual(c.isCollection, false);
+ * const file = await c.open(c.variables[0].name);
+ * assert.ok(file.levelCount >= 1);
+ * ```
+ */
+export async function openCollection(
+  input: MrcInput,
+  options: Omit<OpenMrcOptions, "variable" | "layer"> = {},
+): Promise<MrcCollection> {
+  const source = await toSource(input, options);
+  const owned = source !== input;
+  try {
+    return await collectionOf(source, {
+      ...options,
+      close: owned ? () => source.close?.() : undefined,
+    });
+  } catch (e) {
+    if (owned) await source.close?.();
+    throw e;
+  }
+}
+
+/** The input as errors name it. */
+function describeInput(input: MrcInput): string {
+  return input instanceof Uint8Array
+    ? `${input.length} bytes`
+    : typeof input === "string" || input instanceof URL
+    ? String(input)
+    : "the source";
 }
 
 /**

@@ -36,6 +36,7 @@ export type {
 export {
   DEFAULT_MAX_VALUES,
   listNetcdfVariables,
+  netcdfLayers,
   type NetcdfSlabs,
   openNetcdfField,
   readNetcdf,

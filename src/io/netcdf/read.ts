@@ -6,7 +6,7 @@
 
 import type { MrcDimension, MrcSelectedDimension } from "../../../format/attributes.ts";
 import type { NetcdfField, NetcdfListing, ReadNetcdfOptions } from "./types.ts";
-import { isNumericType, openSource } from "./source.ts";
+import { isNumericType, openSource, type Source, type Variable } from "./source.ts";
 import {
   auxiliaryVariables,
   coordinate,
@@ -73,6 +73,92 @@ export async function listNetcdfVariables(path: string): Promise<NetcdfListing> 
     source.close();
   }
 }
+/**
+ * The variable `name` of an open file: by its path in a netCDF-4 group (`forecast/t2m`), or, when
+ * only one variable has the name, by its name alone.
+ *
+ * @throws {Error} When there is none (listing the compressible ones) or several.
+ */
+function findVariable(source: Source, path: string, name: string): Variable {
+  // A variable of a group by its path (`forecast/t2m`), or, when only one variable has the name,
+  // by its name alone.
+  const matches = source.variables.filter((x) =>
+    x.name === name || x.name.endsWith(`/${name.replace(/^\//, "")}`)
+  );
+  const v = matches.find((x) => x.name === name.replace(/^\//, "")) ??
+    (matches.length === 1 ? matches[0] : undefined);
+  if (!v && matches.length > 1) {
+    throw new Error(
+      `${path}: "${name}" is in several groups (${
+        matches.map((x) => x.name).join(", ")
+      }): give its path`,
+    );
+  }
+  if (!v) {
+    const names = source.variables.filter((x) => variableNote(source, x).ok).map((x) => x.name);
+    throw new Error(
+      `${path}: no variable "${name}" (compressible: ${names.join(", ") || "none"})`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The layers of a 4-D variable as a selection leaves it: the dimension that is neither time nor
+ * one of the last two (the vertical level, an ensemble member), and the indices of it kept, so
+ * that each layer is read as a 3-D field (`select: { [layer]: index }`) and the variable stored
+ * as one with a layer axis. Null when the selection leaves 2 or 3 dimensions.
+ *
+ * @param path A local file.
+ * @param options The variable and the selection.
+ * @returns The layer dimension and its kept indices, or null.
+ * @throws {Error} As {@linkcode readNetcdf}, for an unknown variable or a bad selection.
+ *
+ * @example The 4-D variable of the test fixture has 2 layers along `level`
+ * ```ts
+ * import assert from "node:assert";
+ * import { netcdfLayers } from "./mod.ts";
+ *
+ * const path = new URL("../../../tests/testdata/netcdf/small-nc4.nc", import.meta.url).pathname;
+ * assert.deepStrictEqual(await netcdfLayers(path, { variable: "air" }), {
+ *   dimension: "level",
+ *   indices: [0, 1],
+ * });
+ * assert.strictEqual(await netcdfLayers(path, { variable: "air", select: { level: 1 } }), null);
+ * ```
+ */
+export async function netcdfLayers(
+  path: string,
+  options: Pick<ReadNetcdfOptions, "variable" | "select">,
+): Promise<{ dimension: string; indices: number[] } | null> {
+  const source = await openSource(path);
+  try {
+    const v = findVariable(source, path, options.variable);
+    const where = `${path}: variable "${options.variable}"`;
+    const group = groupOf(v.name);
+    const select = options.select ?? {};
+    const kept: { name: string; range: [number, number] }[] = [];
+    v.dims.forEach((d, i) => {
+      const size = v.shape[i];
+      const given = select[d];
+      const s = typeof given === "string"
+        ? resolveSelection({ name: d, size, ...coordinate(source, d, size, group) }, given, where)
+        : given;
+      if (s === undefined) kept.push({ name: d, range: [0, size] });
+      else if (Array.isArray(s)) kept.push({ name: d, range: s });
+    });
+    if (kept.length !== 4) return null;
+    const time = kept.findIndex((d) => isTimeDimension(source, d.name, group));
+    // Time (or, without one, the first dimension) is the stack, and the last two others the
+    // grid: the layer is the first of the others.
+    const at = time === 0 ? 1 : time === 1 ? 0 : time > 1 ? 0 : 1;
+    const [a, b] = kept[at].range;
+    return { dimension: kept[at].name, indices: Array.from({ length: b - a }, (_, k) => a + k) };
+  } finally {
+    source.close();
+  }
+}
+
 /**
  * Reads one variable of a netCDF file as a field for `compress()`: selection applied, CF missing
  * values as NaN, packed integers unpacked, time first (a time dimension found elsewhere is moved
@@ -185,26 +271,7 @@ export async function openNetcdfField(
   const source = await openSource(path);
   try {
     const where = `${path}: variable "${name}"`;
-    // A variable of a group by its path (`forecast/t2m`), or, when only one variable has the name,
-    // by its name alone.
-    const matches = source.variables.filter((x) =>
-      x.name === name || x.name.endsWith(`/${name.replace(/^\//, "")}`)
-    );
-    const v = matches.find((x) => x.name === name.replace(/^\//, "")) ??
-      (matches.length === 1 ? matches[0] : undefined);
-    if (!v && matches.length > 1) {
-      throw new Error(
-        `${path}: "${name}" is in several groups (${
-          matches.map((x) => x.name).join(", ")
-        }): give its path`,
-      );
-    }
-    if (!v) {
-      const names = source.variables.filter((x) => variableNote(source, x).ok).map((x) => x.name);
-      throw new Error(
-        `${path}: no variable "${name}" (compressible: ${names.join(", ") || "none"})`,
-      );
-    }
+    const v = findVariable(source, path, name);
     if (!isNumericType(v.type)) {
       throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
     }
