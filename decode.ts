@@ -29,7 +29,12 @@
 
 export * from "./src/read/open.ts";
 export * from "./src/read/mrc_file.ts";
-export { type CollectionVariable, MrcCollection, type PartOptions } from "./src/read/collection.ts";
+export {
+  type CollectionVariable,
+  MrcCollection,
+  type PartOptions,
+  VariableChoiceError,
+} from "./src/read/collection.ts";
 export * from "./src/read/decode_stream.ts";
 export * from "./src/read/metrics.ts";
 export * from "./src/read/level_ranges.ts";

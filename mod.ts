@@ -53,6 +53,7 @@
 export * from "./decode.ts";
 export * from "./src/encode/compress.ts";
 export * from "./src/encode/scale.ts";
+export * from "./src/encode/collection.ts";
 export {
   encodeNpy,
   hasNpySignature,

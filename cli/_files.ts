@@ -6,6 +6,7 @@
  */
 
 import type { MrcFile } from "../src/read/mrc_file.ts";
+import type { MrcCollection } from "../src/read/collection.ts";
 import { parseList } from "./_args.ts";
 
 async function exists(path: string): Promise<boolean> {
@@ -238,14 +239,40 @@ function kindOf(info: Deno.FileInfo): string {
  */
 export async function openFile(
   input: string,
-  options: { maxBytes?: number } = {},
+  options: { maxBytes?: number; variable?: string; layer?: number } = {},
 ): Promise<MrcFile> {
   if (!isUrl(input)) await checkInputFile(input);
   // The reading stack (HTTP transport, engines) loads here, not with every command that imports
   // this module: a compress never opens a .mrc, and its import was 30 ms of the command's start.
   const { openMrc } = await import("../src/read/open.ts");
+  const { VariableChoiceError } = await import("../src/read/collection.ts");
   try {
-    return await openMrc(input, { maxBytes: options.maxBytes });
+    return await openMrc(input, options);
+  } catch (e) {
+    if (e instanceof VariableChoiceError) {
+      throw new Error(
+        `${input} holds ${e.summary}: give --var NAME${
+          e.layered ? " (and --layer K for one of layers)" : ""
+        }`,
+        { cause: e },
+      );
+    }
+    throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
+  }
+}
+
+/**
+ * Opens a `.mrc` file as its variables (a collection, or a single-variable file as one), errors
+ * said as {@linkcode openFile} says them.
+ */
+export async function openCollectionFile(
+  input: string,
+  options: { maxBytes?: number } = {},
+): Promise<MrcCollection> {
+  if (!isUrl(input)) await checkInputFile(input);
+  const { openCollection } = await import("../src/read/open.ts");
+  try {
+    return await openCollection(input, options);
   } catch (e) {
     throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
   }
@@ -293,4 +320,14 @@ export async function readInput(
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < n; i++) data[i] = view.getFloat32(4 * i, true);
   return { data, shape };
+}
+
+/** `node:zlib`'s CRC-32 (native, several GB/s) where the runtime has it, else undefined. */
+export async function nativeCrc32(): Promise<((b: Uint8Array, c?: number) => number) | undefined> {
+  try {
+    const zlib = await import("node:zlib") as { crc32?: (b: Uint8Array, c?: number) => number };
+    return typeof zlib.crc32 === "function" ? zlib.crc32 : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -24,6 +24,7 @@ import type { TrainProgress } from "../src/train/types.ts";
 import type { ModelReport } from "../src/encode/report.ts";
 import type { MrcAttributes } from "../format/attributes.ts";
 import { countMissing, fillInPrecision } from "../src/metrics.ts";
+import { compressCollection, parseNamedBounds, selectedVariables } from "./_collection.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
@@ -280,6 +281,7 @@ export async function run(args: string[]): Promise<void> {
       fill: { type: "string" },
       shape: { type: "string" },
       var: { type: "string" },
+      all: { type: "boolean" },
       select: { type: "string" },
       quiet: { type: "boolean" },
       stream: { type: "boolean" },
@@ -328,6 +330,14 @@ export async function run(args: string[]): Promise<void> {
         : `--${misplaced[0]} is a model-coding option (add --coding model)`,
     );
   }
+  // `--error-bound u=0.5,t=0.1`: a bound per variable of a collection.
+  const named = parseNamedBounds(values["error-bound"], "error-bound");
+  const namedRel = parseNamedBounds(values["rel-error-bound"], "rel-error-bound");
+  const namedBounds = named
+    ? { flag: "errorBound" as const, named }
+    : namedRel
+    ? { flag: "relErrorBound" as const, named: namedRel }
+    : null;
   const shared = {
     levels: parseNumber(values.levels, "levels", true),
     blockSize: parseNumber(values.block, "block", true),
@@ -337,8 +347,10 @@ export async function run(args: string[]): Promise<void> {
   const options: CompressOptions = coding === "bounded"
     ? {
       ...shared,
-      errorBound: parseNumber(values["error-bound"], "error-bound"),
-      relErrorBound: parseNumber(values["rel-error-bound"], "rel-error-bound"),
+      errorBound: named ? undefined : parseNumber(values["error-bound"], "error-bound"),
+      relErrorBound: namedRel
+        ? undefined
+        : parseNumber(values["rel-error-bound"], "rel-error-bound"),
       psnr: parseNumber(values.psnr, "psnr"),
       keyInterval: parseNumber(values["key-interval"], "key-interval", true),
       threads: parseNumber(values.threads, "threads", true),
@@ -363,7 +375,24 @@ export async function run(args: string[]): Promise<void> {
   outputFormat(output, { mrc: [".mrc"] }, "compress");
   // Before anything opens it: a named pipe would block the read forever.
   for (const input of positionals) await checkInputFile(input);
-  if (options.coding !== "model" && (blockwise || await isLarge(positionals[0], values.psnr))) {
+  // Several variables, or a 4-D variable kept whole: one collection (SPEC.md §12).
+  const collection = await isCollection(positionals[0], values);
+  if (collection && blockwise) {
+    throw new Error(
+      "--stream, --snapshots, --shard, --range and several inputs take one variable of three dimensions (compress each variable on its own)",
+    );
+  }
+  if (namedBounds && !collection) {
+    throw new Error(
+      `--${
+        namedBounds.flag === "errorBound" ? "error-bound" : "rel-error-bound"
+      } NAME=X names variables: it takes several (--var a,b or --all)`,
+    );
+  }
+  if (
+    !collection && options.coding !== "model" &&
+    (blockwise || await isLarge(positionals[0], values.psnr))
+  ) {
     return await compressStreamed(positionals, output, values, options);
   }
   const progress = progressReporter(!!values.quiet);
@@ -388,38 +417,55 @@ export async function run(args: string[]): Promise<void> {
   // The file is built in memory (it is smaller than the input, already there): the temporary
   // file exists only while the output is written, never during training or coding.
   const parts: Uint8Array[] = [];
+  let many: Awaited<ReturnType<typeof compressCollection>> | undefined;
   try {
-    input = await readCompressInput(positionals[0], values, progress, controller.signal);
-    if (shared.fillValue !== undefined) {
-      warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
+    if (collection) {
+      const { parseSelect } = await import("./_select.ts");
+      many = await compressCollection(
+        positionals[0],
+        await selectedVariables(positionals[0], values),
+        parseSelect(values.select),
+        namedBounds,
+        options,
+        progress,
+        controller.signal,
+      );
+      parts.push(...many.chunks);
+    } else {
+      input = await readCompressInput(positionals[0], values, progress, controller.signal);
+      if (shared.fillValue !== undefined) {
+        warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
+      }
+      const { compressTo } = await import("../src/encode/compress.ts");
+      const size = formatBytes(input.data.length * input.data.BYTES_PER_ELEMENT);
+      progress.phase(
+        options.psnr === undefined ? `coding ${size}` : `coding ${size}, --psnr search`,
+      );
+      result = await compressTo(
+        input.data,
+        input.shape,
+        { write: (b) => void parts.push(b.slice()) },
+        options.coding === "model"
+          ? {
+            ...options,
+            attributes: input.attributes,
+            signal: controller.signal,
+            onProgress: (e: TrainProgress) => progress.train(e),
+          }
+          : {
+            ...options,
+            attributes: input.attributes,
+            signal: controller.signal,
+            // A --psnr search codes the whole array once per trial, their number not known
+            // ahead: its phase shows the trial and the trial's share, without a time left.
+            onCodingProgress: (e: CodingProgress) =>
+              options.psnr === undefined
+                ? progress.update(e.done)
+                : progress.update(e.done, `trial ${e.trial} at bound ${e.bound}`, false),
+          },
+      );
+      progress.end();
     }
-    const { compressTo } = await import("../src/encode/compress.ts");
-    const size = formatBytes(input.data.length * input.data.BYTES_PER_ELEMENT);
-    progress.phase(options.psnr === undefined ? `coding ${size}` : `coding ${size}, --psnr search`);
-    result = await compressTo(
-      input.data,
-      input.shape,
-      { write: (b) => void parts.push(b.slice()) },
-      options.coding === "model"
-        ? {
-          ...options,
-          attributes: input.attributes,
-          signal: controller.signal,
-          onProgress: (e: TrainProgress) => progress.train(e),
-        }
-        : {
-          ...options,
-          attributes: input.attributes,
-          signal: controller.signal,
-          // A --psnr search codes the whole array once per trial, their number not known
-          // ahead: its phase shows the trial and the trial's share, without a time left.
-          onCodingProgress: (e: CodingProgress) =>
-            options.psnr === undefined
-              ? progress.update(e.done)
-              : progress.update(e.done, `trial ${e.trial} at bound ${e.bound}`, false),
-        },
-    );
-    progress.end();
   } catch (e) {
     if (!controller.signal.aborted) throw e;
   } finally {
@@ -432,7 +478,7 @@ export async function run(args: string[]): Promise<void> {
       Deno.exit(128 + (SIGNAL_NUMBERS[signal] ?? 2));
     }
   }
-  if (options.coding === "model") {
+  if (options.coding === "model" && !many) {
     warnShortOfTolerance(result!.report as ModelReport, input!.data, options.fillValue);
   }
   await checkOutput(output, values.force, [positionals[0]]);
@@ -444,6 +490,7 @@ export async function run(args: string[]): Promise<void> {
   });
   progress.end();
   if (values.quiet) return;
+  if (many) return printCollection(positionals[0], output, many);
   const raw = input!.data.length * 4;
   const r = result!;
   const ratio = `${formatBytes(r.bytes)} (ratio ${(raw / r.bytes).toFixed(1)} vs float32)`;
@@ -482,6 +529,63 @@ export async function run(args: string[]): Promise<void> {
   console.log(
     `  bytes: ${Object.entries(kinds).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ")}`,
   );
+}
+
+/**
+ * Whether the input goes into a collection: `--all`, `--var a,b`, or a 4-D variable whose
+ * selection keeps its layer dimension (netCDF only).
+ */
+async function isCollection(
+  path: string,
+  values: { var?: string; all?: boolean; select?: string },
+): Promise<boolean> {
+  if (!values.all && !values.var?.includes(",")) {
+    if (values.var === undefined) return false;
+    const { isNetcdf } = await import("./_netcdf.ts");
+    if (!await isNetcdf(path)) return false;
+    const { netcdfLayers } = await import("../src/io/netcdf/mod.ts");
+    const { parseSelect } = await import("./_select.ts");
+    return await netcdfLayers(path, {
+      variable: values.var,
+      select: parseSelect(values.select),
+    }) !==
+      null;
+  }
+  const { isNetcdf } = await import("./_netcdf.ts");
+  if (!await isNetcdf(path)) {
+    throw new Error(`${path}: --all and --var a,b read several variables of a netCDF file`);
+  }
+  return true;
+}
+
+/** The summary of a collection: a line per variable, then where the bytes went. */
+function printCollection(
+  input: string,
+  output: string,
+  { result, raw }: Awaited<ReturnType<typeof compressCollection>>,
+): void {
+  const parts = result.variables.reduce((n, v) => n + v.layers.length, 0);
+  console.log(
+    `${input} -> ${output}: ${formatBytes(result.bytes)} (ratio ${
+      (raw / result.bytes).toFixed(1)
+    } vs float32), ${result.variables.length} variable${
+      result.variables.length === 1 ? "" : "s"
+    } in ${parts} part${parts === 1 ? "" : "s"} (a collection, format 1.4)`,
+  );
+  for (const v of result.variables) {
+    const bytes = v.layers.reduce((n, r) => n + r.bytes, 0);
+    const first = v.layers[0].report;
+    const bound = first.mode === "bounded" ? `, ${boundText(first.bound)}` : "";
+    const max = v.layers.reduce(
+      (m, r) => Math.max(m, ...r.report.levels.map((l) => l.maxAbsError)),
+      0,
+    );
+    console.log(
+      `  ${v.name}: ${formatBytes(bytes)}${
+        v.layers.length > 1 ? ` in ${v.layers.length} layers` : ""
+      }${bound}, max error ${max}`,
+    );
+  }
 }
 
 /** Inputs from which compress streams by default: larger than this many bytes. */

@@ -5,7 +5,8 @@
  */
 
 import { formatBytes, parseBytes, parseCommand } from "./_args.ts";
-import { checkInputFile, cliMessage, isUrl, openFile } from "./_files.ts";
+import { checkInputFile, cliMessage, isUrl, openCollectionFile } from "./_files.ts";
+import type { MrcFile } from "../src/read/mrc_file.ts";
 import { printable, printableJson } from "./_text.ts";
 import { isBounded } from "../format/header.ts";
 
@@ -49,7 +50,67 @@ export async function run(args: string[]): Promise<void> {
       return await printVariables(name);
     }
   }
-  await using file = await openFile(name, { maxBytes });
+  await using collection = await openCollectionFile(name, { maxBytes });
+  // Every line goes through `printable`: the strings in it come from the file.
+  const say = (line: string) => console.log(printable(line));
+  if (!collection.isCollection) {
+    const v = collection.variables[0];
+    const { summary, lines } = await describeFile(name, name, await collection.open(v.name));
+    if (values.json) return void console.log(printableJson(JSON.stringify(summary, null, 2)));
+    for (const line of lines) say(line);
+    return;
+  }
+  // A collection: each part verified and described as a file of its own.
+  const variables = [];
+  const blocks: string[][] = [];
+  for (const v of collection.variables) {
+    const layers = [];
+    for (let k = 0; k < v.parts.length; k++) {
+      try {
+        await collection.checkPart(v.parts[k]);
+      } catch (e) {
+        throw new Error(`${name}: ${cliMessage(e)}`, { cause: e });
+      }
+      const label = v.layer === null
+        ? `variable "${v.name}"`
+        : `variable "${v.name}", layer ${k} of ${v.parts.length} along ${v.layer}`;
+      const { summary, lines } = await describeFile(name, label, await collection.open(v.name, k));
+      layers.push(summary);
+      blocks.push(lines);
+    }
+    variables.push({ name: v.name, layer: v.layer, parts: v.parts, layers });
+  }
+  if (values.json) {
+    const summary = {
+      file: name,
+      collection: true,
+      version: `${collection.version.major}.${collection.version.minor}`,
+      totalBytes: collection.byteLength,
+      variables,
+    };
+    return void console.log(printableJson(JSON.stringify(summary, null, 2)));
+  }
+  const parts = collection.variables.reduce((n, v) => n + v.parts.length, 0);
+  const { describeVariables } = await import("../src/read/collection.ts");
+  say(
+    `${name}: ${
+      formatBytes(collection.byteLength)
+    }, a collection (format ${collection.version.major}.${collection.version.minor}) of ${collection.variables.length} variable${
+      collection.variables.length === 1 ? "" : "s"
+    } in ${parts} part${parts === 1 ? "" : "s"}: ${describeVariables(collection.variables)}`,
+  );
+  for (const lines of blocks) for (const line of lines) say(`  ${line}`);
+}
+
+/**
+ * Verifies one file (or part of a collection) and describes it: the JSON summary and the lines
+ * of text (not yet made printable).
+ */
+async function describeFile(
+  name: string,
+  label: string,
+  file: MrcFile,
+): Promise<{ summary: Record<string, unknown>; lines: string[] }> {
   try {
     await file.verify();
   } catch (e) {
@@ -100,11 +161,10 @@ export async function run(args: string[]): Promise<void> {
     chunks: file.chunks,
     attributes,
   };
-  if (values.json) return void console.log(printableJson(JSON.stringify(summary, null, 2)));
-  // Every line goes through `printable`: the strings in it come from the file.
-  const say = (line: string) => console.log(printable(line));
+  const lines: string[] = [];
+  const say = (line: string) => void lines.push(line);
   say(
-    `${name}: ${formatBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
+    `${label}: ${formatBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
   );
   say(
     `  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${
@@ -159,4 +219,5 @@ export async function run(args: string[]): Promise<void> {
       Object.entries(kinds).map(([k, v]) => `${k} ${formatBytes(v)}`).join(", ")
     }`,
   );
+  return { summary, lines };
 }

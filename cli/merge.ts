@@ -6,7 +6,7 @@
  */
 
 import { formatBytes, OUTPUT_OPTIONS, parseCommand } from "./_args.ts";
-import { checkInputFile, checkOutput, writeAtomic } from "./_files.ts";
+import { checkInputFile, checkOutput, nativeCrc32, writeAtomic } from "./_files.ts";
 import type { RangeSource } from "../format/source.ts";
 
 /** Help text of the command. */
@@ -54,16 +54,6 @@ async function fileSource(path: string): Promise<RangeSource & { close(): void }
     },
     close: () => file.close(),
   };
-}
-
-/** `node:zlib`'s CRC-32 (native, several GB/s) where the runtime has it, else undefined. */
-async function nativeCrc32(): Promise<((b: Uint8Array, c?: number) => number) | undefined> {
-  try {
-    const zlib = await import("node:zlib") as { crc32?: (b: Uint8Array, c?: number) => number };
-    return typeof zlib.crc32 === "function" ? zlib.crc32 : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Runs the command. */

@@ -195,6 +195,36 @@ export class MrcCollection {
   }
 }
 
+/**
+ * Thrown where one variable was to be opened and the file holds several (a collection opened
+ * without `variable`), or a variable of several layers without `layer`.
+ */
+export class VariableChoiceError extends TypeError {
+  /** The file's variables. */
+  readonly variables: readonly CollectionVariable[];
+  /** What to choose from: `3 variables: u, v and ta (2 layers along plev)`. */
+  readonly summary: string;
+  /** Whether a layer is to be chosen (else a variable). */
+  readonly layered: boolean;
+
+  /**
+   * @param message The message.
+   * @param variables The file's variables.
+   * @param layered Whether the choice missing is a layer's.
+   */
+  constructor(message: string, variables: readonly CollectionVariable[], layered: boolean) {
+    super(message);
+    this.name = "VariableChoiceError";
+    this.variables = variables;
+    this.layered = layered;
+    this.summary = layered
+      ? describeVariables(variables)
+      : `${variables.length} variable${variables.length === 1 ? "" : "s"}: ${
+        describeVariables(variables)
+      }`;
+  }
+}
+
 /** `u, v and ta (3 layers along plev)`. */
 export function describeVariables(variables: readonly CollectionVariable[]): string {
   const one = (v: CollectionVariable) =>

@@ -9,7 +9,12 @@
 import { type CachedSource, cachedSource } from "../transport/cache.ts";
 import { openContainer, readFileIndex } from "../../format/reader.ts";
 import { COLLECTION_TYPE } from "../../format/_constants.ts";
-import { collectionOf, describeVariables, type MrcCollection } from "./collection.ts";
+import {
+  collectionOf,
+  describeVariables,
+  type MrcCollection,
+  VariableChoiceError,
+} from "./collection.ts";
 import { checkRange, fromBytes, type RangeSource, type ReadOptions } from "../../format/source.ts";
 import { fromUrl } from "../transport/http.ts";
 import { type FileHandleLike, fromFileHandle } from "../transport/file.ts";
@@ -97,10 +102,12 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
     if (index.entries[0]?.type === COLLECTION_TYPE || options.variable !== undefined) {
       const collection = await collectionOf(source, { ...options, index });
       if (options.variable === undefined) {
-        throw new TypeError(
+        throw new VariableChoiceError(
           `Cannot open ${describeInput(input)}: it holds several variables (${
             describeVariables(collection.variables)
           }): pass { variable } to open one, or use openCollection()`,
+          collection.variables,
+          false,
         );
       }
       return await collection.open(options.variable, options.layer, {
