@@ -16,6 +16,9 @@ import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
 import type { ProgressReporter } from "./_progress.ts";
 import { formatBytes } from "./_args.ts";
 import { nativeCrc32 } from "./_files.ts";
+import type { MrcAttributes } from "../format/attributes.ts";
+import type { CollectionVariable, MrcCollection } from "../src/read/collection.ts";
+import type { MrcFile } from "../src/read/mrc_file.ts";
 
 /** A bound option given per variable: `--error-bound u=0.5,t=0.1`. */
 export type NamedBounds = Map<string, number>;
@@ -180,4 +183,171 @@ export async function compressCollection(
   );
   progress.end();
   return { chunks, result, raw };
+}
+
+/** What a decompress of a collection writes, as the command's flags say it. */
+export interface CollectionDecode {
+  /** `--var a,b`: the variables to write (default: all). */
+  names: string[] | null;
+  /** `--layer K`: one layer of each variable of layers. */
+  layer?: number;
+  /** `--level K` (default: each variable's finest). */
+  level?: number;
+  /** `--snapshots A:B` (variables of one snapshot, 2-D fields, are written whole). */
+  snapshots?: [number, number];
+  /** `--threads N`. */
+  threads?: (file: MrcFile, level: number, range: [number, number]) => number;
+  signal: AbortSignal;
+}
+
+/** One variable decoded: its layers stacked (`[T, Z, H, W]`), or one field. */
+export interface DecodedVariable {
+  /** The variable. */
+  variable: CollectionVariable;
+  /** Its (first) part, for its header and attributes. */
+  file: MrcFile;
+  /** The values, row-major. */
+  data: Float32Array | Float64Array;
+  /** `[T, H, W]`, `[T, Z, H, W]` (layers), or `[H, W]` for a 2-D input of one snapshot. */
+  shape: number[];
+  /** The level decoded and what it samples. */
+  level: number;
+  rows: Int32Array;
+  cols: Int32Array;
+  firstSnapshot: number;
+  /** The attributes, with a layer dimension second for a variable of layers. */
+  attributes: MrcAttributes | null;
+  /** For a variable of layers: each output layer's index into its dimension's values. */
+  layers?: number[];
+  /** The largest error of the level (its bound), or null. */
+  bound: number | null;
+}
+
+/**
+ * Decodes the variables of a collection that a decompress writes: each at the level asked for
+ * (default its finest), over the snapshot range, its layers stacked second.
+ *
+ * @throws {Error} Naming the variable, for a level or range it does not have.
+ */
+export async function decodeVariables(
+  collection: MrcCollection,
+  input: string,
+  want: CollectionDecode,
+): Promise<DecodedVariable[]> {
+  const names = want.names ?? collection.variables.map((v) => v.name);
+  const out: DecodedVariable[] = [];
+  for (const name of names) {
+    const v = collection.variable(name);
+    const files = want.layer === undefined || v.parts.length === 1 && v.layer === null
+      ? await collection.openLayers(name, { signal: want.signal })
+      : [await collection.open(name, want.layer, { signal: want.signal })];
+    const file = files[0];
+    const levels = file.levelCount;
+    if (want.level !== undefined && want.level >= levels) {
+      throw new Error(
+        `--level must be 0..${
+          levels - 1
+        } (variable "${name}" of ${input} has ${levels} levels), found ${want.level}`,
+      );
+    }
+    const k = want.level ?? levels - 1;
+    const T = file.header.shape[0];
+    const flat = file.inputShape.length === 2;
+    let range: [number, number] = [0, T];
+    if (want.snapshots && !flat) {
+      const [a, b0] = want.snapshots;
+      const b = b0 === Infinity ? T : b0;
+      if (a >= T || b > T) {
+        throw new Error(
+          `--snapshots must be within 0:${T} (variable "${name}" of ${input} has ${T} snapshots), found ${a}:${b0}`,
+        );
+      }
+      range = [a, b];
+    }
+    const decoded = [];
+    for (const f of files) {
+      want.signal.throwIfAborted();
+      decoded.push(
+        await f.decode({
+          level: k,
+          snapshots: range,
+          dtype: f.header.dtype,
+          threads: want.threads?.(f, k, range) ?? 1,
+          signal: want.signal,
+        }),
+      );
+    }
+    const attributes = await file.readAttributes();
+    const [t, h, w] = decoded[0].shape;
+    const bound = file.levels[k].bound;
+    if (files.length === 1 && (v.layer === null || want.layer !== undefined)) {
+      out.push({
+        variable: v,
+        file,
+        data: decoded[0].data,
+        shape: flat && t === 1 ? [h, w] : [t, h, w],
+        level: k,
+        rows: decoded[0].rows,
+        cols: decoded[0].cols,
+        firstSnapshot: range[0],
+        attributes,
+        bound,
+      });
+      continue;
+    }
+    // Layers stacked second: (t, z, y, x).
+    const Z = decoded.length;
+    const plane = h * w;
+    const data =
+      new (decoded[0].data.constructor as { new (n: number): Float32Array | Float64Array })(
+        t * Z * plane,
+      );
+    decoded.forEach((d, z) => {
+      for (let i = 0; i < t; i++) {
+        data.set(d.data.subarray(i * plane, (i + 1) * plane), (i * Z + z) * plane);
+      }
+    });
+    const layerAttributes = await Promise.all(files.map((f) => f.readAttributes()));
+    const stacked = stackAttributes(v.layer!, layerAttributes);
+    out.push({
+      variable: v,
+      file,
+      data,
+      shape: flat && t === 1 ? [Z, h, w] : [t, Z, h, w],
+      level: k,
+      rows: decoded[0].rows,
+      cols: decoded[0].cols,
+      firstSnapshot: range[0],
+      attributes: stacked?.attributes ?? null,
+      ...(stacked ? { layers: stacked.layers } : {}),
+      bound: Math.max(...files.map((f) => f.levels[k].bound ?? Infinity)),
+    });
+  }
+  return out;
+}
+
+/**
+ * The attributes of a variable of layers: the first layer's, with the layer dimension (each
+ * layer's `selected` entry of that name) moved from the selected dimensions to the second axis.
+ * Null when a layer has no attributes or does not name the dimension (a file from `.npy`).
+ */
+function stackAttributes(
+  layer: string,
+  layers: (MrcAttributes | null)[],
+): { attributes: MrcAttributes; layers: number[] } | null {
+  const first = layers[0];
+  if (!first || layers.some((a) => !a?.selected.some((s) => s.name === layer))) return null;
+  const picked = layers.map((a) => a!.selected.find((s) => s.name === layer)!);
+  const { index: _, ...dimension } = picked[0];
+  return {
+    attributes: {
+      ...first,
+      // Second after time, first for fields of one snapshot given as 2-D.
+      dimensions: first.dimensions.length === 2
+        ? [dimension, ...first.dimensions]
+        : [first.dimensions[0], dimension, ...first.dimensions.slice(1)],
+      selected: first.selected.filter((s) => s.name !== layer),
+    },
+    layers: picked.map((s) => s.index),
+  };
 }

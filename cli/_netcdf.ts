@@ -84,16 +84,29 @@ export async function writeNetcdfOutput(
     order?: readonly string[];
   },
 ): Promise<NetcdfWriteReport> {
-  const previous = output.attributes?.global.history;
+  const { history, ...field } = output;
+  return (await writeNetcdfOutputs(path, [field], { history })).variables[0];
+}
+
+/**
+ * Writes decoded variables (one, or the variables of a collection) as one netCDF-4 file, as
+ * {@linkcode writeNetcdfOutput} writes one: a temporary file renamed into place, a `history` line
+ * before the source's, and a note on stderr for each attribute removed.
+ */
+export async function writeNetcdfOutputs(
+  path: string,
+  fields: NetcdfOutput[],
+  options: { history: string },
+): Promise<NetcdfFileReport> {
+  const previous = fields[0]?.attributes?.global.history;
   const history = typeof previous?.value === "string" && previous.value !== ""
-    ? `${output.history}\n${previous.value}`
-    : output.history;
-  let report: NetcdfWriteReport | undefined;
+    ? `${options.history}\n${previous.value}`
+    : options.history;
+  let report: NetcdfFileReport | undefined;
   // The library loads inside: from the call on, a signal finds the temporary file guarded.
   await withTemporary(path, async (tmp) => {
-    const { writeNetcdf } = await import("../src/io/netcdf/mod.ts");
-    report = await writeNetcdf(tmp, {
-      ...output,
+    const { writeNetcdfFile } = await import("../src/io/netcdf/mod.ts");
+    report = await writeNetcdfFile(tmp, fields, {
       extraGlobal: { history: { type: "char", value: history } },
     });
   });

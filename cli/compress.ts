@@ -31,7 +31,8 @@ export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
 
 INPUT is a .npy file (float32 or float64, shape (T, H, W) or (H, W)) or raw little-endian
 float32 with --shape T,H,W, or a netCDF file (classic, 64-bit offset or netCDF-4) with
---var NAME; without --var, the compressible variables are listed (as 'ls INPUT' lists them).
+--var NAME, --var A,B or --all; without them, the compressible variables are listed (as
+'ls INPUT' lists them).
 OUT must end in .mrc.
 
 With bounded coding (the default), every level of every snapshot is decoded within a maximum
@@ -41,8 +42,10 @@ data's range (about 65 dB).
 Options:
   -o, --output FILE     output .mrc file (required)
   --coding C            bounded|model (default bounded; model: see below)
-  --error-bound E       maximum absolute error, in the data's units
-  --rel-error-bound R   maximum absolute error as a fraction of the data's range (default 1e-3)
+  --error-bound E       maximum absolute error, in the data's units; NAME=E,NAME=E: per
+                        variable of a collection (the others: the default bound)
+  --rel-error-bound R   maximum absolute error as a fraction of the data's range (default
+                        1e-3); NAME=R,NAME=R: per variable of a collection
   --psnr DB             the largest bound whose finest level reaches DB dB (checked by coding)
   --levels N            number of levels (default as many as keep 3 rows on level 0, at most
                         8; model coding: default 3)
@@ -61,12 +64,17 @@ Options:
                         (float32: the float32 nearest V); NaN is then a value, kept bit for
                         bit (bounded coding); without --fill NaN marks missing data
   --shape T,H,W         shape of a raw float32 input
-  --var NAME            the netCDF variable to compress (2-D or 3-D after --select; a time
-                        dimension that is not first is moved first); in a netCDF-4 group, its
-                        path (forecast/t2m) or its name alone; its units, dimensions,
-                        coordinates and attributes are stored in the file
-  --select D=X,D=A:B    fix netCDF dimension D to X (a 4-D variable needs one), or keep A to B:
-                        an index (level=0; #3 is always the index 3), a coordinate value
+  --var NAME            the netCDF variable to compress (a time dimension that is not first
+                        is moved first); in a netCDF-4 group, its path (forecast/t2m) or its
+                        name alone; its units, dimensions, coordinates and attributes are
+                        stored in the file. A 4-D variable is stored whole, one part per index
+                        of its layer dimension (the one that is neither time nor the grid,
+                        e.g. level), unless --select fixes that dimension to one index
+  --var A,B / --all     several variables (--all: every compressible one) in one file, a
+                        collection (format 1.4): each with its own bound (relative bounds are
+                        relative to each variable's own range), each read back on its own
+  --select D=X,D=A:B    fix netCDF dimension D to X, or keep A to B (with several variables,
+                        of each that has D): an index (level=0; #3 is always the index 3), a coordinate value
                         (plev=85000 where no index is 85000, plev=850.0), an ISO date on a CF
                         time axis (time=1990-01-15, time=1990-01); A:B is [A, B) for indices
                         (time=0:1000), both ends included for values and dates

@@ -12,7 +12,8 @@ import {
   parseNumber,
   parseRange,
 } from "./_args.ts";
-import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts";
+import { checkOutput, cliMessage, openCollectionFile, writeBytesAtomic } from "./_files.ts";
+import type { MrcCollection } from "../src/read/collection.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
 import { progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
@@ -41,6 +42,11 @@ Options:
                         4 MiB), time first whatever order the variable is written in
   --time-first          netCDF output of a variable whose time was not first in its source:
                         write it time first, as stored (default: in the source's order)
+  --var NAME[,NAME]     a file of several variables (a collection): the variables to write
+                        (default: all of them, into one netCDF file; a .npy output takes one)
+  --layer K             of a variable of layers (a 4-D variable): only layer K (from 0),
+                        written as a 3-D variable (default: every layer, the layer dimension
+                        second)
   --quiet               no progress and no summary line
   --force               overwrite OUT
 
@@ -85,6 +91,8 @@ export async function run(args: string[]): Promise<void> {
       chunks: { type: "string" },
       "time-first": { type: "boolean" },
       quiet: { type: "boolean" },
+      var: { type: "string" },
+      layer: { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -114,7 +122,39 @@ export async function run(args: string[]): Promise<void> {
       } applies to a netCDF output (-o OUT.nc) only`,
     );
   }
-  await using file = await openFile(positionals[0], { maxBytes });
+  const names = values.var === undefined ? null : values.var.split(",").map((n) => n.trim());
+  if (names?.some((n) => n === "")) {
+    throw new Error(`--var must be NAME or NAME,NAME, found "${values.var}"`);
+  }
+  const layer = parseNumber(values.layer, "layer", true);
+  if (layer !== undefined && layer < 0) {
+    throw new Error(`--layer must be 0 or more, found ${layer}`);
+  }
+  await using collection = await openCollectionFile(positionals[0], { maxBytes });
+  if (collection.isCollection) {
+    return await decompressCollection(collection, positionals[0], output, format, {
+      names,
+      layer,
+      level,
+      snapshots,
+      threads,
+      deflate,
+      chunks,
+      timeFirst: !!values["time-first"],
+      quiet: !!values.quiet,
+    });
+  }
+  if (names && (names.length > 1 || names[0] !== collection.variables[0].name)) {
+    throw new Error(
+      `--var ${values.var}: ${positionals[0]} holds one variable, "${
+        collection.variables[0].name
+      }"`,
+    );
+  }
+  if (layer !== undefined && layer !== 0) {
+    throw new Error(`--layer ${layer}: ${positionals[0]} holds one variable of one layer`);
+  }
+  await using file = await collection.open(collection.variables[0].name);
   const levels = file.levelCount;
   if (level !== undefined && (level < 0 || level >= levels)) {
     throw new Error(
@@ -249,4 +289,127 @@ function encodingNote(r: { chunks: number[] | null; deflate: number; unlimited: 
   return `, ${r.deflate > 0 ? `deflate ${r.deflate}` : "no deflate"}, ${
     r.chunks ? `chunks ${r.chunks.join("x")}` : "contiguous"
   }${r.unlimited.length > 0 ? `, ${r.unlimited.join(" and ")} unlimited` : ""}`;
+}
+
+/**
+ * `decompress` of a collection: every variable (or `--var a,b`) into one netCDF file, each at the
+ * level asked for, a variable of layers with its layer dimension second; or one variable
+ * (`--var NAME`) into a `.npy` file, its layers stacked second (`--layer K`: one).
+ */
+async function decompressCollection(
+  collection: MrcCollection,
+  input: string,
+  output: string,
+  format: string,
+  o: {
+    names: string[] | null;
+    layer?: number;
+    level?: number;
+    snapshots?: [number, number];
+    threads?: number;
+    deflate?: number;
+    chunks?: number[];
+    timeFirst: boolean;
+    quiet: boolean;
+  },
+): Promise<void> {
+  const { describeVariables } = await import("../src/read/collection.ts");
+  for (const name of o.names ?? []) collection.variable(name);
+  if (format === "npy" && o.names?.length !== 1) {
+    throw new Error(
+      `${input} holds ${
+        describeVariables(collection.variables)
+      }: a .npy file holds one, give --var NAME (-o OUT.nc writes them all)`,
+    );
+  }
+  if (o.chunks !== undefined && (o.names?.length ?? collection.variables.length) > 1) {
+    throw new Error("--chunks applies to one variable: give --var NAME with it");
+  }
+  const { decodeVariables } = await import("./_collection.ts");
+  const progress = progressReporter(o.quiet);
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  progress.phase(`decoding ${o.names?.join(", ") ?? "every variable"}`);
+  const ticker = setInterval(() => progress.update(null), 500);
+  let decoded;
+  try {
+    decoded = await decodeVariables(collection, input, {
+      names: o.names,
+      layer: o.layer,
+      level: o.level,
+      snapshots: o.snapshots,
+      threads: (file, k, range) => decodeThreads(file, k, range, o.threads),
+      signal: controller.signal,
+    });
+    progress.end();
+  } catch (e) {
+    progress.interrupt();
+    if (controller.signal.aborted) {
+      console.error(`error: ${output}: interrupted (SIGINT), not written`);
+      Deno.exit(130);
+    }
+    throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
+  } finally {
+    clearInterval(ticker);
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  progress.phase(`writing ${output}`);
+  if (format === "npy") {
+    const d = decoded[0];
+    const { encodeNpy } = await import("../src/io/npy.ts");
+    await writeBytesAtomic(output, encodeNpy(d.data, d.shape));
+    progress.end();
+    if (o.quiet) return;
+    console.log(
+      `${input} -> ${output}: variable "${d.variable.name}", level ${d.level}, shape (${
+        d.shape.join(", ")
+      }), ${d.file.header.dtype}${d.layers ? `, layers along ${d.variable.layer} second` : ""}`,
+    );
+    return;
+  }
+  const { writeNetcdfOutputs } = await import("./_netcdf.ts");
+  const fields = decoded.map((d) => {
+    // A variable whose time was not first in its source: written in the source's order.
+    const stored = d.attributes?.dimensions.map((x) => x.name) ?? [];
+    const source = d.attributes?.source.dimensionOrder;
+    const perm = !o.timeFirst && Array.isArray(source) && stored.length === d.shape.length
+      ? permutationOf(stored, source)
+      : null;
+    return {
+      data: d.data,
+      shape: d.shape,
+      attributes: d.attributes,
+      rows: d.rows,
+      cols: d.cols,
+      firstSnapshot: d.firstSnapshot,
+      bound: d.bound,
+      ...(d.layers ? { layers: d.layers } : {}),
+      ...(o.deflate !== undefined ? { deflate: o.deflate } : {}),
+      ...(o.chunks !== undefined ? { chunks: o.chunks } : {}),
+      ...(perm ? { order: perm.map((a) => stored[a]) } : {}),
+    };
+  });
+  const report = await writeNetcdfOutputs(output, fields, {
+    history: `${new Date().toISOString()}: mrcae decompress ${input} ${
+      decoded.map((d) =>
+        `${d.variable.name} level ${d.level} of ${d.file.levelCount}${
+          d.bound === null ? "" : ` max abs error ${d.bound}`
+        }`
+      ).join(", ")
+    }`,
+  });
+  progress.end();
+  if (o.quiet) return;
+  console.log(
+    `${input} -> ${output}: netCDF-4, ${decoded.length} variable${decoded.length === 1 ? "" : "s"}`,
+  );
+  decoded.forEach((d, i) => {
+    const r = report.variables[i];
+    console.log(
+      `  ${d.variable.name}(${r.dimensions.join(", ")}): level ${d.level}, ${d.file.header.dtype}${
+        encodingNote(r)
+      }`,
+    );
+  });
 }

@@ -10,7 +10,7 @@ import { checkOutput, cliMessage, openFile, writeBytesAtomic } from "./_files.ts
 
 /** Help text of the command. */
 export const HELP =
-  `Usage: cli.ts preview IN.mrc|URL -o OUT.png [--snapshot T] [--vmin V] [--vmax V] [--max-bytes N] [--force]
+  `Usage: cli.ts preview IN.mrc|URL -o OUT.png [--snapshot T] [--vmin V] [--vmax V] [--var NAME [--layer K]] [--max-bytes N] [--force]
 
 Writes one PNG: the snapshot (default 0) at every level side by side, coarse to fine, north up
 when the file's Y coordinate increases (a file compressed from netCDF keeps its coordinates), with
@@ -18,7 +18,9 @@ axes ticked in coordinate values, the variable, its units and the snapshot's dat
 range for every level: the file's (its actual_range, or level 0 of every snapshot widened to the
 data's range), or --vmin and --vmax. A file of model coding adds a second row, the mask heat maps
 of each level (how many widening groups cover each latent position); bounded files have no masks. IN may be an http(s) URL (run with
---allow-net). --max-bytes: most memory a decode may hold (default 1G), e.g. 4G, 512M, 64MiB.`;
+--allow-net). --max-bytes: most memory a decode may hold (default 1G), e.g. 4G, 512M, 64MiB.
+A file of several variables (a collection) needs --var NAME, and --layer K (from 0) for a
+variable of layers (a 4-D variable).`;
 
 /** Runs the command. */
 export async function run(args: string[]): Promise<void> {
@@ -32,6 +34,8 @@ export async function run(args: string[]): Promise<void> {
       vmax: { type: "string" },
       frame: { type: "string" },
       "max-bytes": { type: "string" },
+      var: { type: "string" },
+      layer: { type: "string" },
     },
   });
   if (values.help) return void console.log(HELP);
@@ -45,7 +49,11 @@ export async function run(args: string[]): Promise<void> {
     throw new Error(`--vmin must be below --vmax, found ${vmin} and ${vmax}`);
   }
   const output = await checkOutput(values.output, values.force, [positionals[0]]);
-  await using file = await openFile(positionals[0], { maxBytes });
+  await using file = await openFile(positionals[0], {
+    maxBytes,
+    variable: values.var,
+    layer: parseNumber(values.layer, "layer", true),
+  });
   const T = file.header.shape[0];
   if (snapshot < 0 || snapshot >= T) {
     throw new Error(

@@ -376,6 +376,62 @@ export async function generate(
   return { description, bytes };
 }
 
+/**
+ * The golden collection (1.4, SPEC.md §12): golden files of earlier versions as its parts, so that
+ * their tests check the parts' values: a variable `t2m` of one part, and a variable `ta` of two
+ * layers along `plev` (two files of the same shape and levels).
+ */
+export const GOLDEN_COLLECTION = {
+  name: "v1.4-collection",
+  version: "1.4",
+  variables: [
+    { name: "t2m", layer: null, parts: ["v1.3-bounded-learned"] },
+    { name: "ta", layer: "plev", parts: ["v1.2-bounded", "v1.2-bounded-linear"] },
+  ],
+} as const;
+
+/** What the golden collection holds: its `COLL` body, its parts' golden files, its chunks. */
+export interface CollectionGoldenDescription {
+  version: string;
+  header: { variables: { name: string; layer: string | null; parts: number[] }[] };
+  /** The golden file each part is, byte for byte, in part order. */
+  parts: string[];
+  chunks: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
+  byteLength: number;
+}
+
+/** Builds the golden collection from its parts' golden files with the current writer. */
+export async function buildCollection(): Promise<{ description: CollectionGoldenDescription; bytes: Uint8Array }> {
+  const { CollectionWriter, fromBytes, openCollectionContainer } = await import("../../format/mod.ts");
+  const dir = new URL(".", import.meta.url);
+  let next = 0;
+  const header = {
+    variables: GOLDEN_COLLECTION.variables.map((v) => ({
+      name: v.name,
+      layer: v.layer,
+      parts: v.parts.map(() => next++),
+    })),
+  };
+  const parts = GOLDEN_COLLECTION.variables.flatMap((v) => [...v.parts]);
+  const sink = collectingSink();
+  const writer = new CollectionWriter(sink);
+  await writer.begin(header);
+  for (const name of parts) await writer.writePart(await Deno.readFile(new URL(`${name}.mrc`, dir)));
+  await writer.finish();
+  const bytes = sink.bytes();
+  const c = await openCollectionContainer(fromBytes(bytes));
+  return {
+    description: {
+      version: GOLDEN_COLLECTION.version,
+      header,
+      parts,
+      chunks: chunkList(c.chunks),
+      byteLength: bytes.length,
+    },
+    bytes,
+  };
+}
+
 if (import.meta.main) {
   const dir = new URL(".", import.meta.url);
   for (const variant of GOLDEN) {
@@ -399,4 +455,12 @@ if (import.meta.main) {
     await Deno.writeTextFile(new URL(`${variant.name}.json`, dir), json + "\n");
     console.log(`wrote ${variant.name}.mrc (${bytes.length} bytes) and ${variant.name}.json`);
   }
+  // The collection frames golden files: the same bytes each time (the test checks it).
+  const { description, bytes } = await buildCollection();
+  await Deno.writeFile(new URL(`${GOLDEN_COLLECTION.name}.mrc`, dir), bytes);
+  await Deno.writeTextFile(
+    new URL(`${GOLDEN_COLLECTION.name}.json`, dir),
+    JSON.stringify(description, null, 1) + "\n",
+  );
+  console.log(`wrote ${GOLDEN_COLLECTION.name}.mrc (${bytes.length} bytes)`);
 }

@@ -89,11 +89,15 @@ export function variableNote(source: Source, v: Variable): { ok: boolean; note: 
   const group = groupOf(v.name);
   const time = v.dims.findIndex((d) => isTimeDimension(source, d, group));
   if (rank === 4) {
+    // The layer dimension: neither time (or, without one, the first) nor the last two.
+    const layer = time === 1
+      ? v.dims[0]
+      : time >= 0
+      ? v.dims.filter((_, i) => i !== time)[0]
+      : v.dims[1];
     return {
       ok: true,
-      note: `4-D: select one index or value of ${
-        v.dims.filter((_, i) => i !== time).slice(0, -2).join(" or ")
-      }`,
+      note: `4-D: stored as layers along ${layer} (--select ${layer}=K keeps one, 3-D)`,
     };
   }
   if (rank === 3 && time > 0) {

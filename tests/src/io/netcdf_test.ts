@@ -142,7 +142,7 @@ Deno.test("listNetcdfVariables() lists what can be compressed", async () => {
   const ok = variables.filter((v) => v.compressible).map((v) => [v.name, v.note]);
   assert.deepStrictEqual(ok, [
     ["uwnd", null],
-    ["air", "4-D: select one index or value of level"],
+    ["air", "4-D: stored as layers along level (--select level=K keeps one, 3-D)"],
     ["sst", null],
   ]);
 });
