@@ -300,10 +300,9 @@ export async function writeNetcdfFile(
     removedOf.set(owner, result.removed.map((line) => `${owner}:${line}`));
     return result.attributes;
   };
+  const coordinates = contents.dimensions.filter((d) => d.values !== null);
   const dimensionAttributes = new Map(
-    contents.dimensions.filter((d) => d.values !== null).map((
-      d,
-    ) => [d.name, clean(d.name, d.attributes)]),
+    coordinates.map((d) => [d.name, clean(d.name, d.attributes)]),
   );
   const scalarAttributes = new Map(
     contents.scalars.map((s) => [s.name, clean(s.name, s.attributes)]),
