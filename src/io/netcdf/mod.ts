@@ -1,7 +1,8 @@
 /**
  * netCDF input and output: read a 2-D or 3-D field (or a 2-D/3-D selection of a 4-D one) from a
  * netCDF classic, 64-bit offset or netCDF-4/HDF5 file with its CF attributes, and write a decoded
- * field back as netCDF-4 with its dimensions, coordinates and attributes.
+ * field back as netCDF-4 with its dimensions, coordinates and attributes, or several fields (2-D,
+ * 3-D or 4-D with a layer axis) as the variables of one file, sharing their dimensions.
  *
  * Libraries, loaded on first use only (the decode-only entry never reaches them):
  * - classic and 64-bit offset (CDF-1, CDF-2): `npm:netcdfjs` (pure TypeScript, reads the whole
@@ -26,6 +27,7 @@
 export type {
   NetcdfDimension,
   NetcdfField,
+  NetcdfFileReport,
   NetcdfListing,
   NetcdfOutput,
   NetcdfSelection,
@@ -41,4 +43,9 @@ export {
   openNetcdfField,
   readNetcdf,
 } from "./read.ts";
-export { DEFAULT_DEFLATE, writeNetcdf } from "./write.ts";
+export {
+  DEFAULT_DEFLATE,
+  writeNetcdf,
+  writeNetcdfFile,
+  type WriteNetcdfFileOptions,
+} from "./write.ts";

@@ -1,6 +1,7 @@
 /**
  * The public shapes of the netCDF module: what {@linkcode listNetcdfVariables} lists, what
- * {@linkcode readNetcdf} takes and returns, and what {@linkcode writeNetcdf} writes.
+ * {@linkcode readNetcdf} takes and returns, and what {@linkcode writeNetcdf} and
+ * {@linkcode writeNetcdfFile} write.
  *
  * @module
  */
@@ -93,11 +94,14 @@ export interface NetcdfField {
   attributes: MrcAttributes;
 }
 
-/** What {@linkcode writeNetcdf} writes. */
+/** What {@linkcode writeNetcdf} writes, and each variable {@linkcode writeNetcdfFile} writes. */
 export interface NetcdfOutput {
   /** The values, row-major; NaN marks missing values. */
   data: Float32Array | Float64Array;
-  /** `[T, H, W]` or `[H, W]`. */
+  /**
+   * `[T, Z, H, W]`, `[T, H, W]` or `[H, W]`: `Z` a vertical (layer) axis, whose dimension is the
+   * second of `attributes.dimensions`.
+   */
   shape: number[];
   /** The stored attributes (`file.readAttributes()`), or null for generic names. */
   attributes: MrcAttributes | null;
@@ -105,9 +109,19 @@ export interface NetcdfOutput {
   rows?: ArrayLike<number>;
   /** For each output column, the original column it samples. Default: identity. */
   cols?: ArrayLike<number>;
+  /**
+   * For each output layer (axis 1 of a `[T, Z, H, W]` shape), the index into the layer
+   * dimension's coordinate values (`attributes.dimensions[1].values`) and its auxiliary variables
+   * that it is. Only for a 4-D shape. Default: identity.
+   */
+  layers?: ArrayLike<number>;
   /** First original snapshot of the output (its time coordinate offset). Default 0. */
   firstSnapshot?: number;
-  /** Global attributes to add, e.g. a `history` line. Default: none. */
+  /**
+   * Global attributes to add, e.g. a `history` line: {@linkcode writeNetcdf}'s only
+   * ({@linkcode writeNetcdfFile} takes them as its `options.extraGlobal` and refuses them here).
+   * Default: none.
+   */
   extraGlobal?: Record<string, MrcAttribute>;
   /**
    * The largest absolute error of `data` (the file's bound), or null when it has none (model
@@ -124,8 +138,8 @@ export interface NetcdfOutput {
   /**
    * Chunk sizes of the variable, one per axis of `shape`, each from 1 to the axis length. Default:
    * the source's, where `attributes.source` records them (`chunks`, each cut to its axis; `null`:
-   * contiguous, unless deflate or an unlimited dimension needs chunks), else one snapshot per
-   * chunk, its rows split so that a chunk holds at most 4 MiB. The unlimited dimensions are the
+   * contiguous, unless deflate or an unlimited dimension needs chunks), else one snapshot (and
+   * one layer) per chunk, its rows split so that a chunk holds at most 4 MiB. The unlimited dimensions are the
    * source's (`unlimited`), else a leading time dimension.
    */
   chunks?: number[];
@@ -138,8 +152,10 @@ export interface NetcdfOutput {
   order?: readonly string[];
 }
 
-/** What {@linkcode writeNetcdf} did that a reader of the file may want to know. */
+/** What {@linkcode writeNetcdf} did to a variable that a reader of the file may want to know. */
 export interface NetcdfWriteReport {
+  /** The variable's name. */
+  name: string;
   /** The variable's chunk sizes (in the order written), or null when it is stored contiguously. */
   chunks: number[] | null;
   /** The variable's dimensions, in the order written. */
@@ -150,6 +166,21 @@ export interface NetcdfWriteReport {
   unlimited: string[];
   /** Values moved onto the variable's valid range. */
   clamped: number;
-  /** Attributes naming variables the file does not hold, removed: `"sst:coordinates: lat2d"`. */
+  /**
+   * Attributes naming variables the file does not hold, removed from the variable and from the
+   * dimensions, scalar coordinates and auxiliary variables it uses: `"sst:coordinates: lat2d"`.
+   */
+  removed: string[];
+}
+
+/** What {@linkcode writeNetcdfFile} wrote. */
+export interface NetcdfFileReport {
+  /** One per field, in the order given. */
+  variables: NetcdfWriteReport[];
+  /** Every dimension of the file, in the order written (first use). */
+  dimensions: string[];
+  /** The unlimited dimensions of the file, in the order written. */
+  unlimited: string[];
+  /** Every attribute removed (see {@linkcode NetcdfWriteReport.removed}), each once. */
   removed: string[];
 }
