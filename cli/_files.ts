@@ -249,10 +249,19 @@ export async function openFile(
   try {
     return await openMrc(input, options);
   } catch (e) {
+    if (e instanceof VariableChoiceError && e.layered) {
+      const v = e.variables[0];
+      throw new Error(
+        `${input}: variable "${v.name}" has ${v.parts.length} layers along ${v.layer}: give --layer K (0..${
+          v.parts.length - 1
+        })`,
+        { cause: e },
+      );
+    }
     if (e instanceof VariableChoiceError) {
       throw new Error(
         `${input} holds ${e.summary}: give --var NAME${
-          e.layered ? " (and --layer K for one of layers)" : ""
+          e.variables.some((v) => v.parts.length > 1) ? " (and --layer K for one of layers)" : ""
         }`,
         { cause: e },
       );

@@ -7,7 +7,7 @@
  */
 
 import type { MrcAttributes } from "../format/attributes.ts";
-import type { NetcdfWriteReport } from "../src/io/netcdf/mod.ts";
+import type { NetcdfFileReport, NetcdfOutput, NetcdfWriteReport } from "../src/io/netcdf/mod.ts";
 import { withTemporary } from "./_files.ts";
 
 /** Whether `path` starts with a netCDF signature (`CDF\x01`, `CDF\x02`, `CDF\x05` or HDF5's). */

@@ -30,6 +30,7 @@ import { viewOf } from "./_bytes.ts";
 import { crc32 } from "./_checksum.ts";
 import { ChunkOrder } from "./_order.ts";
 import { chunkError } from "./_chunk_error.ts";
+import { COLLECTION_TYPE } from "./_constants.ts";
 import {
   CHUNK_TYPES,
   chunkAboveLimit,
@@ -272,6 +273,13 @@ export async function* readMrcStream(
       };
 
       if (header === null) {
+        if (type === COLLECTION_TYPE) {
+          throw chunkError(
+            type,
+            offset,
+            "a collection of variables (SPEC.md §12): a stream is read as a file of one variable; open a collection with openCollection() (random access), or stream one of its parts",
+          );
+        }
         if (type !== CHUNK_TYPES.header || chunk.level !== null || chunk.block !== null) {
           throw chunkError(
             type,
