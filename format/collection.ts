@@ -189,6 +189,8 @@ export class CollectionWriter {
   #finished = false;
 
   /**
+   * Makes a writer; nothing is written until {@linkcode CollectionWriter.begin}.
+   *
    * @param sink Where the bytes go, in order.
    * @param options Signal.
    */

@@ -28,7 +28,6 @@ import {
   type MrcVersion,
   type ParsedChunk,
   payloadMismatch,
-  type Trailer,
 } from "./_framing.ts";
 import { viewOf } from "./_bytes.ts";
 import { crc32 } from "./_checksum.ts";
@@ -366,8 +365,8 @@ class MrcContainerImpl implements MrcContainer {
 
 /** The trailer and the index of a file, checked: what every reader reads first (SPEC.md §8). */
 export interface FileIndex {
-  /** The trailer. */
-  trailer: Trailer;
+  /** The trailer: where the index is, and the version. */
+  trailer: MrcVersion & { indexOffset: number; indexLength: number };
   /** Every chunk but `INDX`, in file order; they tile the bytes from the preamble to the index. */
   entries: MrcChunkEntry[];
 }

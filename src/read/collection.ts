@@ -208,6 +208,8 @@ export class VariableChoiceError extends TypeError {
   readonly layered: boolean;
 
   /**
+   * Makes the error.
+   *
    * @param message The message.
    * @param variables The file's variables.
    * @param layered Whether the choice missing is a layer's.
