@@ -583,7 +583,15 @@ function printCollection(
   for (const v of result.variables) {
     const bytes = v.layers.reduce((n, r) => n + r.bytes, 0);
     const first = v.layers[0].report;
-    const bound = first.mode === "bounded" ? `, ${boundText(first.bound)}` : "";
+    // Relative to the variable's range over all its layers (each layer's report has its own).
+    const bound = first.mode === "bounded"
+      ? `, ${
+        boundText({
+          abs: first.bound.abs,
+          rel: v.range !== null && v.range > 0 ? first.bound.abs / v.range : null,
+        })
+      }`
+      : "";
     const max = v.layers.reduce(
       (m, r) => Math.max(m, ...r.report.levels.map((l) => l.maxAbsError)),
       0,

@@ -63,8 +63,11 @@ export type CollectionOptions = CompressOptions & {
 export interface CollectionResult {
   /** The collection's size in bytes. */
   bytes: number;
-  /** Per variable, in order: the result of each of its layers' coding. */
-  variables: { name: string; layers: CompressResult[] }[];
+  /**
+   * Per variable, in order: the result of each of its layers' coding, and the range of its
+   * valid values over all of them (null when it has none), which a relative bound is relative to.
+   */
+  variables: { name: string; layers: CompressResult[]; range: number | null }[];
 }
 
 /**
@@ -139,7 +142,8 @@ export async function compressCollectionTo(
         `Cannot compress variable "${v.name}": a PSNR target is searched per part, and its ${v.layers.length} layers would each get a bound of their own (give errorBound or relErrorBound)`,
       );
     }
-    const perLayer = bounded && layered ? layerBound(v.layers, own) : own;
+    const range = rangeOf(v.layers, own.fillValue);
+    const perLayer = bounded && layered ? layerBound(range, own) : own;
     const layers: CompressResult[] = [];
     for (let k = 0; k < v.layers.length; k++) {
       onPart?.({ variable: v.name, layer: k, layers: v.layers.length, part });
@@ -157,7 +161,7 @@ export async function compressCollectionTo(
       layers.push(result);
       part++;
     }
-    results.push({ name: v.name, layers });
+    results.push({ name: v.name, layers, range });
   }
   return { bytes: await writer.finish(), variables: results };
 }
@@ -166,12 +170,22 @@ export async function compressCollectionTo(
  * The options of each layer of a variable of layers: a relative bound (or none: the default)
  * made absolute over the range of all its layers, so that every layer has the variable's bound.
  */
-function layerBound(layers: readonly CollectionField[], options: CompressOptions): CompressOptions {
+function layerBound(range: number | null, options: CompressOptions): CompressOptions {
   const o = options as CompressOptions & { errorBound?: number; relErrorBound?: number };
-  if (o.errorBound !== undefined) return options;
+  // A constant (or empty) variable: each layer finds its own, as compress() does.
+  if (o.errorBound !== undefined || range === null || !(range > 0)) return options;
+  const { relErrorBound: _, ...rest } = o;
+  return {
+    ...rest,
+    errorBound: (o.relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * range,
+  } as CompressOptions;
+}
+
+/** `max - min` of the valid values of every layer (not NaN, not the fill value), or null. */
+function rangeOf(layers: readonly CollectionField[], fillValue: number | undefined): number | null {
   let min = Infinity, max = -Infinity;
   for (const { data } of layers) {
-    const fill = o.fillValue === undefined ? undefined : fillInPrecision(o.fillValue, data);
+    const fill = fillValue === undefined ? undefined : fillInPrecision(fillValue, data);
     for (let i = 0; i < data.length; i++) {
       const x = data[i];
       if (x !== x || x === fill) continue;
@@ -179,11 +193,5 @@ function layerBound(layers: readonly CollectionField[], options: CompressOptions
       if (x > max) max = x;
     }
   }
-  // A constant (or empty) variable: each layer finds its own, as compress() does.
-  if (!(max > min)) return options;
-  const { relErrorBound: _, ...rest } = o;
-  return {
-    ...rest,
-    errorBound: (o.relErrorBound ?? DEFAULT_REL_ERROR_BOUND) * (max - min),
-  } as CompressOptions;
+  return max >= min ? max - min : null;
 }

@@ -4,8 +4,11 @@ import * as format from "../../format/mod.ts";
 
 Deno.test("format/mod.ts exports the public API", () => {
   assert.deepStrictEqual(Object.keys(format).sort(), [
+    "CollectionWriter",
     "MAX_BLOCK_SIZE",
     "MAX_BOUND",
+    "MAX_PARTS",
+    "MAX_PART_BYTES",
     "MrcFormatError",
     "MrcWriter",
     "axisCrop",
@@ -36,9 +39,13 @@ Deno.test("format/mod.ts exports the public API", () => {
     "isBounded",
     "levelCrop",
     "maskCount",
+    "openCollectionContainer",
     "openContainer",
+    "partCount",
+    "readFileIndex",
     "readMrcStream",
     "streamLayout",
+    "validateCollectionHeader",
     "validateHeader",
   ]);
 });
