@@ -13,7 +13,7 @@ import { hasMrcSignature } from "../format/signature.ts";
 
 /** Help text of the command. */
 export const HELP =
-  `Usage: cli.ts view FILE_OR_URL [--port N] [--latency MS] [--allow-origin ORIGIN]...
+  `Usage: cli.ts view FILE_OR_URL [--port N] [--latency MS] [--allow-origin ORIGIN]... [--var NAME [--layer K]]
 
 Serves a viewer that decodes the file in the browser level by level, coarse to fine, with range
 requests: level 0 appears as soon as its bytes arrive, then each finer level. Open the printed
@@ -23,7 +23,8 @@ on another origin, send "Access-Control-Allow-Origin" and
 decoder bundle), /decode.js.map (its sources named relative to the project) and /decode.d.ts.
 
 A FILE must be an .mrc file (its first bytes are checked; a netCDF file is refused with the
-command that compresses it).
+command that compresses it). A file of several variables (a collection) needs --var NAME, and
+--layer K (from 0) for a variable of layers (the page's &var= and &layer=).
 
 Only this machine's own pages read what it serves: a request whose Host is not 127.0.0.1,
 localhost or [::1] with the port, or that comes from a page of another origin, is refused (403).
@@ -97,6 +98,8 @@ export async function run(args: string[]): Promise<void> {
       port: { type: "string" },
       latency: { type: "string" },
       "allow-origin": { type: "string", multiple: true },
+      var: { type: "string" },
+      layer: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -113,8 +116,24 @@ export async function run(args: string[]): Promise<void> {
   const remote = /^https?:\/\//i.test(input);
   const files: Record<string, string | Uint8Array> = {};
   let fileUrl = input;
+  if (values.layer !== undefined && !/^\d+$/.test(values.layer)) {
+    throw new Error(`--layer must be an integer from 0, found "${values.layer}"`);
+  }
   if (!remote) {
     await checkMrc(input);
+    // A file of several variables: the one to view, checked before the server starts (a file
+    // that does not open is the page's to report, as before).
+    const { openCollectionFile, openFile } = await import("./_files.ts");
+    if (values.var !== undefined || values.layer !== undefined) {
+      await (await openFile(input, {
+        variable: values.var,
+        layer: values.layer === undefined ? undefined : Number(values.layer),
+      })).close();
+    } else {
+      const collection = await openCollectionFile(input).catch(() => null);
+      await collection?.close();
+      if (collection?.isCollection) await openFile(input); // throws, naming the variables
+    }
     fileUrl = `/data/${encodeURIComponent(basename(input))}`;
     files[decodeURIComponent(fileUrl)] = input;
   }
@@ -160,7 +179,9 @@ export async function run(args: string[]): Promise<void> {
       throw e;
     }
     if (stopped) return;
-    const page = `/viewer/?url=${encodeURIComponent(fileUrl)}`;
+    const page = `/viewer/?url=${encodeURIComponent(fileUrl)}${
+      values.var === undefined ? "" : `&var=${encodeURIComponent(values.var)}`
+    }${values.layer === undefined ? "" : `&layer=${encodeURIComponent(values.layer)}`}`;
     let handler: (request: Request) => Promise<Response> = () => {
       throw new Error("not listening yet");
     };

@@ -250,6 +250,10 @@ Deno.test("the mistakes of several variables are refused, saying what to do", as
       /has 2 layers along "level": give a layer/,
     ],
   ];
+  cases.push(
+    [["view", at("all2.mrc"), "--port", "0"], /holds 3 variables: .*give --var NAME/],
+    [["view", at("all2.mrc"), "--port", "0", "--var", "air"], /give --layer K \(0\.\.1\)/],
+  );
   for (const [args, pattern] of cases) {
     const r = await mrcae(...args);
     assert.strictEqual(r.code, 1, `${args.join(" ")}: ${r.stdout}`);

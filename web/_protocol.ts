@@ -10,9 +10,17 @@ export type ToWorker =
   /**
    * Opens the file by range requests (`stream: false`), or reads it whole front to back
    * (`decodeStream`) and draws snapshot `snapshot` of every level as its chunks arrive; later
-   * `show`s are then served from memory.
+   * `show`s are then served from memory. In a file of several variables (a collection),
+   * `variable` (and `layer`, for a variable of layers) says which (range requests only).
    */
-  | { type: "open"; url: string; stream: boolean; snapshot: number }
+  | {
+    type: "open";
+    url: string;
+    stream: boolean;
+    snapshot: number;
+    variable?: string;
+    layer?: number;
+  }
   /**
    * Draws snapshot `snapshot`, levels `from` to `level` in turn (`from` > 0 when the coarser ones
    * are drawn already); a newer `show` supersedes it.

@@ -9,7 +9,8 @@
  * `&level=` (a level, or `auto`, the default: the coarsest level whose grid covers the canvas at
  * device-pixel resolution, finer on zoom), `&zoom=` (1 = the whole field), `&vmin=`, `&vmax=`
  * (the colour range; default the file's, `valueRange()`), `&mode=stream` (reads the whole file
- * front to back with `decodeStream` instead of range reads of the chosen snapshot).
+ * front to back with `decodeStream` instead of range reads of the chosen snapshot), `&var=` and
+ * `&layer=` (a file of several variables: the variable, and the layer of a variable of layers).
  *
  * When the current view is drawn, `<body>` gets `data-state="done"` (`"error"` on a failure); a
  * screenshot taken then shows it. For tests, `#status` carries `data-*` attributes: the snapshot
@@ -566,6 +567,8 @@ if (url) {
     url,
     stream: params.get("mode") === "stream",
     snapshot: Number(params.get("snapshot") ?? 0),
+    ...(params.get("var") === null ? {} : { variable: params.get("var")! }),
+    ...(params.get("layer") === null ? {} : { layer: Number(params.get("layer")) }),
   });
 } else {
   const form = $<HTMLFormElement>("pick");

@@ -148,17 +148,17 @@ function opened(
   };
 }
 
-async function open(url: string): Promise<void> {
+async function open(url: string, variable?: string, layer?: number): Promise<void> {
   // Two round trips to open (the first and last 16 KiB), and a source the level prefetches use.
   source = await openRemote(new URL(url, location.href), { fetch: countingFetch });
   total = source.byteLength;
-  file = await openMrc(source);
+  file = await openMrc(source, { variable, layer });
   const attributes = await file.readAttributes();
   // Bounded files: the colour range needs level 0 of every snapshot (a small share of the file),
   // decoded by a second reader of the same source with no coder cache, so that the blocks it
   // decodes are not kept.
   if (isBounded(file.header)) await source.prefetch(levelRanges(file, { level: 0 }));
-  const range = await valueRange(await openMrc(source, { cacheBytes: 0 }));
+  const range = await valueRange(await openMrc(source, { cacheBytes: 0, variable, layer }));
   post(opened(file.header, attributes, file.report, file, range));
 }
 
@@ -308,7 +308,9 @@ async function show(snapshot: number, target: number, from: number): Promise<voi
 scope.onmessage = (event) => {
   const message = event.data;
   const run = message.type === "open"
-    ? (message.stream ? stream(message.url, message.snapshot) : open(message.url))
+    ? (message.stream
+      ? stream(message.url, message.snapshot)
+      : open(message.url, message.variable, message.layer))
     : show(message.snapshot, message.level, message.from);
   run.catch((e) => post({ type: "error", message: e instanceof Error ? e.message : String(e) }));
 };
