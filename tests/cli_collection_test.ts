@@ -247,7 +247,7 @@ Deno.test("the mistakes of several variables are refused, saying what to do", as
     ],
     [
       ["preview", at("all2.mrc"), "-o", at("x.png"), "--var", "air"],
-      /has 2 layers along "level": give a layer/,
+      /variable "air" has 2 layers along level: give --layer K \(0\.\.1\)/,
     ],
   ];
   cases.push(

@@ -118,10 +118,12 @@ export class MrcCollection {
     this.#check();
     const v = this.variable(name);
     if (layer === undefined && v.parts.length > 1) {
-      throw new RangeError(
+      throw new VariableChoiceError(
         `variable ${
           JSON.stringify(name)
         } has ${v.parts.length} layers along "${v.layer}": give a layer (0..${v.parts.length - 1})`,
+        [v],
+        true,
       );
     }
     const k = layer ?? 0;
