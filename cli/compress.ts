@@ -23,7 +23,7 @@ import type { CodingProgress } from "../src/encode/bounded.ts";
 import type { TrainProgress } from "../src/train/types.ts";
 import type { ModelReport } from "../src/encode/report.ts";
 import type { MrcAttributes } from "../format/attributes.ts";
-import { countMissing, fillInPrecision } from "../src/metrics.ts";
+import { countMissing, fillInPrecision, validExtent } from "../src/metrics.ts";
 import { compressCollection, parseNamedBounds, selectedVariables } from "./_collection.ts";
 
 /** Help text of the command. */
@@ -225,15 +225,8 @@ function warnShortOfTolerance(
   data: Float32Array | Float64Array,
   fill: number | undefined,
 ): void {
-  let min = Infinity, max = -Infinity;
-  const held = fill === undefined ? undefined : fillInPrecision(fill, data);
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i];
-    if (v !== v || v === held) continue;
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
-  const range = max > min ? max - min : 0;
+  const extent = validExtent(data, fill);
+  const range = extent ? extent.max - extent.min : 0;
   if (!(range > 0)) return;
   const tol = report.training.options.tol;
   const stops = new Set(report.training.stages.map((s) => s.stop));

@@ -15,7 +15,7 @@ import {
 import { checkOutput, cliMessage, openCollectionFile, writeBytesAtomic } from "./_files.ts";
 import type { MrcCollection } from "../src/read/collection.ts";
 import type { MrcFile } from "../src/read/mrc_file.ts";
-import { progressReporter } from "./_progress.ts";
+import { type ProgressReporter, progressReporter } from "./_progress.ts";
 import { MAX_THREADS } from "../src/read/parallel_decode.ts";
 import { permutationOf } from "../src/io/netcdf/order.ts";
 
@@ -184,35 +184,21 @@ export async function run(args: string[]): Promise<void> {
     oneSnapshot ? [rows, cols] : [range[1] - range[0], rows, cols],
     dtype === "float64" ? 8 : 4,
   );
-  let decoded;
-  // Ctrl-C (SIGINT, also when it came ignored from a shell) stops the decode: nothing is on disk
-  // yet. The decode's workers end at once; one thread stops between blocks.
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error("interrupted"));
-  Deno.addSignalListener("SIGINT", onSignal);
   // The share decoded is not told by the decoder: the phase shows its time.
-  progress.phase(`decoding level ${k}, snapshots ${range[0]}:${range[1]}`);
-  const ticker = setInterval(() => progress.update(null), 500);
-  try {
-    decoded = await file.decode({
-      level,
-      snapshots,
-      dtype,
-      threads: decodeThreads(file, k, range, threads),
-      signal: controller.signal,
-    });
-    progress.end();
-  } catch (e) {
-    progress.interrupt();
-    if (controller.signal.aborted) {
-      console.error(`error: ${output}: interrupted (SIGINT), not written`);
-      Deno.exit(130);
-    }
-    throw new Error(`${positionals[0]}: ${cliMessage(e)}`, { cause: e });
-  } finally {
-    clearInterval(ticker);
-    Deno.removeSignalListener("SIGINT", onSignal);
-  }
+  const decoded = await interruptible(
+    progress,
+    `decoding level ${k}, snapshots ${range[0]}:${range[1]}`,
+    positionals[0],
+    output,
+    (signal) =>
+      file.decode({
+        level,
+        snapshots,
+        dtype,
+        threads: decodeThreads(file, k, range, threads),
+        signal,
+      }),
+  );
   const attributes = await file.readAttributes();
   const flat2d = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const ncShape = flat2d ? decoded.shape.slice(1) : decoded.shape;
@@ -327,33 +313,21 @@ async function decompressCollection(
   }
   const { decodeVariables } = await import("./_collection.ts");
   const progress = progressReporter(o.quiet);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort(new Error("interrupted"));
-  Deno.addSignalListener("SIGINT", onSignal);
-  progress.phase(`decoding ${o.names?.join(", ") ?? "every variable"}`);
-  const ticker = setInterval(() => progress.update(null), 500);
-  let decoded;
-  try {
-    decoded = await decodeVariables(collection, input, {
-      names: o.names,
-      layer: o.layer,
-      level: o.level,
-      snapshots: o.snapshots,
-      threads: (file, k, range) => decodeThreads(file, k, range, o.threads),
-      signal: controller.signal,
-    });
-    progress.end();
-  } catch (e) {
-    progress.interrupt();
-    if (controller.signal.aborted) {
-      console.error(`error: ${output}: interrupted (SIGINT), not written`);
-      Deno.exit(130);
-    }
-    throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
-  } finally {
-    clearInterval(ticker);
-    Deno.removeSignalListener("SIGINT", onSignal);
-  }
+  const decoded = await interruptible(
+    progress,
+    `decoding ${o.names?.join(", ") ?? "every variable"}`,
+    input,
+    output,
+    (signal) =>
+      decodeVariables(collection, input, {
+        names: o.names,
+        layer: o.layer,
+        level: o.level,
+        snapshots: o.snapshots,
+        threads: (file, k, range) => decodeThreads(file, k, range, o.threads),
+        signal,
+      }),
+  );
   progress.phase(`writing ${output}`);
   if (format === "npy") {
     const d = decoded[0];
@@ -412,4 +386,38 @@ async function decompressCollection(
       }`,
     );
   });
+}
+
+/**
+ * Runs a decode as one phase of `progress`, its time shown every 0.5 s: Ctrl-C (SIGINT, also when
+ * it came ignored from a shell) aborts it and exits 130 with nothing on disk (the decode's
+ * workers end at once; one thread stops between blocks); another error names the input.
+ */
+async function interruptible<T>(
+  progress: ProgressReporter,
+  phase: string,
+  input: string,
+  output: string,
+  decode: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error("interrupted"));
+  Deno.addSignalListener("SIGINT", onSignal);
+  progress.phase(phase);
+  const ticker = setInterval(() => progress.update(null), 500);
+  try {
+    const result = await decode(controller.signal);
+    progress.end();
+    return result;
+  } catch (e) {
+    progress.interrupt();
+    if (controller.signal.aborted) {
+      console.error(`error: ${output}: interrupted (SIGINT), not written`);
+      Deno.exit(130);
+    }
+    throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
+  } finally {
+    clearInterval(ticker);
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
 }

@@ -111,6 +111,24 @@ export function decodePreamble(bytes: Uint8Array): MrcVersion {
   return version;
 }
 
+/**
+ * The preamble of a file's first bytes, checked against the trailer's version (SPEC.md §2: they
+ * must agree).
+ *
+ * @throws {MrcFormatError} On a bad signature, a newer major version, or a disagreement.
+ */
+export function decodeHead(head: Uint8Array, trailer: MrcVersion): MrcVersion {
+  const version = decodePreamble(head);
+  if (version.major !== trailer.major || version.minor !== trailer.minor) {
+    throw chunkError(
+      null,
+      10,
+      `version ${version.major}.${version.minor} at the start disagrees with version ${trailer.major}.${trailer.minor} in the trailer`,
+    );
+  }
+  return version;
+}
+
 /** Frames a chunk: length, type, address, body, CRC. */
 export function encodeChunk(
   type: string,

@@ -40,6 +40,7 @@ import {
   decodeAddress,
   decodeChunk,
   decodeChunkPrefix,
+  decodeHead,
   decodePreamble,
   describeEntry,
   encodeChunk,
@@ -401,14 +402,7 @@ export async function openCollectionContainer(
   if (head.length !== headEnd) {
     throw chunkError(null, 0, `file truncated (needs ${headEnd} bytes, got ${head.length})`);
   }
-  const version = decodePreamble(head);
-  if (version.major !== trailer.major || version.minor !== trailer.minor) {
-    throw chunkError(
-      null,
-      10,
-      `version ${version.major}.${version.minor} at the start disagrees with version ${trailer.major}.${trailer.minor} in the trailer`,
-    );
-  }
+  const version = decodeHead(head, trailer);
   const chunk = decodeChunk(head.subarray(first.offset), first.offset);
   if (chunk.flags !== first.flags) {
     throw chunkError(COLLECTION_TYPE, first.offset, "index disagrees with the chunk's flags");

@@ -20,8 +20,8 @@ import {
   decodeAddress,
   decodeChunk,
   decodeChunkPrefix,
+  decodeHead,
   decodeIndexBody,
-  decodePreamble,
   decodeTrailer,
   describeEntry,
   type MrcChunkEntry,
@@ -506,14 +506,7 @@ export async function openContainer(
     headEnd = entries[i].offset + entries[i].length;
   }
   const head = await readExact(source, 0, headEnd, null, signal);
-  const version = decodePreamble(head);
-  if (version.major !== trailer.major || version.minor !== trailer.minor) {
-    throw chunkError(
-      null,
-      10,
-      `version ${version.major}.${version.minor} at the start disagrees with version ${trailer.major}.${trailer.minor} in the trailer`,
-    );
-  }
+  const version = decodeHead(head, trailer);
   const headerChunk = decodeChunk(
     head.subarray(first.offset, first.offset + first.length),
     first.offset,

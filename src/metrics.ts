@@ -270,3 +270,35 @@ export function countMissing(values: ArrayLike<number>, fillValue?: number): num
   for (let i = 0; i < values.length; i++) if (isMissing(values[i], fillValue)) n++;
   return n;
 }
+
+/**
+ * The smallest and largest values that are neither missing (the fill value, in the data's
+ * precision) nor NaN: what a relative bound and a range are taken over. Null when there is none.
+ *
+ * @param values The data.
+ * @param fillValue The value that marks missing data, if any.
+ * @returns `{ min, max }`, or null.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { validExtent } from "./metrics.ts";
+ *
+ * assert.deepStrictEqual(validExtent(new Float32Array([3, NaN, -9999, 1]), -9999), { min: 1, max: 3 });
+ * assert.strictEqual(validExtent([NaN]), null);
+ * ```
+ */
+export function validExtent(
+  values: Float32Array | Float64Array | ArrayLike<number>,
+  fillValue?: number,
+): { min: number; max: number } | null {
+  const fill = fillValue === undefined ? undefined : fillInPrecision(fillValue, values);
+  let min = Infinity, max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v || v === fill) continue;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return max >= min ? { min, max } : null;
+}

@@ -12,7 +12,7 @@ import type { ByteSink } from "../../format/writer.ts";
 import { DEFAULT_REL_ERROR_BOUND } from "./bounded.ts";
 import { type CompressResult, compressTo } from "./compress.ts";
 import type { CompressOptions } from "./options.ts";
-import { fillInPrecision } from "../metrics.ts";
+import { validExtent } from "../metrics.ts";
 
 /** One layer of a variable (or the variable, of one layer): what `compress()` takes. */
 export interface CollectionField {
@@ -185,13 +185,8 @@ function layerBound(range: number | null, options: CompressOptions): CompressOpt
 function rangeOf(layers: readonly CollectionField[], fillValue: number | undefined): number | null {
   let min = Infinity, max = -Infinity;
   for (const { data } of layers) {
-    const fill = fillValue === undefined ? undefined : fillInPrecision(fillValue, data);
-    for (let i = 0; i < data.length; i++) {
-      const x = data[i];
-      if (x !== x || x === fill) continue;
-      if (x < min) min = x;
-      if (x > max) max = x;
-    }
+    const e = validExtent(data, fillValue);
+    if (e) [min, max] = [Math.min(min, e.min), Math.max(max, e.max)];
   }
   return max >= min ? max - min : null;
 }

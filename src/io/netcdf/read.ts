@@ -5,7 +5,7 @@
  */
 
 import type { MrcDimension, MrcSelectedDimension } from "../../../format/attributes.ts";
-import type { NetcdfField, NetcdfListing, ReadNetcdfOptions } from "./types.ts";
+import type { NetcdfField, NetcdfListing, NetcdfSelection, ReadNetcdfOptions } from "./types.ts";
 import { isNumericType, openSource, type Source, type Variable } from "./source.ts";
 import {
   auxiliaryVariables,
@@ -104,6 +104,26 @@ function findVariable(source: Source, path: string, name: string): Variable {
 }
 
 /**
+ * The selection of axis `i` of `v` as an index or a range: its text form (a value, a date, `#I`)
+ * resolved against the dimension's coordinate variable; undefined where none is given.
+ */
+function selectionOf(
+  source: Source,
+  v: Variable,
+  i: number,
+  given: NetcdfSelection | undefined,
+  where: string,
+): number | [number, number] | undefined {
+  if (typeof given !== "string") return given;
+  const d = v.dims[i], size = v.shape[i];
+  return resolveSelection(
+    { name: d, size, ...coordinate(source, d, size, groupOf(v.name)) },
+    given,
+    where,
+  );
+}
+
+/**
  * The layers of a 4-D variable as a selection leaves it: the dimension that is neither time nor
  * one of the last two (the vertical level, an ensemble member), and the indices of it kept, so
  * that each layer is read as a 3-D field (`select: { [layer]: index }`) and the variable stored
@@ -139,12 +159,8 @@ export async function netcdfLayers(
     const select = options.select ?? {};
     const kept: { name: string; range: [number, number] }[] = [];
     v.dims.forEach((d, i) => {
-      const size = v.shape[i];
-      const given = select[d];
-      const s = typeof given === "string"
-        ? resolveSelection({ name: d, size, ...coordinate(source, d, size, group) }, given, where)
-        : given;
-      if (s === undefined) kept.push({ name: d, range: [0, size] });
+      const s = selectionOf(source, v, i, select[d], where);
+      if (s === undefined) kept.push({ name: d, range: [0, v.shape[i]] });
       else if (Array.isArray(s)) kept.push({ name: d, range: s });
     });
     if (kept.length !== 4) return null;
@@ -294,11 +310,7 @@ export async function openNetcdfField(
     const selected: MrcSelectedDimension[] = [];
     v.dims.forEach((d, i) => {
       const size = v.shape[i];
-      const given = select[d];
-      // The text form (a value, a date, `#I`) is resolved against the coordinate variable.
-      const s = typeof given === "string"
-        ? resolveSelection({ name: d, size, ...coordinate(source, d, size, group) }, given, where)
-        : given;
+      const s = selectionOf(source, v, i, select[d], where);
       if (s === undefined) {
         ranges.push([0, size]);
         kept.push(i);
