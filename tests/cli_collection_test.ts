@@ -3,35 +3,19 @@
 // netCDF file (read back with this reader, ncdump, ncatted and xarray where installed), .npy of
 // one variable, --layer, and the mistakes refused with a message that says what to do.
 import assert from "node:assert";
+import { exec, has, hasXarray, PYTHON } from "./_tools.ts";
 import { readNetcdf } from "../src/io/netcdf/mod.ts";
 import { openCollection } from "../decode.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 const SOURCE = new URL("./testdata/netcdf/small-nc4.nc", import.meta.url).pathname;
-const PYTHON = "/usr/bin/python3";
 
-async function exec(command: string, args: string[], cwd?: string) {
-  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
 const mrcae = (...args: string[]) => exec(Deno.execPath(), ["run", "-A", cli, ...args]);
 const ok = async (...args: string[]) => {
   const r = await mrcae(...args);
   assert.strictEqual(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
   return r;
 };
-async function has(tool: string, args = ["--version"]): Promise<boolean> {
-  try {
-    await new Deno.Command(tool, { args, stdout: "null", stderr: "null" }).output();
-    return true;
-  } catch {
-    console.log(`  note: ${tool} not installed: that check is skipped`);
-    return false;
-  }
-}
-
 /** The largest |a - b| over values present in both, and whether NaN sits in the same places. */
 function compare(a: ArrayLike<number>, b: ArrayLike<number>): { max: number; sameNaN: boolean } {
   assert.strictEqual(a.length, b.length);
@@ -117,9 +101,7 @@ Deno.test("compress --all: every variable in one file, decompress writes them ba
       assert.match((await exec("ncdump", ["-h", at("all.nc")])).stdout, /air:comment = "edited"/);
     }
   }
-  if (
-    (await exec(PYTHON, ["-c", "import xarray, netCDF4"]).catch(() => ({ code: 1 }))).code === 0
-  ) {
+  if (await hasXarray()) {
     const script = `
 import sys, json, numpy as np, xarray as xr
 a = xr.open_dataset(sys.argv[1]); b = xr.open_dataset(sys.argv[2])
@@ -138,7 +120,7 @@ print(json.dumps(out))`;
     }
     assert.ok(x.air[2] <= airFiles[0].header.bound!.abs);
     assert.deepStrictEqual(x.level, [850, 500]);
-  } else console.log("  note: python3 with xarray not importable: that check is skipped");
+  }
 });
 
 Deno.test("--var a,b with a bound per variable; a 4-D variable alone; --layer; .npy of one variable", async () => {

@@ -3,58 +3,14 @@
 // (python3-netcdf4, python3-xarray). Inputs are CF files made at test time with ncgen; a test
 // whose tool is missing says so and checks what it can without it.
 import assert from "node:assert";
+import { exec, has, hasXarray, PYTHON } from "./_tools.ts";
 import { readNetcdf } from "../src/io/netcdf/mod.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
-const PYTHON = "/usr/bin/python3";
-const T = 6, H = 12, W = 16;
-const BOUND = 0.05;
-
-async function exec(
-  command: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
 const mrcae = (...args: string[]) =>
   exec(Deno.execPath(), ["run", "--allow-read", "--allow-write", "--allow-env", cli, ...args]);
-
-const found = new Map<string, boolean>();
-/** Whether a tool runs here; prints a note the first time it does not. */
-async function has(tool: string, why: string): Promise<boolean> {
-  if (!found.has(tool)) {
-    let ok = true;
-    try {
-      await new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" })
-        .output();
-    } catch {
-      ok = false;
-    }
-    found.set(tool, ok);
-    if (!ok) console.log(`  note: ${tool} not installed (${why}): that check is skipped`);
-  }
-  return found.get(tool)!;
-}
-
-/** Whether Python can import netCDF4 and xarray (Debian python3-netcdf4, python3-xarray). */
-async function hasXarray(): Promise<boolean> {
-  if (!found.has("xarray")) {
-    let ok = false;
-    try {
-      ok = (await exec(PYTHON, ["-c", "import netCDF4, xarray"])).code === 0;
-    } catch { /* no python */ }
-    found.set("xarray", ok);
-    if (!ok) {
-      console.log(
-        "  note: python3 with netCDF4 and xarray not importable (Debian python3-netcdf4 python3-xarray): that check is skipped",
-      );
-    }
-  }
-  return found.get("xarray")!;
-}
+const T = 6, H = 12, W = 16;
+const BOUND = 0.05;
 
 async function python(script: string, ...args: string[]): Promise<string> {
   const r = await exec(PYTHON, ["-c", script, ...args]);

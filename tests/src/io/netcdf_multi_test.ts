@@ -4,6 +4,7 @@
 // (python3-xarray, python3-netcdf4), cdo sinfon (cdo) and ncatted (nco); a check whose tool is
 // missing says so and is skipped.
 import assert from "node:assert";
+import { exec, has, hasXarray, PYTHON } from "../../_tools.ts";
 import { writeNetcdfFile } from "../../../src/io/netcdf/mod.ts";
 import { transposed } from "../../../src/io/netcdf/write.ts";
 import { loadH5wasm } from "../../../src/io/netcdf/hdf5.ts";
@@ -15,54 +16,10 @@ import type {
 } from "../../../format/mod.ts";
 import type { NetcdfOutput } from "../../../src/io/netcdf/mod.ts";
 
-const PYTHON = "/usr/bin/python3";
 /** Snapshots written (of 4 in the source, from the second), layers (of 3), rows, columns. */
 const T = 3, Z = 2, H = 4, W = 5;
 const FIRST = 1;
 const LAYERS = [0, 2];
-
-async function exec(
-  command: string,
-  args: string[],
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
-const found = new Map<string, boolean>();
-/** Whether a tool runs here; prints a note the first time it does not. */
-async function has(tool: string, why: string): Promise<boolean> {
-  if (!found.has(tool)) {
-    let ok = true;
-    try {
-      await new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" })
-        .output();
-    } catch {
-      ok = false;
-    }
-    found.set(tool, ok);
-    if (!ok) console.log(`  note: ${tool} not installed (${why}): that check is skipped`);
-  }
-  return found.get(tool)!;
-}
-
-/** Whether Python can import netCDF4 and xarray (Debian python3-netcdf4, python3-xarray). */
-async function hasXarray(): Promise<boolean> {
-  if (!found.has("xarray")) {
-    let ok = false;
-    try {
-      ok = (await exec(PYTHON, ["-c", "import netCDF4, xarray"])).code === 0;
-    } catch { /* no python */ }
-    found.set("xarray", ok);
-    if (!ok) {
-      console.log(
-        "  note: python3 with netCDF4 and xarray not importable (Debian python3-netcdf4 python3-xarray): that check is skipped",
-      );
-    }
-  }
-  return found.get("xarray")!;
-}
 
 const text = (value: string): MrcAttribute => ({ type: "char", value });
 const numbers = (type: MrcAttribute["type"], ...value: number[]): MrcAttribute => ({
