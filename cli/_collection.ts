@@ -147,11 +147,13 @@ export async function compressCollection(
       raw += field.data.length * 4;
       fields.push({ data: field.data, shape: field.shape, attributes: field.attributes });
     }
-    // The collection names a variable by its name in its group (as its ATTR does).
-    const stored = fields[0].attributes.variable.name;
+    // The collection names a variable by its name in its group (as its ATTR does), or by its
+    // path where two variables of different groups share that name.
+    const local = fields[0].attributes.variable.name;
+    const shared = names.filter((n) => n.replace(/^.*\//, "") === local).length > 1;
     const bound = bounds?.named.get(name);
     inputs.push({
-      name: inputs.some((v) => v.name === stored) ? name : stored,
+      name: shared ? name : local,
       layer: layers?.dimension ?? null,
       layers: fields,
       ...(bound === undefined ? {} : { options: { [bounds!.flag]: bound } as CompressOptions }),
