@@ -23,7 +23,7 @@ import {
   type CollectionGoldenDescription,
   GOLDEN_COLLECTION,
 } from "../testdata/generate.ts";
-import { collectingSink } from "./_helpers.ts";
+import { collectingSink, prng } from "./_helpers.ts";
 
 const testdata = new URL("../testdata/", import.meta.url);
 const read = (name: string) => Deno.readFile(new URL(`${name}.mrc`, testdata));
@@ -302,4 +302,40 @@ Deno.test("the collection writer refuses what no reader would accept", async () 
     14 + 12 + 8 + json({ variables: [{ name: "a", layer: null, parts: [0] }] }).length + 12 + 8 +
       part.length + 12 + 8 + 4 + 48 + 28,
   );
+});
+
+Deno.test("300 mutants of the golden collection: each read whole or refused with MrcFormatError", async () => {
+  const rand = prng(1404);
+  let accepted = 0, refused = 0;
+  for (let m = 0; m < 300; m++) {
+    const mutant = bytes.slice();
+    // Bytes flipped, mostly in the collection's own frames (COLL, the PART prefixes, INDX).
+    const c = await openCollectionContainer(fromBytes(bytes));
+    const frames = [c.chunks[0], ...c.parts].map((e) => e.offset);
+    for (let k = 0, n = 1 + Math.floor(rand() * 3); k < n; k++) {
+      const at = rand() < 0.6
+        ? frames[Math.floor(rand() * frames.length)] + Math.floor(rand() * 40)
+        : Math.floor(rand() * mutant.length);
+      mutant[Math.min(at, mutant.length - 1)] ^= 1 << Math.floor(rand() * 8);
+    }
+    try {
+      await using collection = await openCollection(mutant, { maxBytes: 1 << 24 });
+      for (let p = 0; p < collection.variables.reduce((n, v) => n + v.parts.length, 0); p++) {
+        await collection.checkPart(p);
+      }
+      for (const v of collection.variables) {
+        for (const file of await collection.openLayers(v.name)) {
+          for (let k = 0; k < file.levelCount; k++) await file.decode({ level: k });
+        }
+      }
+      accepted++;
+    } catch (e) {
+      assert.ok(e instanceof MrcFormatError, `mutant ${m}: ${e instanceof Error ? e.stack : e}`);
+      refused++;
+    }
+  }
+  // Every byte is covered by a CRC (the collection's frames, the parts' chunks, the trailer):
+  // nothing damaged is read whole.
+  assert.strictEqual(accepted, 0, `${accepted} mutants read whole`);
+  assert.strictEqual(refused, 300);
 });
