@@ -93,7 +93,7 @@ export async function compressCollection(
   progress: ProgressReporter,
   signal: AbortSignal,
 ): Promise<{ chunks: Uint8Array[]; result: CollectionResult; raw: number }> {
-  const { listNetcdfVariables, netcdfLayers, readNetcdf } = await import(
+  const { listNetcdfVariables, netcdfLayers, readNetcdfEach } = await import(
     "../src/io/netcdf/mod.ts"
   );
   const { compressCollectionTo } = await import("../src/encode/collection.ts");
@@ -125,28 +125,27 @@ export async function compressCollection(
     );
     const layers = await netcdfLayers(path, { variable: name, select: own });
     const picks = layers ? layers.indices.map((k) => ({ ...own, [layers.dimension]: k })) : [own];
-    const fields = [];
-    for (const [k, pick] of picks.entries()) {
-      signal.throwIfAborted();
-      let reading = false;
-      const field = await readNetcdf(path, {
-        variable: name,
-        select: pick,
-        signal,
-        onProgress: (done) => {
-          if (!reading) {
-            progress.phase(
-              `reading ${name}${layers ? ` ${layers.dimension} ${k + 1}/${picks.length}` : ""}`,
-            );
-          }
-          reading = true;
-          progress.update(done);
-        },
-      });
-      progress.end();
-      raw += field.data.length * 4;
-      fields.push({ data: field.data, shape: field.shape, attributes: field.attributes });
-    }
+    // Every layer read from one opening of the file (a classic file is parsed once).
+    signal.throwIfAborted();
+    let reading = false;
+    const read = await readNetcdfEach(path, {
+      variable: name,
+      signal,
+      onProgress: (done) => {
+        if (!reading) {
+          progress.phase(
+            `reading ${name}${layers ? ` (${picks.length} layers along ${layers.dimension})` : ""}`,
+          );
+        }
+        reading = true;
+        progress.update(done);
+      },
+    }, picks);
+    progress.end();
+    const fields = read.map((f) => {
+      raw += f.data.length * 4;
+      return { data: f.data, shape: f.shape, attributes: f.attributes };
+    });
     // The collection names a variable by its name in its group (as its ATTR does), or by its
     // path where two variables of different groups share that name.
     const local = fields[0].attributes.variable.name;

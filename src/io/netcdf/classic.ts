@@ -50,6 +50,8 @@ export async function openClassic(path: string, format: string): Promise<Source>
     return out;
   };
   const raw = new Map(reader.variables.map((v) => [v.name, v]));
+  /** The last variable read, whole, as netcdfjs decoded it. */
+  const flats = new Map<string, Float64Array>();
   const variables: Variable[] = reader.variables.map((v) => ({
     name: v.name,
     type: CLASSIC_TYPES[v.type] ?? null,
@@ -65,7 +67,10 @@ export async function openClassic(path: string, format: string): Promise<Source>
     variables,
     global: toRecord(reader.globalAttributes),
     read(variable, ranges) {
-      // netcdfjs returns the whole variable: nested per record for record variables.
+      // netcdfjs returns the whole variable (nested per record for record variables): decoded
+      // once per opening, so that the slabs and layers read after the first cost a copy each.
+      const held = flats.get(variable.name);
+      if (held) return hyperslab(held, variable.shape, ranges);
       let all;
       try {
         all = reader.getDataVariable(raw.get(variable.name)!);
@@ -85,9 +90,13 @@ export async function openClassic(path: string, format: string): Promise<Source>
         if (Array.isArray(item)) { for (const v of item) flat[at++] = Number(v); }
         else flat[at++] = Number(item);
       }
+      flats.clear();
+      flats.set(variable.name, flat);
       return hyperslab(flat, variable.shape, ranges);
     },
-    close() {},
+    close() {
+      flats.clear();
+    },
   };
 }
 

@@ -42,6 +42,7 @@ export {
   type NetcdfSlabs,
   openNetcdfField,
   readNetcdf,
+  readNetcdfEach,
 } from "./read.ts";
 export {
   DEFAULT_DEFLATE,

@@ -206,45 +206,102 @@ export async function netcdfLayers(
 export async function readNetcdf(path: string, options: ReadNetcdfOptions): Promise<NetcdfField> {
   const field = await openNetcdfField(path, options);
   try {
-    const count = field.shape.reduce((a, b) => a * b, 1);
-    const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
-    if (count > maxValues) {
-      throw new Error(
-        `${path}: variable "${options.variable}" has ${count} values (${
-          field.shape.join(" x ")
-        }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
-          field.attributes.dimensions[0].name
-        }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
-      );
-    }
-    // Slabs of the leading dimension, whole chunks of a chunked variable at a time; a turn of the
-    // event loop between them, so that a signal's listener (Ctrl-C) can run.
-    const T = field.shape.length === 3 ? field.shape[0] : 1;
-    const plane = count / T;
-    const chunk = field.chunk;
-    const step = Math.max(chunk, Math.floor(SLAB_VALUES / plane / chunk) * chunk, 1);
-    const data = field.dtype === "float64" ? new Float64Array(count) : new Float32Array(count);
-    options.onProgress?.(0);
-    for (let t = 0; t < T; t += step) {
-      options.signal?.throwIfAborted();
-      const t1 = Math.min(T, t + step);
-      data.set(field.read(t, t1), t * plane);
-      options.onProgress?.(t1 / T);
-      if (t1 < T) await new Promise((r) => setTimeout(r, 0));
-    }
-    let missing = 0;
-    for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
-    const { transposed } = field;
-    return {
-      data,
-      shape: field.shape,
-      missing,
-      ...(transposed ? { transposed } : {}),
-      attributes: field.attributes,
-    };
+    return await readSlabs(path, field, options, options.onProgress);
   } finally {
     field.close();
   }
+}
+
+/**
+ * Reads one variable of a netCDF file under several selections, the file opened once (a classic
+ * file is parsed once, not once per selection): the layers of a 4-D variable
+ * ({@linkcode netcdfLayers}), each read as {@linkcode readNetcdf} reads one field.
+ *
+ * @param path A local file.
+ * @param options The variable, the size limit (per field), `signal`; `onProgress` hears the share
+ *   read of all of them.
+ * @param selections One selection per field (`options.select` is not used).
+ * @returns The fields, in order.
+ * @throws {Error} As {@linkcode readNetcdf}.
+ *
+ * @example The two levels of the fixture's 4-D variable
+ * ```ts
+ * import assert from "node:assert";
+ * import { readNetcdfEach } from "./mod.ts";
+ *
+ * const path = new URL("../../../tests/testdata/netcdf/small-nc4.nc", import.meta.url).pathname;
+ * const [a, b] = await readNetcdfEach(path, { variable: "air" }, [{ level: 0 }, { level: 1 }]);
+ * assert.deepStrictEqual([a.shape, b.attributes.selected[0].index], [[8, 9, 12], 1]);
+ * ```
+ */
+export async function readNetcdfEach(
+  path: string,
+  options: ReadNetcdfOptions,
+  selections: readonly Record<string, NetcdfSelection>[],
+): Promise<NetcdfField[]> {
+  const source = await openSource(path);
+  try {
+    const out: NetcdfField[] = [];
+    for (const [k, select] of selections.entries()) {
+      const field = fieldOf(source, path, { ...options, select });
+      out.push(
+        await readSlabs(
+          path,
+          field,
+          options,
+          (done) => options.onProgress?.((k + done) / selections.length),
+        ),
+      );
+    }
+    return out;
+  } finally {
+    source.close();
+  }
+}
+
+/** The values of an opened field, read in slabs (see {@linkcode readNetcdf}). */
+async function readSlabs(
+  path: string,
+  field: NetcdfSlabs,
+  options: ReadNetcdfOptions,
+  onProgress: ((done: number) => void) | undefined,
+): Promise<NetcdfField> {
+  const count = field.shape.reduce((a, b) => a * b, 1);
+  const maxValues = options.maxValues ?? DEFAULT_MAX_VALUES;
+  if (count > maxValues) {
+    throw new Error(
+      `${path}: variable "${options.variable}" has ${count} values (${
+        field.shape.join(" x ")
+      }) after selection, above the limit of ${maxValues} held in memory: select a time range (--select ${
+        field.attributes.dimensions[0].name
+      }=0:N), compress it with --stream (read a block at a time), or raise the limit`,
+    );
+  }
+  // Slabs of the leading dimension, whole chunks of a chunked variable at a time; a turn of the
+  // event loop between them, so that a signal's listener (Ctrl-C) can run.
+  const T = field.shape.length === 3 ? field.shape[0] : 1;
+  const plane = count / T;
+  const chunk = field.chunk;
+  const step = Math.max(chunk, Math.floor(SLAB_VALUES / plane / chunk) * chunk, 1);
+  const data = field.dtype === "float64" ? new Float64Array(count) : new Float32Array(count);
+  onProgress?.(0);
+  for (let t = 0; t < T; t += step) {
+    options.signal?.throwIfAborted();
+    const t1 = Math.min(T, t + step);
+    data.set(field.read(t, t1), t * plane);
+    onProgress?.(t1 / T);
+    if (t1 < T) await new Promise((r) => setTimeout(r, 0));
+  }
+  let missing = 0;
+  for (let i = 0; i < data.length; i++) if (Number.isNaN(data[i])) missing++;
+  const { transposed } = field;
+  return {
+    data,
+    shape: field.shape,
+    missing,
+    ...(transposed ? { transposed } : {}),
+    attributes: field.attributes,
+  };
 }
 
 /** A netCDF variable opened for reading in slabs of its leading dimension. */
@@ -283,176 +340,180 @@ export async function openNetcdfField(
   path: string,
   options: ReadNetcdfOptions,
 ): Promise<NetcdfSlabs> {
-  const name = options.variable;
   const source = await openSource(path);
   try {
-    const where = `${path}: variable "${name}"`;
-    const v = findVariable(source, path, name);
-    if (!isNumericType(v.type)) {
-      throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
-    }
-    const note = variableNote(source, v).note;
-    if (note?.startsWith("cell bounds")) {
-      throw new Error(`${where} is not a field: ${note} (the vertices of its cells)`);
-    }
-    // Selection: indices drop a dimension, ranges narrow it.
-    const select = options.select ?? {};
-    for (const d of Object.keys(select)) {
-      if (!v.dims.includes(d)) {
-        throw new Error(
-          `${where} has no dimension "${d}" to select (its dimensions: ${v.dims.join(", ")})`,
-        );
-      }
-    }
-    const group = groupOf(v.name);
-    const ranges: [number, number][] = [];
-    const kept: number[] = [];
-    const selected: MrcSelectedDimension[] = [];
-    v.dims.forEach((d, i) => {
-      const size = v.shape[i];
-      const s = selectionOf(source, v, i, select[d], where);
-      if (s === undefined) {
-        ranges.push([0, size]);
-        kept.push(i);
-      } else if (typeof s === "number") {
-        if (!Number.isInteger(s) || s < 0 || s >= size) {
-          throw new Error(`${where}: index ${s} of dimension "${d}" is outside 0..${size - 1}`);
-        }
-        ranges.push([s, s + 1]);
-        selected.push({ name: d, size, ...coordinate(source, d, size, group), index: s });
-      } else {
-        const [a, b] = s;
-        if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a >= b) {
-          throw new Error(
-            `${where}: range ${a}:${b} of dimension "${d}" is not within 0:${size} or is empty`,
-          );
-        }
-        ranges.push([a, b]);
-        kept.push(i);
-      }
-    });
-    const keptDims = kept.map((i) => v.dims[i]);
-    if (keptDims.length < 2 || keptDims.length > 3) {
-      const hint = keptDims.length > 3
-        ? `: fix one dimension to an index or a value (e.g. --select ${
-          keptDims.filter((d) => !isTimeDimension(source, d, group)).slice(0, -2).map((d) =>
-            `${d}=0`
-          ).join(" or ")
-        })`
-        : "";
-      throw new Error(
-        `${where} has dimensions (${keptDims.join(", ")}) after selection, expected 2 or 3${hint}`,
-      );
-    }
-    // Time first: a time dimension elsewhere is moved first (the others keep their order).
-    // Without one, the leading dimension is the stack (a level, an ensemble member): it
-    // compresses the same way and is recorded under its own name.
-    const time = keptDims.length === 3
-      ? keptDims.findIndex((d) => isTimeDimension(source, d, group))
-      : -1;
-    const order = time > 0 ? [time, ...[0, 1, 2].filter((a) => a !== time)] : [0, 1, 2]
-      .slice(0, keptDims.length);
-    const sourceShape = kept.map((i) => ranges[i][1] - ranges[i][0]);
-    const shape = order.map((a) => sourceShape[a]);
-    // CF packing and missing values, compared in the stored type.
-    const attrs = v.attributes;
-    const scale = attrs.scale_factor;
-    const offset = attrs.add_offset;
-    for (const [key, a] of [["scale_factor", scale], ["add_offset", offset]] as const) {
-      if (a !== undefined && (single(a) === null || !Number.isFinite(single(a)!))) {
-        throw new Error(
-          `${where}: packed data with an unusable ${key} (${
-            JSON.stringify(a.value)
-          }): expected one finite number`,
-        );
-      }
-    }
-    const fills = [attrs._FillValue, attrs.missing_value]
-      .flatMap((a) => a && typeof a.value !== "string" ? a.value : []);
-    const packed = scale !== undefined || offset !== undefined;
-    const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
-      v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
-      offset?.type === "double";
-    const k = single(scale) ?? 1;
-    const b = single(offset) ?? 0;
-    // The output's leading axis (time, where one was moved first) in the source's kept axes.
-    const lead = shape.length === 3 ? kept[order[0]] : -1;
-    const read = (t0: number, t1: number) => {
-      const part = ranges.map((r) => [r[0], r[1]] as [number, number]);
-      const size = sourceShape.slice();
-      if (lead >= 0) {
-        if (
-          !(Number.isInteger(t0) && Number.isInteger(t1) && 0 <= t0 && t0 < t1 && t1 <= shape[0])
-        ) {
-          throw new RangeError(`${where}: cannot read entries ${t0}..${t1 - 1} of ${shape[0]}`);
-        }
-        part[lead] = [ranges[lead][0] + t0, ranges[lead][0] + t1];
-        size[order[0]] = t1 - t0;
-      }
-      const raw = source.read(v, part);
-      const n = raw.length;
-      const out = wide ? new Float64Array(n) : new Float32Array(n);
-      // Where each value of the source's order goes: the stride in `out` of each kept axis.
-      const outStride = [0, 0, 0];
-      for (let j = order.length - 1, st = 1; j >= 0; j--) {
-        outStride[order[j]] = st;
-        st *= size[order[j]];
-      }
-      const fast = time <= 0;
-      const s1 = size[1] ?? 1, s2 = size[2] ?? 1;
-      for (let i = 0; i < n; i++) {
-        let at: number;
-        if (fast) at = i;
-        else {
-          const i2 = i % s2, r = (i - i2) / s2, i1 = r % s1, i0 = (r - i1) / s1;
-          at = i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
-        }
-        const x = raw[i];
-        out[at] = Number.isNaN(x) || fills.includes(x) ? NaN : packed ? x * k + b : x;
-      }
-      return out;
-    };
-    const dimensions: MrcDimension[] = order.map((a) => kept[a]).map((i) => {
-      const d = v.dims[i];
-      const [a, e] = ranges[i];
-      const c = coordinate(source, d, v.shape[i], group);
-      return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
-    });
-    // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
-    const variables = auxiliaryVariables(
-      source,
-      v,
-      new Map(kept.map((i) => [v.dims[i], ranges[i]])),
-    );
-    const transposed = time > 0 ? { from: keptDims, to: order.map((a) => keptDims[a]) } : undefined;
-    const local = group === "" ? v.name : v.name.slice(group.length + 1);
-    return {
-      shape,
-      dtype: wide ? "float64" : "float32",
-      chunk: lead >= 0 ? Math.max(1, v.chunks?.[lead] ?? 1) : 1,
-      ...(transposed ? { transposed } : {}),
-      read,
-      close: () => source.close(),
-      attributes: {
-        variable: { name: local, type: v.type!, attributes: attrs },
-        dimensions,
-        selected,
-        global: source.global,
-        source: {
-          format: source.format,
-          file: path.replace(/^.*[\\/]/, ""),
-          ...(group === "" ? {} : { group: `/${group}` }),
-          ...(transposed ? { dimensionOrder: transposed.from } : {}),
-          ...storageRecord(v, kept),
-          ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
-            ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
-            : {}),
-          ...(Object.keys(variables).length > 0 ? { variables } : {}),
-        },
-      },
-    };
+    return { ...fieldOf(source, path, options), close: () => source.close() };
   } catch (e) {
     source.close();
     throw e;
   }
+}
+
+/** The variable of `options` in an open file, for slab reads (its `close()` closes nothing). */
+function fieldOf(source: Source, path: string, options: ReadNetcdfOptions): NetcdfSlabs {
+  const name = options.variable;
+  const where = `${path}: variable "${name}"`;
+  const v = findVariable(source, path, name);
+  if (!isNumericType(v.type)) {
+    throw new Error(`${where} has type ${v.typeName}, expected a numeric type`);
+  }
+  const note = variableNote(source, v).note;
+  if (note?.startsWith("cell bounds")) {
+    throw new Error(`${where} is not a field: ${note} (the vertices of its cells)`);
+  }
+  // Selection: indices drop a dimension, ranges narrow it.
+  const select = options.select ?? {};
+  for (const d of Object.keys(select)) {
+    if (!v.dims.includes(d)) {
+      throw new Error(
+        `${where} has no dimension "${d}" to select (its dimensions: ${v.dims.join(", ")})`,
+      );
+    }
+  }
+  const group = groupOf(v.name);
+  const ranges: [number, number][] = [];
+  const kept: number[] = [];
+  const selected: MrcSelectedDimension[] = [];
+  v.dims.forEach((d, i) => {
+    const size = v.shape[i];
+    const s = selectionOf(source, v, i, select[d], where);
+    if (s === undefined) {
+      ranges.push([0, size]);
+      kept.push(i);
+    } else if (typeof s === "number") {
+      if (!Number.isInteger(s) || s < 0 || s >= size) {
+        throw new Error(`${where}: index ${s} of dimension "${d}" is outside 0..${size - 1}`);
+      }
+      ranges.push([s, s + 1]);
+      selected.push({ name: d, size, ...coordinate(source, d, size, group), index: s });
+    } else {
+      const [a, b] = s;
+      if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b > size || a >= b) {
+        throw new Error(
+          `${where}: range ${a}:${b} of dimension "${d}" is not within 0:${size} or is empty`,
+        );
+      }
+      ranges.push([a, b]);
+      kept.push(i);
+    }
+  });
+  const keptDims = kept.map((i) => v.dims[i]);
+  if (keptDims.length < 2 || keptDims.length > 3) {
+    const hint = keptDims.length > 3
+      ? `: fix one dimension to an index or a value (e.g. --select ${
+        keptDims.filter((d) => !isTimeDimension(source, d, group)).slice(0, -2).map((d) => `${d}=0`)
+          .join(" or ")
+      })`
+      : "";
+    throw new Error(
+      `${where} has dimensions (${keptDims.join(", ")}) after selection, expected 2 or 3${hint}`,
+    );
+  }
+  // Time first: a time dimension elsewhere is moved first (the others keep their order).
+  // Without one, the leading dimension is the stack (a level, an ensemble member): it
+  // compresses the same way and is recorded under its own name.
+  const time = keptDims.length === 3
+    ? keptDims.findIndex((d) => isTimeDimension(source, d, group))
+    : -1;
+  const order = time > 0 ? [time, ...[0, 1, 2].filter((a) => a !== time)] : [0, 1, 2]
+    .slice(0, keptDims.length);
+  const sourceShape = kept.map((i) => ranges[i][1] - ranges[i][0]);
+  const shape = order.map((a) => sourceShape[a]);
+  // CF packing and missing values, compared in the stored type.
+  const attrs = v.attributes;
+  const scale = attrs.scale_factor;
+  const offset = attrs.add_offset;
+  for (const [key, a] of [["scale_factor", scale], ["add_offset", offset]] as const) {
+    if (a !== undefined && (single(a) === null || !Number.isFinite(single(a)!))) {
+      throw new Error(
+        `${where}: packed data with an unusable ${key} (${
+          JSON.stringify(a.value)
+        }): expected one finite number`,
+      );
+    }
+  }
+  const fills = [attrs._FillValue, attrs.missing_value]
+    .flatMap((a) => a && typeof a.value !== "string" ? a.value : []);
+  const packed = scale !== undefined || offset !== undefined;
+  const wide = v.type === "double" || v.type === "int" || v.type === "uint" ||
+    v.type === "int64" || v.type === "uint64" || scale?.type === "double" ||
+    offset?.type === "double";
+  const k = single(scale) ?? 1;
+  const b = single(offset) ?? 0;
+  // The output's leading axis (time, where one was moved first) in the source's kept axes.
+  const lead = shape.length === 3 ? kept[order[0]] : -1;
+  const read = (t0: number, t1: number) => {
+    const part = ranges.map((r) => [r[0], r[1]] as [number, number]);
+    const size = sourceShape.slice();
+    if (lead >= 0) {
+      if (
+        !(Number.isInteger(t0) && Number.isInteger(t1) && 0 <= t0 && t0 < t1 && t1 <= shape[0])
+      ) {
+        throw new RangeError(`${where}: cannot read entries ${t0}..${t1 - 1} of ${shape[0]}`);
+      }
+      part[lead] = [ranges[lead][0] + t0, ranges[lead][0] + t1];
+      size[order[0]] = t1 - t0;
+    }
+    const raw = source.read(v, part);
+    const n = raw.length;
+    const out = wide ? new Float64Array(n) : new Float32Array(n);
+    // Where each value of the source's order goes: the stride in `out` of each kept axis.
+    const outStride = [0, 0, 0];
+    for (let j = order.length - 1, st = 1; j >= 0; j--) {
+      outStride[order[j]] = st;
+      st *= size[order[j]];
+    }
+    const fast = time <= 0;
+    const s1 = size[1] ?? 1, s2 = size[2] ?? 1;
+    for (let i = 0; i < n; i++) {
+      let at: number;
+      if (fast) at = i;
+      else {
+        const i2 = i % s2, r = (i - i2) / s2, i1 = r % s1, i0 = (r - i1) / s1;
+        at = i0 * outStride[0] + i1 * outStride[1] + i2 * outStride[2];
+      }
+      const x = raw[i];
+      out[at] = Number.isNaN(x) || fills.includes(x) ? NaN : packed ? x * k + b : x;
+    }
+    return out;
+  };
+  const dimensions: MrcDimension[] = order.map((a) => kept[a]).map((i) => {
+    const d = v.dims[i];
+    const [a, e] = ranges[i];
+    const c = coordinate(source, d, v.shape[i], group);
+    return { name: d, size: e - a, ...c, values: c.values ? c.values.slice(a, e) : null };
+  });
+  // The variables its attributes name, and 1-D ones on its dimensions (lat on latitude).
+  const variables = auxiliaryVariables(
+    source,
+    v,
+    new Map(kept.map((i) => [v.dims[i], ranges[i]])),
+  );
+  const transposed = time > 0 ? { from: keptDims, to: order.map((a) => keptDims[a]) } : undefined;
+  const local = group === "" ? v.name : v.name.slice(group.length + 1);
+  return {
+    shape,
+    dtype: wide ? "float64" : "float32",
+    chunk: lead >= 0 ? Math.max(1, v.chunks?.[lead] ?? 1) : 1,
+    ...(transposed ? { transposed } : {}),
+    read,
+    close: () => {},
+    attributes: {
+      variable: { name: local, type: v.type!, attributes: attrs },
+      dimensions,
+      selected,
+      global: source.global,
+      source: {
+        format: source.format,
+        file: path.replace(/^.*[\\/]/, ""),
+        ...(group === "" ? {} : { group: `/${group}` }),
+        ...(transposed ? { dimensionOrder: transposed.from } : {}),
+        ...storageRecord(v, kept),
+        ...(kept.some((i) => ranges[i][0] !== 0 || ranges[i][1] !== v.shape[i])
+          ? { ranges: Object.fromEntries(kept.map((i) => [v.dims[i], ranges[i]])) }
+          : {}),
+        ...(Object.keys(variables).length > 0 ? { variables } : {}),
+      },
+    },
+  };
 }
