@@ -12,7 +12,7 @@ import type {
   PartEvent,
 } from "../src/encode/collection.ts";
 import type { CompressOptions } from "../src/encode/options.ts";
-import type { NetcdfSelection } from "../src/io/netcdf/mod.ts";
+import type { NetcdfSelection, NetcdfVariableInfo } from "../src/io/netcdf/mod.ts";
 import type { ProgressReporter } from "./_progress.ts";
 import { formatBytes } from "./_args.ts";
 import { nativeCrc32 } from "./_files.ts";
@@ -54,12 +54,11 @@ export function parseNamedBounds(value: string | undefined, flag: string): Named
 }
 
 /** The variables `--var a,b` or `--all` names, checked against the file. */
-export async function selectedVariables(
+function selectedVariables(
   path: string,
   values: { var?: string; all?: boolean },
-): Promise<string[]> {
-  const { listNetcdfVariables } = await import("../src/io/netcdf/mod.ts");
-  const { variables } = await listNetcdfVariables(path);
+  variables: readonly NetcdfVariableInfo[],
+): string[] {
   if (values.all) {
     if (values.var !== undefined) throw new Error("give one of --var, --all");
     const names = variables.filter((v) => v.compressible).map((v) => v.name);
@@ -86,7 +85,7 @@ export async function selectedVariables(
  */
 export async function compressCollection(
   path: string,
-  names: string[],
+  given: { var?: string; all?: boolean },
   select: Record<string, NetcdfSelection>,
   bounds: { flag: "errorBound" | "relErrorBound"; named: NamedBounds } | null,
   options: CompressOptions,
@@ -97,7 +96,9 @@ export async function compressCollection(
     "../src/io/netcdf/mod.ts"
   );
   const { compressCollectionTo } = await import("../src/encode/collection.ts");
+  // The file listed once: the variables --all names, and the dimensions --select is checked on.
   const { variables } = await listNetcdfVariables(path);
+  const names = selectedVariables(path, given, variables);
   const dimsOf = (name: string) =>
     (variables.find((v) => v.name === name) ??
       variables.find((v) => v.name.endsWith(`/${name}`)))?.dimensions.map((d) => d.name) ?? [];

@@ -24,7 +24,7 @@ import type { TrainProgress } from "../src/train/types.ts";
 import type { ModelReport } from "../src/encode/report.ts";
 import type { MrcAttributes } from "../format/attributes.ts";
 import { countMissing, fillInPrecision, validExtent } from "../src/metrics.ts";
-import { compressCollection, parseNamedBounds, selectedVariables } from "./_collection.ts";
+import { compressCollection, parseNamedBounds } from "./_collection.ts";
 
 /** Help text of the command. */
 export const HELP = `Usage: cli.ts compress INPUT -o OUT.mrc [options]
@@ -424,7 +424,7 @@ export async function run(args: string[]): Promise<void> {
       const { parseSelect } = await import("./_select.ts");
       many = await compressCollection(
         positionals[0],
-        await selectedVariables(positionals[0], values),
+        values,
         parseSelect(values.select),
         namedBounds,
         options,

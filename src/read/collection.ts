@@ -51,7 +51,6 @@ export class MrcCollection {
   readonly byteLength: number;
   #container: MrcCollectionContainer | null;
   #single: MrcContainer | null;
-  #source: RangeSource;
   #options: PartOptions;
   #close: (() => void | Promise<void>) | undefined;
   #closed = false;
@@ -62,7 +61,6 @@ export class MrcCollection {
     opened: { container: MrcCollectionContainer } | { single: MrcContainer; name: string | null },
     options: PartOptions & { close?: () => void | Promise<void> },
   ) {
-    this.#source = source;
     this.#options = options;
     this.#close = options.close;
     this.byteLength = source.byteLength;
