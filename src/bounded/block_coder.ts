@@ -274,25 +274,132 @@ export class BlockCoder {
   *encodeLevelBySnapshot(
     x: ArrayLike<number>,
   ): Generator<number, { bytes: Uint8Array<ArrayBuffer>; stats: LevelCodingStats }, void> {
-    const k = this.levelsDone;
-    const { learned, predictors, cubic } = this.params;
-    let record: Uint8Array | null = null;
-    if (k > 0 && k < this.params.levels) {
-      const p = predictors?.[k] ?? fixedPredictor(cubic);
-      if (!learned && (p.cubic !== cubic || p.filters.some((f) => f !== null))) {
-        throw new RangeError("a level predictor other than the fixed interpolation needs learned");
-      }
-      this.#usePredictor(k, p);
-      if (learned) record = encodePredictor(p);
-    }
+    const record = this.#encoderPredictor();
     const enc = new RangeEncoder();
     const stats = yield* this.#runLevel(enc, null, x);
-    const coded = enc.finish();
-    if (record === null) return { bytes: coded, stats };
-    const bytes = new Uint8Array(record.length + coded.length);
-    bytes.set(record);
-    bytes.set(coded, record.length);
-    return { bytes, stats };
+    return { bytes: withRecord(record, enc.finish()), stats };
+  }
+
+  /**
+   * The first half of {@linkcode encodeLevel} for a split coding (on this thread, while another
+   * runs {@linkcode codeQuantizedLevel} on a coder of the same block sharing `rec` and `q`):
+   * chooses the mode of each (snapshot, level) and quantizes it, setting `rec` and `q` and
+   * writing its mode and codes into `into`. After each unit it counts it in `into.progress` (an
+   * atomic add, with a notify, when its buffer is shared), and after each snapshot the generator
+   * yields the snapshots done so far.
+   *
+   * @param x The block's `n * H * W` values (missing positions are not read).
+   * @param into The block's quantization, from {@linkcode quantizedBlock}.
+   * @returns The level's counts, when done: those `encodeLevel` gives.
+   */
+  *quantizeLevel(
+    x: ArrayLike<number>,
+    into: QuantizedBlock,
+  ): Generator<number, LevelCodingStats, void> {
+    const k = this.#startLevel();
+    this.#encoderPredictor();
+    const { n, H, W, levels } = this.params;
+    this.#encoderCodes(H * W); // the mode estimate's buffers
+    const lastMode = Int8Array.of(3, 3);
+    const stats = emptyStats();
+    const start = unitStart(H, W, levels, n, k), size = unitPoints(H, W, levels, k);
+    const shared = into.progress.buffer instanceof SharedArrayBuffer;
+    let j = 0;
+    for (const f of this.schedule) {
+      if (j > 0) yield j;
+      const w = this.#walk(k, f, null);
+      const modes = this.#modesOf(f, k);
+      const off = start + j * size;
+      const codes = into.codes.subarray(off, off + size);
+      const preds = into.preds.subarray(off, off + size);
+      const { nonzero, escapes } = this.#quantizeUnit(k, f, w, modes, lastMode, x, codes, preds);
+      const allZero = nonzero === 0;
+      countUnit(stats, w.mode, allZero, nonzero, escapes);
+      if (this.modes !== null) this.modes[k * n + f.t] = w.mode;
+      into.units[k * n + j] = w.mode + (allZero ? 4 : 0);
+      if (shared) {
+        Atomics.add(into.progress, 0, 1);
+        Atomics.notify(into.progress, 0);
+      } else into.progress[0]++;
+      j++;
+    }
+    this.levelsDone++;
+    return stats;
+  }
+
+  /**
+   * The second half of {@linkcode encodeLevel} for a split coding: codes the next level from the
+   * modes and codes that {@linkcode quantizeLevel} (on another coder of the block, whose `rec`
+   * and `q` this one shares) writes into `from`. Before each (snapshot, level) not yet in
+   * `from.progress`, it calls `wait` with the number of units it needs (in a worker:
+   * `Atomics.wait` on `from.progress`). The bytes are those `encodeLevel` gives.
+   *
+   * @param from The block's quantization.
+   * @param wait Returns once `from.progress[0]` has reached its argument.
+   * @returns The level's range-coded bytes.
+   */
+  codeQuantizedLevel(
+    from: QuantizedBlock,
+    wait: (units: number) => void,
+  ): Uint8Array<ArrayBuffer> {
+    const k = this.#startLevel();
+    const record = this.#encoderPredictor();
+    const { n, H, W, levels } = this.params;
+    const enc = new RangeEncoder();
+    const models = new ChunkModels();
+    const coding = { lastMode: Int8Array.of(3, 3), lastFlag: Int8Array.of(2, 2) };
+    const stats = emptyStats();
+    const start = unitStart(H, W, levels, n, k), size = unitPoints(H, W, levels, k);
+    let j = 0;
+    for (const f of this.schedule) {
+      const u = k * n + j;
+      if (Atomics.load(from.progress, 0) <= u) wait(u + 1);
+      const w = this.#walk(k, f, models);
+      const unit = from.units[u];
+      w.mode = unit & 3;
+      const off = start + j * size;
+      const codes = from.codes.subarray(off, off + size);
+      const preds = from.preds.subarray(off, off + size);
+      this.#codeUnit(
+        k,
+        f,
+        w,
+        this.#modesOf(f, k),
+        enc,
+        null,
+        unit >= 4,
+        codes,
+        preds,
+        coding,
+        stats,
+      );
+      j++;
+    }
+    this.levelsDone++;
+    return withRecord(record, enc.finish());
+  }
+
+  /**
+   * Encoder: sets the predictor of the next level (the fixed interpolation, or `predictors`'
+   * with `learned`) and gives its record, or null where the level has none.
+   */
+  #encoderPredictor(): Uint8Array | null {
+    const k = this.levelsDone;
+    const { learned, predictors, cubic } = this.params;
+    if (k === 0 || k >= this.params.levels) return null;
+    const p = predictors?.[k] ?? fixedPredictor(cubic);
+    if (!learned && (p.cubic !== cubic || p.filters.some((f) => f !== null))) {
+      throw new RangeError("a level predictor other than the fixed interpolation needs learned");
+    }
+    this.#usePredictor(k, p);
+    return learned ? encodePredictor(p) : null;
+  }
+
+  /** The level to code next, checked. */
+  #startLevel(): number {
+    const k = this.levelsDone, levels = this.params.levels;
+    if (k >= levels) throw new RangeError(`block already has all ${levels} levels`);
+    return k;
   }
 
   /**
@@ -381,92 +488,146 @@ export class BlockCoder {
     dec: RangeDecoder | null,
     x: ArrayLike<number> | null,
   ): Generator<number, LevelCodingStats, void> {
-    const k = this.levelsDone;
-    const { levels, H, W, bound, keyInterval, externalBase } = this.params;
-    if (k >= levels) throw new RangeError(`block already has all ${levels} levels`);
+    const k = this.#startLevel();
     const models = new ChunkModels();
-    const lastMode = Int8Array.of(3, 3), lastFlag = Int8Array.of(2, 2);
-    const stats: LevelCodingStats = { nonzero: 0, escapes: 0, modes: [0, 0, 0], zeroLevels: 0 };
-    const plane = H * W;
-    const s = 2 ** (levels - 1 - k);
-    const codes = enc ? this.#encoderCodes(plane) : null;
+    const coding = { lastMode: Int8Array.of(3, 3), lastFlag: Int8Array.of(2, 2) };
+    // The quantizing half's own last modes: they run one unit ahead of the coding half's.
+    const quantizing = Int8Array.of(3, 3);
+    const stats = emptyStats();
+    const codes = enc ? this.#encoderCodes(this.params.H * this.params.W) : null;
+    const preds = enc ? this.#predsBuffer : null;
     let done = 0;
     for (const f of this.schedule) {
-      // The snapshots done so far (yielded at the top of the loop, which has early `continue`s).
       if (done > 0) yield done;
       done++;
-      const w: Walk = {
-        o0: f.t * plane,
-        oref: f.ref >= 0 ? f.ref * plane : -1,
-        fc: f.key ? 0 : 1,
-        eb: levelBound(bound, levels, k, f, keyInterval),
-        mode: MODE_SPACE,
-        models,
-      };
-      const modes = externalBase ? ALL_MODES : allowedModes(f, k);
+      const w = this.#walk(k, f, models);
+      const modes = this.#modesOf(f, k);
       let allZero = false;
       if (enc) {
-        if (modes.length > 1) {
-          this.#timeBase(f, s, false);
-          let best = Infinity;
-          for (const m of modes) {
-            const cost = this.#estimate(k, m, w, x!) +
-              (m !== lastMode[w.fc] ? MODE_SWITCH_COST : 0);
-            if (cost < best) {
-              best = cost;
-              w.mode = m;
-            }
-          }
-        }
-        const { nonzero, escapes } = this.#quantize(k, w, x!, codes!);
+        const { nonzero, escapes } = this.#quantizeUnit(
+          k,
+          f,
+          w,
+          modes,
+          quantizing,
+          x!,
+          codes!,
+          preds!,
+        );
         allZero = nonzero === 0;
         stats.nonzero += nonzero;
         stats.escapes += escapes;
       }
-      if (modes.length > 1) {
-        // Truncated unary index into the allowed modes.
-        const ctx = modeBase(w.fc, lastMode[w.fc]);
-        let idx = modes.indexOf(w.mode), j = 0;
-        for (; j < modes.length - 1; j++) {
-          const more = idx > j ? 1 : 0;
-          if (
-            !(enc
-              ? (enc.encodeBit(models.O.counts, ctx + j, more), more)
-              : dec!.decodeBit(models.O.counts, ctx + j))
-          ) break;
-        }
-        idx = j;
-        w.mode = modes[idx];
-      }
-      lastMode[w.fc] = w.mode;
-      if (this.modes !== null) this.modes[k * this.params.n + f.t] = w.mode;
-      const fctx = levelFlagContext(w.fc, w.mode, lastFlag[w.fc]);
-      if (enc) enc.encodeBit(models.F.counts, fctx, allZero ? 1 : 0);
-      else allZero = dec!.decodeBit(models.F.counts, fctx) === 1;
-      lastFlag[w.fc] = allZero ? 1 : 0;
-      stats.modes[w.mode]++;
-      if (allZero) stats.zeroLevels++;
-      if (this.log && enc) this.log.side.push(w.mode * 2 + (allZero ? 1 : 0));
-      if (dec) {
-        // The decoder needs the time base only now; an all-zero level of mode time on k > 0 writes
-        // the time prediction straight into rec (#fillTime).
-        const fused = w.mode === MODE_TIME && k > 0 && allZero && !externalBase;
-        if (fused) {
-          this.#fillTime(f, s, w.o0);
-          continue;
-        }
-        if (w.mode !== MODE_SPACE) this.#timeBase(f, s, w.mode === MODE_TIME && k > 0);
-        if (allZero) {
-          this.#fillZero(k, w);
-          continue;
-        }
-      } else if (allZero) continue;
-      if (k === 0) this.#walkCoarsest(w, enc, dec, codes);
-      else this.#walkRefine(k, w, enc, dec, codes);
-      if (this.log && enc) this.#logCodes(k, w, codes!);
+      this.#codeUnit(k, f, w, modes, enc, dec, allZero, codes, preds, coding, stats);
     }
     this.levelsDone++;
     return stats;
+  }
+
+  /** The state of (snapshot, level) `f`, `k` at the start of its coding (mode space). */
+  #walk(k: number, f: PlannedSnapshot, models: ChunkModels | null): Walk {
+    const { levels, H, W, bound, keyInterval } = this.params;
+    const plane = H * W;
+    return {
+      o0: f.t * plane,
+      oref: f.ref >= 0 ? f.ref * plane : -1,
+      fc: f.key ? 0 : 1,
+      eb: levelBound(bound, levels, k, f, keyInterval),
+      mode: MODE_SPACE,
+      models: models!,
+    };
+  }
+
+  /** The modes (snapshot, level) `f`, `k` may choose from. */
+  #modesOf(f: PlannedSnapshot, k: number): number[] {
+    return this.params.externalBase ? ALL_MODES : allowedModes(f, k);
+  }
+
+  /**
+   * Encoder, the first half of a (snapshot, level): chooses its mode (into `w.mode`, from an
+   * estimate of each allowed mode's bits) and quantizes it, its codes and predictions into `codes`
+   * and `preds` in coding order. `lastMode` is the snapshot kinds' last modes, updated.
+   */
+  #quantizeUnit(
+    k: number,
+    f: PlannedSnapshot,
+    w: Walk,
+    modes: number[],
+    lastMode: Int8Array,
+    x: ArrayLike<number>,
+    codes: Int32Array,
+    preds: Float64Array,
+  ): { nonzero: number; escapes: number } {
+    if (modes.length > 1) {
+      this.#timeBase(f, 2 ** (this.params.levels - 1 - k), false);
+      let best = Infinity;
+      for (const m of modes) {
+        const cost = this.#estimate(k, m, w, x) + (m !== lastMode[w.fc] ? MODE_SWITCH_COST : 0);
+        if (cost < best) {
+          best = cost;
+          w.mode = m;
+        }
+      }
+    }
+    lastMode[w.fc] = w.mode;
+    return this.#quantize(k, w, x, codes, preds);
+  }
+
+  /**
+   * The second half of a (snapshot, level), or all of it when decoding: the index of its mode, its
+   * level flag and its codes, with their contexts. The encoder gives the mode (in `w.mode`),
+   * `allZero` and the unit's codes and predictions in coding order; the decoder decodes them and
+   * sets `rec` and `q`.
+   */
+  #codeUnit(
+    k: number,
+    f: PlannedSnapshot,
+    w: Walk,
+    modes: number[],
+    enc: RangeEncoder | null,
+    dec: RangeDecoder | null,
+    allZero: boolean,
+    codes: Int32Array | null,
+    preds: Float64Array | null,
+    coding: { lastMode: Int8Array; lastFlag: Int8Array },
+    stats: LevelCodingStats,
+  ): void {
+    const { lastMode, lastFlag } = coding, models = w.models;
+    if (modes.length > 1) {
+      // Truncated unary index into the allowed modes.
+      const ctx = modeBase(w.fc, lastMode[w.fc]);
+      const idx = modes.indexOf(w.mode);
+      let j = 0;
+      for (; j < modes.length - 1; j++) {
+        const more = idx > j ? 1 : 0;
+        if (
+          !(enc
+            ? (enc.encodeBit(models.O.counts, ctx + j, more), more)
+            : dec!.decodeBit(models.O.counts, ctx + j))
+        ) break;
+      }
+      w.mode = modes[j];
+    }
+    lastMode[w.fc] = w.mode;
+    if (this.modes !== null) this.modes[k * this.params.n + f.t] = w.mode;
+    const fctx = levelFlagContext(w.fc, w.mode, lastFlag[w.fc]);
+    if (enc) enc.encodeBit(models.F.counts, fctx, allZero ? 1 : 0);
+    else allZero = dec!.decodeBit(models.F.counts, fctx) === 1;
+    lastFlag[w.fc] = allZero ? 1 : 0;
+    countUnit(stats, w.mode, allZero, 0, 0);
+    if (this.log && enc) this.log.side.push(w.mode * 2 + (allZero ? 1 : 0));
+    if (dec) {
+      // The decoder needs the time base only now; an all-zero level of mode time on k > 0 writes
+      // the time prediction straight into rec (#fillTime).
+      const s = 2 ** (this.params.levels - 1 - k);
+      const fused = w.mode === MODE_TIME && k > 0 && allZero && !this.params.externalBase;
+      if (fused) return this.#fillTime(f, s, w.o0);
+      if (w.mode !== MODE_SPACE) this.#timeBase(f, s, w.mode === MODE_TIME && k > 0);
+      if (allZero) return this.#fillZero(k, w);
+    } else if (allZero) return;
+    if (k === 0) this.#walkCoarsest(w, enc, dec, codes);
+    else this.#walkRefine(k, w, enc, dec, codes, preds);
+    if (this.log && enc) this.#logCodes(k, w, codes!);
   }
 
   /** The encoder's buffers, made on first use (a decoder never needs them). */
@@ -529,7 +690,7 @@ export class BlockCoder {
       const save = w.mode;
       w.mode = m;
       const codes = this.#codesBuffer!;
-      this.#quantize(0, w, x, codes);
+      this.#quantize(0, w, x, codes, this.#predsBuffer!);
       w.mode = save;
       const S = 2 ** (levels - 1);
       let i = 0;
@@ -575,9 +736,10 @@ export class BlockCoder {
     w: Walk,
     x: ArrayLike<number>,
     codes: Int32Array,
+    preds: Float64Array,
   ): { nonzero: number; escapes: number } {
     const { H, W, levels, bound, avoid } = this.params;
-    const rec = this.rec, q = this.q, missing = this.missing, preds = this.#predsBuffer!;
+    const rec = this.rec, q = this.q, missing = this.missing;
     const o0 = w.o0, eb = w.eb, step = 2 * eb;
     const mode = w.mode;
     const bs = mode === MODE_SPACE ? this.#zero : this.#base;
@@ -747,6 +909,7 @@ export class BlockCoder {
     enc: RangeEncoder | null,
     dec: RangeDecoder | null,
     codes: Int32Array | null,
+    preds: Float64Array | null,
   ): void {
     const { H, W, levels } = this.params;
     const s = 2 ** (levels - 1 - k), s2 = 2 * s, sw = s * W, s2w = s2 * W;
@@ -754,7 +917,7 @@ export class BlockCoder {
     const o0 = w.o0, oref = w.oref, fc = w.fc, mode = w.mode, eb = w.eb, step = 2 * eb;
     const bs = mode === MODE_SPACE ? this.#zero : this.#base;
     const space = mode === MODE_SPACE, timeOnly = mode === MODE_TIME;
-    const rowPred = this.#rowPred, preds = this.#predsBuffer;
+    const rowPred = this.#rowPred;
     const R = m.R.counts;
     let i = 0; // index into codes/preds, in coding order
     for (let pass = 1; pass <= 3; pass++) {
@@ -898,6 +1061,85 @@ export class BlockCoder {
       }
     }
   }
+}
+
+/**
+ * A block's quantization, written by {@linkcode BlockCoder.quantizeLevel} and read by
+ * {@linkcode BlockCoder.codeQuantizedLevel} (a split coding, on two threads when its buffers are
+ * shared). Unit `k * n + j` is the `j`th snapshot of the schedule at level `k`; its codes and
+ * predictions, in coding order, start at `unitStart(k) + j * unitPoints(k)`.
+ */
+export interface QuantizedBlock {
+  /** Every unit's codes (escapes as `ESCAPE`, missing points 0), `n * H * W` in all. */
+  codes: Int32Array;
+  /** Their predictions. */
+  preds: Float64Array;
+  /** Per unit: its mode, plus 4 where its codes are all zero. */
+  units: Int8Array;
+  /** `[0]`: the units quantized so far. */
+  progress: Int32Array;
+}
+
+/**
+ * An empty quantization of a block of `n` snapshots of `H x W`, in SharedArrayBuffers where
+ * `shared` (then the coder's own `rec` and `q` must be shared too, for the other thread to read).
+ */
+export function quantizedBlock(n: number, H: number, W: number, levels: number, shared: boolean) {
+  const buffer = (bytes: number) => shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes);
+  const size = n * H * W;
+  return {
+    codes: new Int32Array(buffer(4 * size)),
+    preds: new Float64Array(buffer(8 * size)),
+    units: new Int8Array(buffer(levels * n)),
+    progress: new Int32Array(buffer(4)),
+  } satisfies QuantizedBlock;
+}
+
+/** Points of a unit of level `k` in coding order (missing ones included): the level's new points. */
+export function unitPoints(H: number, W: number, levels: number, k: number): number {
+  if (k === 0) {
+    const S = 2 ** (levels - 1);
+    return Math.floor(H / S) * Math.floor(W / S);
+  }
+  const s = 2 ** (levels - 1 - k), s2 = 2 * s;
+  // Passes 1 (rows at multiples of s2, new columns), 2 (new rows, old columns), 3 (new, new).
+  const oldRows = Math.floor(H / s2), newRows = Math.floor(H / s) - oldRows;
+  const oldCols = Math.floor(W / s2), newCols = Math.floor(W / s) - oldCols;
+  return oldRows * newCols + newRows * oldCols + newRows * newCols;
+}
+
+/** Where level `k`'s units start in a {@linkcode QuantizedBlock} of `n` snapshots. */
+function unitStart(H: number, W: number, levels: number, n: number, k: number): number {
+  let start = 0;
+  for (let l = 0; l < k; l++) start += n * unitPoints(H, W, levels, l);
+  return start;
+}
+
+function emptyStats(): LevelCodingStats {
+  return { nonzero: 0, escapes: 0, modes: [0, 0, 0], zeroLevels: 0 };
+}
+
+/** Counts a (snapshot, level) in `stats`. */
+function countUnit(
+  stats: LevelCodingStats,
+  mode: number,
+  allZero: boolean,
+  nonzero: number,
+  escapes: number,
+): void {
+  stats.modes[mode]++;
+  if (allZero) stats.zeroLevels++;
+  stats.nonzero += nonzero;
+  stats.escapes += escapes;
+}
+
+/** A level's bytes: its predictor's record (learned prediction), then its range-coded bytes. */
+function withRecord(record: Uint8Array | null, coded: Uint8Array<ArrayBuffer>) {
+  if (record === null) return coded;
+  const bytes = new Uint8Array(record.length + coded.length);
+  bytes.set(record);
+  bytes.set(coded, record.length);
+  return bytes;
 }
 
 /** The state of one (snapshot, level) during the walk. */

@@ -7,7 +7,7 @@
  */
 
 import type { BlockParams } from "../bounded/block_coder.ts";
-import type { CodedBlock } from "./code_block.ts";
+import { codeBlockSplit, type CodedBlock, type SplitBuffers } from "./code_block.ts";
 
 const WORKER_URL = new URL("./block_worker.ts", import.meta.url);
 
@@ -33,8 +33,25 @@ export interface BlockJob {
   missing: Uint8Array | null;
 }
 
-/** A worker's message: a block's share done so far (`progress`), its result, or its failure. */
-type Reply = { id: number; progress?: number; coded?: CodedBlock; error?: string };
+/** The coding half of a split coding of one block: its buffers are shared, not copied. */
+export interface SplitJob {
+  id: number;
+  params: BlockParams;
+  missing: Uint8Array | null;
+  buffers: SplitBuffers;
+}
+
+/**
+ * A worker's message: a block's share done so far (`progress`), its result (`coded`, or the
+ * `chunks` of a split coding's coding half), or its failure.
+ */
+type Reply = {
+  id: number;
+  progress?: number;
+  coded?: CodedBlock;
+  chunks?: Uint8Array<ArrayBuffer>[];
+  error?: string;
+};
 
 /** A pool of `size` block workers; {@linkcode BlockPool.close} ends them. */
 export class BlockPool {
@@ -56,20 +73,60 @@ export class BlockPool {
    * Codes one block on the next free worker (the values are copied, the caller keeps its own).
    * `onShare` hears the block's share done (0 to 1) about every 0.2 s while it codes.
    */
-  async code(
+  code(
     params: BlockParams,
     x: Float32Array | Float64Array,
     missing: Uint8Array | null,
     signal?: AbortSignal,
     onShare?: (share: number) => void,
   ): Promise<CodedBlock> {
+    return this.#run<CodedBlock>(
+      signal,
+      (id) => {
+        const copy = x.slice(), mask = missing ? missing.slice() : null;
+        const job: BlockJob = { id, params, x: copy, missing: mask };
+        return { job, transfer: mask ? [copy.buffer, mask.buffer] : [copy.buffer] };
+      },
+      (reply) => reply.coded!,
+      onShare,
+    );
+  }
+
+  /**
+   * Codes one block split in two halves (`codeBlockSplit`): the quantizing half on this thread,
+   * the coding half at once on the next free worker, sharing the block's buffers. The same
+   * result as {@linkcode code}, byte for byte.
+   */
+  codeSplit(
+    params: BlockParams,
+    x: Float32Array | Float64Array,
+    missing: Uint8Array | null,
+    signal?: AbortSignal,
+    onShare?: (share: number) => void,
+  ): Promise<CodedBlock> {
+    const coderHalf = (buffers: SplitBuffers) =>
+      this.#run<Uint8Array<ArrayBuffer>[]>(signal, (id) => {
+        const mask = missing ? missing.slice() : null;
+        const job: SplitJob = { id, params, missing: mask, buffers };
+        return { job, transfer: mask ? [mask.buffer] : [] };
+      }, (reply) => reply.chunks!);
+    return codeBlockSplit(params, x, missing, coderHalf, signal, onShare);
+  }
+
+  /** Runs one job on the next free worker and gives what `result` takes from its reply. */
+  async #run<R>(
+    signal: AbortSignal | undefined,
+    make: (id: number) => { job: BlockJob | SplitJob; transfer: Transferable[] },
+    result: (reply: Reply) => R,
+    onShare?: (share: number) => void,
+  ): Promise<R> {
     while (this.#idle.length === 0) await new Promise<void>((r) => this.#waiting.push(r));
     signal?.throwIfAborted();
     if (this.#closed) throw new Error("Cannot compress: the worker pool is closed");
     const worker = this.#idle.pop()!;
     const id = this.#next++;
     try {
-      return await new Promise<CodedBlock>((resolve, reject) => {
+      return await new Promise<R>((resolve, reject) => {
         const onAbort = () => reject(signal!.reason);
         signal?.addEventListener("abort", onAbort, { once: true });
         worker.onmessage = (e: MessageEvent<Reply>) => {
@@ -78,16 +135,15 @@ export class BlockPool {
           signal?.removeEventListener("abort", onAbort);
           if (e.data.error !== undefined) {
             reject(new Error(`Cannot compress: a worker failed: ${e.data.error}`));
-          } else resolve(e.data.coded!);
+          } else resolve(result(e.data));
         };
         worker.onerror = (e) => {
           e.preventDefault();
           signal?.removeEventListener("abort", onAbort);
           reject(new Error(`Cannot compress: a worker failed: ${e.message}`));
         };
-        const copy = x.slice(), mask = missing ? missing.slice() : null;
-        const job: BlockJob = { id, params, x: copy, missing: mask };
-        worker.postMessage(job, mask ? [copy.buffer, mask.buffer] : [copy.buffer]);
+        const { job, transfer } = make(id);
+        worker.postMessage(job, transfer);
       });
     } finally {
       this.#idle.push(worker);

@@ -7,8 +7,14 @@
  * @module
  */
 
-import { BlockCoder, type BlockParams, type LevelCodingStats } from "../bounded/block_coder.ts";
-import { encodePredictor, fixedPredictor, isLearned } from "../bounded/learned.ts";
+import {
+  BlockCoder,
+  type BlockParams,
+  type LevelCodingStats,
+  type QuantizedBlock,
+  quantizedBlock,
+} from "../bounded/block_coder.ts";
+import { encodePredictor, fixedPredictor, isLearned, type Predictor } from "../bounded/learned.ts";
 import { ErrorTally } from "../metrics.ts";
 import { choosePredictors } from "./learn.ts";
 
@@ -168,6 +174,108 @@ export async function codeBlockYielding(
   }
   onShare?.(1);
   return r.value;
+}
+
+/**
+ * Whether a block can be coded split in two halves on two threads ({@linkcode codeBlockSplit}):
+ * with a fixed interpolation (`auto` and `learned` code a block twice, choosing between codings),
+ * where memory can be shared.
+ */
+export function splittable(predictor: Predictor): boolean {
+  return (predictor === "cubic" || predictor === "linear") &&
+    typeof SharedArrayBuffer !== "undefined" && typeof Atomics !== "undefined";
+}
+
+/** The buffers of a split coding that both threads hold: the block's reconstruction and codes. */
+export interface SplitBuffers {
+  /** The reconstruction, `[n][H][W]`, shared. */
+  rec: Float32Array;
+  /** The clamped codes, shared. */
+  q: Int16Array;
+  /** The quantization, shared. */
+  quantized: QuantizedBlock;
+}
+
+/**
+ * The coding half of a split coding (on a worker): codes every level of the block from what the
+ * quantizing half writes into the shared `buffers`, waiting on `quantized.progress` with
+ * `Atomics.wait` (so not on a thread that must stay responsive). Returns each level's bytes, those
+ * {@linkcode codeBlock} gives.
+ */
+export function codeQuantizedBlock(
+  params: BlockParams,
+  missing: Uint8Array | null,
+  buffers: SplitBuffers,
+): Uint8Array<ArrayBuffer>[] {
+  const { rec, q, quantized } = buffers, progress = quantized.progress;
+  const coder = new BlockCoder(params, missing, { rec, q, levelsDone: 0 });
+  const wait = (units: number) => {
+    for (let v = Atomics.load(progress, 0); v < units; v = Atomics.load(progress, 0)) {
+      Atomics.wait(progress, 0, v);
+    }
+  };
+  return Array.from({ length: params.levels }, () => coder.codeQuantizedLevel(quantized, wait));
+}
+
+/**
+ * {@linkcode codeBlock} split in two halves that run at once: this thread chooses the modes and
+ * quantizes (the predictions, about 55-65% of the time), while `coderHalf` (a worker running
+ * {@linkcode codeQuantizedBlock} on the same shared buffers) codes the units already quantized;
+ * then this thread tallies the errors. Every `YIELD_MS` the event loop runs (a signal, `onShare`).
+ * The result is `codeBlock`'s, byte for byte; the buffers cost 18 bytes per value.
+ *
+ * @param coderHalf Starts the coding half on the buffers and gives its bytes per level.
+ */
+export async function codeBlockSplit(
+  params: BlockParams,
+  x: Float32Array | Float64Array,
+  missing: Uint8Array | null,
+  coderHalf: (buffers: SplitBuffers) => Promise<Uint8Array<ArrayBuffer>[]>,
+  signal?: AbortSignal,
+  onShare?: (share: number) => void,
+): Promise<CodedBlock> {
+  const { n, H, W, levels: N } = params, size = n * H * W;
+  const buffers: SplitBuffers = {
+    rec: new Float32Array(new SharedArrayBuffer(4 * size)),
+    q: new Int16Array(new SharedArrayBuffer(2 * size)),
+    quantized: quantizedBlock(n, H, W, N, true),
+  };
+  const coding = coderHalf(buffers);
+  // Awaited below, unless this half fails first: then its rejection is not unhandled.
+  coding.catch(() => {});
+  const coder = new BlockCoder(params, missing, {
+    rec: buffers.rec,
+    q: buffers.q,
+    levelsDone: 0,
+  });
+  let nextYield = performance.now() + YIELD_MS;
+  const pause = async (share: number) => {
+    if (performance.now() < nextYield) return;
+    onShare?.(share);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    signal?.throwIfAborted();
+    nextYield = performance.now() + YIELD_MS;
+  };
+  const stats: LevelCodingStats[] = [];
+  let before = 0;
+  for (let k = 0; k < N; k++) {
+    const part = (1 - TALLY_SHARE) * levelShare(k, N);
+    const snapshots = coder.quantizeLevel(x, buffers.quantized);
+    for (let r = snapshots.next();; r = snapshots.next()) {
+      if (r.done) {
+        stats.push(r.value);
+        break;
+      }
+      await pause(before + part * r.value / n);
+    }
+    before += part;
+  }
+  const tallies = tally(params, coder.rec, x, missing, before);
+  let r = tallies.next();
+  for (; !r.done; r = tallies.next()) await pause(r.value);
+  const chunks = await coding;
+  onShare?.(1);
+  return { chunks, learned: false, stats, tallies: r.value.tallies };
 }
 
 /**

@@ -45,6 +45,32 @@ for (
   });
 }
 
+for (
+  const [name, options] of [
+    ["a relative bound", { relErrorBound: 1e-3 }],
+    ["a PSNR target", { psnr: 50 }],
+    ["linear, key interval 2, a fill value", {
+      errorBound: 2e-3,
+      interpolation: "linear",
+      keyInterval: 2,
+      fillValue: -9,
+    }],
+  ] as const
+) {
+  Deno.test(`threads 2 write the bytes of threads 1 with one block, split in two halves (${name})`, async () => {
+    const x = field();
+    if ("fillValue" in options) {
+      for (let g = 5; g < x.length; g += 61) x[g] = -9;
+    }
+    const base = { ...options, reproducible: true };
+    const one = await compress(x, [13, 21, 26], { ...base, threads: 1 });
+    const two = await compress(x, [13, 21, 26], { ...base, threads: 2 });
+    assert.deepStrictEqual(two, one);
+    const file = await openMrc(one);
+    assert.ok(file.header.blockSize >= 13, "one block");
+  });
+}
+
 Deno.test("threads must be a positive integer", async () => {
   const x = field();
   for (const threads of [0, -1, 1.5, NaN]) {
