@@ -195,6 +195,13 @@ export class BlockCoder {
   #codesBuffer: Int32Array | null = null;
   /** Encoder: their predictions. */
   #predsBuffer: Float64Array | null = null;
+  /**
+   * Encoder, per mode: the predictions of passes 1 and 2 that the mode estimate made for the
+   * current (snapshot, level), in coding order, which quantization reuses (`#estimated[m]`: they
+   * are this unit's; pass 2's are not reused where a learned filter changes them).
+   */
+  #modePreds: Float64Array[] = [];
+  #estimated = [false, false, false];
   /** Predictions of a row. */
   readonly #rowPred: Float64Array;
   /** Predictions of a row's right edge, beyond a filter's interior. */
@@ -558,6 +565,7 @@ export class BlockCoder {
     codes: Int32Array,
     preds: Float64Array,
   ): { nonzero: number; escapes: number } {
+    this.#estimated.fill(false);
     if (modes.length > 1) {
       this.#timeBase(f, 2 ** (this.params.levels - 1 - k), false);
       let best = Infinity;
@@ -635,6 +643,7 @@ export class BlockCoder {
     if (this.#codesBuffer === null) {
       this.#codesBuffer = new Int32Array(plane);
       this.#predsBuffer = new Float64Array(plane);
+      this.#modePreds = ALL_MODES.map(() => new Float64Array(plane));
     }
     return this.#codesBuffer;
   }
@@ -700,7 +709,8 @@ export class BlockCoder {
       return cost;
     }
     const s = 2 ** (levels - 1 - k), s2 = 2 * s;
-    const rowPred = this.#rowPred;
+    const rowPred = this.#rowPred, store = this.#modePreds[m];
+    let si = 0;
     for (let pass = 1; pass <= 2; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
       for (let y = y0; y < H; y += s2) {
@@ -716,6 +726,7 @@ export class BlockCoder {
           x0,
         );
         for (let i = 0, g = o0 + y * W + x0; i < count; i++, g += s2) {
+          store[si++] = rowPred[i];
           if (missing !== null && missing[g]) continue;
           const d = (x[g] - rowPred[i]) * inv;
           const a = d < 0 ? -d : d;
@@ -724,6 +735,7 @@ export class BlockCoder {
         }
       }
     }
+    this.#estimated[m] = true;
     return 1.5 * cost;
   }
 
@@ -787,9 +799,19 @@ export class BlockCoder {
     }
     const s = 2 ** (levels - 1 - k), s2 = 2 * s;
     const rowPred = this.#rowPred;
+    // The estimate's predictions of passes 1 and 2 in this mode, where they are the same.
+    const stored = this.#estimated[mode] ? this.#modePreds[mode] : null;
+    const reuse2 = mode === MODE_TIME || this.#weights[1] === null;
+    let si = 0;
     for (let pass = 1; pass <= 3; pass++) {
       const y0 = pass === 1 ? s2 - 1 : s - 1, x0 = pass === 2 ? s2 - 1 : s - 1;
+      const reuse = stored !== null && (pass === 1 || (pass === 2 && reuse2));
+      const perRow = x0 < W ? Math.floor((W - 1 - x0) / s2) + 1 : 0;
       for (let y = y0; y < H; y += s2) {
+        if (reuse) {
+          for (let j = 0, g = o0 + y * W + x0; j < perRow; j++, g += s2) point(g, stored[si++]);
+          continue;
+        }
         const count = this.#predict(
           true,
           k,
@@ -801,6 +823,7 @@ export class BlockCoder {
           y,
           x0,
         );
+        si += count;
         for (let j = 0, g = o0 + y * W + x0; j < count; j++, g += s2) point(g, rowPred[j]);
       }
     }
