@@ -52,7 +52,7 @@ Options:
   --key-interval K      snapshots between keyframes, a power of two; 1 = no time prediction
                         (default 32)
   --threads N           threads that code blocks in parallel, or the two halves of a
-                        single block (default: all cores from 8 Mi values up, 1 Mi for
+                        single block (default: all cores from 8 Mi values up, 1.5 Mi for
                         one block, else 1); the file is the same whatever N
   --predictor P         spatial prediction of the finer levels: cubic or linear (fixed
                         interpolation), auto (per level and block: linear, cubic or learned

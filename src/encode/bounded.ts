@@ -85,7 +85,7 @@ export interface BoundedCompressOptions {
   /**
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
    * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
-   * of 8 Mi values or more, or 1 Mi for a single block, else 1 (a worker's start costs more than it
+   * of 8 Mi values or more, or 1.5 Mi for a single block, else 1 (a worker's start costs more than it
    * saves); at most one per block, except that a single block (with a fixed interpolation) is
    * coded split in two halves on this thread and one worker; 1 codes on the calling thread.
    */
@@ -194,7 +194,7 @@ const MIN_THREADED_VALUES = 8 * 1024 * 1024;
  * Values of a single block from which the default is to code it split on two threads (its
  * worker's start, about 40 ms, is then less than the time saved).
  */
-const MIN_SPLIT_VALUES = 1024 * 1024;
+const MIN_SPLIT_VALUES = 1.5 * 1024 * 1024;
 
 /** The machine's cores, or 1 where the platform does not say. */
 function defaultThreads(): number {
