@@ -8,6 +8,7 @@
 // projects without our deno.json.
 import { unzlibSync, zlibSync } from "npm:fflate@0.8.2/browser";
 import { adler32 } from "./_checksum.ts";
+import { FLAG_DEFLATED, MAX_JSON_LENGTH } from "./_constants.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { MrcFormatError } from "./error.ts";
 
@@ -182,8 +183,42 @@ export function encodeJson(value: unknown): Uint8Array {
   return encoder.encode(JSON.stringify(value));
 }
 
-/** Parses a UTF-8 JSON body; throws MrcFormatError on bad UTF-8 or bad JSON. */
-export function decodeJson(body: Uint8Array, chunkType: string): unknown {
+/**
+ * A deflated JSON body (1.5, SPEC.md §3.1): the u32 length of the JSON text, then its zlib stream.
+ */
+export function deflateJson(json: Uint8Array): Uint8Array {
+  const stream = zlibCompress(json);
+  const out = new Uint8Array(4 + stream.length);
+  viewOf(out).setUint32(0, json.length, true);
+  out.set(stream, 4);
+  return out;
+}
+
+/**
+ * The JSON text of a deflated body ({@linkcode deflateJson}), checked: at most
+ * `MAX_JSON_LENGTH` bytes, exactly the length it states, and nothing after the stream.
+ */
+export function inflateJson(body: Uint8Array, chunkType: string): Uint8Array {
+  if (body.length < 4) {
+    throw chunkError(chunkType, null, `deflated JSON body of ${body.length} bytes, at least 4`);
+  }
+  const length = viewOf(body).getUint32(0, true);
+  if (length > MAX_JSON_LENGTH) {
+    throw chunkError(
+      chunkType,
+      null,
+      `deflated JSON of ${length} bytes exceeds the ${MAX_JSON_LENGTH}-byte limit`,
+    );
+  }
+  return zlibDecompressExact(body.subarray(4), length, chunkType);
+}
+
+/**
+ * Parses a UTF-8 JSON body, deflated where `flags` has bit 0 (1.5); throws MrcFormatError on bad
+ * UTF-8, bad JSON or a bad deflated body.
+ */
+export function decodeJson(body: Uint8Array, chunkType: string, flags = 0): unknown {
+  if (flags & FLAG_DEFLATED) body = inflateJson(body, chunkType);
   try {
     return JSON.parse(decoder.decode(body));
   } catch (e) {

@@ -8,6 +8,7 @@ import {
   CHUNK_FRAME_LENGTH,
   CHUNK_TYPES,
   END_MAGIC,
+  FLAG_DEFLATED,
   INDEX_ENTRY_LENGTH,
   NO_BLOCK,
   NO_LEVEL,
@@ -16,8 +17,9 @@ import {
   TRAILER_LENGTH,
   VERSION_MAJOR,
   VERSION_MINOR,
+  VERSION_MINOR_DEFLATED,
 } from "./_constants.ts";
-import { ByteWriter, getUint64, viewOf } from "./_bytes.ts";
+import { ByteWriter, deflateJson, getUint64, viewOf } from "./_bytes.ts";
 import { crc32, hex32 } from "./_checksum.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { hasMrcSignature } from "./signature.ts";
@@ -127,6 +129,31 @@ export function decodeHead(head: Uint8Array, trailer: MrcVersion): MrcVersion {
     );
   }
   return version;
+}
+
+/** The chunk types whose body is JSON, deflated in 1.5 (SPEC.md §3.1). */
+const JSON_TYPES: ReadonlySet<string> = new Set([
+  CHUNK_TYPES.header,
+  CHUNK_TYPES.meta,
+  CHUNK_TYPES.attributes,
+]);
+
+/**
+ * A chunk framed for a file of `version`, with its flags: from 1.5 a JSON body (`MHDR`, `META`,
+ * `ATTR`) deflated, with flag bit 0 (SPEC.md §3.1). The one rule of every writer.
+ */
+export function encodeChunkFor(
+  version: MrcVersion,
+  type: string,
+  address: { level: number | null; block: number | null },
+  body: Uint8Array,
+): { chunk: Uint8Array; flags: number } {
+  const deflated = version.minor >= VERSION_MINOR_DEFLATED && JSON_TYPES.has(type);
+  const flags = deflated ? FLAG_DEFLATED : 0;
+  return {
+    chunk: encodeChunk(type, { ...address, flags }, deflated ? deflateJson(body) : body),
+    flags,
+  };
 }
 
 /** Frames a chunk: length, type, address, body, CRC. */

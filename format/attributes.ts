@@ -223,6 +223,7 @@ class Parser {
  *
  * @param body The chunk body.
  * @param header The file's header, to check the dimension sizes against. Default: no check.
+ * @param flags The chunk's flags: bit 0, deflated JSON (SPEC.md §3.1). Default: 0.
  * @returns The parsed attributes (non-finite numbers back as numbers).
  * @throws {MrcFormatError} On bad UTF-8, bad JSON or a property that breaks §4.8.
  *
@@ -234,8 +235,12 @@ class Parser {
  * assert.throws(() => decodeAttributes(new TextEncoder().encode("[]")), MrcFormatError);
  * ```
  */
-export function decodeAttributes(body: Uint8Array, header?: MrcHeader): MrcAttributes {
-  const json = decodeJson(body, CHUNK_TYPES.attributes);
+export function decodeAttributes(
+  body: Uint8Array,
+  header?: MrcHeader,
+  flags = 0,
+): MrcAttributes {
+  const json = decodeJson(body, CHUNK_TYPES.attributes, flags);
   const p: Parser = new Parser();
   try {
     if (!isObject(json)) p.fail("the body", "must be a JSON object");

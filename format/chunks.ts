@@ -65,6 +65,11 @@ export interface ChunkContext {
   maskCounts?: readonly number[] | null;
   /** The chunk's offset, added to errors. Default: none. */
   offset?: number;
+  /**
+   * The chunk's flags, which say how its body is stored (bit 0: deflated JSON, SPEC.md §3.1):
+   * required, so that no reader forgets them.
+   */
+  flags: number;
 }
 
 /** The decoded body of each known chunk type. */
@@ -208,7 +213,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     category: "header",
     maxPayload: json,
     minLength: none,
-    decode: (body) => decodeHeader(body),
+    decode: (body, { flags }) => decodeHeader(body, flags),
   },
   [CHUNK_TYPES.meta]: {
     type: CHUNK_TYPES.meta,
@@ -219,7 +224,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     maxPayload: json,
     minLength: none,
     // A JSON object or invalid (SPEC.md §4.2).
-    decode: (body) => decodeMeta(body),
+    decode: (body, { flags }) => decodeMeta(body, flags),
   },
   [CHUNK_TYPES.attributes]: {
     type: CHUNK_TYPES.attributes,
@@ -229,7 +234,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     category: "attributes",
     maxPayload: json,
     minLength: none,
-    decode: (body, { header }) => decodeAttributes(body, header!),
+    decode: (body, { header, flags }) => decodeAttributes(body, header!, flags),
   },
   [CHUNK_TYPES.missingMask]: {
     type: CHUNK_TYPES.missingMask,

@@ -456,7 +456,8 @@ export function encodeHeader(header: MrcHeader): Uint8Array {
 /**
  * Decodes and validates an `MHDR` body.
  *
- * @param body The chunk body (UTF-8 JSON).
+ * @param body The chunk body (UTF-8 JSON, or deflated JSON where `flags` has bit 0).
+ * @param flags The chunk's flags (SPEC.md §3.1). Default: 0.
  * @returns The validated header.
  * @throws {MrcFormatError} On bad UTF-8, bad JSON or a schema violation.
  *
@@ -468,6 +469,6 @@ export function encodeHeader(header: MrcHeader): Uint8Array {
  * assert.throws(() => decodeHeader(new TextEncoder().encode("{")), MrcFormatError);
  * ```
  */
-export function decodeHeader(body: Uint8Array): MrcHeader {
-  return validateHeader(decodeJson(body, CHUNK_TYPES.header));
+export function decodeHeader(body: Uint8Array, flags = 0): MrcHeader {
+  return validateHeader(decodeJson(body, CHUNK_TYPES.header, flags));
 }

@@ -37,6 +37,7 @@ export function encodeMeta(meta: Record<string, unknown>): Uint8Array {
  * Decodes a `META` body.
  *
  * @param body The chunk body.
+ * @param flags The chunk's flags: bit 0, deflated JSON (SPEC.md §3.1). Default: 0.
  * @returns The parsed object.
  * @throws {MrcFormatError} On bad UTF-8, bad JSON or a non-object.
  *
@@ -48,8 +49,8 @@ export function encodeMeta(meta: Record<string, unknown>): Uint8Array {
  * assert.throws(() => decodeMeta(new TextEncoder().encode("[1]")), MrcFormatError);
  * ```
  */
-export function decodeMeta(body: Uint8Array): Record<string, unknown> {
-  const value = decodeJson(body, CHUNK_TYPES.meta);
+export function decodeMeta(body: Uint8Array, flags = 0): Record<string, unknown> {
+  const value = decodeJson(body, CHUNK_TYPES.meta, flags);
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     throw chunkError(CHUNK_TYPES.meta, null, "metadata must be a JSON object");
   }

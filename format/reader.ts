@@ -306,6 +306,7 @@ class MrcContainerImpl implements MrcContainer {
       block,
       maskCounts,
       offset: entry.offset,
+      flags: entry.flags,
     });
     if (type === CHUNK_TYPES.masks) {
       this.#maskCounts.set(level!, (value as Uint8Array[]).map(maskCount));
@@ -514,6 +515,7 @@ export async function openContainer(
   checkAgainstEntry(headerChunk, first);
   const header = decodeChecked(CHUNK_TYPES.header, headerChunk.body, {
     offset: first.offset,
+    flags: headerChunk.flags,
   });
   const order = new ChunkOrder(header);
   for (let i = 1; i < entries.length; i++) {
@@ -545,7 +547,10 @@ export async function openContainer(
     const chunk = decodeChunk(bytes, e.offset);
     checkAgainstEntry(chunk, e);
     const type = chunkDescriptor(e.type)!.type;
-    described.set(e.type, decodeChecked(type, chunk.body, { header, offset: e.offset }));
+    described.set(
+      e.type,
+      decodeChecked(type, chunk.body, { header, offset: e.offset, flags: chunk.flags }),
+    );
   }
   const meta = (described.get(CHUNK_TYPES.meta) ?? null) as Record<string, unknown> | null;
   const attributes = (described.get(CHUNK_TYPES.attributes) ?? null) as MrcAttributes | null;

@@ -172,7 +172,7 @@ function maxPayload(type: string, header: MrcHeader | null, level: number | null
  * const stream = new Blob([new Uint8Array(20)]).stream();
  * await assert.rejects(async () => {
  *   for await (const chunk of readMrcStream(stream)) {
- *     if (chunk.type === "MHDR") decodeHeader(chunk.body);
+ *     if (chunk.type === "MHDR") decodeHeader(chunk.body, chunk.flags);
  *   }
  * }, MrcFormatError);
  * ```
@@ -287,7 +287,7 @@ export async function* readMrcStream(
             `missing "${CHUNK_TYPES.header}" chunk (the first chunk is ${describeEntry(chunk)})`,
           );
         }
-        header = decodeChecked(CHUNK_TYPES.header, chunk.body, { offset });
+        header = decodeChecked(CHUNK_TYPES.header, chunk.body, { offset, flags: chunk.flags });
         order = new ChunkOrder(header);
       } else if (type === CHUNK_TYPES.index) {
         if (chunk.level !== null || chunk.block !== null) {
@@ -295,7 +295,10 @@ export async function* readMrcStream(
         }
         const problem = order!.finish();
         if (problem !== null) throw chunkError(type, offset, problem);
-        const listed = decodeChecked(CHUNK_TYPES.index, chunk.body, { offset });
+        const listed = decodeChecked(CHUNK_TYPES.index, chunk.body, {
+          offset,
+          flags: chunk.flags,
+        });
         const same = listed.length === seen.length && listed.every((e, i) => {
           const s = seen[i];
           return e.type === s.type && e.level === s.level && e.block === s.block &&
@@ -337,7 +340,11 @@ export async function* readMrcStream(
         if (problem !== null) throw chunkError(type, offset, problem);
         if (VALIDATED_CHUNKS.has(type)) {
           // As the random-access reader does at open (SPEC.md §4.2, §4.8): valid or refused.
-          decodeChecked(chunkDescriptor(type)!.type, chunk.body, { header, offset });
+          decodeChecked(chunkDescriptor(type)!.type, chunk.body, {
+            header,
+            offset,
+            flags: chunk.flags,
+          });
         }
       }
       seen.push(entry);

@@ -15,6 +15,7 @@ import {
 } from "./_constants.ts";
 import {
   encodeChunk,
+  encodeChunkFor,
   encodeIndexBody,
   encodePreamble,
   encodeTrailer,
@@ -197,13 +198,13 @@ export class MrcWriter {
       const problem = this.#order!.accept({ type, level, block });
       if (problem !== null) this.#fail(problem);
     }
-    const chunk = encodeChunk(type, { level, block }, body);
+    const { chunk, flags } = encodeChunkFor(this.#version, type, { level, block }, body);
     const preamble = this.#offset === 0 ? this.#enqueue(encodePreamble(this.#version)) : null;
     this.#entries.push({
       type,
       level,
       block,
-      flags: 0,
+      flags,
       offset: this.#offset,
       length: chunk.length,
     });

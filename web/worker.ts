@@ -243,13 +243,13 @@ async function stream(url: string, snapshot: number): Promise<void> {
     let attributes: MrcAttributes | null = null;
     for await (const chunk of readMrcStream(copy)) {
       if (chunk.type === CHUNK_TYPES.header) {
-        header = decodeChecked(CHUNK_TYPES.header, chunk.body, { offset: chunk.offset });
+        header = decodeChecked(CHUNK_TYPES.header, chunk.body, chunk);
       } else if (chunk.type === CHUNK_TYPES.meta) {
-        meta = decodeChecked(CHUNK_TYPES.meta, chunk.body, { offset: chunk.offset });
+        meta = decodeChecked(CHUNK_TYPES.meta, chunk.body, chunk);
       } else if (chunk.type === CHUNK_TYPES.attributes) {
         attributes = decodeChecked(CHUNK_TYPES.attributes, chunk.body, {
+          ...chunk,
           header: header!,
-          offset: chunk.offset,
         });
       } else if (header !== null) break;
     }

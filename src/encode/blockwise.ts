@@ -14,12 +14,7 @@
 
 import type { ByteSink } from "../../format/writer.ts";
 import { MrcWriter } from "../../format/writer.ts";
-import {
-  CHUNK_TYPES,
-  VERSION_MAJOR,
-  VERSION_MINOR,
-  VERSION_MINOR_LEARNED,
-} from "../../format/_constants.ts";
+import { CHUNK_TYPES, VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
 import { MAX_BOUND, type ShardPlace } from "../../format/header.ts";
 import { zlibCompress } from "../../format/_bytes.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
@@ -483,10 +478,7 @@ export async function compressBlockwise(
   try {
     const writer = new MrcWriter(sink, {
       signal,
-      version: {
-        major: VERSION_MAJOR,
-        minor: learned || shard ? VERSION_MINOR_LEARNED : VERSION_MINOR,
-      },
+      version: { major: VERSION_MAJOR, minor: VERSION_MINOR },
     });
     await writer.writeHeader(header);
     await writer.writeMeta(meta);

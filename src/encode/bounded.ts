@@ -10,7 +10,7 @@
 
 import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
-import { VERSION_MAJOR, VERSION_MINOR, VERSION_MINOR_LEARNED } from "../../format/_constants.ts";
+import { VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
 import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
@@ -452,10 +452,11 @@ export async function compressBoundedTo(
     encodeSeconds,
     levels: coded.levels,
   });
-  // Learned prediction is format 1.3; files without it stay 1.2, for every 1.2 reader.
+  // Every file is 1.5 (its JSON bodies deflated, SPEC.md §3.1), whether or not it has learned
+  // prediction (1.3).
   const writer = new MrcWriter(sink, {
     signal: options.signal,
-    version: { major: VERSION_MAJOR, minor: coded.learned ? VERSION_MINOR_LEARNED : VERSION_MINOR },
+    version: { major: VERSION_MAJOR, minor: VERSION_MINOR },
   });
   await writer.writeHeader(header);
   await writer.writeMeta(roundReport(report, options.reproducible ?? false));

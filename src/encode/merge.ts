@@ -19,17 +19,13 @@ import { encodeHeader } from "../../format/header.ts";
 import { encodeMeta } from "../../format/meta.ts";
 import {
   encodeChunk,
+  encodeChunkFor,
   encodeIndexBody,
   encodePreamble,
   encodeTrailer,
   type MrcChunkEntry,
 } from "../../format/_framing.ts";
-import {
-  CHUNK_TYPES,
-  VERSION_MAJOR,
-  VERSION_MINOR,
-  VERSION_MINOR_LEARNED,
-} from "../../format/_constants.ts";
+import { CHUNK_TYPES, VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
 import { encodePredictor, fixedPredictor } from "../bounded/learned.ts";
 import { type BlockFigures, fromLevelFigures, keepsLearned, levelReports } from "./block_report.ts";
 import { boundedHeader, type BoundedReport, boundedReport, roundReport } from "./bounded.ts";
@@ -448,19 +444,21 @@ export async function prepareMerge(
 
   const write = async (sink: { write(bytes: Uint8Array): void | Promise<void> }) => {
     // Write: preamble, file-level chunks, the levels' chunks copied, index, trailer.
-    const version = {
-      major: VERSION_MAJOR,
-      minor: learned ? VERSION_MINOR_LEARNED : VERSION_MINOR,
-    };
+    const version = { major: VERSION_MAJOR, minor: VERSION_MINOR };
     const out = new Output(sink);
     const entries: MrcChunkEntry[] = [];
     const chunk = async (type: string, body: Uint8Array) => {
-      const framed = encodeChunk(type, { level: null, block: null }, body);
+      const { chunk: framed, flags } = encodeChunkFor(
+        version,
+        type,
+        { level: null, block: null },
+        body,
+      );
       entries.push({
         type,
         level: null,
         block: null,
-        flags: 0,
+        flags,
         offset: out.offset,
         length: framed.length,
       });

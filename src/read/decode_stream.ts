@@ -64,14 +64,14 @@ export async function* decodeStream(
   /** `MASK` counts of the level being read, for its `CODE` checks. */
   let maskCounts: number[] | null = null;
   /** The `NANM` chunk, decoded (as `MrcFile` reads it) once the budget is checked. */
-  let missing: { body: Uint8Array; offset: number } | null = null;
+  let missing: { body: Uint8Array; offset: number; flags: number } | null = null;
   let missingSet = false;
   // A chunk is held whole while it is decoded: no larger than the budget either.
   const streamOptions = { signal: options.signal, maxChunkBytes: maxBytes };
   for await (const chunk of readMrcStream(stream, streamOptions)) {
     const { type, level, block, offset } = chunk;
     if (type === CHUNK_TYPES.header) {
-      const h = decodeChecked(type, chunk.body, { offset });
+      const h = decodeChecked(type, chunk.body, { offset, flags: chunk.flags });
       header = h;
       levelTypes = new Set(levelChunks(h).map((d) => d.type));
       // Every level of every snapshot, as `MrcFile.progressive()` decodes them.
@@ -81,7 +81,7 @@ export async function* decodeStream(
     }
     if (header === null || engine === null) continue;
     if (type === CHUNK_TYPES.missingMask) {
-      missing = { body: chunk.body, offset };
+      missing = { body: chunk.body, offset, flags: chunk.flags };
       continue;
     }
     // Chunk types of a newer minor version, and file-level chunks, carry nothing to decode; the
@@ -93,6 +93,7 @@ export async function* decodeStream(
         const stored = decodeChecked(CHUNK_TYPES.missingMask, missing.body, {
           header,
           offset: missing.offset,
+          flags: missing.flags,
         });
         engine.missing = expandMissing(header, stored);
       }
@@ -105,6 +106,7 @@ export async function* decodeStream(
       block,
       maskCounts,
       offset,
+      flags: chunk.flags,
     });
     if (type === CHUNK_TYPES.masks) maskCounts = (value as Uint8Array[]).map(maskCount);
     const done = engine.accept({ type: known, level, block }, value);

@@ -60,14 +60,22 @@ Deno.test("decodeChecked() checks a body against the header and adds the offset"
   // BCOD: block 2 of 9 snapshots in blocks of 4 holds 1 snapshot, not 4.
   const body = new Uint8Array([4, 0, 0, 0, 0, 0, 0, 0, 0]);
   assert.throws(
-    () => decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 2, offset: 99 }),
+    () =>
+      decodeChecked(CHUNK_TYPES.bounded, body, {
+        header,
+        level: 0,
+        block: 2,
+        offset: 99,
+        flags: 0,
+      }),
     (e) =>
       e instanceof MrcFormatError && e.offset === 99 &&
       e.message ===
         `Cannot read chunk "BCOD" at offset 99: block has 4 snapshots, the header implies 1`,
   );
   assert.strictEqual(
-    decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 0 }).snapshotCount,
+    decodeChecked(CHUNK_TYPES.bounded, body, { header, level: 0, block: 0, flags: 0 })
+      .snapshotCount,
     4,
   );
   // NANM: the count must match the header's.
@@ -75,12 +83,17 @@ Deno.test("decodeChecked() checks a body against the header and adds the offset"
   const mask = new Uint8Array(t * h * w);
   mask[5] = 1;
   assert.throws(
-    () => decodeChecked(CHUNK_TYPES.missingMask, encodeMissingMask(mask, header.shape), { header }),
+    () =>
+      decodeChecked(CHUNK_TYPES.missingMask, encodeMissingMask(mask, header.shape), {
+        header,
+        flags: 0,
+      }),
     new RegExp(`mask marks 1 missing values, the header says ${header.missing.count}$`),
   );
   mask.fill(1, 0, header.missing.count);
   const stored = decodeChecked(CHUNK_TYPES.missingMask, encodeMissingMask(mask, header.shape), {
     header,
+    flags: 0,
   });
   assert.strictEqual(stored.mask.length, t * h * w);
 });

@@ -10,7 +10,8 @@ import {
   type MrcChunkEntry,
   type MrcVersion,
 } from "../../format/_framing.ts";
-import { CHUNK_TYPES, PREAMBLE_LENGTH } from "../../format/_constants.ts";
+import { CHUNK_TYPES, FLAG_DEFLATED, PREAMBLE_LENGTH } from "../../format/_constants.ts";
+import { inflateJson } from "../../format/_bytes.ts";
 
 /** One chunk of a file, without its framing. */
 export interface EditableChunk {
@@ -84,10 +85,12 @@ const decoder = new TextDecoder();
 
 /** The `MHDR` JSON of a split file, parsed. */
 export function headerOf(file: EditableMrc): Record<string, unknown> {
-  return JSON.parse(decoder.decode(file.chunks[0].body));
+  const { body, flags } = file.chunks[0];
+  return JSON.parse(decoder.decode(flags & FLAG_DEFLATED ? inflateJson(body, "MHDR") : body));
 }
 
-/** Replaces the `MHDR` body with `text` (any bytes, valid JSON or not). */
+/** Replaces the `MHDR` body with `text` (any bytes, valid JSON or not), stored as plain JSON. */
 export function setHeaderText(file: EditableMrc, text: string | Uint8Array): void {
   file.chunks[0].body = typeof text === "string" ? encoder.encode(text) : text;
+  file.chunks[0].flags &= ~FLAG_DEFLATED;
 }

@@ -100,7 +100,7 @@ export async function build(spec: Spec): Promise<Uint8Array> {
   const mask = missingMask(spec);
   const count = mask ? mask.reduce((n, v) => n + v, 0) : 0;
   const sink = collectingSink();
-  const writer = new MrcWriter(sink);
+  const writer = new MrcWriter(sink, { version: { major: 1, minor: 2 } }); // the vectors are 1.2 files
   await writer.writeHeader(header(spec, grids, step, count));
   await writer.writeMeta({ tool: "conformance" });
   if (count) await writer.writeMissingMask(mask!);
