@@ -18,7 +18,7 @@ import {
   MrcFormatError,
   type MrcHeader,
 } from "../../format/mod.ts";
-import { zlibCompress } from "../../format/_bytes.ts";
+import { deflateJson, zlibCompress } from "../../format/_bytes.ts";
 import { crc32 } from "../../format/_checksum.ts";
 import {
   decodeChunk,
@@ -69,6 +69,40 @@ Deno.test("encodeHeader() round trips and keeps unknown properties", () => {
   assert.deepStrictEqual(decodeHeader(encodeHeader(h)), h);
   const extended = { ...h, future: { x: 1 } } as MrcHeader;
   assert.deepStrictEqual(decodeHeader(encodeHeader(extended)), extended);
+});
+
+Deno.test("deflated JSON bodies (1.5): read with flag bit 0, each bad one refused by name", () => {
+  const meta = { tool: "test", levels: [{ rmse: 0.5 }], note: "x".repeat(300) };
+  const plain = encodeMeta(meta), body = deflateJson(plain);
+  assert.ok(body.length < plain.length / 3);
+  assert.strictEqual(new DataView(body.buffer).getUint32(0, true), plain.length, "u32 length");
+  assert.deepStrictEqual(body.subarray(4), zlibCompress(plain), "then the zlib stream");
+  assert.deepStrictEqual(decodeMeta(body, 1), meta);
+  assert.deepStrictEqual(decodeMeta(plain, 2), meta, "other flag bits mean nothing");
+  assert.throws(() => decodeMeta(body), /META.*invalid JSON/, "deflated, read as plain");
+  const bad = (b: Uint8Array, message: RegExp) =>
+    assert.throws(
+      () => decodeMeta(b, 1),
+      (e) => e instanceof MrcFormatError && message.test(e.message),
+    );
+  bad(body.subarray(0, 3), /deflated JSON body of 3 bytes, at least 4/);
+  const long = body.slice();
+  new DataView(long.buffer).setUint32(0, 16 * 2 ** 20 + 1, true);
+  bad(long, /deflated JSON of 16777217 bytes exceeds the 16777216-byte limit/);
+  const short = body.slice();
+  new DataView(short.buffer).setUint32(0, plain.length - 1, true);
+  bad(short, /inflates to more than/);
+  const over = body.slice();
+  new DataView(over.buffer).setUint32(0, plain.length + 1, true);
+  bad(over, /inflates to \d+ bytes, expected/);
+  const broken = body.slice();
+  broken[6] ^= 0xff;
+  bad(broken, /META/);
+  bad(Uint8Array.of(...body, 0), /META/);
+  // A stream of 1 MiB of zeros claiming 16 MiB: refused, never inflated past what it states.
+  const bomb = deflateJson(new Uint8Array(2 ** 20).fill(32));
+  new DataView(bomb.buffer).setUint32(0, 16 * 2 ** 20, true);
+  bad(bomb, /META/);
 });
 
 Deno.test("decodeHeader() rejects schema violations", () => {

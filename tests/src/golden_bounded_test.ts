@@ -1,6 +1,7 @@
-// The bounded golden files (format 1.2): exact bytes, exact decoded values, the bound.
+// The bounded golden files (formats 1.2 to 1.5): exact bytes, exact decoded values, the bound.
 import assert from "node:assert";
 import { decodeStream, openMrc } from "../../mod.ts";
+import { fromBytes, openContainer } from "../../format/mod.ts";
 import {
   type BoundedGoldenDescription,
   buildBoundedMrc,
@@ -74,5 +75,36 @@ for (const variant of GOLDEN_BOUNDED) {
     const one = await file.decode({ level: 1, snapshots: [t, t + 1] });
     const plane = one.shape[1] * one.shape[2];
     same(one.data, golden.decoded[1].slice(t * plane, (t + 1) * plane), `level 1, snapshot ${t}`);
+    // 1.5: the JSON bodies deflated (flag bit 0), the others not; before, no flag at all.
+    const container = await openContainer(fromBytes(bytes));
+    const deflated = golden.version >= "1.5";
+    for (const c of container.chunks) {
+      const json = c.type === "MHDR" || c.type === "META" || c.type === "ATTR";
+      assert.strictEqual(c.flags, deflated && json ? 1 : 0, `${c.type} flags`);
+    }
+    assert.deepStrictEqual(container.meta, golden.meta);
+    if (golden.attributes) assert.deepStrictEqual(await file.readAttributes(), golden.attributes);
   });
 }
+
+Deno.test("the 1.5 golden file written with plain JSON (1.2) decodes the same, its JSON larger", async () => {
+  const golden: BoundedGoldenDescription = JSON.parse(
+    await Deno.readTextFile(new URL("v1.5-bounded.json", testdata)),
+  );
+  const compact = await Deno.readFile(new URL("v1.5-bounded.mrc", testdata));
+  const plain = await buildBoundedMrc({ ...golden, version: "1.2" });
+  const [a, b] = [await openMrc(compact), await openMrc(plain)];
+  assert.deepStrictEqual(a.header, b.header);
+  assert.deepStrictEqual(a.meta, b.meta);
+  assert.deepStrictEqual(await a.readAttributes(), await b.readAttributes());
+  const levels = [];
+  for await (const level of b.progressive()) levels.push(level.data);
+  levels.forEach((data, k) => same(data, golden.decoded[k], `plain level ${k}`));
+  const jsonBytes = async (bytes: Uint8Array) =>
+    (await openContainer(fromBytes(bytes))).chunks
+      .filter((c) => c.type === "MHDR" || c.type === "META" || c.type === "ATTR")
+      .reduce((n, c) => n + c.length, 0);
+  const [small, large] = [await jsonBytes(compact), await jsonBytes(plain)];
+  assert.ok(small < 0.6 * large, `deflated JSON ${small} bytes, plain ${large}`);
+  assert.strictEqual(plain.length - compact.length, large - small, "only the JSON differs");
+});

@@ -11,7 +11,7 @@
 // file bytes with the current writer. Keep every old version's files: readers must still read
 // them. Values are float32-exact so that the JSON round trip is lossless.
 
-import { type MrcHeader, MrcWriter } from "../../format/mod.ts";
+import { type MrcAttributes, type MrcHeader, MrcWriter } from "../../format/mod.ts";
 import { collectingSink, prng, randInt } from "../format/_helpers.ts";
 
 /** What a golden file holds, as plain JSON. */
@@ -59,7 +59,29 @@ export interface GoldenVariant {
    * the variant's `snapshotCount`, written by block-wise compression.
    */
   shard?: { first: number; count: number };
+  /** Bounded: with source attributes (`ATTR`, `GOLDEN_ATTRIBUTES`). */
+  attributes?: boolean;
 }
+
+/** The source attributes of a bounded golden file with `attributes` (9 x 13 x 10). */
+export const GOLDEN_ATTRIBUTES = {
+  variable: {
+    name: "t2m",
+    type: "float",
+    attributes: {
+      units: { type: "char", value: "K" },
+      long_name: { type: "char", value: "2 metre temperature" },
+    },
+  },
+  dimensions: [
+    { name: "time", size: 9, values: [0, 6, 12, 18, 24, 30, 36, 42, 48], type: "double", attributes: { units: { type: "char", value: "hours since 2026-12-01 00:00" } } },
+    { name: "lat", size: 13, values: [60, 59, 58, 57, 56, 55, 54, 53, 52, 51, 50, 49, 48], type: "float", attributes: { units: { type: "char", value: "degrees_north" } } },
+    { name: "lon", size: 10, values: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], type: "float", attributes: { units: { type: "char", value: "degrees_east" } } },
+  ],
+  selected: [],
+  global: { title: { type: "char", value: "golden file" } },
+  source: { format: "netCDF-3 classic" },
+};
 
 /** Every golden file, oldest first. Never remove one: later readers must still read them. */
 export const GOLDEN: readonly GoldenVariant[] = [
@@ -99,6 +121,9 @@ export const GOLDEN: readonly GoldenVariant[] = [
     coding: "bounded",
     shard: { first: 4, count: 5 },
   },
+  // Deflated JSON (1.5): v1.2-bounded's coding with source attributes; its MHDR, META and ATTR
+  // bodies stored deflated (flag bit 0).
+  { name: "v1.5-bounded", version: "1.5", snapshotCount: 9, coding: "bounded", attributes: true },
 ];
 
 /** The model-coded golden files (their description is `GoldenDescription`). */
@@ -122,6 +147,8 @@ export interface BoundedGoldenDescription {
    * exactly): every level that samples one returns it exactly. Absent: none.
    */
   outliers?: number[];
+  /** The source attributes (`ATTR`), or absent. */
+  attributes?: Record<string, unknown>;
   /** Escapes per level, from the compressor's report. Absent: not recorded. */
   escapes?: number[];
   chunks?: { type: string; level: number | null; block: number | null; offset: number; length: number }[];
@@ -175,6 +202,7 @@ export async function buildBoundedMrc(description: BoundedGoldenDescription): Pr
   const writer = new MrcWriter(sink, { version: { major, minor } });
   await writer.writeHeader(description.header);
   await writer.writeMeta(description.meta);
+  if (description.attributes) await writer.writeAttributes(description.attributes as unknown as MrcAttributes);
   const [T, H, W] = description.header.shape;
   const mask = new Uint8Array(T * H * W);
   description.input.forEach((v, i) => mask[i] = v === null ? 1 : 0);
@@ -242,6 +270,7 @@ export async function generateBounded(
     levels,
     decoded: [],
   };
+  if (variant.attributes) description.attributes = GOLDEN_ATTRIBUTES;
   if (variant.outliers) {
     const [, H, W] = shape;
     description.outliers = OUTLIERS.map(([t, i, j]) => (t * H + i) * W + j);

@@ -92,6 +92,27 @@ const ATTRIBUTES: MrcAttributes = {
 
 export const BOUNDED: BoundedVector[] = [
   {
+    name: "bounded-deflated",
+    note: "§3.1 (1.5): the MHDR, META and ATTR bodies deflated (flag bit 0): the JSON's u32 length, then its zlib stream",
+    input: () => {
+      const T = 3, H = 12, W = 12;
+      const data = field(T, H, W, 21, 0.4);
+      const attributes = {
+        variable: { name: "sst", type: "float", attributes: { units: { type: "char", value: "K" } } },
+        dimensions: [
+          { name: "time", size: T, values: null, type: "double", attributes: {} },
+          { name: "lat", size: H, values: null, type: "float", attributes: {} },
+          { name: "lon", size: W, values: null, type: "float", attributes: {} },
+        ],
+        selected: [],
+        global: { title: { type: "char", value: "conformance" } },
+        source: { format: "netCDF-3 classic" },
+      };
+      return { data, shape: [T, H, W], options: { errorBound: 0.01, keyInterval: 2, attributes } };
+    },
+    catches: ["deflateIgnored"],
+  },
+  {
     name: "bounded-keyframes",
     note: "§4.7.4 step 1: lastMode[fc] is set for every (snapshot, level), also when no mode bit is coded (keyframe 0 sets lastMode[0] = 0); 3 keyframes in one block, K = 4",
     input: () => {
@@ -276,6 +297,21 @@ function editAttributes(f: EditableMrc, change: (json: Record<string, unknown>) 
 }
 
 export const INVALID_BOUNDED: InvalidBoundedVector[] = [
+  {
+    name: "invalid-bounded-deflated-length",
+    note: "§3.1: a deflated MHDR whose stated JSON length is one byte short of what its stream inflates to",
+    from: "bounded-deflated",
+    edit: (f) => {
+      const body = f.chunks[0].body, view = new DataView(body.buffer, body.byteOffset);
+      view.setUint32(0, view.getUint32(0, true) - 1, true);
+    },
+  },
+  {
+    name: "invalid-bounded-deflated-trailing",
+    note: "§3.1: a byte after the zlib stream of a deflated MHDR (the stream inflates to its stated length)",
+    from: "bounded-deflated",
+    edit: (f) => void (f.chunks[0].body = Uint8Array.of(...f.chunks[0].body, 0)),
+  },
   {
     name: "invalid-bounded-trailing-byte",
     note: "§4.7.4: a byte after the last symbol (the decoder must end exactly at the chunk's end)",

@@ -9,7 +9,7 @@
 // expose, and the test checks that each one makes the vector fail: wrong values or an error.
 
 import { unzlibSync } from "npm:fflate@0.8.2";
-import { headerOf, splitMrc } from "../../fuzz/_mrc_edit.ts";
+import { type EditableMrc, splitMrc } from "../../fuzz/_mrc_edit.ts";
 
 /** Other readings of SPEC §4.7, each wrong. */
 export interface Readings {
@@ -37,6 +37,8 @@ export interface Readings {
   trailingBytesAllowed?: boolean;
   /** §4.7.4 step 4: `alt = 2` when `d` is NaN (an escaped NaN nearby), "else" read literally. */
   nanAltTwo?: boolean;
+  /** §3.1: an MHDR body read as JSON whatever its flags (deflated bodies not inflated). */
+  deflateIgnored?: boolean;
   /** §4.7.5: a learned filter applies in mode space only (not time+space). */
   filterSpaceOnly?: boolean;
   /** §4.7.5: a learned filter applies at every point of its pass, its taps clamped to the plane. */
@@ -211,9 +213,37 @@ function axisWeights(i: number, s: number, L: number, cubic: boolean): number[] 
 }
 
 /** Decodes every level of every snapshot of a bounded file. */
+/**
+ * §3.1: the JSON text of a chunk, its body itself, or with flag bit 0 a u32 length `L` and a zlib
+ * stream that inflates to exactly `L` bytes (at most 16 MiB) with nothing after it.
+ */
+function jsonText(chunk: EditableMrc["chunks"][number], r: Readings): string {
+  let body = chunk.body;
+  if (chunk.flags & 1 && !r.deflateIgnored) {
+    if (body.length < 4) throw new Error(`${chunk.type}: deflated body of ${body.length} bytes`);
+    const L = new DataView(body.buffer, body.byteOffset).getUint32(0, true);
+    if (L > 16 * 2 ** 20) throw new Error(`${chunk.type}: deflated JSON of ${L} bytes`);
+    const out = new Uint8Array(L + 1);
+    const inflated = unzlibSync(body.subarray(4), { out });
+    if (inflated.length !== L) throw new Error(`${chunk.type}: inflates to ${inflated.length}, not ${L}`);
+    // The stream's own end: its Adler-32 must be the body's last 4 bytes (nothing after it).
+    let a = 1, b2 = 0;
+    for (const v of inflated) {
+      a = (a + v) % 65521;
+      b2 = (b2 + a) % 65521;
+    }
+    const tail = new DataView(body.buffer, body.byteOffset + body.length - 4).getUint32(0, false);
+    if (tail !== ((b2 << 16) | a) >>> 0) throw new Error(`${chunk.type}: bytes after the zlib stream`);
+    body = inflated;
+  }
+  return new TextDecoder("utf-8", { fatal: true }).decode(body);
+}
+
 export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLevel[] {
   const file = splitMrc(bytes);
-  const header = headerOf(file) as unknown as Header & { grid: [number, number] };
+  const mhdr = file.chunks[0];
+  if (mhdr?.type !== "MHDR") throw new Error("the first chunk is not MHDR");
+  const header = JSON.parse(jsonText(mhdr, r)) as Header & { grid: [number, number] };
   if (header.coding !== "bounded") throw new Error("not a bounded file");
   const [T, H, W] = header.shape;
   const N = header.levels.length;
