@@ -86,8 +86,9 @@ export interface BoundedCompressOptions {
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
    * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
    * of 8 Mi values or more, or 1.5 Mi for a single block, else 1 (a worker's start costs more than it
-   * saves); at most one per block, except that a single block (with a fixed interpolation) is
-   * coded split in two halves on this thread and one worker; 1 codes on the calling thread.
+   * saves); at most one per block, except that a single block of up to 8 Mi values (with a fixed
+   * interpolation) is coded split in two halves on this thread and one worker; 1 codes on the
+   * calling thread.
    */
   threads?: number;
 }
@@ -195,6 +196,11 @@ const MIN_THREADED_VALUES = 8 * 1024 * 1024;
  * worker's start, about 40 ms, is then less than the time saved).
  */
 const MIN_SPLIT_VALUES = 1.5 * 1024 * 1024;
+/**
+ * Values of a single block up to which it may be coded split: its shared codes and predictions
+ * cost 12 bytes per value more than one thread's coding (96 MiB at most).
+ */
+const MAX_SPLIT_VALUES = 8 * 1024 * 1024;
 
 /** The machine's cores, or 1 where the platform does not say. */
 function defaultThreads(): number {
@@ -389,7 +395,7 @@ export async function compressBoundedTo(
 
   const blocks = Math.ceil(T / blockSize);
   // A single block on two threads: split in its quantizing and coding halves.
-  const canSplit = blocks === 1 && splittable(predictor);
+  const canSplit = blocks === 1 && values.length <= MAX_SPLIT_VALUES && splittable(predictor);
   // By default, workers only where they pay for their start (tens of ms each).
   const threads = options.threads ??
     (values.length >= (canSplit ? MIN_SPLIT_VALUES : MIN_THREADED_VALUES) ? defaultThreads() : 1);
