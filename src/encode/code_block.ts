@@ -222,7 +222,8 @@ export function codeQuantizedBlock(
  * quantizes (the predictions, about 55-65% of the time), while `coderHalf` (a worker running
  * {@linkcode codeQuantizedBlock} on the same shared buffers) codes the units already quantized;
  * then this thread tallies the errors. Every `YIELD_MS` the event loop runs (a signal, `onShare`).
- * The result is `codeBlock`'s, byte for byte; its shared buffers hold 18 bytes per value (`rec`, `q`, the codes and their predictions), 12 more than one thread's coding.
+ * The result is `codeBlock`'s, byte for byte; its shared buffers hold 18 bytes per value (`rec`,
+ * `q`, the codes and their predictions), 12 more than one thread's coding.
  *
  * @param coderHalf Starts the coding half on the buffers and gives its bytes per level.
  */
