@@ -1,5 +1,7 @@
 /**
- * Argument parsing shared by the commands: numbers, lists, ranges, and byte sizes for output.
+ * Argument parsing shared by the commands: the options themselves ({@linkcode parseCommand}, the
+ * strict `parseArgs` of `node:util` without importing it), numbers, lists, ranges, and byte sizes
+ * for output.
  *
  * @module
  */

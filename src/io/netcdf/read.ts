@@ -1,5 +1,6 @@
 /**
- * Reading: {@linkcode listNetcdfVariables} and {@linkcode readNetcdf} over a {@linkcode Source}.
+ * Reading: {@linkcode listNetcdfVariables}, {@linkcode netcdfLayers}, {@linkcode readNetcdf} (and
+ * {@linkcode openNetcdfVariable}, both of the last two with one opening) over a {@linkcode Source}.
  *
  * @module
  */
