@@ -1,25 +1,148 @@
 /**
- * Argument parsing shared by the commands: numbers, lists, ranges, and byte sizes for output.
+ * Argument parsing shared by the commands: the options themselves ({@linkcode parseCommand}, the
+ * strict `parseArgs` of `node:util` without importing it), numbers, lists, ranges, and byte sizes
+ * for output.
  *
  * @module
  */
 
-import { parseArgs, type ParseArgsConfig } from "node:util";
+// Types only: importing `node:util` itself starts Node's compatibility layer, some 6 ms of every
+// command (see parseStrict).
+import type { parseArgs, ParseArgsConfig } from "node:util";
+
+/** An option of a command: a flag, or an option that takes a value. */
+type OptionSpec = { type: "string" | "boolean"; short?: string };
 
 /**
- * `parseArgs` of `node:util`, with negative numbers accepted as option values both as
+ * `parseArgs` of `node:util` (strict), with negative numbers accepted as option values both as
  * `--fill=-9999` and as `--fill -9999` (see {@linkcode joinNegativeValues}).
  */
 export function parseCommand<T extends ParseArgsConfig & { args: string[] }>(
   config: T,
 ): ReturnType<typeof parseArgs<T>> {
-  const options = (config.options ?? {}) as Record<
-    string,
-    { type: "string" | "boolean"; short?: string }
-  >;
+  const options = (config.options ?? {}) as Record<string, OptionSpec>;
   const args = joinNegativeValues(config.args, options);
   checkOptionNames(args, options);
-  return parseArgs({ ...config, args });
+  return parseStrict(args, options, config.allowPositionals ?? false) as ReturnType<
+    typeof parseArgs<T>
+  >;
+}
+
+/** The error `parseArgs` of `node:util` throws for bad arguments (`ERR_PARSE_ARGS_*`). */
+function argsError(code: string, message: string): TypeError {
+  return Object.assign(new TypeError(message), { code: `ERR_PARSE_ARGS_${code}` });
+}
+
+/**
+ * `parseArgs({ args, options, allowPositionals, strict: true })` of `node:util` for options of
+ * type string or boolean with an optional short name (no `multiple`, `default` or negation, which
+ * no command takes): the same values (a null-prototype object, the last of repeated options),
+ * positionals and errors, message for message; `tests/cli/args_test.ts` compares them on
+ * generated argument lists. Written here because importing `node:util` starts Node's
+ * compatibility layer, about 6 ms of every command's start.
+ *
+ * The reading of each argument, as Node's `argsToTokens`: `--` ends the options; `-f` (a short
+ * option) and `--name` take the next argument, whatever it is, as the value of an option of type
+ * string; `-abc` is a group of short options, the first one of type string taking the rest of the
+ * group as its value (`-ofile`); `--name=value` has its value inline. Then each option is checked
+ * in order: known, a value when (and only when) it takes one, and no value that starts with a
+ * dash unless given inline.
+ */
+export function parseStrict(
+  args: readonly string[],
+  options: Record<string, OptionSpec>,
+  allowPositionals: boolean,
+): { values: Record<string, string | boolean>; positionals: string[] } {
+  const values: Record<string, string | boolean> = Object.create(null);
+  const positionals: string[] = [];
+  const longOf = (short: string) =>
+    Object.keys(options).find((k) => options[k].short === short) ?? short;
+  const typeOf = (name: string) => Object.hasOwn(options, name) ? options[name].type : undefined;
+  const positional = (value: string) => {
+    if (!allowPositionals) {
+      throw argsError(
+        "UNEXPECTED_POSITIONAL",
+        `Unexpected argument '${value}'. This command does not take positional arguments`,
+      );
+    }
+    positionals.push(value);
+  };
+  const option = (name: string, rawName: string, value: string | undefined, inline: boolean) => {
+    if (!Object.hasOwn(options, name)) {
+      throw argsError(
+        "UNKNOWN_OPTION",
+        `Unknown option '${rawName}'${
+          allowPositionals
+            ? `. To specify a positional argument starting with a '-', place it at the end of the command after '--', as in '-- ${
+              JSON.stringify(rawName)
+            }`
+            : ""
+        }`,
+      );
+    }
+    const { type, short } = options[name];
+    const shortAndLong = `${short ? `-${short}, ` : ""}--${name}`;
+    if (type === "string" && typeof value !== "string") {
+      throw argsError("INVALID_OPTION_VALUE", `Option '${shortAndLong} <value>' argument missing`);
+    }
+    if (type === "boolean" && value !== undefined) {
+      throw argsError("INVALID_OPTION_VALUE", `Option '${shortAndLong}' does not take an argument`);
+    }
+    if (!inline && value !== undefined && value.length > 1 && value[0] === "-") {
+      const example = rawName.startsWith("--")
+        ? `'${rawName}=-XYZ'`
+        : `'--${name}=-XYZ' or '${rawName}-XYZ'`;
+      throw argsError(
+        "INVALID_OPTION_VALUE",
+        `Option '${rawName}' argument is ambiguous.
+Did you forget to specify the option argument for '${rawName}'?
+To specify an option argument starting with a dash use ${example}.`,
+      );
+    }
+    if (name !== "__proto__") values[name] = value ?? true;
+  };
+  const rest = [...args];
+  while (rest.length > 0) {
+    const arg = rest.shift()!;
+    if (arg === "--") {
+      for (const a of rest) positional(a);
+      break;
+    }
+    const short = arg.length >= 2 && arg[0] === "-" && arg[1] !== "-";
+    if (short && arg.length === 2) {
+      // -f, its value the next argument when it takes one.
+      const name = longOf(arg[1]);
+      const value = typeOf(name) === "string" && rest.length > 0 ? rest.shift() : undefined;
+      option(name, arg, value, false);
+    } else if (short && typeOf(longOf(arg[1])) !== "string") {
+      // -abc: -a -b -c, or -a -bFILE when -b takes a value.
+      const expanded: string[] = [];
+      for (let i = 1; i < arg.length; i++) {
+        if (typeOf(longOf(arg[i])) !== "string" || i === arg.length - 1) {
+          expanded.push(`-${arg[i]}`);
+        } else {
+          expanded.push(`-${arg.slice(i)}`);
+          break;
+        }
+      }
+      rest.unshift(...expanded);
+    } else if (short) {
+      // -fFILE.
+      option(longOf(arg[1]), `-${arg[1]}`, arg.slice(2), true);
+    } else if (arg.length > 2 && arg.startsWith("--") && !arg.includes("=", 3)) {
+      // --name, its value the next argument when it takes one.
+      const name = arg.slice(2);
+      const value = typeOf(name) === "string" && rest.length > 0 ? rest.shift() : undefined;
+      option(name, arg, value, false);
+    } else if (arg.length > 2 && arg.startsWith("--")) {
+      // --name=value.
+      const at = arg.indexOf("=");
+      option(arg.slice(2, at), arg.slice(0, at), arg.slice(at + 1), true);
+    } else {
+      positional(arg);
+    }
+  }
+  return { values, positionals };
 }
 
 /**

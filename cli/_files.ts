@@ -158,8 +158,10 @@ export async function withTemporary(
     await write(tmp);
     // A signal that came while `write` ran synchronously (h5wasm writes so) is answered here,
     // before the rename: the event loop sees signals when it waits, which a timer of 0 ms does
-    // not make it do.
-    await new Promise((r) => setTimeout(r, 10));
+    // not make it do. The wait is AbortSignal.timeout's timer, not setTimeout's: in Deno 2.9 the
+    // first setTimeout of a process loads Node's timers and the compatibility layer under them
+    // (node:timers, node:util's inspect, errors, buffers), some 5 ms of a small command.
+    await new Promise((r) => AbortSignal.timeout(10).addEventListener("abort", r));
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

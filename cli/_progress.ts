@@ -12,6 +12,8 @@ import type { TrainProgress } from "../src/train/types.ts";
 
 /** What {@linkcode progressReporter} returns. */
 export interface ProgressReporter {
+  /** Whether it shows nothing (`--quiet`): a caller need not keep time for it (a ticker). */
+  readonly quiet: boolean;
   /**
    * Starts a phase (`"coding"`, `"reading in.nc"`), ending the one before. With `now`, it shows
    * at once (a phase known to be long that cannot tell its progress while it runs).
@@ -56,7 +58,14 @@ export function progressReporter(
 ): ProgressReporter {
   const nothing = () => {};
   if (quiet) {
-    return { phase: nothing, update: nothing, train: nothing, end: nothing, interrupt: nothing };
+    return {
+      quiet: true,
+      phase: nothing,
+      update: nothing,
+      train: nothing,
+      end: nothing,
+      interrupt: nothing,
+    };
   }
   const tty = options.tty ?? Deno.stderr.isTerminal();
   const now = options.now ?? (() => performance.now());
@@ -131,6 +140,7 @@ export function progressReporter(
   };
 
   return {
+    quiet: false,
     phase,
     update,
     end,

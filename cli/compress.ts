@@ -23,6 +23,7 @@ import type { CodingProgress } from "../src/encode/bounded.ts";
 import type { TrainProgress } from "../src/train/types.ts";
 import type { ModelReport } from "../src/encode/report.ts";
 import type { MrcAttributes } from "../format/attributes.ts";
+import type { NetcdfVariableReader } from "../src/io/netcdf/mod.ts";
 import { countMissing, fillInPrecision, validExtent } from "../src/metrics.ts";
 import { compressCollection, parseNamedBounds } from "./_collection.ts";
 
@@ -160,35 +161,32 @@ const INTERRUPTS: Deno.Signal[] = Deno.build.os === "windows"
   : ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /**
- * Reads INPUT: a netCDF variable (`--var`, `--select`; without `--var` the variables are listed
- * on stdout and an error asks for one), or a `.npy`/raw float32 file. Says on stderr when a
- * variable was transposed to put time first.
+ * Reads INPUT: a netCDF variable (`variable`, opened by {@linkcode openInputVariable}; a netCDF
+ * file without `--var` has its variables listed on stdout and an error asks for one), or a
+ * `.npy`/raw float32 file. Says on stderr when a variable was transposed to put time first.
  */
 async function readCompressInput(
   path: string,
-  values: { var?: string; select?: string; shape?: string },
+  values: { var?: string; shape?: string },
+  variable: NetcdfVariableReader | null,
   progress: ProgressReporter,
   signal: AbortSignal,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes?: MrcAttributes }> {
-  const { isNetcdf } = await import("./_netcdf.ts");
-  if (!await isNetcdf(path)) {
+  if (variable === null) {
+    const { isNetcdf } = await import("./_netcdf.ts");
+    if (await isNetcdf(path)) {
+      const { printVariables } = await import("./ls.ts");
+      await printVariables(path);
+      throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
+    }
     progress.phase(`reading ${path}`);
     const input = await readInput(path, values.shape);
     progress.end();
     return input;
   }
-  if (values.var === undefined) {
-    const { printVariables } = await import("./ls.ts");
-    await printVariables(path);
-    throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
-  }
-  const { readNetcdf } = await import("../src/io/netcdf/mod.ts");
-  const { parseSelect } = await import("./_select.ts");
   // The phase starts with the first slab: opening the file (and loading h5wasm) is not reading.
   let reading = false;
-  const field = await readNetcdf(path, {
-    variable: values.var,
-    select: parseSelect(values.select),
+  const field = await variable.read({
     signal,
     onProgress: (done) => {
       if (!reading) progress.phase(`reading ${path}`);
@@ -197,7 +195,7 @@ async function readCompressInput(
     },
   });
   progress.end();
-  if (field.transposed) noteTransposed(path, values.var, field.transposed);
+  if (field.transposed) noteTransposed(path, values.var!, field.transposed);
   return field;
 }
 
@@ -377,8 +375,13 @@ export async function run(args: string[]): Promise<void> {
   outputFormat(output, { mrc: [".mrc"] }, "compress");
   // Before anything opens it: a named pipe would block the read forever.
   for (const input of positionals) await checkInputFile(input);
+  // One netCDF variable: the file opened once, to tell whether it is a collection and to read it
+  // (closed once read, or when the command ends).
+  using variable = await openInputVariable(positionals[0], values);
   // Several variables, or a 4-D variable kept whole: one collection (SPEC.md §12).
-  const collection = await isCollection(positionals[0], values);
+  const collection = await isCollection(positionals[0], values, variable);
+  // A collection and a streamed input open the file again, on their own.
+  if (collection) variable?.close();
   if (collection && blockwise) {
     throw new Error(
       "--stream, --snapshots, --shard, --range and several inputs take one variable of three dimensions (compress each variable on its own)",
@@ -395,6 +398,7 @@ export async function run(args: string[]): Promise<void> {
     !collection && options.coding !== "model" &&
     (blockwise || await isLarge(positionals[0], values.psnr))
   ) {
+    variable?.close();
     return await compressStreamed(positionals, output, values, options);
   }
   const progress = progressReporter(!!values.quiet);
@@ -434,7 +438,13 @@ export async function run(args: string[]): Promise<void> {
       );
       parts.push(...many.chunks);
     } else {
-      input = await readCompressInput(positionals[0], values, progress, controller.signal);
+      input = await readCompressInput(
+        positionals[0],
+        values,
+        variable,
+        progress,
+        controller.signal,
+      );
       if (shared.fillValue !== undefined) {
         warnUnmatchedFill(positionals[0], input.data, shared.fillValue);
       }
@@ -534,25 +544,35 @@ export async function run(args: string[]): Promise<void> {
 }
 
 /**
- * Whether the input goes into a collection: `--all`, `--var a,b`, or a 4-D variable whose
- * selection keeps its layer dimension (netCDF only).
+ * The variable of INPUT when INPUT is a netCDF file and `--var` names one (not `--all`, not
+ * `--var a,b`), opened once for both questions: whether it goes into a collection (its selection
+ * keeps a layer dimension: `layers`) and its values. Null for any other input.
+ */
+async function openInputVariable(
+  path: string,
+  values: { var?: string; all?: boolean; select?: string },
+): Promise<NetcdfVariableReader | null> {
+  if (values.all || values.var === undefined || values.var.includes(",")) return null;
+  const { isNetcdf } = await import("./_netcdf.ts");
+  if (!await isNetcdf(path)) return null;
+  const { openNetcdfVariable } = await import("../src/io/netcdf/mod.ts");
+  const { parseSelect } = await import("./_select.ts");
+  return await openNetcdfVariable(path, {
+    variable: values.var,
+    select: parseSelect(values.select),
+  });
+}
+
+/**
+ * Whether the input goes into a collection: `--all`, `--var a,b`, or (`variable`, from
+ * {@linkcode openInputVariable}) a 4-D variable whose selection keeps its layer dimension.
  */
 async function isCollection(
   path: string,
-  values: { var?: string; all?: boolean; select?: string },
+  values: { var?: string; all?: boolean },
+  variable: NetcdfVariableReader | null,
 ): Promise<boolean> {
-  if (!values.all && !values.var?.includes(",")) {
-    if (values.var === undefined) return false;
-    const { isNetcdf } = await import("./_netcdf.ts");
-    if (!await isNetcdf(path)) return false;
-    const { netcdfLayers } = await import("../src/io/netcdf/mod.ts");
-    const { parseSelect } = await import("./_select.ts");
-    return await netcdfLayers(path, {
-      variable: values.var,
-      select: parseSelect(values.select),
-    }) !==
-      null;
-  }
+  if (!values.all && !values.var?.includes(",")) return variable?.layers != null;
   const { isNetcdf } = await import("./_netcdf.ts");
   if (!await isNetcdf(path)) {
     throw new Error(`${path}: --all and --var a,b read several variables of a netCDF file`);

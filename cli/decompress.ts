@@ -404,7 +404,9 @@ async function interruptible<T>(
   const onSignal = () => controller.abort(new Error("interrupted"));
   Deno.addSignalListener("SIGINT", onSignal);
   progress.phase(phase);
-  const ticker = setInterval(() => progress.update(null), 500);
+  // No timer when nothing shows: the first one of a process loads Deno's Node timers (see
+  // withTemporary of _files.ts).
+  const ticker = progress.quiet ? undefined : setInterval(() => progress.update(null), 500);
   try {
     const result = await decode(controller.signal);
     progress.end();
@@ -417,7 +419,7 @@ async function interruptible<T>(
     }
     throw new Error(`${input}: ${cliMessage(e)}`, { cause: e });
   } finally {
-    clearInterval(ticker);
+    if (ticker !== undefined) clearInterval(ticker);
     Deno.removeSignalListener("SIGINT", onSignal);
   }
 }

@@ -38,9 +38,12 @@ export type {
 export {
   DEFAULT_MAX_VALUES,
   listNetcdfVariables,
+  type NetcdfLayers,
   netcdfLayers,
   type NetcdfSlabs,
+  type NetcdfVariableReader,
   openNetcdfField,
+  openNetcdfVariable,
   readNetcdf,
   readNetcdfEach,
 } from "./read.ts";

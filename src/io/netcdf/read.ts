@@ -1,5 +1,6 @@
 /**
- * Reading: {@linkcode listNetcdfVariables} and {@linkcode readNetcdf} over a {@linkcode Source}.
+ * Reading: {@linkcode listNetcdfVariables}, {@linkcode netcdfLayers}, {@linkcode readNetcdf} (and
+ * {@linkcode openNetcdfVariable}, both of the last two with one opening) over a {@linkcode Source}.
  *
  * @module
  */
@@ -150,28 +151,121 @@ function selectionOf(
 export async function netcdfLayers(
   path: string,
   options: Pick<ReadNetcdfOptions, "variable" | "select">,
-): Promise<{ dimension: string; indices: number[] } | null> {
+): Promise<NetcdfLayers | null> {
   const source = await openSource(path);
   try {
-    const v = findVariable(source, path, options.variable);
-    const where = `${path}: variable "${options.variable}"`;
-    const group = groupOf(v.name);
-    const select = options.select ?? {};
-    const kept: { name: string; range: [number, number] }[] = [];
-    v.dims.forEach((d, i) => {
-      const s = selectionOf(source, v, i, select[d], where);
-      if (s === undefined) kept.push({ name: d, range: [0, v.shape[i]] });
-      else if (Array.isArray(s)) kept.push({ name: d, range: s });
-    });
-    if (kept.length !== 4) return null;
-    const time = kept.findIndex((d) => isTimeDimension(source, d.name, group));
-    // Time (or, without one, the first dimension) is the stack, and the last two others the
-    // grid: the layer is the first of the others.
-    const at = time === 0 ? 1 : time === 1 ? 0 : time > 1 ? 0 : 1;
-    const [a, b] = kept[at].range;
-    return { dimension: kept[at].name, indices: Array.from({ length: b - a }, (_, k) => a + k) };
+    return layersOf(source, path, options);
   } finally {
     source.close();
+  }
+}
+
+/** The layer dimension of a 4-D selection and its kept indices ({@linkcode netcdfLayers}). */
+export interface NetcdfLayers {
+  /** The name of the layer dimension (neither time nor the grid, e.g. `level`). */
+  dimension: string;
+  /** The indices of the layers the selection keeps, in order. */
+  indices: number[];
+}
+
+/** {@linkcode netcdfLayers} of an open file. */
+function layersOf(
+  source: Source,
+  path: string,
+  options: Pick<ReadNetcdfOptions, "variable" | "select">,
+): NetcdfLayers | null {
+  const v = findVariable(source, path, options.variable);
+  const where = `${path}: variable "${options.variable}"`;
+  const group = groupOf(v.name);
+  const select = options.select ?? {};
+  const kept: { name: string; range: [number, number] }[] = [];
+  v.dims.forEach((d, i) => {
+    const s = selectionOf(source, v, i, select[d], where);
+    if (s === undefined) kept.push({ name: d, range: [0, v.shape[i]] });
+    else if (Array.isArray(s)) kept.push({ name: d, range: s });
+  });
+  if (kept.length !== 4) return null;
+  const time = kept.findIndex((d) => isTimeDimension(source, d.name, group));
+  // Time (or, without one, the first dimension) is the stack, and the last two others the
+  // grid: the layer is the first of the others.
+  const at = time === 0 ? 1 : time === 1 ? 0 : time > 1 ? 0 : 1;
+  const [a, b] = kept[at].range;
+  return { dimension: kept[at].name, indices: Array.from({ length: b - a }, (_, k) => a + k) };
+}
+
+/**
+ * One variable of a netCDF file under one selection, the file opened once for both questions
+ * `compress` asks before and while it reads: {@linkcode netcdfLayers} (`layers`, known on
+ * opening) and {@linkcode readNetcdf} (`read()`). A classic file is read and parsed once, a
+ * netCDF-4 file opened once by HDF5. The caller closes it (`using`); `read()` may be called once.
+ */
+export interface NetcdfVariableReader {
+  /** The layers a 4-D selection keeps, as {@linkcode netcdfLayers}; null for 2 or 3 dimensions. */
+  readonly layers: NetcdfLayers | null;
+  /**
+   * Reads the field as {@linkcode readNetcdf} does with the variable and selection given on
+   * opening, then closes the file (the library's copy of a classic file is not held any longer
+   * than the read).
+   */
+  read(options?: Pick<ReadNetcdfOptions, "maxValues" | "signal" | "onProgress">): Promise<
+    NetcdfField
+  >;
+  /** Closes the file; a second call does nothing. */
+  close(): void;
+  /** The same as `close()`. */
+  [Symbol.dispose](): void;
+}
+
+/**
+ * Opens one variable of a netCDF file for {@linkcode NetcdfVariableReader}: its layers at once,
+ * its values on `read()`.
+ *
+ * @param path A local file.
+ * @param options The variable and the selection.
+ * @returns The open variable; the caller closes it.
+ * @throws {Error} As {@linkcode netcdfLayers} on opening, as {@linkcode readNetcdf} on `read()`.
+ *
+ * @example Ask for the layers, then read, with one opening of the file
+ * ```ts
+ * import assert from "node:assert";
+ * import { openNetcdfVariable } from "./mod.ts";
+ *
+ * const path = new URL("../../../tests/testdata/netcdf/small-nc4.nc", import.meta.url).pathname;
+ * using air = await openNetcdfVariable(path, { variable: "air", select: { level: 1 } });
+ * assert.strictEqual(air.layers, null);
+ * const field = await air.read();
+ * assert.deepStrictEqual(field.shape, [8, 9, 12]);
+ * ```
+ */
+export async function openNetcdfVariable(
+  path: string,
+  options: Pick<ReadNetcdfOptions, "variable" | "select">,
+): Promise<NetcdfVariableReader> {
+  const source = await openSource(path);
+  let open = true;
+  const close = () => {
+    if (open) source.close();
+    open = false;
+  };
+  try {
+    const layers = layersOf(source, path, options);
+    return {
+      layers,
+      async read(more = {}) {
+        if (!open) throw new Error(`${path}: variable "${options.variable}" is closed`);
+        try {
+          const all = { ...options, ...more };
+          return await readSlabs(path, fieldOf(source, path, all), all, all.onProgress);
+        } finally {
+          close();
+        }
+      },
+      close,
+      [Symbol.dispose]: close,
+    };
+  } catch (e) {
+    close();
+    throw e;
   }
 }
 
