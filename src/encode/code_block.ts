@@ -151,6 +151,24 @@ export function* codeBlockInParts(
 export const YIELD_MS = 100;
 
 /**
+ * The pauses of coding on the calling thread: `due()` once `YIELD_MS` have passed since the last
+ * pause; `pause(share)` tells `onShare`, lets the event loop run (a signal's listener) and throws
+ * if `signal` aborted.
+ */
+function yielder(signal?: AbortSignal, onShare?: (share: number) => void) {
+  let next = performance.now() + YIELD_MS;
+  return {
+    due: () => performance.now() >= next,
+    async pause(share: number): Promise<void> {
+      onShare?.(share);
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      signal?.throwIfAborted();
+      next = performance.now() + YIELD_MS;
+    },
+  };
+}
+
+/**
  * {@linkcode codeBlock} on the calling thread, in parts of one (snapshot, level): every
  * `YIELD_MS` the event loop runs, so that a signal's listener (Ctrl-C) can abort through
  * `signal`, and `onShare` is told the share of the block done. The result is `codeBlock`'s.
@@ -162,16 +180,10 @@ export async function codeBlockYielding(
   signal?: AbortSignal,
   onShare?: (share: number) => void,
 ): Promise<CodedBlock> {
-  let nextYield = performance.now() + YIELD_MS;
+  const pauses = yielder(signal, onShare);
   const parts = codeBlockInParts(params, x, missing);
   let r = parts.next();
-  for (; !r.done; r = parts.next()) {
-    if (performance.now() < nextYield) continue;
-    onShare?.(r.value);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    signal?.throwIfAborted();
-    nextYield = performance.now() + YIELD_MS;
-  }
+  for (; !r.done; r = parts.next()) if (pauses.due()) await pauses.pause(r.value);
   onShare?.(1);
   return r.value;
 }
@@ -249,13 +261,9 @@ export async function codeBlockSplit(
     q: buffers.q,
     levelsDone: 0,
   });
-  let nextYield = performance.now() + YIELD_MS;
+  const pauses = yielder(signal, onShare);
   const pause = async (share: number) => {
-    if (performance.now() < nextYield) return;
-    onShare?.(share);
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    signal?.throwIfAborted();
-    nextYield = performance.now() + YIELD_MS;
+    if (pauses.due()) await pauses.pause(share);
   };
   const stats: LevelCodingStats[] = [];
   let before = 0;
