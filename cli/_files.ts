@@ -191,11 +191,16 @@ export async function writeAtomic(
   });
 }
 
-/** Writes `bytes` to `path` atomically. */
-export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
+/** Writes `bytes` (or its parts, one after the other, none copied) to `path` atomically. */
+export async function writeBytesAtomic(
+  path: string,
+  bytes: Uint8Array | readonly Uint8Array[],
+): Promise<void> {
   await writeAtomic(path, async (f) => {
-    let off = 0;
-    while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    for (const part of bytes instanceof Uint8Array ? [bytes] : bytes) {
+      let off = 0;
+      while (off < part.length) off += await f.write(part.subarray(off));
+    }
   });
 }
 

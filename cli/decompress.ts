@@ -255,12 +255,12 @@ export async function run(args: string[]): Promise<void> {
     );
     return;
   }
-  const { encodeNpy } = await import("../src/io/npy.ts");
+  const { npyParts } = await import("../src/io/npy.ts");
   const data = decoded.data;
   // A 2-D input comes back 2-D (the header of a version 1.1 file records the shape it was given).
   const flat = file.inputShape.length === 2 && decoded.shape[0] === 1;
   const shape = flat ? decoded.shape.slice(1) : decoded.shape;
-  await writeBytesAtomic(output, encodeNpy(data, shape));
+  await writeBytesAtomic(output, npyParts(data, shape));
   progress.end();
   if (values.quiet) return;
   console.log(
@@ -331,8 +331,8 @@ async function decompressCollection(
   progress.phase(`writing ${output}`);
   if (format === "npy") {
     const d = decoded[0];
-    const { encodeNpy } = await import("../src/io/npy.ts");
-    await writeBytesAtomic(output, encodeNpy(d.data, d.shape));
+    const { npyParts } = await import("../src/io/npy.ts");
+    await writeBytesAtomic(output, npyParts(d.data, d.shape));
     progress.end();
     if (o.quiet) return;
     console.log(

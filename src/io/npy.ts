@@ -276,6 +276,27 @@ export function encodeNpyHeader(shape: readonly number[], dtype: NpyDtype): Uint
  * ```
  */
 export function encodeNpy(data: Float32Array | Float64Array, shape: number[]): Uint8Array {
+  const [header, body] = npyParts(data, shape);
+  const out = new Uint8Array(header.length + body.length);
+  out.set(header);
+  out.set(body, header.length);
+  return out;
+}
+
+/**
+ * The bytes of {@linkcode encodeNpy} as its two parts, the header and the values, so that a writer
+ * can write them one after the other: on a little-endian host (every common one) the values are a
+ * view of `data`, not a copy.
+ *
+ * @param data The values in C (row-major) order.
+ * @param shape The array shape; its product must equal `data.length`.
+ * @returns `[header, values]`.
+ * @throws {TypeError} When the shape does not match the data length.
+ */
+export function npyParts(
+  data: Float32Array | Float64Array,
+  shape: readonly number[],
+): [Uint8Array, Uint8Array] {
   let count = 1;
   for (const n of shape) {
     if (!Number.isSafeInteger(n) || n < 0) {
@@ -293,18 +314,14 @@ export function encodeNpy(data: Float32Array | Float64Array, shape: number[]): U
   const isF32 = data instanceof Float32Array;
   const itemSize = isF32 ? 4 : 8;
   const header = encodeNpyHeader(shape, isF32 ? "float32" : "float64");
-  const total = header.length;
-  const out = new Uint8Array(total + count * itemSize);
-  out.set(header);
-  const view = new DataView(out.buffer);
   if (HOST_LITTLE_ENDIAN) {
-    out.set(new Uint8Array(data.buffer, data.byteOffset, count * itemSize), total);
-  } else if (isF32) {
-    for (let i = 0; i < count; i++) view.setFloat32(total + 4 * i, data[i], true);
-  } else {
-    for (let i = 0; i < count; i++) view.setFloat64(total + 8 * i, data[i], true);
+    return [header, new Uint8Array(data.buffer, data.byteOffset, count * itemSize)];
   }
-  return out;
+  const body = new Uint8Array(count * itemSize);
+  const view = new DataView(body.buffer);
+  if (isF32) { for (let i = 0; i < count; i++) view.setFloat32(4 * i, data[i], true); }
+  else for (let i = 0; i < count; i++) view.setFloat64(8 * i, data[i], true);
+  return [header, body];
 }
 
 // --- private helpers -------------------------------------------------------

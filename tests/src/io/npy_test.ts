@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { encodeNpy, hasNpySignature, parseNpy } from "../../../src/io/npy.ts";
+import { encodeNpy, hasNpySignature, npyParts, parseNpy } from "../../../src/io/npy.ts";
 import { mulberry32 as random } from "../../../src/random.ts";
 
 /** Build an .npy file by hand: any version, header text and data bytes. */
@@ -274,3 +274,16 @@ json.dump({k: list(v.shape) for k, v in cases.items()}, open(f"{d}/shapes.json",
 if (!hasNumpy) {
   console.warn("npy_test: python3 with numpy not found; numpy differential test skipped");
 }
+
+Deno.test("npyParts: encodeNpy's bytes as header and values, the values a view of the data", () => {
+  for (
+    const data of [Float32Array.of(1, -2.5, 3, NaN, 5, 6), Float64Array.of(1e300, -0, 7, 8, 9, 10)]
+  ) {
+    const [header, values] = npyParts(data, [2, 3]);
+    const whole = encodeNpy(data, [2, 3]);
+    assert.deepStrictEqual(Uint8Array.of(...header, ...values), whole);
+    assert.strictEqual(values.buffer, data.buffer, "no copy on a little-endian host");
+    assert.deepStrictEqual(parseNpy(whole).data, data);
+  }
+  assert.throws(() => npyParts(new Float32Array(5), [2, 3]), /holds 6 values, data has 5/);
+});
