@@ -111,6 +111,13 @@ export const CHUNK_TYPES = {
   index: "INDX",
 } as const;
 
+/** The chunk types whose body is JSON: deflated from 1.5 (SPEC.md §3.1). */
+export const JSON_CHUNK_TYPES: ReadonlySet<string> = new Set([
+  CHUNK_TYPES.header,
+  CHUNK_TYPES.meta,
+  CHUNK_TYPES.attributes,
+]);
+
 /**
  * 1.4: the first chunk of a collection of variables (SPEC.md §12), which holds each variable's
  * file in a {@linkcode PART_TYPE} chunk. Not a chunk of a single-variable file (where it would be

@@ -10,6 +10,7 @@ import {
   END_MAGIC,
   FLAG_DEFLATED,
   INDEX_ENTRY_LENGTH,
+  JSON_CHUNK_TYPES,
   NO_BLOCK,
   NO_LEVEL,
   PREAMBLE_LENGTH,
@@ -131,13 +132,6 @@ export function decodeHead(head: Uint8Array, trailer: MrcVersion): MrcVersion {
   return version;
 }
 
-/** The chunk types whose body is JSON, deflated in 1.5 (SPEC.md §3.1). */
-const JSON_TYPES: ReadonlySet<string> = new Set([
-  CHUNK_TYPES.header,
-  CHUNK_TYPES.meta,
-  CHUNK_TYPES.attributes,
-]);
-
 /**
  * A chunk framed for a file of `version`, with its flags: from 1.5 a JSON body (`MHDR`, `META`,
  * `ATTR`) deflated, with flag bit 0 (SPEC.md §3.1). The one rule of every writer.
@@ -148,7 +142,7 @@ export function encodeChunkFor(
   address: { level: number | null; block: number | null },
   body: Uint8Array,
 ): { chunk: Uint8Array; flags: number } {
-  const deflated = version.minor >= VERSION_MINOR_DEFLATED && JSON_TYPES.has(type);
+  const deflated = version.minor >= VERSION_MINOR_DEFLATED && JSON_CHUNK_TYPES.has(type);
   const flags = deflated ? FLAG_DEFLATED : 0;
   return {
     chunk: encodeChunk(type, { ...address, flags }, deflated ? deflateJson(body) : body),

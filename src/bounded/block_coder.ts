@@ -355,7 +355,6 @@ export class BlockCoder {
     const enc = new RangeEncoder();
     const models = new ChunkModels();
     const coding = { lastMode: Int8Array.of(3, 3), lastFlag: Int8Array.of(2, 2) };
-    const stats = emptyStats();
     const start = unitStart(H, W, levels, n, k), size = unitPoints(H, W, levels, k);
     let j = 0;
     for (const f of this.schedule) {
@@ -378,7 +377,7 @@ export class BlockCoder {
         codes,
         preds,
         coding,
-        stats,
+        null,
       );
       j++;
     }
@@ -585,7 +584,8 @@ export class BlockCoder {
    * The second half of a (snapshot, level), or all of it when decoding: the index of its mode, its
    * level flag and its codes, with their contexts. The encoder gives the mode (in `w.mode`),
    * `allZero` and the unit's codes and predictions in coding order; the decoder decodes them and
-   * sets `rec` and `q`.
+   * sets `rec` and `q`. The unit's mode and flag are counted in `stats` where given (the split
+   * coding's quantizing half counts them).
    */
   #codeUnit(
     k: number,
@@ -598,7 +598,7 @@ export class BlockCoder {
     codes: Int32Array | null,
     preds: Float64Array | null,
     coding: { lastMode: Int8Array; lastFlag: Int8Array },
-    stats: LevelCodingStats,
+    stats: LevelCodingStats | null,
   ): void {
     const { lastMode, lastFlag } = coding, models = w.models;
     if (modes.length > 1) {
@@ -622,7 +622,7 @@ export class BlockCoder {
     if (enc) enc.encodeBit(models.F.counts, fctx, allZero ? 1 : 0);
     else allZero = dec!.decodeBit(models.F.counts, fctx) === 1;
     lastFlag[w.fc] = allZero ? 1 : 0;
-    countUnit(stats, w.mode, allZero, 0, 0);
+    if (stats !== null) countUnit(stats, w.mode, allZero, 0, 0);
     if (this.log && enc) this.log.side.push(w.mode * 2 + (allZero ? 1 : 0));
     if (dec) {
       // The decoder needs the time base only now; an all-zero level of mode time on k > 0 writes
