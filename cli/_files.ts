@@ -294,29 +294,18 @@ export async function openCollectionFile(
   }
 }
 
-/** Reads a `.npy` file, or raw little-endian float32 with `shapeArg` (`T,H,W` or `H,W`). */
+/**
+ * Reads a `.npy` file, or raw little-endian float32 with `shapeArg` (`T,H,W` or `H,W`), straight
+ * into the array it returns (the file's bytes are not held twice).
+ */
 export async function readInput(
   path: string,
   shapeArg?: string,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   await checkInputFile(path);
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
-    throw new Error(`${path}: cannot read: ${messageOf(e)}`, { cause: e });
-  }
-  const { hasNpySignature, parseNpy } = await import("../src/io/npy.ts");
-  if (hasNpySignature(bytes)) {
-    const npy = parseNpy(bytes);
-    if (npy.shape.length !== 2 && npy.shape.length !== 3) {
-      throw new Error(
-        `${path}: expected shape (T, H, W) or (H, W), found (${npy.shape.join(", ")})`,
-      );
-    }
-    return { data: npy.data, shape: npy.shape };
-  }
+  const { hasNpySignature } = await import("../src/io/npy.ts");
+  const { readNpyFile, readRawFile } = await import("../src/encode/sources.ts");
+  if (hasNpySignature(await readMagic(path))) return await readNpyFile(path);
   if (!shapeArg) {
     throw new Error(
       `${path} is not a .npy file: pass --shape T,H,W to read raw little-endian float32`,
@@ -326,16 +315,30 @@ export async function readInput(
   if (shape.length < 2 || shape.length > 3 || !shape.every((v) => Number.isInteger(v) && v > 0)) {
     throw new Error(`--shape must be T,H,W or H,W with positive integers, found "${shapeArg}"`);
   }
-  const n = shape.reduce((a, b) => a * b, 1);
-  if (bytes.length !== n * 4) {
-    throw new Error(
-      `${path} has ${bytes.length} bytes, but shape ${shape.join("x")} of float32 needs ${n * 4}`,
-    );
+  return { data: await readRawFile(path, shape), shape };
+}
+
+/** The first bytes of a file (up to 6: the `.npy` magic). */
+async function readMagic(path: string): Promise<Uint8Array> {
+  let file: Deno.FsFile;
+  try {
+    file = await Deno.open(path, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
+    throw new Error(`${path}: cannot read: ${messageOf(e)}`, { cause: e });
   }
-  const data = new Float32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) data[i] = view.getFloat32(4 * i, true);
-  return { data, shape };
+  try {
+    const head = new Uint8Array(6);
+    let at = 0;
+    while (at < head.length) {
+      const n = await file.read(head.subarray(at));
+      if (n === null) break;
+      at += n;
+    }
+    return head.subarray(0, at);
+  } finally {
+    file.close();
+  }
 }
 
 /** `node:zlib`'s CRC-32 (native, several GB/s) where the runtime has it, else undefined. */

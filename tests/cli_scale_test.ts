@@ -4,6 +4,7 @@
 import assert from "node:assert";
 import { encodeNpy, parseNpy } from "../src/io/npy.ts";
 import { writeYearly } from "./testdata/netcdf/yearly.ts";
+import { rawNpy } from "./src/io/_npy_files.ts";
 
 const cli = new URL("../cli.ts", import.meta.url).pathname;
 
@@ -139,6 +140,32 @@ Deno.test("compress --stream writes the in-memory file, byte for byte (.npy and 
       "--psnr",
       "60",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compress --stream of a Fortran-order (H, W) .npy writes the in-memory file (it was read transposed)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // numpy.asfortranarray of a 24 x 30 field: the first axis varies fastest in the file.
+    const c = field(1, 24, 30);
+    const f = new Float32Array(c.length);
+    for (let j = 0, n = 0; j < 30; j++) for (let i = 0; i < 24; i++) f[n++] = c[i * 30 + j];
+    await Deno.writeFile(
+      `${dir}/f.npy`,
+      rawNpy(
+        "{'descr': '<f4', 'fortran_order': True, 'shape': (24, 30), }",
+        new Uint8Array(f.buffer),
+      ),
+    );
+    await Deno.writeFile(`${dir}/c.npy`, encodeNpy(c, [24, 30]));
+    const o = ["--error-bound", "0.01", "--reproducible", "--quiet"];
+    await ok("compress", `${dir}/c.npy`, "-o", `${dir}/c.mrc`, ...o);
+    await ok("compress", `${dir}/f.npy`, "-o", `${dir}/mem.mrc`, ...o);
+    await ok("compress", `${dir}/f.npy`, "-o", `${dir}/st.mrc`, "--stream", ...o);
+    await same(`${dir}/c.mrc`, `${dir}/mem.mrc`);
+    await same(`${dir}/c.mrc`, `${dir}/st.mrc`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -8,7 +8,7 @@
  */
 
 import type { MrcAttributes } from "../../format/attributes.ts";
-import { parseNpyHeader } from "../io/npy.ts";
+import { fortranToC, type NpyFileHeader, parseNpyHeader } from "../io/npy.ts";
 import type { NetcdfSelection } from "../io/netcdf/types.ts";
 import type { SnapshotSource } from "./blockwise.ts";
 
@@ -102,27 +102,89 @@ async function open(path: string): Promise<{ file: Deno.FsFile; size: number }> 
 export async function npySource(path: string): Promise<FileSource> {
   const { file, size } = await open(path);
   try {
-    const head = new Uint8Array(Math.min(size, 1 << 16));
-    await readAt(file, 0, head, path);
-    let header;
-    try {
-      header = parseNpyHeader(head, size);
-    } catch (e) {
-      throw new Error(`${path}: ${(e as Error).message}`);
-    }
+    const header = await npyHeaderOf(path, file, size);
     const { shape } = header;
-    if (shape.length !== 2 && shape.length !== 3) {
-      throw new Error(`${path}: expected shape (T, H, W) or (H, W), found (${shape.join(", ")})`);
-    }
     if (header.fortranOrder && shape.length === 3) {
       throw new Error(
         `${path}: a Fortran-order .npy file keeps no snapshot together and cannot be read in slabs; compress it without --stream, --snapshots or --shard`,
       );
     }
-    return flatSource(path, file, shape, header.dtype, header.littleEndian, header.dataOffset);
+    const source = flatSource(
+      path,
+      file,
+      shape,
+      header.dtype,
+      header.littleEndian,
+      header.dataOffset,
+    );
+    if (!header.fortranOrder) return source;
+    // A single (H, W) field in Fortran order: its one snapshot is the whole array, transposed.
+    return { ...source, read: async (t0, t1) => fortranToC(await source.read(t0, t1), shape) };
   } catch (e) {
     file.close();
     throw e;
+  }
+}
+
+/** The header of the `.npy` file open as `file`, its shape checked: `(T, H, W)` or `(H, W)`. */
+async function npyHeaderOf(path: string, file: Deno.FsFile, size: number): Promise<NpyFileHeader> {
+  const head = new Uint8Array(Math.min(size, 1 << 16));
+  await readAt(file, 0, head, path);
+  let header;
+  try {
+    header = parseNpyHeader(head, size);
+  } catch (e) {
+    throw new Error(`${path}: ${(e as Error).message}`);
+  }
+  const { shape } = header;
+  if (shape.length !== 2 && shape.length !== 3) {
+    throw new Error(`${path}: expected shape (T, H, W) or (H, W), found (${shape.join(", ")})`);
+  }
+  return header;
+}
+
+/**
+ * Every value of a `.npy` file (float32 or float64, `(T, H, W)` or `(H, W)`, either order), read
+ * straight into the array that is returned: the file's bytes are not held a second time (for
+ * data in the host's byte order and in C order, they are the array).
+ *
+ * @param path The file.
+ * @returns The values, in C order, and the shape.
+ * @throws {Error} Naming the file: not `.npy`, another shape or type, truncated.
+ */
+export async function readNpyFile(
+  path: string,
+): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
+  const { file, size } = await open(path);
+  try {
+    const header = await npyHeaderOf(path, file, size);
+    const bytes = new Uint8Array(header.count * (header.dtype === "float32" ? 4 : 8));
+    await readAt(file, header.dataOffset, bytes, path);
+    const data = decode(bytes, header.dtype, header.littleEndian);
+    return {
+      data: header.fortranOrder ? fortranToC(data, header.shape) : data,
+      shape: header.shape,
+    };
+  } finally {
+    file.close();
+  }
+}
+
+/**
+ * Every value of a raw little-endian float32 file of `shape`, read straight into the array that
+ * is returned.
+ *
+ * @param path The file.
+ * @param shape Its shape (`[T, H, W]` or `[H, W]`); the file must hold exactly its values.
+ * @throws {Error} Naming the file: another size, truncated.
+ */
+export async function readRawFile(path: string, shape: number[]): Promise<Float32Array> {
+  const source = await rawSource(path, shape);
+  try {
+    const T = shape.length === 3 ? shape[0] : 1;
+    return await source.read(0, T) as Float32Array;
+  } finally {
+    source.close();
   }
 }
 

@@ -402,8 +402,8 @@ function parseDescr(descr: string): { dtype: NpyDtype; littleEndian: boolean; it
   };
 }
 
-/** Transpose column-major data of the given shape to row-major. */
-function fortranToC<T extends Float32Array | Float64Array>(src: T, shape: number[]): T {
+/** Column-major (Fortran-order) data of `shape`, transposed to row-major (C order). */
+export function fortranToC<T extends Float32Array | Float64Array>(src: T, shape: number[]): T {
   const n = src.length;
   const dst = new (src.constructor as { new (n: number): T })(n);
   const rank = shape.length;
