@@ -9,6 +9,7 @@
 import { unzlibSync, zlibSync } from "npm:fflate@0.8.2/browser";
 import { adler32 } from "./_checksum.ts";
 import { FLAG_DEFLATED, MAX_JSON_LENGTH } from "./_constants.ts";
+import { JSON_DICTIONARY } from "./_json_dictionary.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { MrcFormatError } from "./error.ts";
 
@@ -85,9 +86,12 @@ export function getUint64(view: DataView, offset: number): number {
   return value > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(value);
 }
 
-/** Compresses to a zlib stream (RFC 1950), level 9 for the smallest files. */
-export function zlibCompress(bytes: Uint8Array): Uint8Array {
-  return zlibSync(bytes, { level: 9 });
+/**
+ * Compresses to a zlib stream (RFC 1950), level 9 for the smallest files; with `dictionary`, a
+ * stream with that preset dictionary (its header's FDICT bit and DICTID set).
+ */
+export function zlibCompress(bytes: Uint8Array, dictionary?: Uint8Array): Uint8Array {
+  return zlibSync(bytes, dictionary ? { level: 9, dictionary } : { level: 9 });
 }
 
 /**
@@ -99,6 +103,7 @@ export function zlibDecompressExact(
   data: Uint8Array,
   expected: number,
   chunkType: string,
+  dictionary?: Uint8Array,
 ): Uint8Array {
   // DEFLATE cannot expand more than 1032:1 (258-byte matches coded in 2 bits), so a larger
   // declared size is garbage; refusing it here keeps allocations proportional to the input.
@@ -109,9 +114,35 @@ export function zlibDecompressExact(
       `absurd size (${data.length} bytes of zlib data cannot inflate to ${expected} bytes)`,
     );
   }
+  // RFC 1950: FDICT (bit 5 of the second byte) says a DICTID follows the two header bytes.
+  const withDictionary = data.length >= 2 && (data[1] & 0x20) !== 0;
+  if (withDictionary) {
+    if (dictionary === undefined) {
+      throw chunkError(
+        chunkType,
+        null,
+        "zlib data with a preset dictionary, which this chunk may not use",
+      );
+    }
+    const id = data.length >= 6 ? viewOf(data).getUint32(2, false) : -1, want = adler32(dictionary);
+    if (id !== want) {
+      throw chunkError(
+        chunkType,
+        null,
+        `zlib data with an unknown preset dictionary (DICTID 0x${
+          (id >>> 0).toString(16).padStart(8, "0")
+        }, the format's is 0x${want.toString(16).padStart(8, "0")})`,
+      );
+    }
+  }
   let out: Uint8Array;
   try {
-    out = unzlibSync(data, { out: new Uint8Array(expected + 1) });
+    out = unzlibSync(
+      data,
+      withDictionary
+        ? { out: new Uint8Array(expected + 1), dictionary }
+        : { out: new Uint8Array(expected + 1) },
+    );
   } catch (e) {
     throw chunkError(chunkType, null, `invalid zlib data (${(e as Error).message})`, e);
   }
@@ -184,10 +215,11 @@ export function encodeJson(value: unknown): Uint8Array {
 }
 
 /**
- * A deflated JSON body (1.5, SPEC.md §3.1): the u32 length of the JSON text, then its zlib stream.
+ * A deflated JSON body (1.5, SPEC.md §3.1): the u32 length of the JSON text, then its zlib stream;
+ * with `dictionary` (1.6, §3.1.1), a stream with the format's preset dictionary.
  */
-export function deflateJson(json: Uint8Array): Uint8Array {
-  const stream = zlibCompress(json);
+export function deflateJson(json: Uint8Array, dictionary = false): Uint8Array {
+  const stream = zlibCompress(json, dictionary ? JSON_DICTIONARY : undefined);
   const out = new Uint8Array(4 + stream.length);
   viewOf(out).setUint32(0, json.length, true);
   out.set(stream, 4);
@@ -210,7 +242,7 @@ export function inflateJson(body: Uint8Array, chunkType: string): Uint8Array {
       `deflated JSON of ${length} bytes exceeds the ${MAX_JSON_LENGTH}-byte limit`,
     );
   }
-  return zlibDecompressExact(body.subarray(4), length, chunkType);
+  return zlibDecompressExact(body.subarray(4), length, chunkType, JSON_DICTIONARY);
 }
 
 /**

@@ -63,16 +63,21 @@ export const END_MAGIC: Uint8Array = new Uint8Array([
 /** Major version written by this implementation; readers refuse a larger one. */
 export const VERSION_MAJOR = 1;
 /**
- * Minor version written by this implementation (1.5: its JSON bodies deflated); readers accept a
- * larger one.
+ * Minor version written by this implementation (1.6: its JSON bodies deflated with the preset
+ * dictionary); readers accept a larger one.
  */
-export const VERSION_MINOR = 5;
+export const VERSION_MINOR = 6;
 /** The minor version from which files may have learned prediction and shards (1.3). */
 export const VERSION_MINOR_LEARNED = 3;
 /** The minor version from which writers deflate the JSON bodies (1.5, SPEC.md §3.1). */
 export const VERSION_MINOR_DEFLATED = 5;
 /** Bit 0 of a chunk's flags (1.5): its body is deflated JSON (SPEC.md §3.1). */
 export const FLAG_DEFLATED = 1;
+/**
+ * The minor version from which writers deflate the JSON bodies with the preset dictionary (1.6,
+ * SPEC.md §3.1.1).
+ */
+export const VERSION_MINOR_DICTIONARY = 6;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;

@@ -19,6 +19,7 @@ import {
   VERSION_MAJOR,
   VERSION_MINOR,
   VERSION_MINOR_DEFLATED,
+  VERSION_MINOR_DICTIONARY,
 } from "./_constants.ts";
 import { ByteWriter, deflateJson, getUint64, viewOf } from "./_bytes.ts";
 import { crc32, hex32 } from "./_checksum.ts";
@@ -134,7 +135,8 @@ export function decodeHead(head: Uint8Array, trailer: MrcVersion): MrcVersion {
 
 /**
  * A chunk framed for a file of `version`, with its flags: from 1.5 a JSON body (`MHDR`, `META`,
- * `ATTR`) deflated, with flag bit 0 (SPEC.md §3.1). The one rule of every writer.
+ * `ATTR`) deflated, with flag bit 0 (SPEC.md §3.1), and from 1.6 with the preset dictionary
+ * (§3.1.1). The one rule of every writer.
  */
 export function encodeChunkFor(
   version: MrcVersion,
@@ -144,8 +146,13 @@ export function encodeChunkFor(
 ): { chunk: Uint8Array; flags: number } {
   const deflated = version.minor >= VERSION_MINOR_DEFLATED && JSON_CHUNK_TYPES.has(type);
   const flags = deflated ? FLAG_DEFLATED : 0;
+  const dictionary = version.minor >= VERSION_MINOR_DICTIONARY;
   return {
-    chunk: encodeChunk(type, { ...address, flags }, deflated ? deflateJson(body) : body),
+    chunk: encodeChunk(
+      type,
+      { ...address, flags },
+      deflated ? deflateJson(body, dictionary) : body,
+    ),
     flags,
   };
 }

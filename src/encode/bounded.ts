@@ -458,8 +458,8 @@ export async function compressBoundedTo(
     encodeSeconds,
     levels: coded.levels,
   });
-  // Every file is 1.5 (its JSON bodies deflated, SPEC.md §3.1), whether or not it has learned
-  // prediction (1.3).
+  // Every file is 1.6 (its JSON bodies deflated with the preset dictionary, SPEC.md §3.1.1),
+  // whether or not it has learned prediction (1.3).
   const writer = new MrcWriter(sink, {
     signal: options.signal,
     version: { major: VERSION_MAJOR, minor: VERSION_MINOR },

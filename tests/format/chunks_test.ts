@@ -353,6 +353,6 @@ Deno.test("encodeIndexBody() and encodeTrailer() round trip", () => {
   assert.throws(() => decodeTrailer(encodeTrailer(trailer), size - 27, size + 1), MrcFormatError);
   assert.throws(
     () => decodeTrailer(encodeTrailer({ ...trailer, major: 2 }), size - 28, size),
-    /version 2\.7 is newer than the supported version 1\.5/,
+    /version 2\.7 is newer than the supported version 1\.6/,
   );
 });

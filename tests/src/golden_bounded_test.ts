@@ -1,4 +1,4 @@
-// The bounded golden files (formats 1.2 to 1.5): exact bytes, exact decoded values, the bound.
+// The bounded golden files (formats 1.2 to 1.6): exact bytes, exact decoded values, the bound.
 import assert from "node:assert";
 import { decodeStream, openMrc } from "../../mod.ts";
 import { fromBytes, openContainer } from "../../format/mod.ts";
@@ -8,6 +8,7 @@ import {
   chunkList,
   GOLDEN_BOUNDED,
 } from "../testdata/generate.ts";
+import { JSON_DICTIONARY_ID } from "../../format/_json_dictionary.ts";
 
 const testdata = new URL("../testdata/", import.meta.url);
 
@@ -75,17 +76,51 @@ for (const variant of GOLDEN_BOUNDED) {
     const one = await file.decode({ level: 1, snapshots: [t, t + 1] });
     const plane = one.shape[1] * one.shape[2];
     same(one.data, golden.decoded[1].slice(t * plane, (t + 1) * plane), `level 1, snapshot ${t}`);
-    // 1.5: the JSON bodies deflated (flag bit 0), the others not; before, no flag at all.
+    // 1.5: the JSON bodies deflated (flag bit 0), the others not; before, no flag at all. 1.6:
+    // their zlib streams with the preset dictionary (FDICT, and D's DICTID).
     const container = await openContainer(fromBytes(bytes));
     const deflated = golden.version >= "1.5";
     for (const c of container.chunks) {
       const json = c.type === "MHDR" || c.type === "META" || c.type === "ATTR";
       assert.strictEqual(c.flags, deflated && json ? 1 : 0, `${c.type} flags`);
+      if (!(deflated && json)) continue;
+      const stream = bytes.subarray(c.offset + 16 + 4, c.offset + c.length - 4);
+      const fdict = (stream[1] & 0x20) !== 0;
+      assert.strictEqual(fdict, golden.version >= "1.6", `${c.type}: FDICT`);
+      if (fdict) {
+        const id = new DataView(stream.buffer, stream.byteOffset).getUint32(2, false);
+        assert.strictEqual(id, JSON_DICTIONARY_ID, `${c.type}: DICTID`);
+      }
     }
     assert.deepStrictEqual(container.meta, golden.meta);
     if (golden.attributes) assert.deepStrictEqual(await file.readAttributes(), golden.attributes);
   });
 }
+
+Deno.test("the 1.6 golden file is the 1.5 one with its JSON deflated with the dictionary, about half as large", async () => {
+  const [g5, g6]: BoundedGoldenDescription[] = await Promise.all(
+    ["v1.5-bounded", "v1.6-bounded"].map(async (name) =>
+      JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, testdata)))
+    ),
+  );
+  // The same content: only the version differs, and so only the JSON chunks' bytes.
+  assert.deepStrictEqual({ ...g6, version: "", chunks: [], byteLength: 0 }, {
+    ...g5,
+    version: "",
+    chunks: [],
+    byteLength: 0,
+  });
+  const jsonBytes = async (bytes: Uint8Array) =>
+    (await openContainer(fromBytes(bytes))).chunks
+      .filter((c) => c.type === "MHDR" || c.type === "META" || c.type === "ATTR")
+      .reduce((n, c) => n + c.length, 0);
+  const [b5, b6] = await Promise.all(
+    ["v1.5-bounded", "v1.6-bounded"].map((n) => Deno.readFile(new URL(`${n}.mrc`, testdata))),
+  );
+  const [j5, j6] = [await jsonBytes(b5), await jsonBytes(b6)];
+  assert.ok(j6 < 0.7 * j5, `JSON ${j6} bytes with the dictionary, ${j5} without`);
+  assert.strictEqual(b5.length - b6.length, j5 - j6, "only the JSON differs");
+});
 
 Deno.test("the 1.5 golden file written with plain JSON (1.2) decodes the same, its JSON larger", async () => {
   const golden: BoundedGoldenDescription = JSON.parse(

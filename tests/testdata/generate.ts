@@ -124,6 +124,9 @@ export const GOLDEN: readonly GoldenVariant[] = [
   // Deflated JSON (1.5): v1.2-bounded's coding with source attributes; its MHDR, META and ATTR
   // bodies stored deflated (flag bit 0).
   { name: "v1.5-bounded", version: "1.5", snapshotCount: 9, coding: "bounded", attributes: true },
+  // The preset dictionary (1.6): v1.5-bounded's content, its MHDR, META and ATTR streams deflated
+  // with the format's dictionary D (SPEC.md §3.1.1).
+  { name: "v1.6-bounded", version: "1.6", snapshotCount: 9, coding: "bounded", attributes: true },
 ];
 
 /** The model-coded golden files (their description is `GoldenDescription`). */

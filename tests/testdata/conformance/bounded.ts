@@ -113,6 +113,34 @@ export const BOUNDED: BoundedVector[] = [
     catches: ["deflateIgnored"],
   },
   {
+    name: "bounded-dictionary",
+    note: "§3.1.1 (1.6): the MHDR, META and ATTR zlib streams use the preset dictionary D (FDICT set, DICTID 0xe7f7cf54): matches reach back into D",
+    input: () => {
+      const T = 3, H = 12, W = 12;
+      const data = field(T, H, W, 23, 0.4);
+      const attributes = {
+        variable: {
+          name: "tas",
+          type: "float",
+          attributes: {
+            units: { type: "char", value: "K" },
+            standard_name: { type: "char", value: "air_temperature" },
+          },
+        },
+        dimensions: [
+          { name: "time", size: T, values: [0, 1, 2], type: "double", attributes: {} },
+          { name: "lat", size: H, values: null, type: "float", attributes: {} },
+          { name: "lon", size: W, values: null, type: "float", attributes: {} },
+        ],
+        selected: [],
+        global: { Conventions: { type: "char", value: "CF-1.6" } },
+        source: { format: "netCDF-4" },
+      };
+      return { data, shape: [T, H, W], options: { errorBound: 0.01, keyInterval: 2, attributes } };
+    },
+    catches: ["dictionaryIgnored"],
+  },
+  {
     name: "bounded-keyframes",
     note: "§4.7.4 step 1: lastMode[fc] is set for every (snapshot, level), also when no mode bit is coded (keyframe 0 sets lastMode[0] = 0); 3 keyframes in one block, K = 4",
     input: () => {
@@ -311,6 +339,15 @@ export const INVALID_BOUNDED: InvalidBoundedVector[] = [
     note: "§3.1: a byte after the zlib stream of a deflated MHDR (the stream inflates to its stated length)",
     from: "bounded-deflated",
     edit: (f) => void (f.chunks[0].body = Uint8Array.of(...f.chunks[0].body, 0)),
+  },
+  {
+    name: "invalid-bounded-dictionary-id",
+    note: "§3.1.1: a deflated MHDR whose zlib stream names another preset dictionary (its DICTID one more than D's)",
+    from: "bounded-dictionary",
+    edit: (f) => {
+      const body = f.chunks[0].body, view = new DataView(body.buffer, body.byteOffset);
+      view.setUint32(6, (view.getUint32(6, false) + 1) >>> 0, false);
+    },
   },
   {
     name: "invalid-bounded-trailing-byte",

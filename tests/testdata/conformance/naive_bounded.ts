@@ -39,6 +39,8 @@ export interface Readings {
   nanAltTwo?: boolean;
   /** §3.1: an MHDR body read as JSON whatever its flags (deflated bodies not inflated). */
   deflateIgnored?: boolean;
+  /** §3.1.1: a zlib stream with FDICT inflated with no preset dictionary. */
+  dictionaryIgnored?: boolean;
   /** §4.7.5: a learned filter applies in mode space only (not time+space). */
   filterSpaceOnly?: boolean;
   /** §4.7.5: a learned filter applies at every point of its pass, its taps clamped to the plane. */
@@ -212,10 +214,30 @@ function axisWeights(i: number, s: number, L: number, cubic: boolean): number[] 
   throw new Error(`coordinate ${i} has no neighbour at spacing ${s}`);
 }
 
-/** Decodes every level of every snapshot of a bounded file. */
+/** RFC 1950's Adler-32. */
+function adler(bytes: Uint8Array): number {
+  let a = 1, b = 0;
+  for (const v of bytes) {
+    a = (a + v) % 65521;
+    b = (b + a) % 65521;
+  }
+  return ((b << 16) | a) >>> 0;
+}
+
+/**
+ * §3.1.1: the preset dictionary `D`, read out of SPEC.md itself: the lines of the first `text`
+ * block after the section's heading, joined with nothing between them.
+ */
+const DICTIONARY = (() => {
+  const spec = Deno.readTextFileSync(new URL("../../../format/SPEC.md", import.meta.url));
+  const from = spec.indexOf("```text\n", spec.indexOf("### 3.1.1")) + "```text\n".length;
+  return new TextEncoder().encode(spec.slice(from, spec.indexOf("\n```", from)).split("\n").join(""));
+})();
+
 /**
  * §3.1: the JSON text of a chunk, its body itself, or with flag bit 0 a u32 length `L` and a zlib
- * stream that inflates to exactly `L` bytes (at most 16 MiB) with nothing after it.
+ * stream that inflates to exactly `L` bytes (at most 16 MiB) with nothing after it; §3.1.1: with
+ * FDICT set, inflated with `D` as its history, its DICTID `D`'s Adler-32.
  */
 function jsonText(chunk: EditableMrc["chunks"][number], r: Readings): string {
   let body = chunk.body;
@@ -224,21 +246,26 @@ function jsonText(chunk: EditableMrc["chunks"][number], r: Readings): string {
     const L = new DataView(body.buffer, body.byteOffset).getUint32(0, true);
     if (L > 16 * 2 ** 20) throw new Error(`${chunk.type}: deflated JSON of ${L} bytes`);
     const out = new Uint8Array(L + 1);
-    const inflated = unzlibSync(body.subarray(4), { out });
+    const stream = body.subarray(4);
+    const fdict = stream.length >= 6 && (stream[1] & 0x20) !== 0;
+    if (fdict) {
+      const id = new DataView(stream.buffer, stream.byteOffset).getUint32(2, false);
+      if (id !== adler(DICTIONARY)) throw new Error(`${chunk.type}: unknown dictionary ${id}`);
+    }
+    const inflated = unzlibSync(
+      stream,
+      fdict && !r.dictionaryIgnored ? { out, dictionary: DICTIONARY } : { out },
+    );
     if (inflated.length !== L) throw new Error(`${chunk.type}: inflates to ${inflated.length}, not ${L}`);
     // The stream's own end: its Adler-32 must be the body's last 4 bytes (nothing after it).
-    let a = 1, b2 = 0;
-    for (const v of inflated) {
-      a = (a + v) % 65521;
-      b2 = (b2 + a) % 65521;
-    }
     const tail = new DataView(body.buffer, body.byteOffset + body.length - 4).getUint32(0, false);
-    if (tail !== ((b2 << 16) | a) >>> 0) throw new Error(`${chunk.type}: bytes after the zlib stream`);
+    if (tail !== adler(inflated)) throw new Error(`${chunk.type}: bytes after the zlib stream`);
     body = inflated;
   }
   return new TextDecoder("utf-8", { fatal: true }).decode(body);
 }
 
+/** Decodes every level of every snapshot of a bounded file. */
 export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLevel[] {
   const file = splitMrc(bytes);
   const mhdr = file.chunks[0];
