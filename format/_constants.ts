@@ -78,6 +78,8 @@ export const FLAG_DEFLATED = 1;
  * SPEC.md §3.1.1).
  */
 export const VERSION_MINOR_DICTIONARY = 6;
+/** The minor version from which writers deflate the `INDX` body (1.6, SPEC.md §5). */
+export const VERSION_MINOR_DEFLATED_INDEX = 6;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;

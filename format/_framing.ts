@@ -19,9 +19,17 @@ import {
   VERSION_MAJOR,
   VERSION_MINOR,
   VERSION_MINOR_DEFLATED,
+  VERSION_MINOR_DEFLATED_INDEX,
   VERSION_MINOR_DICTIONARY,
 } from "./_constants.ts";
-import { ByteWriter, deflateJson, getUint64, viewOf } from "./_bytes.ts";
+import {
+  ByteWriter,
+  deflateJson,
+  getUint64,
+  viewOf,
+  zlibCompress,
+  zlibDecompressExact,
+} from "./_bytes.ts";
 import { crc32, hex32 } from "./_checksum.ts";
 import { chunkError } from "./_chunk_error.ts";
 import { hasMrcSignature } from "./signature.ts";
@@ -275,9 +283,46 @@ export function encodeIndexBody(entries: readonly MrcChunkEntry[]): Uint8Array {
   return out.toBytes();
 }
 
-/** Parses an `INDX` body found in the chunk at file offset `offset`. */
-export function decodeIndexBody(body: Uint8Array, offset: number): MrcChunkEntry[] {
+/**
+ * The `INDX` chunk of a file of `version` listing `entries`: from 1.6 its body deflated, with flag
+ * bit 0 (SPEC.md §5). The one rule of every writer of single-variable files.
+ */
+export function encodeIndexFor(version: MrcVersion, entries: readonly MrcChunkEntry[]): Uint8Array {
+  const body = encodeIndexBody(entries);
+  const address = { level: null, block: null };
+  if (version.minor < VERSION_MINOR_DEFLATED_INDEX) {
+    return encodeChunk(CHUNK_TYPES.index, address, body);
+  }
+  const stream = zlibCompress(body);
+  const deflated = new Uint8Array(4 + stream.length);
+  viewOf(deflated).setUint32(0, body.length, true);
+  deflated.set(stream, 4);
+  return encodeChunk(CHUNK_TYPES.index, { ...address, flags: FLAG_DEFLATED }, deflated);
+}
+
+/**
+ * Parses an `INDX` body found in the chunk at file offset `offset`, inflated first where `flags`
+ * has bit 0 (1.6, SPEC.md §5): a u32 length `L`, at most what the `offset - 14` bytes of chunks
+ * before it can list (every chunk is at least 20 bytes), then the zlib stream of those `L` bytes.
+ */
+export function decodeIndexBody(body: Uint8Array, offset: number, flags = 0): MrcChunkEntry[] {
   const type = CHUNK_TYPES.index;
+  if (flags & FLAG_DEFLATED) {
+    if (body.length < 4) {
+      throw chunkError(type, offset, `deflated body of ${body.length} bytes, at least 4`);
+    }
+    const length = viewOf(body).getUint32(0, true);
+    const most = 4 + INDEX_ENTRY_LENGTH *
+        Math.floor(Math.max(0, offset - PREAMBLE_LENGTH) / (CHUNK_FRAME_LENGTH + ADDRESS_LENGTH));
+    if (length > most) {
+      throw chunkError(
+        type,
+        offset,
+        `deflated body of ${length} bytes, more than the ${most} an index at offset ${offset} can need`,
+      );
+    }
+    body = zlibDecompressExact(body.subarray(4), length, type);
+  }
   if (body.length < 4) {
     throw chunkError(type, offset, `body has ${body.length} bytes, expected >= 4`);
   }

@@ -348,7 +348,7 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
     category: "index",
     maxPayload: (_header, _level, seen) => ADDRESS_LENGTH + 4 + seen * INDEX_ENTRY_LENGTH,
     minLength: none,
-    decode: (body, { offset }) => decodeIndexBody(body, offset ?? 0),
+    decode: (body, { offset, flags }) => decodeIndexBody(body, offset ?? 0, flags),
   },
 };
 

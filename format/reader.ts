@@ -417,7 +417,7 @@ export async function readFileIndex(
       }, expected "${CHUNK_TYPES.index}" without level or block`,
     );
   }
-  const entries = decodeIndexBody(indexChunk.body, indexOffset);
+  const entries = decodeIndexBody(indexChunk.body, indexOffset, indexChunk.flags);
 
   // The entries must tile [preamble end, index offset) in order: every byte is then covered by a
   // CRC, and offsets are in bounds and non-overlapping by construction.

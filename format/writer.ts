@@ -14,9 +14,8 @@ import {
   VERSION_MINOR,
 } from "./_constants.ts";
 import {
-  encodeChunk,
   encodeChunkFor,
-  encodeIndexBody,
+  encodeIndexFor,
   encodePreamble,
   encodeTrailer,
   isValidType,
@@ -460,11 +459,7 @@ export class MrcWriter {
     if (problem !== null) this.#fail(problem);
     this.#finished = true;
     const indexOffset = this.#offset;
-    const index = encodeChunk(
-      CHUNK_TYPES.index,
-      { level: null, block: null },
-      encodeIndexBody(this.#entries),
-    );
+    const index = encodeIndexFor(this.#version, this.#entries);
     this.#enqueue(index).catch(() => {});
     const trailer = encodeTrailer({ indexOffset, indexLength: index.length, ...this.#version });
     await this.#enqueue(trailer);

@@ -20,7 +20,7 @@ import { encodeMeta } from "../../format/meta.ts";
 import {
   encodeChunk,
   encodeChunkFor,
-  encodeIndexBody,
+  encodeIndexFor,
   encodePreamble,
   encodeTrailer,
   type MrcChunkEntry,
@@ -566,11 +566,7 @@ export async function prepareMerge(
       if (options.transient) await out.flush();
     }
     const indexOffset = out.offset;
-    const index = encodeChunk(
-      CHUNK_TYPES.index,
-      { level: null, block: null },
-      encodeIndexBody(entries),
-    );
+    const index = encodeIndexFor(version, entries);
     await out.put(index);
     await out.put(encodeTrailer({ indexOffset, indexLength: index.length, ...version }));
     await out.flush();

@@ -26,6 +26,7 @@ import {
   decodeTrailer,
   encodeChunk,
   encodeIndexBody,
+  encodeIndexFor,
   encodeTrailer,
   type MrcChunkEntry,
 } from "../../format/_framing.ts";
@@ -332,6 +333,46 @@ Deno.test("encodeChunk() frames, and decodeChunk() verifies, chunks of every siz
       );
     }
   }
+});
+
+Deno.test("a deflated index (1.6, SPEC.md §5) reads back; a wrong or impossible length is refused by name", () => {
+  const entries: MrcChunkEntry[] = Array.from({ length: 40 }, (_, i) => ({
+    type: i ? "BCOD" : "MHDR",
+    level: i ? i % 8 : null,
+    block: i ? i >> 3 : null,
+    flags: i ? 0 : 1,
+    offset: 14 + 100 * i,
+    length: 100,
+  }));
+  const at = 14 + 100 * 40;
+  const plain = decodeChunk(encodeIndexFor({ major: 1, minor: 5 }, entries), at);
+  const deflated = decodeChunk(encodeIndexFor({ major: 1, minor: 6 }, entries), at);
+  assert.strictEqual(plain.flags, 0);
+  assert.strictEqual(deflated.flags, 1);
+  assert.ok(deflated.body.length < plain.body.length / 2, `${deflated.body.length} bytes`);
+  assert.deepStrictEqual(decodeIndexBody(deflated.body, at, 1), entries);
+  assert.deepStrictEqual(decodeIndexBody(plain.body, at, 0), entries);
+  assert.throws(() => decodeIndexBody(deflated.body, at, 0), /INDX.*entries need/);
+  const bad = (body: Uint8Array, offset: number, message: RegExp) =>
+    assert.throws(
+      () => decodeIndexBody(body, offset, 1),
+      (e) => e instanceof MrcFormatError && message.test(e.message),
+    );
+  const withLength = (L: number) => {
+    const b = deflated.body.slice();
+    new DataView(b.buffer).setUint32(0, L, true);
+    return b;
+  };
+  bad(withLength(plain.body.length - 24), at, /INDX.*inflates to more than 940 bytes/);
+  bad(withLength(plain.body.length + 24), at, /INDX.*inflates to 964 bytes, expected 988/);
+  // 40 entries need 4 + 40 * 24 bytes; before offset 14 + 39 * 20 no 40 chunks fit.
+  bad(
+    deflated.body,
+    14 + 39 * 20,
+    /deflated body of 964 bytes, more than the 940 an index at offset 794 can need/,
+  );
+  bad(deflated.body.subarray(0, 3), at, /INDX.*deflated body of 3 bytes, at least 4/);
+  bad(Uint8Array.of(...deflated.body, 0), at, /INDX/);
 });
 
 Deno.test("encodeIndexBody() and encodeTrailer() round trip", () => {

@@ -15,7 +15,7 @@ import {
 import { countingSource } from "../../format/mod.ts";
 import {
   encodeChunk,
-  encodeIndexBody,
+  encodeIndexFor,
   encodePreamble,
   encodeTrailer,
   type MrcChunkEntry,
@@ -414,7 +414,7 @@ async function rebuild(
     parts.push(framed);
     offset += framed.length;
   }
-  const index = encodeChunk("INDX", { level: null, block: null }, encodeIndexBody(entries));
+  const index = encodeIndexFor(version, entries);
   parts.push(index, encodeTrailer({ indexOffset: offset, indexLength: index.length, ...version }));
   return concat(parts);
 }

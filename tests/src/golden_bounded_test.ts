@@ -92,12 +92,20 @@ for (const variant of GOLDEN_BOUNDED) {
         assert.strictEqual(id, JSON_DICTIONARY_ID, `${c.type}: DICTID`);
       }
     }
+    // 1.6: the index deflated too (flag bit 0 of INDX).
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const indexAt = Number(view.getBigUint64(bytes.length - 28, true));
+    assert.strictEqual(
+      view.getUint16(indexAt + 10, true),
+      golden.version >= "1.6" ? 1 : 0,
+      "INDX flags",
+    );
     assert.deepStrictEqual(container.meta, golden.meta);
     if (golden.attributes) assert.deepStrictEqual(await file.readAttributes(), golden.attributes);
   });
 }
 
-Deno.test("the 1.6 golden file is the 1.5 one with its JSON deflated with the dictionary, about half as large", async () => {
+Deno.test("the 1.6 golden file is the 1.5 one with its JSON deflated with the dictionary and its index deflated", async () => {
   const [g5, g6]: BoundedGoldenDescription[] = await Promise.all(
     ["v1.5-bounded", "v1.6-bounded"].map(async (name) =>
       JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, testdata)))
@@ -119,7 +127,15 @@ Deno.test("the 1.6 golden file is the 1.5 one with its JSON deflated with the di
   );
   const [j5, j6] = [await jsonBytes(b5), await jsonBytes(b6)];
   assert.ok(j6 < 0.7 * j5, `JSON ${j6} bytes with the dictionary, ${j5} without`);
-  assert.strictEqual(b5.length - b6.length, j5 - j6, "only the JSON differs");
+  // And the index, deflated (§5): the trailer's index length.
+  const indexLength = (b: Uint8Array) => new DataView(b.buffer).getUint32(b.length - 20, true);
+  const [i5, i6] = [indexLength(b5), indexLength(b6)];
+  assert.ok(i6 < i5, `index ${i6} bytes deflated, ${i5} not`);
+  assert.strictEqual(
+    b5.length - b6.length,
+    j5 - j6 + i5 - i6,
+    "only the JSON and the index differ",
+  );
 });
 
 Deno.test("the 1.5 golden file written with plain JSON (1.2) decodes the same, its JSON larger", async () => {

@@ -10,6 +10,7 @@
 import { compress } from "../../../mod.ts";
 import type { MrcAttributes } from "../../../format/mod.ts";
 import { mulberry32 } from "../../../src/random.ts";
+import { crc32 } from "../../../format/_checksum.ts";
 import { type EditableMrc, joinMrc, splitMrc } from "../../fuzz/_mrc_edit.ts";
 import type { Readings } from "./naive_bounded.ts";
 
@@ -29,7 +30,10 @@ export interface InvalidBoundedVector {
   note: string;
   /** The valid vector it is made from. */
   from: string;
-  edit: (f: EditableMrc) => void;
+  /** The lie, told in the split file (CRCs, index and trailer then written afresh)... */
+  edit?: (f: EditableMrc) => void;
+  /** ... or in the file's bytes themselves (where the index or the trailer lies). */
+  editBytes?: (bytes: Uint8Array) => void;
   /** Readings of the SPEC under which the naive decoder accepts it (wrongly). */
   acceptedBy?: (keyof Readings)[];
 }
@@ -350,6 +354,19 @@ export const INVALID_BOUNDED: InvalidBoundedVector[] = [
     },
   },
   {
+    name: "invalid-index-deflated-length",
+    note: "§5 (1.6): a deflated INDX whose stated length is one entry short of what its stream inflates to (its CRC remade)",
+    from: "bounded-dictionary",
+    editBytes: (bytes) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const at = Number(view.getBigUint64(bytes.length - 28, true));
+      const length = view.getUint32(bytes.length - 20, true);
+      if ((view.getUint16(at + 10, true) & 1) === 0) throw new Error("the index is not deflated");
+      view.setUint32(at + 16, view.getUint32(at + 16, true) - 24, true);
+      view.setUint32(at + length - 4, crc32(bytes.subarray(at + 4, at + length - 4)), true);
+    },
+  },
+  {
     name: "invalid-bounded-trailing-byte",
     note: "§4.7.4: a byte after the last symbol (the decoder must end exactly at the chunk's end)",
     from: "bounded-blocks",
@@ -422,7 +439,12 @@ export async function buildBounded(v: BoundedVector): Promise<Uint8Array> {
 
 /** The invalid vector `v` made from the bytes of its valid vector. */
 export function buildInvalidBounded(v: InvalidBoundedVector, from: Uint8Array): Uint8Array {
+  if (v.editBytes) {
+    const bytes = from.slice();
+    v.editBytes(bytes);
+    return bytes;
+  }
   const f = splitMrc(from);
-  v.edit(f);
+  v.edit!(f);
   return joinMrc(f);
 }
