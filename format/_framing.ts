@@ -303,9 +303,15 @@ export function encodeIndexFor(version: MrcVersion, entries: readonly MrcChunkEn
 /**
  * Parses an `INDX` body found in the chunk at file offset `offset`, inflated first where `flags`
  * has bit 0 (1.6, SPEC.md §5): a u32 length `L`, at most what the `offset - 14` bytes of chunks
- * before it can list (every chunk is at least 20 bytes), then the zlib stream of those `L` bytes.
+ * before it can list (every chunk is at least 20 bytes) and at most `maxBytes`, then the zlib
+ * stream of those `L` bytes.
  */
-export function decodeIndexBody(body: Uint8Array, offset: number, flags = 0): MrcChunkEntry[] {
+export function decodeIndexBody(
+  body: Uint8Array,
+  offset: number,
+  flags = 0,
+  maxBytes = Infinity,
+): MrcChunkEntry[] {
   const type = CHUNK_TYPES.index;
   if (flags & FLAG_DEFLATED) {
     if (body.length < 4) {
@@ -319,6 +325,14 @@ export function decodeIndexBody(body: Uint8Array, offset: number, flags = 0): Mr
         type,
         offset,
         `deflated body of ${length} bytes, more than the ${most} an index at offset ${offset} can need`,
+      );
+    }
+    // A file's size may be what a server claims: the inflated index is held to the budget too.
+    if (length > maxBytes) {
+      throw chunkError(
+        type,
+        offset,
+        `deflated body of ${length} bytes above maxBytes ${maxBytes} (pass a larger maxBytes for a file you trust)`,
       );
     }
     body = zlibDecompressExact(body.subarray(4), length, type);

@@ -59,6 +59,11 @@ export interface OpenContainerOptions {
   signal?: AbortSignal;
   /** The trailer and index, when the caller has read them ({@linkcode readFileIndex}). */
   index?: FileIndex;
+  /**
+   * Most bytes a deflated index (1.6) may inflate to, as {@linkcode readFileIndex} takes it.
+   * Default: no limit but the file's size.
+   */
+  maxBytes?: number;
 }
 
 /** An open `.mrc` file. Every `read…` method costs exactly one source read. */
@@ -378,12 +383,15 @@ export interface FileIndex {
  *
  * @param source The file.
  * @param signal Aborts the reads.
+ * @param maxBytes Most bytes a deflated index may inflate to (1.6): the caller's memory budget.
+ *   Default: no limit but the file's size.
  * @returns The trailer and the entries.
  * @throws {MrcFormatError} On a truncated file, a bad trailer or a bad index.
  */
 export async function readFileIndex(
   source: RangeSource,
   signal?: AbortSignal,
+  maxBytes = Infinity,
 ): Promise<FileIndex> {
   const size = source.byteLength;
   const minimum = PREAMBLE_LENGTH + 2 * (CHUNK_FRAME_LENGTH + ADDRESS_LENGTH) + TRAILER_LENGTH;
@@ -417,7 +425,7 @@ export async function readFileIndex(
       }, expected "${CHUNK_TYPES.index}" without level or block`,
     );
   }
-  const entries = decodeIndexBody(indexChunk.body, indexOffset, indexChunk.flags);
+  const entries = decodeIndexBody(indexChunk.body, indexOffset, indexChunk.flags, maxBytes);
 
   // The entries must tile [preamble end, index offset) in order: every byte is then covered by a
   // CRC, and offsets are in bounds and non-overlapping by construction.
@@ -480,7 +488,8 @@ export async function openContainer(
     throw new TypeError("Cannot open file: expected a RangeSource with byteLength and read()");
   }
   const { signal } = options;
-  const { trailer, entries } = options.index ?? await readFileIndex(source, signal);
+  const { trailer, entries } = options.index ??
+    await readFileIndex(source, signal, options.maxBytes);
   const { indexOffset } = trailer;
   const first = entries[0];
   if (first?.type === COLLECTION_TYPE && first.level === null && first.block === null) {

@@ -22,6 +22,7 @@ import {
 import type { MrcVersion } from "../../format/_framing.ts";
 import type { RangeSource } from "../../format/source.ts";
 import { MrcFile } from "./mrc_file.ts";
+import { checkMaxBytes } from "./_budget.ts";
 
 export type { CollectionVariable } from "../../format/collection.ts";
 
@@ -131,7 +132,10 @@ export class MrcCollection {
       );
     }
     const container = this.#single ??
-      await openContainer(this.#container!.partSource(v.parts[k]), { signal: options.signal });
+      await openContainer(this.#container!.partSource(v.parts[k]), {
+        signal: options.signal,
+        maxBytes: checkMaxBytes(this.#options.maxBytes),
+      });
     const file = new MrcFile(container, {
       close: options.close,
       maxBytes: this.#options.maxBytes,
@@ -247,7 +251,8 @@ export async function collectionOf(
   source: RangeSource,
   options: PartOptions & { close?: () => void | Promise<void>; index?: FileIndex },
 ): Promise<MrcCollection> {
-  const index = options.index ?? await readFileIndex(source, options.signal);
+  const index = options.index ??
+    await readFileIndex(source, options.signal, checkMaxBytes(options.maxBytes));
   if (index.entries[0]?.type === COLLECTION_TYPE) {
     const container = await openCollectionContainer(source, { signal: options.signal, index });
     return new MrcCollection(source, { container }, options);

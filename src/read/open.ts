@@ -98,7 +98,7 @@ export async function openMrc(input: MrcInput, options: OpenMrcOptions = {}): Pr
   // (or here, when the file is not a valid `.mrc` file).
   const owned = source !== input;
   try {
-    const index = await readFileIndex(source, options.signal);
+    const index = await readFileIndex(source, options.signal, checkMaxBytes(options.maxBytes));
     if (index.entries[0]?.type === COLLECTION_TYPE || options.variable !== undefined) {
       const collection = await collectionOf(source, { ...options, index });
       if (options.variable === undefined) {

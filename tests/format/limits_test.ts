@@ -183,3 +183,23 @@ Deno.test("decodeStream() refuses 1.5e7 blocks of a model header before listing 
   }, /Cannot decode level 1 of snapshots 0:30000000: it needs 1920000256 bytes of memory/);
   await assert.rejects(openMrc(bytes), MrcFormatError); // its index lists 2 blocks, not 1.5e7
 });
+
+Deno.test("a deflated index (1.6) inflates only within maxBytes: openMrc() refuses it before inflating", async () => {
+  const bytes = await Deno.readFile(new URL("v1.6-bounded.mrc", testdata));
+  // 13 entries: 4 + 13 * 24 = 316 bytes inflated, from a body of about 100.
+  await assert.rejects(
+    openMrc(bytes, { maxBytes: 315 }),
+    (e) =>
+      e instanceof MrcFormatError &&
+      /"INDX".*deflated body of 316 bytes above maxBytes 315 \(pass a larger maxBytes/.test(
+        e.message,
+      ),
+  );
+  const { openCollection } = await import("../../decode.ts");
+  await assert.rejects(
+    openCollection(bytes, { maxBytes: 315 }),
+    /deflated body of 316 bytes above maxBytes 315/,
+  );
+  // Within the budget it opens (the decode's own budget is then checked as before).
+  assert.strictEqual((await openMrc(bytes, { maxBytes: 316 })).header.shape[0], 9);
+});
