@@ -126,6 +126,7 @@ async function describeFile(
   const raw = h.shape[0] * h.shape[1] * h.shape[2] * 4;
   const summary = {
     file: name,
+    version: `${file.version.major}.${file.version.minor}`,
     shape: h.shape,
     inputShape: file.inputShape,
     dtype: h.dtype,
@@ -164,7 +165,9 @@ async function describeFile(
   const lines: string[] = [];
   const say = (line: string) => void lines.push(line);
   say(
-    `${label}: ${formatBytes(file.totalBytes)}, all ${file.chunks.length} chunks verified`,
+    `${label}: ${
+      formatBytes(file.totalBytes)
+    }, format ${summary.version}, all ${file.chunks.length} chunks verified`,
   );
   say(
     `  shape ${h.shape.join(" x ")} (${h.dtype}), stored grid ${h.grid.join("x")}, ratio ${

@@ -379,7 +379,7 @@ Deno.test("cli.ts info, decompress and preview read an http URL with range reque
       assert.strictEqual(info.code, 0, info.stderr);
       assert.match(
         info.stdout,
-        /^http:\/\/127\.0\.0\.1:\d+\/field\.mrc: 2\.1 KiB, all 5 chunks verified/,
+        /^http:\/\/127\.0\.0\.1:\d+\/field\.mrc: 2\.1 KiB, format 1\.2, all 5 chunks verified/,
       );
       assert.match(info.stdout, /variable "temperature"/);
       const json = await run(["info", url, "--json"], { permissions: net });
@@ -435,7 +435,7 @@ Deno.test("cli.ts info escapes the control characters of a file's strings", asyn
     // One line of the file's own (unindented), the real one; the fake stays inside its line.
     const top = r.stdout.split("\n").filter((line) => /^\S/.test(line));
     assert.strictEqual(top.length, 1, top.join("\n"));
-    assert.match(top[0], /evil\.mrc: [\d.]+ KiB, all 5 chunks verified$/);
+    assert.match(top[0], /evil\.mrc: [\d.]+ KiB, format 1\.\d, all 5 chunks verified$/);
     assert.match(r.stdout, /variable "t\\x1b\[2J\\x1b\[H\\x0afake\.mrc: 1 KiB, all 99 chunks/);
     assert.match(r.stdout, /verified\\x0d\\u202e\\u2028\\x7f\\x9b/);
     assert.match(r.stdout, /\\u2066\\x1b/);

@@ -104,7 +104,8 @@ Deno.test({
     );
     const text = await run("info", path("a.mrc"));
     assert.strictEqual(text.code, 0);
-    assert.match(text.stdout, /chunks verified/);
+    assert.match(text.stdout, /, format 1\.6, all \d+ chunks verified/);
+    assert.strictEqual(summary.version, "1.6");
 
     const d = await run(
       "decompress",

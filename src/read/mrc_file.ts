@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { MrcContainer } from "../../format/reader.ts";
+import type { MrcContainer, MrcVersion } from "../../format/reader.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import {
   type BoundedBlock,
@@ -163,6 +163,24 @@ export class MrcFile {
     this.#close = options.close;
     this.header = container.header;
     this.report = readReport(container.meta);
+  }
+
+  /**
+   * The file's format version (SPEC.md §2): a reader of an older minor version refuses what a
+   * newer one added (a 1.5 reader refuses a 1.6 file, whose JSON is deflated with the preset
+   * dictionary), so this says which releases can read the file.
+   *
+   * @example The version of a golden file
+   * ```ts
+   * import assert from "node:assert";
+   * import { openMrc } from "./open.ts";
+   *
+   * const file = await openMrc(new URL("../../tests/testdata/v1.6-bounded.mrc", import.meta.url));
+   * assert.deepStrictEqual(file.version, { major: 1, minor: 6 });
+   * ```
+   */
+  get version(): MrcVersion {
+    return { ...this.#container.version };
   }
 
   /** True once {@linkcode MrcFile.close} has been called. */
