@@ -304,8 +304,8 @@ export async function readInput(
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   await checkInputFile(path);
   const { hasNpySignature } = await import("../src/io/npy.ts");
-  const { readNpyFile, readRawFile } = await import("../src/encode/sources.ts");
-  if (hasNpySignature(await readMagic(path))) return await readNpyFile(path);
+  const { head, readNpyFile, readRawFile } = await import("../src/encode/sources.ts");
+  if (hasNpySignature(await head(path, 6))) return await readNpyFile(path);
   if (!shapeArg) {
     throw new Error(
       `${path} is not a .npy file: pass --shape T,H,W to read raw little-endian float32`,
@@ -316,29 +316,6 @@ export async function readInput(
     throw new Error(`--shape must be T,H,W or H,W with positive integers, found "${shapeArg}"`);
   }
   return { data: await readRawFile(path, shape), shape };
-}
-
-/** The first bytes of a file (up to 6: the `.npy` magic). */
-async function readMagic(path: string): Promise<Uint8Array> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path, { read: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) throw new Error(`${path}: no such file`);
-    throw new Error(`${path}: cannot read: ${messageOf(e)}`, { cause: e });
-  }
-  try {
-    const head = new Uint8Array(6);
-    let at = 0;
-    while (at < head.length) {
-      const n = await file.read(head.subarray(at));
-      if (n === null) break;
-      at += n;
-    }
-    return head.subarray(0, at);
-  } finally {
-    file.close();
-  }
 }
 
 /** `node:zlib`'s CRC-32 (native, several GB/s) where the runtime has it, else undefined. */

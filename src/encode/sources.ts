@@ -406,8 +406,12 @@ export async function concatNetcdf(
   }
 }
 
-/** The first `n` bytes of a file (fewer when it is shorter). */
-async function head(path: string, n: number): Promise<Uint8Array> {
+/**
+ * The first `n` bytes of a file (fewer when it is shorter).
+ *
+ * @throws {Error} Naming the file: no such file, cannot read.
+ */
+export async function head(path: string, n: number): Promise<Uint8Array> {
   const { file } = await open(path);
   try {
     const out = new Uint8Array(n);

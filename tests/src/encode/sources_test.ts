@@ -56,50 +56,48 @@ function files(): [string, Uint8Array][] {
   ];
 }
 
-Deno.test("readNpyFile() gives parseNpy()'s values and shape for every kind of .npy file", async () => {
+/** Runs `check` on each of `files()`, written to a temporary path, with what parseNpy() reads. */
+async function eachFile(
+  check: (name: string, path: string, want: ReturnType<typeof parseNpy>) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir();
   try {
     for (const [name, bytes] of files()) {
       const path = `${dir}/x.npy`;
       await Deno.writeFile(path, bytes);
-      const want = parseNpy(bytes);
-      const got = await readNpyFile(path);
-      assert.deepStrictEqual(got.shape, want.shape, name);
-      assert.strictEqual(got.data.constructor, want.data.constructor, name);
-      assert.deepStrictEqual(Array.from(got.data), Array.from(want.data), name);
+      await check(name, path, parseNpy(bytes));
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("readNpyFile() gives parseNpy()'s values and shape for every kind of .npy file", async () => {
+  await eachFile(async (name, path, want) => {
+    const got = await readNpyFile(path);
+    assert.deepStrictEqual(got.shape, want.shape, name);
+    assert.strictEqual(got.data.constructor, want.data.constructor, name);
+    assert.deepStrictEqual(Array.from(got.data), Array.from(want.data), name);
+  });
 });
 
 Deno.test("npySource() reads parseNpy()'s values slab by slab, a Fortran-order (H, W) field included", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    for (const [name, bytes] of files()) {
-      const path = `${dir}/x.npy`;
-      await Deno.writeFile(path, bytes);
-      const want = parseNpy(bytes);
-      if (want.fortranOrder && want.shape.length === 3) {
-        await assert.rejects(npySource(path), /Fortran-order .* cannot be read in slabs/, name);
-        continue;
-      }
-      const source = await npySource(path);
-      try {
-        const [T, H, W] = source.shape;
-        const got: number[] = [];
-        for (let t = 0; t < T; t += 2) {
-          got.push(...await source.read(t, Math.min(T, t + 2)));
-        }
-        assert.strictEqual(got.length, T * H * W, name);
-        assert.deepStrictEqual(got, Array.from(want.data), name);
-      } finally {
-        source.close();
-      }
+  await eachFile(async (name, path, want) => {
+    if (want.fortranOrder && want.shape.length === 3) {
+      await assert.rejects(npySource(path), /Fortran-order .* cannot be read in slabs/, name);
+      return;
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    const source = await npySource(path);
+    try {
+      const [T, H, W] = source.shape;
+      const got: number[] = [];
+      for (let t = 0; t < T; t += 2) got.push(...await source.read(t, Math.min(T, t + 2)));
+      assert.strictEqual(got.length, T * H * W, name);
+      assert.deepStrictEqual(got, Array.from(want.data), name);
+    } finally {
+      source.close();
+    }
+  });
 });
 
 Deno.test("readRawFile() reads raw float32 straight into its array; a wrong size or a truncated .npy is refused, naming the file", async () => {

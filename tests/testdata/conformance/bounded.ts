@@ -11,6 +11,8 @@ import { compress } from "../../../mod.ts";
 import type { MrcAttributes } from "../../../format/mod.ts";
 import { mulberry32 } from "../../../src/random.ts";
 import { crc32 } from "../../../format/_checksum.ts";
+import { inflateJson } from "../../../format/_bytes.ts";
+import { FLAG_DEFLATED } from "../../../format/_constants.ts";
 import { type EditableMrc, joinMrc, splitMrc } from "../../fuzz/_mrc_edit.ts";
 import type { Readings } from "./naive_bounded.ts";
 
@@ -94,6 +96,37 @@ const ATTRIBUTES: MrcAttributes = {
   source: { format: "netCDF-4" },
 };
 
+/**
+ * The `ATTR` content of a variable on (time, lat, lon) of `shape`, without coordinates but the
+ * times given (SPEC.md §4.8).
+ */
+function gridAttributes(
+  variable: { name: string; type: string; attributes: Record<string, unknown> },
+  [T, H, W]: number[],
+  times: number[] | null,
+  global: Record<string, unknown>,
+  format: string,
+) {
+  const dimension = (name: string, size: number, values: number[] | null, type: string) => ({
+    name,
+    size,
+    values,
+    type,
+    attributes: {},
+  });
+  return {
+    variable,
+    dimensions: [
+      dimension("time", T, times, "double"),
+      dimension("lat", H, null, "float"),
+      dimension("lon", W, null, "float"),
+    ],
+    selected: [],
+    global,
+    source: { format },
+  };
+}
+
 export const BOUNDED: BoundedVector[] = [
   {
     name: "bounded-deflated",
@@ -101,17 +134,13 @@ export const BOUNDED: BoundedVector[] = [
     input: () => {
       const T = 3, H = 12, W = 12;
       const data = field(T, H, W, 21, 0.4);
-      const attributes = {
-        variable: { name: "sst", type: "float", attributes: { units: { type: "char", value: "K" } } },
-        dimensions: [
-          { name: "time", size: T, values: null, type: "double", attributes: {} },
-          { name: "lat", size: H, values: null, type: "float", attributes: {} },
-          { name: "lon", size: W, values: null, type: "float", attributes: {} },
-        ],
-        selected: [],
-        global: { title: { type: "char", value: "conformance" } },
-        source: { format: "netCDF-3 classic" },
-      };
+      const attributes = gridAttributes(
+        { name: "sst", type: "float", attributes: { units: { type: "char", value: "K" } } },
+        [T, H, W],
+        null,
+        { title: { type: "char", value: "conformance" } },
+        "netCDF-3 classic",
+      );
       return { data, shape: [T, H, W], options: { errorBound: 0.01, keyInterval: 2, attributes } };
     },
     catches: ["deflateIgnored"],
@@ -122,8 +151,8 @@ export const BOUNDED: BoundedVector[] = [
     input: () => {
       const T = 3, H = 12, W = 12;
       const data = field(T, H, W, 23, 0.4);
-      const attributes = {
-        variable: {
+      const attributes = gridAttributes(
+        {
           name: "tas",
           type: "float",
           attributes: {
@@ -131,15 +160,11 @@ export const BOUNDED: BoundedVector[] = [
             standard_name: { type: "char", value: "air_temperature" },
           },
         },
-        dimensions: [
-          { name: "time", size: T, values: [0, 1, 2], type: "double", attributes: {} },
-          { name: "lat", size: H, values: null, type: "float", attributes: {} },
-          { name: "lon", size: W, values: null, type: "float", attributes: {} },
-        ],
-        selected: [],
-        global: { Conventions: { type: "char", value: "CF-1.6" } },
-        source: { format: "netCDF-4" },
-      };
+        [T, H, W],
+        [0, 1, 2],
+        { Conventions: { type: "char", value: "CF-1.6" } },
+        "netCDF-4",
+      );
       return { data, shape: [T, H, W], options: { errorBound: 0.01, keyInterval: 2, attributes } };
     },
     catches: ["dictionaryIgnored"],
@@ -322,10 +347,14 @@ const bcod = (f: EditableMrc, level: number, block: number) =>
 
 const attr = (f: EditableMrc) => f.chunks.find((c) => c.type === "ATTR")!;
 
+/** Edits the `ATTR` JSON of a split file, written back as plain JSON (flag bit 0 clear). */
 function editAttributes(f: EditableMrc, change: (json: Record<string, unknown>) => void): void {
-  const json = JSON.parse(new TextDecoder().decode(attr(f).body));
+  const chunk = attr(f);
+  const body = chunk.flags & FLAG_DEFLATED ? inflateJson(chunk.body, "ATTR") : chunk.body;
+  const json = JSON.parse(new TextDecoder().decode(body));
   change(json);
-  attr(f).body = new TextEncoder().encode(JSON.stringify(json));
+  chunk.body = new TextEncoder().encode(JSON.stringify(json));
+  chunk.flags &= ~FLAG_DEFLATED;
 }
 
 export const INVALID_BOUNDED: InvalidBoundedVector[] = [
