@@ -55,6 +55,10 @@ Options:
   --threads N           threads that code blocks in parallel, or the two halves of a
                         single block (default: all cores from 8 Mi values up, 1.5 Mi for
                         one block, else 1); the file is the same whatever N
+  --format-version V    the format to write, 1.2 to 1.6 (default 1.6): for readers of an
+                        older release, which refuse a newer file; the values are the same,
+                        the metadata larger (learned prediction and shards: 1.3 or later,
+                        collections 1.4); info shows a file's version
   --predictor P         spatial prediction of the finer levels: cubic or linear (fixed
                         interpolation), auto (per level and block: linear, cubic or learned
                         filters fitted on the data, kept only where smaller; codes each block
@@ -102,8 +106,8 @@ nothing written.
 
 Model coding (--coding model): the MrCAE network alone, quality set by tolerances, no bound (a
 level that stops short of its tolerance is warned about on stderr); --error-bound,
---rel-error-bound, --psnr, --key-interval, --predictor, --interpolation and --threads do not
-apply.
+--rel-error-bound, --psnr, --key-interval, --predictor, --interpolation, --threads and
+--format-version do not apply.
 Its options (refused without --coding model):
   --tol A,B,C           mask tolerance per level (default 1e-3,5e-4,1e-4)
   --groups "1,1;1,1;2"  channels of each widening group, levels separated by ';'
@@ -126,6 +130,7 @@ const BOUNDED_FLAGS = [
   "interpolation",
   "predictor",
   "threads",
+  "format-version",
 ];
 const MODEL_FLAGS = [
   "tol",
@@ -264,6 +269,7 @@ export async function run(args: string[]): Promise<void> {
       psnr: { type: "string" },
       "key-interval": { type: "string" },
       threads: { type: "string" },
+      "format-version": { type: "string" },
       interpolation: { type: "string" },
       predictor: { type: "string" },
       levels: { type: "string" },
@@ -354,6 +360,7 @@ export async function run(args: string[]): Promise<void> {
       psnr: parseNumber(values.psnr, "psnr"),
       keyInterval: parseNumber(values["key-interval"], "key-interval", true),
       threads: parseNumber(values.threads, "threads", true),
+      formatVersion: values["format-version"],
       interpolation,
       predictor: predictor as Predictor | undefined,
     }

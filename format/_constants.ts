@@ -67,6 +67,8 @@ export const VERSION_MAJOR = 1;
  * dictionary); readers accept a larger one.
  */
 export const VERSION_MINOR = 6;
+/** The minor version from which files may be bounded-coded (1.2, SPEC.md §4.7). */
+export const VERSION_MINOR_BOUNDED = 2;
 /** The minor version from which files may have learned prediction and shards (1.3). */
 export const VERSION_MINOR_LEARNED = 3;
 /** The minor version from which writers deflate the JSON bodies (1.5, SPEC.md §3.1). */

@@ -690,3 +690,41 @@ Deno.test("cli.ts compress --threads 2 writes the bytes of --threads 1, also wit
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("cli.ts compress --format-version writes a file for an older release; info says which", async () => {
+  const tmp = await Deno.makeTempDir();
+  try {
+    const [T, H, W] = [4, 19, 23];
+    await Deno.writeFile(`${tmp}/in.npy`, encodeNpy(smallField(T, H, W), [T, H, W]));
+    const c = await run(
+      "compress",
+      `${tmp}/in.npy`,
+      "-o",
+      `${tmp}/old.mrc`,
+      "--format-version",
+      "1.5",
+    );
+    assert.strictEqual(c.code, 0, c.stderr);
+    const info = await run("info", `${tmp}/old.mrc`);
+    assert.match(info.stdout, /old\.mrc: [\d.]+ KiB, format 1\.5, all \d+ chunks verified/);
+    assert.strictEqual((await openMrc(`${tmp}/old.mrc`)).version.minor, 5);
+    const r = await run(
+      "compress",
+      `${tmp}/in.npy`,
+      "-o",
+      `${tmp}/x.mrc`,
+      "--format-version",
+      "1.2",
+      "--predictor",
+      "auto",
+    );
+    assertOneLineError(r, /^error: Cannot compress: predictor "auto" needs format 1\.3 or later/);
+    assertOneLineError(
+      await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, "--format-version", "1.9"),
+      /formatVersion must be "1\.2" to "1\.6"/,
+    );
+    assert.ok(!(await Deno.stat(`${tmp}/x.mrc`).then(() => true, () => false)), "nothing written");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});

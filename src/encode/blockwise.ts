@@ -14,7 +14,7 @@
 
 import type { ByteSink } from "../../format/writer.ts";
 import { MrcWriter } from "../../format/writer.ts";
-import { CHUNK_TYPES, VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
+import { CHUNK_TYPES } from "../../format/_constants.ts";
 import { MAX_BOUND, type ShardPlace } from "../../format/header.ts";
 import { zlibCompress } from "../../format/_bytes.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
@@ -24,6 +24,7 @@ import { BlockPool, workersAvailable } from "./block_pool.ts";
 import { type BlockFigures, keepsLearned, levelFigures, levelReports } from "./block_report.ts";
 import {
   type BoundedCompressOptions,
+  boundedFormatVersion,
   boundedHeader,
   type BoundedReport,
   boundedReport,
@@ -268,6 +269,7 @@ export async function compressBlockwise(
     );
   }
   const { levels, keyInterval, blockSize, predictor } = resolveBoundedParams(dims, options);
+  const version = boundedFormatVersion(options.formatVersion, { predictor, shard: !!shard });
   if (shard) {
     const { first, total } = shard;
     if (!Number.isInteger(total) || total < 1) {
@@ -476,10 +478,7 @@ export async function compressBlockwise(
     meta.shard = figures;
   }
   try {
-    const writer = new MrcWriter(sink, {
-      signal,
-      version: { major: VERSION_MAJOR, minor: VERSION_MINOR },
-    });
+    const writer = new MrcWriter(sink, { signal, version });
     await writer.writeHeader(header);
     await writer.writeMeta(meta);
     if (options.attributes) await writer.writeAttributes(options.attributes);

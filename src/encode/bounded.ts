@@ -10,7 +10,13 @@
 
 import { MAX_BLOCK_SIZE, MAX_BOUND, type MrcHeader } from "../../format/header.ts";
 import { type ByteSink, MrcWriter } from "../../format/writer.ts";
-import { VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
+import {
+  VERSION_MAJOR,
+  VERSION_MINOR,
+  VERSION_MINOR_BOUNDED,
+  VERSION_MINOR_LEARNED,
+} from "../../format/_constants.ts";
+import type { MrcVersion } from "../../format/reader.ts";
 import { type Predictor, PREDICTORS } from "../bounded/learned.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
 import { defaultBoundedLevels } from "../bounded/plan.ts";
@@ -83,6 +89,14 @@ export interface BoundedCompressOptions {
    */
   onCodingProgress?: (progress: CodingProgress) => void;
   /**
+   * The format version to write, `"1.2"` to the newest (`"1.6"`, the default): for readers of an
+   * older release, which refuse a newer minor version's file. The coded values are the same; what
+   * differs is how the metadata is stored (1.5 deflates the JSON, 1.6 adds the preset dictionary
+   * and deflates the index, SPEC.md §2). Learned prediction (`predictor` `"auto"` or
+   * `"learned"`) and shards need 1.3. A `TypeError` names anything else.
+   */
+  formatVersion?: string;
+  /**
    * Threads that code blocks in parallel (Web Workers), an integer >= 1; the file is the same
    * whatever the count. Default: the machine's cores (`navigator.hardwareConcurrency`) for inputs
    * of 8 Mi values or more, or 1.5 Mi for a single block, else 1 (a worker's start costs more than it
@@ -115,6 +129,38 @@ interface CodingContext {
   /** `performance.now()` when coding began. */
   start: number;
   trial: number;
+}
+
+/**
+ * The version a bounded file is written in: `formatVersion` checked (a bounded file is 1.2 or
+ * later; learned prediction and shards 1.3 or later), or the newest. The one rule of every
+ * bounded writer (in memory, streamed, a collection's parts).
+ *
+ * @throws {TypeError} Naming the version and what it cannot hold.
+ */
+export function boundedFormatVersion(
+  formatVersion: string | undefined,
+  needs: { predictor: Predictor; shard: boolean },
+): MrcVersion {
+  if (formatVersion === undefined) return { major: VERSION_MAJOR, minor: VERSION_MINOR };
+  const match = typeof formatVersion === "string" ? /^1\.(\d)$/.exec(formatVersion) : null;
+  const minor = match ? Number(match[1]) : NaN;
+  if (!(minor >= VERSION_MINOR_BOUNDED && minor <= VERSION_MINOR)) {
+    throw new TypeError(
+      `Cannot compress: formatVersion must be "1.${VERSION_MINOR_BOUNDED}" to "1.${VERSION_MINOR}" (bounded files are 1.${VERSION_MINOR_BOUNDED} or later), found ${
+        JSON.stringify(formatVersion)
+      }`,
+    );
+  }
+  const learned = needs.predictor === "auto" || needs.predictor === "learned";
+  if ((learned || needs.shard) && minor < VERSION_MINOR_LEARNED) {
+    throw new TypeError(
+      `Cannot compress: ${
+        learned ? `predictor "${needs.predictor}"` : "a shard"
+      } needs format 1.${VERSION_MINOR_LEARNED} or later, found formatVersion "${formatVersion}"`,
+    );
+  }
+  return { major: VERSION_MAJOR, minor };
 }
 
 /** The relative bound used when no bound is given: 1e-3 of the data's range (about 65 dB). */
@@ -358,6 +404,7 @@ export async function compressBoundedTo(
     fail(`psnr must be a number of dB in (0, 400), found ${targetPsnr}`);
   }
   const { levels, keyInterval, blockSize, predictor } = resolveBoundedParams(dims, options);
+  const version = boundedFormatVersion(options.formatVersion, { predictor, shard: false });
   const { missing, missingCount, min, max, fillValue } = scanValues(
     values,
     dims,
@@ -459,11 +506,8 @@ export async function compressBoundedTo(
     levels: coded.levels,
   });
   // Every file is 1.6 (its JSON bodies deflated with the preset dictionary, SPEC.md §3.1.1),
-  // whether or not it has learned prediction (1.3).
-  const writer = new MrcWriter(sink, {
-    signal: options.signal,
-    version: { major: VERSION_MAJOR, minor: VERSION_MINOR },
-  });
+  // whether or not it has learned prediction (1.3), unless an older version is asked for.
+  const writer = new MrcWriter(sink, { signal: options.signal, version });
   await writer.writeHeader(header);
   await writer.writeMeta(roundReport(report, options.reproducible ?? false));
   if (options.attributes) await writer.writeAttributes(options.attributes);

@@ -6,10 +6,11 @@
  * @module
  */
 
+import { VERSION_MINOR_COLLECTION } from "../../format/_constants.ts";
 import type { MrcAttributes } from "../../format/attributes.ts";
 import { type CollectionHeader, CollectionWriter } from "../../format/collection.ts";
 import type { ByteSink } from "../../format/writer.ts";
-import { DEFAULT_REL_ERROR_BOUND } from "./bounded.ts";
+import { boundedFormatVersion, DEFAULT_REL_ERROR_BOUND } from "./bounded.ts";
 import { type CompressResult, compressTo } from "./compress.ts";
 import type { CompressOptions } from "./options.ts";
 import { validExtent } from "../metrics.ts";
@@ -111,6 +112,16 @@ export async function compressCollectionTo(
   options: CollectionOptions = {},
 ): Promise<CollectionResult> {
   const { crc32, onPart, ...shared } = options;
+  // A collection is 1.4 (SPEC.md §12): its parts may be older, but not the collection.
+  const asked = (shared as { formatVersion?: string }).formatVersion;
+  const version = boundedFormatVersion(asked, { predictor: "cubic", shard: false });
+  if (version.minor < VERSION_MINOR_COLLECTION) {
+    throw new TypeError(
+      `Cannot compress: a collection of variables needs format 1.${VERSION_MINOR_COLLECTION} or later, found formatVersion ${
+        JSON.stringify(asked)
+      }`,
+    );
+  }
   let part = 0;
   const header: CollectionHeader = {
     variables: inputs.map((v) => {

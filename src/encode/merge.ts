@@ -274,7 +274,9 @@ class Output {
 const SPAN = 32 << 20;
 
 /**
- * Merges shards into the whole and writes it into `sink`.
+ * Merges shards into the whole and writes it into `sink`, in the newest format version of the
+ * shards (at most this release's): shards written for an older release merge into a file it
+ * reads.
  *
  * @param inputs The shards, in any order.
  * @param sink Where the whole goes.
@@ -443,8 +445,11 @@ export async function prepareMerge(
   }
 
   const write = async (sink: { write(bytes: Uint8Array): void | Promise<void> }) => {
-    // Write: preamble, file-level chunks, the levels' chunks copied, index, trailer.
-    const version = { major: VERSION_MAJOR, minor: VERSION_MINOR };
+    // Write: preamble, file-level chunks, the levels' chunks copied, index, trailer. The version
+    // is the newest of the shards' that this one writes: shards written for an older release
+    // (compress --format-version) merge into a file that release reads.
+    const newest = Math.max(...shards.map((s) => s.file.version.minor));
+    const version = { major: VERSION_MAJOR, minor: Math.min(newest, VERSION_MINOR) };
     const out = new Output(sink);
     const entries: MrcChunkEntry[] = [];
     const chunk = async (type: string, body: Uint8Array) => {

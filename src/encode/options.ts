@@ -91,6 +91,7 @@ const BOUNDED_KEYS: Record<keyof BoundedCompressOptions, true> = {
   signal: true,
   onCodingProgress: true,
   threads: true,
+  formatVersion: true,
 };
 const MODEL_KEYS: Record<keyof ModelCompressOptions, true> = {
   coding: true,

@@ -292,3 +292,27 @@ Deno.test("a cubic shard among learned ones: the whole is learned, its blocks ca
   if (result.notIdentical === null) assert.deepStrictEqual(bytes, want);
   else assert.notDeepStrictEqual(bytes, want);
 });
+
+Deno.test("shards written for an older release (formatVersion 1.5) merge into a 1.5 file, one compress's bytes", async () => {
+  const data = noisy(9);
+  const options: BlockwiseOptions = { errorBound: 0.01, blockSize: 8, formatVersion: "1.5" };
+  const { bytes } = await merge([
+    await shard(data, 0, 24, options),
+    await shard(data, 24, dims[0] - 24, options),
+  ]);
+  assert.deepStrictEqual((await openContainer(fromBytes(bytes))).version, { major: 1, minor: 5 });
+  assert.deepStrictEqual(bytes, await whole(data, options));
+  // Mixed: the newest of the shards' versions.
+  const mixed = await merge([
+    await shard(data, 0, 24, options),
+    await shard(data, 24, dims[0] - 24, { ...options, formatVersion: undefined }),
+  ]);
+  assert.deepStrictEqual((await openContainer(fromBytes(mixed.bytes))).version, {
+    major: 1,
+    minor: 6,
+  });
+  await assert.rejects(
+    shard(data, 0, 24, { ...options, formatVersion: "1.2" }),
+    /a shard needs format 1\.3 or later, found formatVersion "1\.2"/,
+  );
+});
