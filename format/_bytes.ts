@@ -215,15 +215,24 @@ export function encodeJson(value: unknown): Uint8Array {
 }
 
 /**
- * A deflated JSON body (1.5, SPEC.md §3.1): the u32 length of the JSON text, then its zlib stream;
- * with `dictionary` (1.6, §3.1.1), a stream with the format's preset dictionary.
+ * A deflated body: the u32 length of `bytes`, then their zlib stream (with `dictionary`, a stream
+ * with that preset dictionary). The layout of deflated JSON (1.5, SPEC.md §3.1) and of the
+ * deflated index (1.6, §5).
  */
-export function deflateJson(json: Uint8Array, dictionary = false): Uint8Array {
-  const stream = zlibCompress(json, dictionary ? JSON_DICTIONARY : undefined);
+export function deflateBody(bytes: Uint8Array, dictionary?: Uint8Array): Uint8Array {
+  const stream = zlibCompress(bytes, dictionary);
   const out = new Uint8Array(4 + stream.length);
-  viewOf(out).setUint32(0, json.length, true);
+  viewOf(out).setUint32(0, bytes.length, true);
   out.set(stream, 4);
   return out;
+}
+
+/**
+ * A deflated JSON body (1.5, SPEC.md §3.1), {@linkcode deflateBody}'s layout; with `dictionary`
+ * (1.6, §3.1.1), a stream with the format's preset dictionary.
+ */
+export function deflateJson(json: Uint8Array, dictionary = false): Uint8Array {
+  return deflateBody(json, dictionary ? JSON_DICTIONARY : undefined);
 }
 
 /**

@@ -24,10 +24,10 @@ import {
 } from "./_constants.ts";
 import {
   ByteWriter,
+  deflateBody,
   deflateJson,
   getUint64,
   viewOf,
-  zlibCompress,
   zlibDecompressExact,
 } from "./_bytes.ts";
 import { crc32, hex32 } from "./_checksum.ts";
@@ -293,11 +293,7 @@ export function encodeIndexFor(version: MrcVersion, entries: readonly MrcChunkEn
   if (version.minor < VERSION_MINOR_DEFLATED_INDEX) {
     return encodeChunk(CHUNK_TYPES.index, address, body);
   }
-  const stream = zlibCompress(body);
-  const deflated = new Uint8Array(4 + stream.length);
-  viewOf(deflated).setUint32(0, body.length, true);
-  deflated.set(stream, 4);
-  return encodeChunk(CHUNK_TYPES.index, { ...address, flags: FLAG_DEFLATED }, deflated);
+  return encodeChunk(CHUNK_TYPES.index, { ...address, flags: FLAG_DEFLATED }, deflateBody(body));
 }
 
 /**

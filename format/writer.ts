@@ -47,7 +47,8 @@ export interface MrcWriterOptions {
   /**
    * Version written to the preamble and trailer. Default: this implementation's version (1.6,
    * `VERSION_MAJOR`.`VERSION_MINOR`). From 1.5 the `MHDR`, `META` and `ATTR` bodies are written
-   * deflated (SPEC.md §3.1), from 1.6 with the preset dictionary (§3.1.1); before, as plain JSON. For golden files of older versions and for
+   * deflated (SPEC.md §3.1), from 1.6 with the preset dictionary (§3.1.1) and the index deflated
+   * (§5); before, as plain JSON. For older versions (golden files, `formatVersion`) and for
    * testing readers against newer ones; the caller keeps the content to what that version allows.
    */
   version?: MrcVersion;

@@ -158,9 +158,9 @@ export async function readNpyFile(
   const { file, size } = await open(path);
   try {
     const header = await npyHeaderOf(path, file, size);
-    const bytes = new Uint8Array(header.count * (header.dtype === "float32" ? 4 : 8));
-    await readAt(file, header.dataOffset, bytes, path);
-    const data = decode(bytes, header.dtype, header.littleEndian);
+    const { dtype, littleEndian, dataOffset } = header;
+    const source = flatSource(path, file, header.shape, dtype, littleEndian, dataOffset);
+    const data = await source.read(0, source.shape[0]);
     return {
       data: header.fortranOrder ? fortranToC(data, header.shape) : data,
       shape: header.shape,
