@@ -55,9 +55,9 @@ Options:
   --threads N           threads that code blocks in parallel, or the two halves of a
                         single block (default: all cores from 8 Mi values up, 1.5 Mi for
                         one block, else 1); the file is the same whatever N
-  --format-version V    the format to write, 1.2 to 1.6 (default 1.6): for readers of an
+  --format-version V    the format to write, 1.2 to 1.7 (default 1.7): for readers of an
                         older release, which refuse a newer file; the values are the same,
-                        the metadata larger (learned prediction and shards: 1.3 or later,
+                        the metadata and mask larger (learned prediction, shards: 1.3 or later,
                         collections 1.4); info shows a file's version
   --predictor P         spatial prediction of the finer levels: cubic or linear (fixed
                         interpolation), auto (per level and block: linear, cubic or learned

@@ -63,10 +63,10 @@ export const END_MAGIC: Uint8Array = new Uint8Array([
 /** Major version written by this implementation; readers refuse a larger one. */
 export const VERSION_MAJOR = 1;
 /**
- * Minor version written by this implementation (1.6: its JSON bodies deflated with the preset
- * dictionary); readers accept a larger one.
+ * Minor version written by this implementation (1.7: the missing-value mask range-coded);
+ * readers accept a larger one.
  */
-export const VERSION_MINOR = 6;
+export const VERSION_MINOR = 7;
 /** The minor version from which files may be bounded-coded (1.2, SPEC.md §4.7). */
 export const VERSION_MINOR_BOUNDED = 2;
 /** The minor version from which files may have learned prediction and shards (1.3). */
@@ -82,6 +82,8 @@ export const FLAG_DEFLATED = 1;
 export const VERSION_MINOR_DICTIONARY = 6;
 /** The minor version from which writers deflate the `INDX` body (1.6, SPEC.md §5). */
 export const VERSION_MINOR_DEFLATED_INDEX = 6;
+/** The minor version from which writers range-code the `NANM` mask (1.7, SPEC.md §4.3.1). */
+export const VERSION_MINOR_CODED_MASK = 7;
 
 /** Signature (10) + u16 major + u16 minor. */
 export const PREAMBLE_LENGTH = 14;

@@ -16,6 +16,7 @@ import {
   CHUNK_TYPES,
   INDEX_ENTRY_LENGTH,
   MAX_JSON_LENGTH,
+  VERSION_MINOR_CODED_MASK,
 } from "./_constants.ts";
 import { chunkError } from "./_chunk_error.ts";
 import type { MrcFormatError } from "./error.ts";
@@ -114,8 +115,11 @@ export interface ChunkDescriptor<T extends ChunkType = ChunkType> {
    * (null: any level), with `seen` chunks before it; Infinity when unbounded.
    */
   maxPayload(header: MrcHeader | null, level: number | null, seen: number): number;
-  /** The smallest whole-chunk length it can have for its header and address (SPEC.md §9). */
-  minLength(header: MrcHeader, level: number | null, block: number | null): number;
+  /**
+   * The smallest whole-chunk length it can have for its header and address in a file of minor
+   * version `minor` (SPEC.md §9).
+   */
+  minLength(header: MrcHeader, level: number | null, block: number | null, minor: number): number;
   /** Decodes a body and checks it against the header; throws MrcFormatError. */
   decode(body: Uint8Array, context: ChunkContext): ChunkValues[T];
 }
@@ -248,8 +252,14 @@ export const CHUNKS: { readonly [T in ChunkType]: ChunkDescriptor<T> } = {
       const [t, h, w] = header.shape;
       return ADDRESS_LENGTH + 1 + zlibBound(Math.ceil(t * h * w / 8));
     },
-    // At least `ceil(H * W / 8)` mask bytes, zlib-compressed.
-    minLength: (header) => leastFor(Math.ceil(header.shape[1] * header.shape[2] / 8)),
+    // At least `ceil(H * W / 8)` mask bytes, zlib-compressed; from 1.7 the layout byte and the
+    // 5 bytes of the shortest range-coded mask may stand for any mask.
+    minLength: (header, _level, _block, minor) => {
+      const zlib = leastFor(Math.ceil(header.shape[1] * header.shape[2] / 8));
+      return minor >= VERSION_MINOR_CODED_MASK
+        ? Math.min(zlib, CHUNK_FRAME_LENGTH + ADDRESS_LENGTH + 1 + 5)
+        : zlib;
+    },
     decode: (body, context) => {
       const header = context.header!;
       const mask = decodeMissingMask(body, header.shape);

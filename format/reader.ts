@@ -536,7 +536,7 @@ export async function openContainer(
   // Sizes from the header against the file's own bytes (SPEC.md §9): a header whose snapshot
   // count or grid no chunk could hold is refused before anything is decoded.
   for (const e of entries) {
-    const least = chunkDescriptor(e.type)?.minLength(header, e.level, e.block) ?? 0;
+    const least = chunkDescriptor(e.type)?.minLength(header, e.level, e.block, version.minor) ?? 0;
     if (e.length < least) {
       throw chunkError(
         e.type,

@@ -12,6 +12,7 @@ import {
   MAX_PAYLOAD_LENGTH,
   VERSION_MAJOR,
   VERSION_MINOR,
+  VERSION_MINOR_CODED_MASK,
 } from "./_constants.ts";
 import {
   encodeChunkFor,
@@ -45,10 +46,10 @@ export interface MrcWriterOptions {
   /** Aborts pending and later writes. Default: none. */
   signal?: AbortSignal;
   /**
-   * Version written to the preamble and trailer. Default: this implementation's version (1.6,
+   * Version written to the preamble and trailer. Default: this implementation's version (1.7,
    * `VERSION_MAJOR`.`VERSION_MINOR`). From 1.5 the `MHDR`, `META` and `ATTR` bodies are written
    * deflated (SPEC.md §3.1), from 1.6 with the preset dictionary (§3.1.1) and the index deflated
-   * (§5); before, as plain JSON. For older versions (golden files, `formatVersion`) and for
+   * (§5), from 1.7 the missing mask range-coded (§4.3.1); before, as plain JSON. For older versions (golden files, `formatVersion`) and for
    * testing readers against newer ones; the caller keeps the content to what that version allows.
    */
   version?: MrcVersion;
@@ -303,7 +304,12 @@ export class MrcWriter {
     const [t, h, w] = header.shape;
     const problem = missingCountProblem(header, mask, mask.length === h * w && t * h * w !== h * w);
     if (problem !== null) this.#fail(`"${CHUNK_TYPES.missingMask}" ${problem}`);
-    await this.#append(CHUNK_TYPES.missingMask, null, null, encodeMissingMask(mask, header.shape));
+    await this.#append(
+      CHUNK_TYPES.missingMask,
+      null,
+      null,
+      encodeMissingMask(mask, header.shape, this.#version.minor >= VERSION_MINOR_CODED_MASK),
+    );
   }
 
   /**

@@ -104,8 +104,8 @@ Deno.test({
     );
     const text = await run("info", path("a.mrc"));
     assert.strictEqual(text.code, 0);
-    assert.match(text.stdout, /, format 1\.6, all \d+ chunks verified/);
-    assert.strictEqual(summary.version, "1.6");
+    assert.match(text.stdout, /, format 1\.7, all \d+ chunks verified/);
+    assert.strictEqual(summary.version, "1.7");
 
     const d = await run(
       "decompress",
@@ -721,7 +721,7 @@ Deno.test("cli.ts compress --format-version writes a file for an older release; 
     assertOneLineError(r, /^error: Cannot compress: predictor "auto" needs format 1\.3 or later/);
     assertOneLineError(
       await run("compress", `${tmp}/in.npy`, "-o", `${tmp}/x.mrc`, "--format-version", "1.9"),
-      /formatVersion must be "1\.2" to "1\.6"/,
+      /formatVersion must be "1\.2" to "1\.7"/,
     );
     assert.ok(!(await Deno.stat(`${tmp}/x.mrc`).then(() => true, () => false)), "nothing written");
   } finally {

@@ -14,7 +14,7 @@
  */
 
 import { blockSchedule, levelBound, type PlannedSnapshot } from "./plan.ts";
-import { RangeDecoder, RangeEncoder } from "./range_coder.ts";
+import { RangeDecoder, RangeEncoder } from "../../format/_range_coder.ts";
 import {
   ChunkModels,
   levelFlagContext,

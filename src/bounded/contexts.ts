@@ -8,7 +8,7 @@
  * @module
  */
 
-import { BitModels } from "./range_coder.ts";
+import { BitModels } from "../../format/_range_coder.ts";
 
 /** One model set: its name in SPEC.md and the range of each index variable, outermost first. */
 export interface ModelSetLayout {

@@ -9,7 +9,7 @@
 
 import type { ChunkModels } from "./contexts.ts";
 import { magnitudeContext } from "./contexts.ts";
-import type { RangeDecoder, RangeEncoder } from "./range_coder.ts";
+import type { RangeDecoder, RangeEncoder } from "../../format/_range_coder.ts";
 
 /** Magnitude that marks an escape: the value follows as raw float32 bits. */
 export const ESCAPE = 1 << 20;

@@ -14,9 +14,9 @@
 
 import type { ByteSink } from "../../format/writer.ts";
 import { MrcWriter } from "../../format/writer.ts";
-import { CHUNK_TYPES } from "../../format/_constants.ts";
+import { CHUNK_TYPES, VERSION_MINOR_CODED_MASK } from "../../format/_constants.ts";
 import { MAX_BOUND, type ShardPlace } from "../../format/header.ts";
-import { zlibCompress } from "../../format/_bytes.ts";
+import { encodePackedMask } from "../../format/missing_mask.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
 import { fillInPrecision, float32Rounding, isMissing } from "../metrics.ts";
 import { asLearned, codeBlockYielding, type CodedBlock } from "./code_block.ts";
@@ -170,7 +170,10 @@ export class MaskBuilder {
   #shared = true;
   #empty0 = true;
   count = 0;
-  constructor(readonly T: number, readonly plane: number) {}
+  readonly plane: number;
+  constructor(readonly T: number, readonly H: number, readonly W: number) {
+    this.plane = H * W;
+  }
 
   add(first: number, n: number, missing: Uint8Array | null): void {
     const plane = this.plane;
@@ -201,19 +204,18 @@ export class MaskBuilder {
     }
   }
 
-  /** The `NANM` body (the same bytes as `encodeMissingMask()` of the whole mask). */
-  body(): Uint8Array {
+  /**
+   * The `NANM` body (the same bytes as `encodeMissingMask()` of the whole mask), range-coded
+   * unless `coded` is false (a file before 1.7).
+   */
+  body(coded: boolean): Uint8Array {
     let bits: Uint8Array;
     if (this.#shared) {
       bits = new Uint8Array(Math.ceil(this.plane / 8));
       const p0 = this.#plane0!;
       for (let j = 0; j < this.plane; j++) if (p0[j]) bits[j >>> 3] |= 1 << (j & 7);
     } else bits = this.#packed!;
-    const compressed = zlibCompress(bits);
-    const body = new Uint8Array(1 + compressed.length);
-    body[0] = this.#shared ? 0 : 1;
-    body.set(compressed, 1);
-    return body;
+    return encodePackedMask(bits, [this.T, this.H, this.W], this.#shared, coded);
   }
 }
 
@@ -326,7 +328,7 @@ export async function compressBlockwise(
   const workers = Math.min(threads, blocks);
   const pool = workers > 1 && workersAvailable() ? new BlockPool(workers) : null;
   const spool = options.spool ?? memorySpool();
-  const mask = new MaskBuilder(T, H * W);
+  const mask = new MaskBuilder(T, H, W);
   const spooled: Spooled[] = new Array(blocks);
   let min = Infinity, max = -Infinity, nanCount = 0;
   const start = performance.now();
@@ -482,7 +484,12 @@ export async function compressBlockwise(
     await writer.writeHeader(header);
     await writer.writeMeta(meta);
     if (options.attributes) await writer.writeAttributes(options.attributes);
-    if (mask.count > 0) await writer.writeChunk(CHUNK_TYPES.missingMask, mask.body());
+    if (mask.count > 0) {
+      await writer.writeChunk(
+        CHUNK_TYPES.missingMask,
+        mask.body(version.minor >= VERSION_MINOR_CODED_MASK),
+      );
+    }
     for (let k = 0; k < levels; k++) {
       for (let b = 0; b < blocks; b++) {
         const s = stored[b];

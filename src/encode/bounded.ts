@@ -89,10 +89,10 @@ export interface BoundedCompressOptions {
    */
   onCodingProgress?: (progress: CodingProgress) => void;
   /**
-   * The format version to write, `"1.2"` to the newest (`"1.6"`, the default): for readers of an
+   * The format version to write, `"1.2"` to the newest (`"1.7"`, the default): for readers of an
    * older release, which refuse a newer minor version's file. The coded values are the same; what
-   * differs is how the metadata is stored (1.5 deflates the JSON, 1.6 adds the preset dictionary
-   * and deflates the index, SPEC.md §2). Learned prediction (`predictor` `"auto"` or
+   * differs is how the metadata and the missing mask are stored (1.5 deflates the JSON, 1.6 adds
+   * the preset dictionary and deflates the index, 1.7 range-codes the missing mask, SPEC.md §2). Learned prediction (`predictor` `"auto"` or
    * `"learned"`) and shards need 1.3. A `TypeError` names anything else.
    */
   formatVersion?: string;

@@ -25,7 +25,12 @@ import {
   encodeTrailer,
   type MrcChunkEntry,
 } from "../../format/_framing.ts";
-import { CHUNK_TYPES, VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
+import {
+  CHUNK_TYPES,
+  VERSION_MAJOR,
+  VERSION_MINOR,
+  VERSION_MINOR_CODED_MASK,
+} from "../../format/_constants.ts";
 import { encodePredictor, fixedPredictor } from "../bounded/learned.ts";
 import { type BlockFigures, fromLevelFigures, keepsLearned, levelReports } from "./block_report.ts";
 import { boundedHeader, type BoundedReport, boundedReport, roundReport } from "./bounded.ts";
@@ -402,7 +407,7 @@ export async function prepareMerge(
 
   // The missing-value mask of the whole, from the shards'.
   const fill = ref.figures.fillValue ?? undefined;
-  const mask = new MaskBuilder(total, H * W);
+  const mask = new MaskBuilder(total, H, W);
   for (const s of shards) {
     const m = await s.file.readMissingMask({ signal }).catch((e) =>
       fail(`${s.name}: ${(e as Error).message}`)
@@ -473,7 +478,12 @@ export async function prepareMerge(
     await chunk(CHUNK_TYPES.header, encodeHeader(header));
     await chunk(CHUNK_TYPES.meta, encodeMeta(meta));
     if (attributes) await chunk(CHUNK_TYPES.attributes, attributes);
-    if (mask.count > 0) await chunk(CHUNK_TYPES.missingMask, mask.body());
+    if (mask.count > 0) {
+      await chunk(
+        CHUNK_TYPES.missingMask,
+        mask.body(version.minor >= VERSION_MINOR_CODED_MASK),
+      );
+    }
     const record = encodePredictor(fixedPredictor(cubic));
     let copied = 0;
     // The reads, in output order: runs of chunks back to back in a shard, up to SPAN bytes each.

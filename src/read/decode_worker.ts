@@ -4,7 +4,8 @@
  * levels as the calling thread would, and posts back the requested level's points of the block
  * (missing values put back) and the block's state (reconstruction and codes), transferred.
  *
- * Its module graph is `src/bounded/` and `_gather.ts` only: no `format/`, no npm package.
+ * Its module graph is `src/bounded/`, the range coder it imports (`format/_range_coder.ts`) and
+ * `_gather.ts` only: no other `format/` module, no npm package.
  *
  * @module
  */

@@ -167,8 +167,8 @@ export class MrcFile {
 
   /**
    * The file's format version (SPEC.md §2): a reader of an older minor version refuses what a
-   * newer one added (a 1.5 reader refuses a 1.6 file, whose JSON is deflated with the preset
-   * dictionary), so this says which releases can read the file.
+   * newer one added (a 1.6 reader refuses a 1.7 file, whose missing mask may be range-coded), so
+   * this says which releases can read the file.
    *
    * @example The version of a golden file
    * ```ts

@@ -33,6 +33,7 @@ Deno.test("format/mod.ts exports the public API", () => {
     "encodeMasks",
     "encodeMeta",
     "encodeMissingMask",
+    "encodePackedMask",
     "finestIndex",
     "fromBytes",
     "hasMrcSignature",

@@ -159,7 +159,7 @@ Deno.test("openContainer() rejects a newer major version, naming both versions",
     openContainer(fromBytes(bytes)),
     (e) =>
       e instanceof MrcFormatError &&
-      /version 2\.1 is newer than the supported version 1\.6/.test(e.message),
+      /version 2\.1 is newer than the supported version 1\.7/.test(e.message),
   );
 });
 

@@ -138,6 +138,33 @@ Deno.test("the 1.6 golden file is the 1.5 one with its JSON deflated with the di
   );
 });
 
+Deno.test("the 1.7 golden file is the 1.6 one with its missing mask range-coded", async () => {
+  const [g6, g7]: BoundedGoldenDescription[] = await Promise.all(
+    ["v1.6-bounded", "v1.7-bounded"].map(async (name) =>
+      JSON.parse(await Deno.readTextFile(new URL(`${name}.json`, testdata)))
+    ),
+  );
+  assert.deepStrictEqual({ ...g7, version: "", chunks: [], byteLength: 0 }, {
+    ...g6,
+    version: "",
+    chunks: [],
+    byteLength: 0,
+  });
+  const [b6, b7] = await Promise.all(
+    ["v1.6-bounded", "v1.7-bounded"].map((n) => Deno.readFile(new URL(`${n}.mrc`, testdata))),
+  );
+  const mask = async (bytes: Uint8Array) => {
+    const c = (await openContainer(fromBytes(bytes))).chunks.find((c) => c.type === "NANM")!;
+    return { length: c.length, layout: bytes[c.offset + 16] };
+  };
+  const [m6, m7] = [await mask(b6), await mask(b7)];
+  // A land point in every snapshot and one hole in snapshot 4: the per-snapshot layout, zlib in
+  // 1.6 (1), range-coded in 1.7 (3).
+  assert.deepStrictEqual([m6.layout, m7.layout], [1, 3]);
+  assert.ok(m7.length < m6.length, `mask ${m7.length} bytes range-coded, ${m6.length} zlib`);
+  assert.strictEqual(b6.length - b7.length, m6.length - m7.length, "only the mask differs");
+});
+
 Deno.test("the 1.5 golden file written with plain JSON (1.2) decodes the same, its JSON larger", async () => {
   const golden: BoundedGoldenDescription = JSON.parse(
     await Deno.readTextFile(new URL("v1.5-bounded.json", testdata)),

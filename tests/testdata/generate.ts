@@ -127,6 +127,9 @@ export const GOLDEN: readonly GoldenVariant[] = [
   // The preset dictionary (1.6): v1.5-bounded's content, its MHDR, META and ATTR streams deflated
   // with the format's dictionary D (SPEC.md §3.1.1).
   { name: "v1.6-bounded", version: "1.6", snapshotCount: 9, coding: "bounded", attributes: true },
+  // The range-coded mask (1.7): v1.6-bounded's content, its NANM (a land point in every snapshot,
+  // one hole in snapshot 4: layout 3) range-coded (SPEC.md §4.3.1).
+  { name: "v1.7-bounded", version: "1.7", snapshotCount: 9, coding: "bounded", attributes: true },
 ];
 
 /** The model-coded golden files (their description is `GoldenDescription`). */

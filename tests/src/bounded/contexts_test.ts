@@ -13,7 +13,7 @@ import {
   zeroBase,
   zeroContext,
 } from "../../../src/bounded/contexts.ts";
-import { COUNT_LIMIT, p0, probabilityOfZero } from "../../../src/bounded/range_coder.ts";
+import { COUNT_LIMIT, p0, probabilityOfZero } from "../../../format/_range_coder.ts";
 
 Deno.test("the model sets have the sizes SPEC.md §4.7.4 gives", () => {
   const sizes = Object.fromEntries(

@@ -193,9 +193,9 @@ Deno.test("learned prediction: a file of 1.3 or later, deterministic, decoded wi
   const file = await openMrc(a);
   assert.strictEqual(file.header.bound!.interpolation, "learned");
   // Every file this version writes is 1.6 (JSON deflated with the dictionary), learned or not.
-  assert.deepStrictEqual((await openContainer(fromBytes(a))).version, { major: 1, minor: 6 });
+  assert.deepStrictEqual((await openContainer(fromBytes(a))).version, { major: 1, minor: 7 });
   const cubic = await compress(x, shape, { relErrorBound: 1e-3, reproducible: true });
-  assert.deepStrictEqual((await openContainer(fromBytes(cubic))).version, { major: 1, minor: 6 });
+  assert.deepStrictEqual((await openContainer(fromBytes(cubic))).version, { major: 1, minor: 7 });
   const d = await file.decode();
   const eb = file.header.bound!.abs;
   for (let i = 0; i < x.length; i++) assert.ok(Math.abs(d.data[i] - x[i]) <= eb, `value ${i}`);

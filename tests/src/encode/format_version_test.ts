@@ -1,7 +1,7 @@
 // compress's formatVersion: a file for the readers of an older release. The coded bytes and the
 // decoded values are the newest version's; only how the metadata is stored differs (1.5: JSON
-// deflated; 1.6: with the preset dictionary, and the index deflated); what a version cannot hold
-// is refused by name.
+// deflated; 1.6: with the preset dictionary, and the index deflated; 1.7: the missing mask
+// range-coded); what a version cannot hold is refused by name.
 import assert from "node:assert";
 import { compress, openMrc } from "../../../mod.ts";
 import { fromBytes, openContainer } from "../../../format/mod.ts";
@@ -28,35 +28,40 @@ async function storage(bytes: Uint8Array) {
     jsonFlags: json.map((e) => e.flags),
     dictionary: json.map((e) => e.flags === 1 && (bytes[e.offset + 16 + 5] & 0x20) !== 0),
     indexFlags: view.getUint16(indexAt + 10, true),
+    maskLayout: bytes[c.chunks.find((e) => e.type === "NANM")!.offset + 16],
     codes: c.chunks.filter((e) => e.type === "BCOD").map((e) =>
       bytes.subarray(e.offset + 16, e.offset + e.length - 4)
     ),
   };
 }
 
-Deno.test("formatVersion 1.2 to 1.6: the same codes and values, the metadata stored as that version stores it", async () => {
+Deno.test("formatVersion 1.2 to 1.7: the same codes and values, the metadata stored as that version stores it", async () => {
   const x = noisy(5);
   x[7] = NaN;
   const options = { relErrorBound: 1e-3, blockSize: 4, reproducible: true };
   const newest = await compress(x, dims, options);
   const base = await storage(newest);
-  assert.deepStrictEqual(base.version, "1.6");
+  assert.deepStrictEqual(base.version, "1.7");
   const want = [];
   for await (const level of (await openMrc(newest)).progressive()) want.push(level.data);
-  const expect: Record<string, [number, boolean, number]> = {
-    "1.2": [0, false, 0],
-    "1.3": [0, false, 0],
-    "1.4": [0, false, 0],
-    "1.5": [1, false, 0],
-    "1.6": [1, true, 1],
+  // JSON flags, the dictionary, index flags and the layout of the mask (one hole in snapshot 0:
+  // per snapshot, zlib 1, range-coded 3).
+  const expect: Record<string, [number, boolean, number, number]> = {
+    "1.2": [0, false, 0, 1],
+    "1.3": [0, false, 0, 1],
+    "1.4": [0, false, 0, 1],
+    "1.5": [1, false, 0, 1],
+    "1.6": [1, true, 1, 1],
+    "1.7": [1, true, 1, 3],
   };
-  for (const [version, [jsonFlag, dictionary, indexFlag]] of Object.entries(expect)) {
+  for (const [version, [jsonFlag, dictionary, indexFlag, maskLayout]] of Object.entries(expect)) {
     const bytes = await compress(x, dims, { ...options, formatVersion: version });
     const s = await storage(bytes);
     assert.strictEqual(s.version, version);
     assert.ok(s.jsonFlags.every((f) => f === jsonFlag), `${version}: JSON flags ${s.jsonFlags}`);
     assert.ok(s.dictionary.every((d) => d === dictionary), `${version}: dictionary`);
     assert.strictEqual(s.indexFlags, indexFlag, `${version}: index flags`);
+    assert.strictEqual(s.maskLayout, maskLayout, `${version}: mask layout`);
     assert.deepStrictEqual(s.codes, base.codes, `${version}: the coded bytes`);
     const file = await openMrc(bytes);
     assert.deepStrictEqual(file.version, { major: 1, minor: Number(version.slice(2)) });
@@ -64,7 +69,7 @@ Deno.test("formatVersion 1.2 to 1.6: the same codes and values, the metadata sto
     for await (const level of file.progressive()) {
       assert.deepStrictEqual(level.data, want[k++], `${version}: level ${k - 1}`);
     }
-    if (version < "1.6") assert.ok(bytes.length > newest.length, `${version} is larger`);
+    if (version < "1.7") assert.ok(bytes.length > newest.length, `${version} is larger`);
   }
   // Learned prediction from 1.3 on.
   const learned = await compress(x, dims, {
@@ -83,8 +88,8 @@ Deno.test("a formatVersion that cannot hold the file is refused by name, before 
       (e) => e instanceof TypeError && pattern.test(e.message),
       String(formatVersion),
     );
-  const range = /formatVersion must be "1\.2" to "1\.6" \(bounded files are 1\.2 or later\)/;
-  for (const v of ["1.1", "1.0", "1.7", "2.0", "1.10", "1", " 1.5", 1.5]) await refused(v, range);
+  const range = /formatVersion must be "1\.2" to "1\.7" \(bounded files are 1\.2 or later\)/;
+  for (const v of ["1.1", "1.0", "1.8", "2.0", "1.10", "1", " 1.5", 1.5]) await refused(v, range);
   await refused("1.2", /predictor "auto" needs format 1\.3 or later/, { predictor: "auto" });
   await refused("1.2", /predictor "learned" needs format 1\.3 or later/, { predictor: "learned" });
   await assert.rejects(
@@ -114,7 +119,7 @@ Deno.test("a collection is 1.4 or later; with formatVersion its parts are that v
     const file = await openMrc(old, { variable: name });
     assert.deepStrictEqual(file.version, { major: 1, minor: 5 });
     const now = await openMrc(await write(), { variable: name });
-    assert.deepStrictEqual(now.version, { major: 1, minor: 6 });
+    assert.deepStrictEqual(now.version, { major: 1, minor: 7 });
     assert.deepStrictEqual((await file.decode()).data, (await now.decode()).data);
   }
 });

@@ -178,7 +178,7 @@ Deno.test("a shard (1.3): the header says where it sits, and readers check it", 
   const data = noisy(6);
   const bytes = await shard(data, 8, 16, { errorBound: 0.01, blockSize: 8 });
   const file = await openContainer(fromBytes(bytes));
-  assert.deepStrictEqual(file.version, { major: 1, minor: 6 });
+  assert.deepStrictEqual(file.version, { major: 1, minor: 7 });
   assert.deepStrictEqual(file.header.shard, { first: 8, total: 45 });
   assert.deepStrictEqual(file.header.shape, [16, 19, 22]);
   const attributes = await file.readAttributes();
@@ -273,7 +273,7 @@ Deno.test("a cubic shard among learned ones: the whole is learned, its blocks ca
   const { bytes, result } = await merge(parts);
   const file = await openContainer(fromBytes(bytes));
   assert.strictEqual(file.header.bound!.interpolation, "learned");
-  assert.deepStrictEqual(file.version, { major: 1, minor: 6 });
+  assert.deepStrictEqual(file.version, { major: 1, minor: 7 });
   // Block 0 came from the cubic shard: each level above 0 starts with the cubic record.
   const record = encodePredictor(fixedPredictor(true));
   const cubicShard = await openContainer(fromBytes(parts[0]));
@@ -309,7 +309,7 @@ Deno.test("shards written for an older release (formatVersion 1.5) merge into a 
   ]);
   assert.deepStrictEqual((await openContainer(fromBytes(mixed.bytes))).version, {
     major: 1,
-    minor: 6,
+    minor: 7,
   });
   await assert.rejects(
     shard(data, 0, 24, { ...options, formatVersion: "1.2" }),

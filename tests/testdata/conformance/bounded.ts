@@ -227,6 +227,39 @@ export const BOUNDED: BoundedVector[] = [
     catches: ["escapeLowBitFirst"],
   },
   {
+    name: "bounded-mask-coded",
+    note: "§4.3.1 (1.7): a range-coded mask of layout 3 (per snapshot): a coast that moves, so that some rows of a plane repeat the plane before and others do not; row flags with the previous row's flag as context, pixels with the plane before's",
+    input: () => {
+      const T = 4, H = 16, W = 20;
+      const data = field(T, H, W, 17, 0.4);
+      for (let t = 0; t < T; t++) {
+        for (let y = 0; y < H; y++) {
+          // Land west of a coast that moves east on rows 6-11 only; an island on snapshot 2.
+          const coast = 4 + (y >= 6 && y < 12 ? t : 0) + (y % 3 === 0 ? 1 : 0);
+          for (let x = 0; x < coast; x++) data[(t * H + y) * W + x] = NaN;
+        }
+      }
+      for (const [y, x] of [[3, 14], [3, 15], [4, 14]]) data[(2 * H + y) * W + x] = NaN;
+      return { data, shape: [T, H, W], options: { errorBound: 0.01, keyInterval: 2 } };
+    },
+    catches: ["maskRowFlagOneContext", "maskNoPlaneBefore"],
+  },
+  {
+    name: "bounded-mask-shared",
+    note: "§4.3.1 (1.7): a range-coded mask of layout 2: one plane, shared by every snapshot, with pixel contexts of the plane itself",
+    input: () => {
+      const T = 3, H = 12, W = 12;
+      const data = field(T, H, W, 19, 0.4);
+      for (let t = 0; t < T; t++) {
+        for (let y = 0; y < H; y++) {
+          for (let x = 0; x < W; x++) if ((x - 3) ** 2 + (y - 8) ** 2 < 7) data[(t * H + y) * W + x] = NaN;
+        }
+      }
+      return { data, shape: [T, H, W], options: { errorBound: 0.01 } };
+    },
+    catches: [],
+  },
+  {
     name: "bounded-nan-values",
     note: '§4.3, §4.7.4: mode "fill": NaN is a value, an escape holding its bits (null in data); predictions and activities that read it are NaN: act = 3 and alt = 0 where d is NaN',
     input: () => {
@@ -394,6 +427,21 @@ export const INVALID_BOUNDED: InvalidBoundedVector[] = [
       view.setUint32(at + 16, view.getUint32(at + 16, true) - 24, true);
       view.setUint32(at + length - 4, crc32(bytes.subarray(at + 4, at + length - 4)), true);
     },
+  },
+  {
+    name: "invalid-bounded-mask-trailing",
+    note: "§4.3.1: a byte after a range-coded mask's stream (the decoder must end exactly at the chunk's end)",
+    from: "bounded-mask-coded",
+    edit: (f) => {
+      const c = f.chunks.find((c) => c.type === "NANM")!;
+      c.body = Uint8Array.of(...c.body, 0);
+    },
+  },
+  {
+    name: "invalid-bounded-mask-first-byte",
+    note: "§4.3.1: the first byte of a range-coded mask's stream is not 0",
+    from: "bounded-mask-coded",
+    edit: (f) => void (f.chunks.find((c) => c.type === "NANM")!.body[1] = 1),
   },
   {
     name: "invalid-bounded-trailing-byte",

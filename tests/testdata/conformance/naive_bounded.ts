@@ -45,6 +45,10 @@ export interface Readings {
   filterSpaceOnly?: boolean;
   /** §4.7.5: a learned filter applies at every point of its pass, its taps clamped to the plane. */
   filterEverywhere?: boolean;
+  /** §4.3.1: every row flag with the one context `P[1024]` (the row before not read). */
+  maskRowFlagOneContext?: boolean;
+  /** §4.3.1: pixel contexts of the plane itself only (the plane before left out). */
+  maskNoPlaneBefore?: boolean;
 }
 
 /** What the naive decoder returns per level: as a conformance vector's `levels`. */
@@ -277,7 +281,7 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
   const { abs: eb, keyInterval: K, interpolation } = header.bound;
   const cubic = r.alwaysCubic || interpolation === "cubic";
   const [LH, LW] = r.gridLength ? header.grid : [H, W];
-  const missing = readMissing(file, header);
+  const missing = readMissing(file, header, r);
   const f32 = r.float64Reconstruction && header.dtype === "float64" ? (v: number) => v : Math.fround;
   const B = Math.ceil(T / header.blockSize);
   // rec[t][y][x] and q[t][y][x] of the whole file, block by block.
@@ -549,11 +553,17 @@ export function decodeBoundedNaive(bytes: Uint8Array, r: Readings = {}): NaiveLe
 function readMissing(
   file: ReturnType<typeof splitMrc>,
   header: Header,
+  r: Readings,
 ): (t: number, y: number, x: number) => boolean {
   const chunk = file.chunks.find((c) => c.type === "NANM");
   if (header.missing.mode === "none" || !chunk) return () => false;
   const [T, H, W] = header.shape;
   const layout = chunk.body[0];
+  if (layout === 2 || layout === 3) {
+    const m = readCodedMask(chunk.body.subarray(1), layout === 2 ? 1 : T, H, W, r);
+    return (t, y, x) => m[layout === 2 ? 0 : t][y][x] === 1;
+  }
+  if (layout > 3) throw new Error(`NANM: layout ${layout}`);
   const bits = unzlibSync(chunk.body.subarray(1));
   const n = layout === 0 ? H * W : T * H * W;
   if (bits.length !== Math.ceil(n / 8)) throw new Error("NANM: wrong mask size");
@@ -561,6 +571,38 @@ function readMissing(
     const i = (layout === 0 ? 0 : t * H * W) + y * W + x;
     return ((bits[Math.floor(i / 8)] >> (i % 8)) & 1) === 1;
   };
+}
+
+/** §4.3.1: the `m` planes of a range-coded mask, `b[t][y][x]`. */
+function readCodedMask(stream: Uint8Array, m: number, H: number, W: number, r: Readings): number[][][] {
+  const d = new RangeDecoder(stream);
+  const P = Array.from({ length: 1026 }, () => [0, 0]);
+  const b: number[][][] = [];
+  const at = (t: number, y: number, x: number) =>
+    y < 0 || y >= H || x < 0 || x >= W ? 0 : b[t][y][x];
+  for (let t = 0; t < m; t++) {
+    b.push(Array.from({ length: H }, () => new Array(W).fill(0)));
+    let flag = 0;
+    for (let y = 0; y < H; y++) {
+      if (t >= 1) {
+        flag = d.bit(P[1024 + (r.maskRowFlagOneContext ? 0 : flag)]);
+        if (flag === 1) {
+          b[t][y] = [...b[t - 1][y]];
+          continue;
+        }
+      }
+      for (let x = 0; x < W; x++) {
+        let i = at(t, y, x - 1) + 2 * at(t, y - 1, x) + 4 * at(t, y - 1, x - 1) +
+          8 * at(t, y - 1, x + 1) + 16 * at(t, y, x - 2) + 32 * at(t, y - 2, x);
+        if (t > 0 && !r.maskNoPlaneBefore) {
+          i += 64 * (1 + at(t - 1, y, x)) + 256 * at(t - 1, y, x + 1) + 512 * at(t - 1, y + 1, x);
+        }
+        b[t][y][x] = d.bit(P[i]);
+      }
+    }
+  }
+  if (d.pos !== stream.length) throw new Error("NANM: bytes left after the coded mask");
+  return b;
 }
 
 /** §4.7.5: the taps of passes 1, 2, 3 as (dy, dx) in units of s, in sum order. */

@@ -1,8 +1,8 @@
 // This module is browser compatible.
 /**
- * The binary range coder of `BCOD` chunks (SPEC.md §4.7.4): an LZMA-style coder (32-bit range,
- * carry propagation through a cached byte) driven by adaptive bit models whose probability comes
- * from counts of the bits seen in their context.
+ * The binary range coder of `BCOD` chunks (SPEC.md §4.7.4) and of range-coded `NANM` masks
+ * (§4.3.1): an LZMA-style coder (32-bit range, carry propagation through a cached byte) driven by
+ * adaptive bit models whose probability comes from counts of the bits seen in their context.
  *
  * @module
  */

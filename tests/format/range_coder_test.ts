@@ -1,7 +1,7 @@
 // A byte-exact vector of the BCOD range coder (SPEC.md §4.7.4), checked against the 1.2 coder.
 import assert from "node:assert";
-import { BitModels, RangeDecoder, RangeEncoder } from "../../../src/bounded/range_coder.ts";
-import { mulberry32 } from "../../../src/random.ts";
+import { BitModels, RangeDecoder, RangeEncoder } from "../../format/_range_coder.ts";
+import { mulberry32 } from "../../src/random.ts";
 
 /**
  * 60,000 modelled bits in 3 contexts (always 0, so its counts are halved; 90% ones; fair) with 16
