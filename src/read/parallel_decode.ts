@@ -250,9 +250,11 @@ export async function decodeParallel(
       while (!failed) {
         // A second job per worker (for when it is done, while this thread decodes a block)
         // while more remain than one each; then one at a time, so that none is left waiting.
+        // The last job is this thread's: its code is warm and its block needs no copy, where a
+        // worker would start it only after the one it is decoding.
         const depth = jobs.length - next > workers + 1 ? QUEUE : 1;
         for (let w = 0; w < workers; w++) {
-          while (given[w] < depth && next < jobs.length) {
+          while (given[w] < depth && jobs.length - next > 1) {
             given[w]++;
             tasks.push(
               post(w, jobs[next++]).then(() => void given[w]--, (error) => {

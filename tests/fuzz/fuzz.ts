@@ -482,7 +482,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const dir = new URL("../testdata/", import.meta.url);
   const sources: { name: string; bytes: Uint8Array }[] = [];
-  for (const name of ["v1.0-small", "v1.1-2d", "v1.2-bounded"]) {
+  // v1.7-bounded: a range-coded missing mask (layout 3) among the chunks mutated.
+  for (const name of ["v1.0-small", "v1.1-2d", "v1.2-bounded", "v1.7-bounded"]) {
     sources.push({ name, bytes: await Deno.readFile(new URL(`${name}.mrc`, dir)) });
   }
   // A bounded file with an ATTR chunk: both readers must refuse the same ATTR mutants.
