@@ -296,16 +296,19 @@ export async function openCollectionFile(
 
 /**
  * Reads a `.npy` file, or raw little-endian float32 with `shapeArg` (`T,H,W` or `H,W`), straight
- * into the array it returns (the file's bytes are not held twice).
+ * into the array it returns (the file's bytes are not held twice); with `shared`, into a
+ * `SharedArrayBuffer` where the runtime has one (compression's workers then read it in place).
  */
 export async function readInput(
   path: string,
   shapeArg?: string,
+  shared = false,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   await checkInputFile(path);
   const { hasNpySignature } = await import("../src/io/npy.ts");
   const { head, readNpyFile, readRawFile } = await import("../src/encode/sources.ts");
-  if (hasNpySignature(await head(path, 6))) return await readNpyFile(path);
+  const options = { shared: shared && typeof SharedArrayBuffer !== "undefined" };
+  if (hasNpySignature(await head(path, 6))) return await readNpyFile(path, options);
   if (!shapeArg) {
     throw new Error(
       `${path} is not a .npy file: pass --shape T,H,W to read raw little-endian float32`,
@@ -315,7 +318,7 @@ export async function readInput(
   if (shape.length < 2 || shape.length > 3 || !shape.every((v) => Number.isInteger(v) && v > 0)) {
     throw new Error(`--shape must be T,H,W or H,W with positive integers, found "${shapeArg}"`);
   }
-  return { data: await readRawFile(path, shape), shape };
+  return { data: await readRawFile(path, shape, options), shape };
 }
 
 /** `node:zlib`'s CRC-32 (native, several GB/s) where the runtime has it, else undefined. */

@@ -168,7 +168,8 @@ const INTERRUPTS: Deno.Signal[] = Deno.build.os === "windows"
 /**
  * Reads INPUT: a netCDF variable (`variable`, opened by {@linkcode openInputVariable}; a netCDF
  * file without `--var` has its variables listed on stdout and an error asks for one), or a
- * `.npy`/raw float32 file. Says on stderr when a variable was transposed to put time first.
+ * `.npy`/raw float32 file (with `shared`, into a `SharedArrayBuffer`). Says on stderr when a
+ * variable was transposed to put time first.
  */
 async function readCompressInput(
   path: string,
@@ -176,6 +177,7 @@ async function readCompressInput(
   variable: NetcdfVariableReader | null,
   progress: ProgressReporter,
   signal: AbortSignal,
+  shared: boolean,
 ): Promise<{ data: Float32Array | Float64Array; shape: number[]; attributes?: MrcAttributes }> {
   if (variable === null) {
     const { isNetcdf } = await import("./_netcdf.ts");
@@ -185,7 +187,7 @@ async function readCompressInput(
       throw new Error(`${path} is a netCDF file: pass --var NAME to choose a variable`);
     }
     progress.phase(`reading ${path}`);
-    const input = await readInput(path, values.shape);
+    const input = await readInput(path, values.shape, shared);
     progress.end();
     return input;
   }
@@ -451,6 +453,8 @@ export async function run(args: string[]): Promise<void> {
         variable,
         progress,
         controller.signal,
+        // Bounded coding on workers reads the blocks in place (a .npy or raw input).
+        coding === "bounded" && options.threads !== 1,
       );
       if (shared.fillValue !== undefined) {
         warnUnmatchedFill(positionals[0], input.data, shared.fillValue);

@@ -83,9 +83,13 @@ export class BlockPool {
     return this.#run<CodedBlock>(
       signal,
       (id) => {
-        const copy = x.slice(), mask = missing ? missing.slice() : null;
+        const shared = typeof SharedArrayBuffer !== "undefined" &&
+          x.buffer instanceof SharedArrayBuffer;
+        const copy = shared ? x : x.slice(), mask = missing ? missing.slice() : null;
         const job: BlockJob = { id, params, x: copy, missing: mask };
-        return { job, transfer: mask ? [copy.buffer, mask.buffer] : [copy.buffer] };
+        const t: Transferable[] = shared ? [] : [copy.buffer as ArrayBuffer];
+        if (mask) t.push(mask.buffer);
+        return { job, transfer: t };
       },
       (reply) => reply.coded!,
       onShare,

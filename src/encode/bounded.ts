@@ -102,7 +102,8 @@ export interface BoundedCompressOptions {
    * of 8 Mi values or more, or 1.5 Mi for a single block, else 1 (a worker's start costs more than it
    * saves); at most one per block, except that a single block of up to 8 Mi values (with a fixed
    * interpolation) is coded split in two halves on this thread and one worker; 1 codes on the
-   * calling thread.
+   * calling thread. Each worker gets a copy of its block's values, unless they lie in a
+   * `SharedArrayBuffer`: then it reads them in place.
    */
   threads?: number;
 }

@@ -63,6 +63,7 @@ function flatSource(
   dtype: "float32" | "float64",
   littleEndian: boolean,
   dataOffset: number,
+  shared = false,
 ): FileSource {
   const dims: [number, number, number] = shape.length === 3
     ? [shape[0], shape[1], shape[2]]
@@ -73,7 +74,8 @@ function flatSource(
     dtype,
     inputShape: shape,
     async read(t0, t1) {
-      const bytes = new Uint8Array((t1 - t0) * plane);
+      const length = (t1 - t0) * plane;
+      const bytes = shared ? new Uint8Array(new SharedArrayBuffer(length)) : new Uint8Array(length);
       await readAt(file, dataOffset + t0 * plane, bytes, path);
       return decode(bytes, dtype, littleEndian);
     },
@@ -143,23 +145,42 @@ async function npyHeaderOf(path: string, file: Deno.FsFile, size: number): Promi
   return header;
 }
 
+/** How {@linkcode readNpyFile} and {@linkcode readRawFile} hold what they read. */
+export interface ReadOptions {
+  /**
+   * Read into a `SharedArrayBuffer` (where the runtime has one), so that compression's workers
+   * code their blocks in place instead of each receiving a copy. Default: false.
+   */
+  shared?: boolean;
+}
+
 /**
  * Every value of a `.npy` file (float32 or float64, `(T, H, W)` or `(H, W)`, either order), read
  * straight into the array that is returned: the file's bytes are not held a second time (for
  * data in the host's byte order and in C order, they are the array).
  *
  * @param path The file.
+ * @param options Where to read (`shared`).
  * @returns The values, in C order, and the shape.
  * @throws {Error} Naming the file: not `.npy`, another shape or type, truncated.
  */
 export async function readNpyFile(
   path: string,
+  options: ReadOptions = {},
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   const { file, size } = await open(path);
   try {
     const header = await npyHeaderOf(path, file, size);
     const { dtype, littleEndian, dataOffset } = header;
-    const source = flatSource(path, file, header.shape, dtype, littleEndian, dataOffset);
+    const source = flatSource(
+      path,
+      file,
+      header.shape,
+      dtype,
+      littleEndian,
+      dataOffset,
+      options.shared,
+    );
     const data = await source.read(0, source.shape[0]);
     return {
       data: header.fortranOrder ? fortranToC(data, header.shape) : data,
@@ -176,10 +197,15 @@ export async function readNpyFile(
  *
  * @param path The file.
  * @param shape Its shape (`[T, H, W]` or `[H, W]`); the file must hold exactly its values.
+ * @param options Where to read (`shared`).
  * @throws {Error} Naming the file: another size, truncated.
  */
-export async function readRawFile(path: string, shape: number[]): Promise<Float32Array> {
-  const source = await rawSource(path, shape);
+export async function readRawFile(
+  path: string,
+  shape: number[],
+  options: ReadOptions = {},
+): Promise<Float32Array> {
+  const source = await rawSource(path, shape, options);
   try {
     const T = shape.length === 3 ? shape[0] : 1;
     return await source.read(0, T) as Float32Array;
@@ -194,7 +220,11 @@ export async function readRawFile(path: string, shape: number[]): Promise<Float3
  * @param path The file.
  * @param shape Its shape; the file must hold exactly its values.
  */
-export async function rawSource(path: string, shape: number[]): Promise<FileSource> {
+export async function rawSource(
+  path: string,
+  shape: number[],
+  options: ReadOptions = {},
+): Promise<FileSource> {
   const { file, size } = await open(path);
   const n = shape.reduce((a, b) => a * b, 1);
   if (size !== n * 4) {
@@ -203,7 +233,7 @@ export async function rawSource(path: string, shape: number[]): Promise<FileSour
       `${path} has ${size} bytes, but shape ${shape.join("x")} of float32 needs ${n * 4}`,
     );
   }
-  return flatSource(path, file, shape, "float32", true, 0);
+  return flatSource(path, file, shape, "float32", true, 0, options.shared);
 }
 
 /**

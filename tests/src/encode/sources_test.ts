@@ -72,12 +72,19 @@ async function eachFile(
   }
 }
 
-Deno.test("readNpyFile() gives parseNpy()'s values and shape for every kind of .npy file", async () => {
+Deno.test("readNpyFile() gives parseNpy()'s values and shape for every kind of .npy file, shared or not", async () => {
   await eachFile(async (name, path, want) => {
-    const got = await readNpyFile(path);
-    assert.deepStrictEqual(got.shape, want.shape, name);
-    assert.strictEqual(got.data.constructor, want.data.constructor, name);
-    assert.deepStrictEqual(Array.from(got.data), Array.from(want.data), name);
+    for (const shared of [false, true]) {
+      const got = await readNpyFile(path, { shared });
+      assert.deepStrictEqual(got.shape, want.shape, name);
+      assert.strictEqual(got.data.constructor, want.data.constructor, name);
+      assert.deepStrictEqual(Array.from(got.data), Array.from(want.data), name);
+      // In place where the bytes are the values (the host's byte order, C order).
+      const inPlace = !want.fortranOrder && !name.startsWith("big-endian");
+      if (inPlace) {
+        assert.strictEqual(got.data.buffer instanceof SharedArrayBuffer, shared, `${name} shared`);
+      }
+    }
   });
 });
 
@@ -106,6 +113,9 @@ Deno.test("readRawFile() reads raw float32 straight into its array; a wrong size
     const x = new Float32Array(4 * 5 * 6).map((_, i) => i / 7 - 3);
     await Deno.writeFile(`${dir}/x.raw`, new Uint8Array(x.buffer));
     assert.deepStrictEqual(await readRawFile(`${dir}/x.raw`, [4, 5, 6]), x);
+    const shared = await readRawFile(`${dir}/x.raw`, [4, 5, 6], { shared: true });
+    assert.ok(shared.buffer instanceof SharedArrayBuffer);
+    assert.deepStrictEqual(Array.from(shared), Array.from(x));
     assert.deepStrictEqual(await readRawFile(`${dir}/x.raw`, [20, 6]), x);
     await assert.rejects(
       readRawFile(`${dir}/x.raw`, [4, 5, 7]),

@@ -31,9 +31,14 @@ for (
     const x = field();
     const base = { ...options, blockSize: 4, reproducible: true };
     const one = await compress(x, [13, 21, 26], { ...base, threads: 1 });
+    // The values in a SharedArrayBuffer too: the workers read their blocks in place.
+    const shared = new Float32Array(new SharedArrayBuffer(x.byteLength));
+    shared.set(x);
     for (const threads of [2, 3]) {
       const many = await compress(x, [13, 21, 26], { ...base, threads });
       assert.deepStrictEqual(many, one, `threads ${threads}`);
+      const inPlace = await compress(shared, [13, 21, 26], { ...base, threads });
+      assert.deepStrictEqual(inPlace, one, `threads ${threads}, shared values`);
     }
     const file = await openMrc(one);
     assert.strictEqual(file.header.blockSize, 4);
