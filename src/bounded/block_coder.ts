@@ -730,8 +730,9 @@ export class BlockCoder {
           if (missing !== null && missing[g]) continue;
           const d = (x[g] - rowPred[i]) * inv;
           const a = d < 0 ? -d : d;
-          // NaN (a NaN value, or a prediction from one) is an escape.
-          if (!(a < 0.5)) cost += !(a < ESCAPE) ? 40 : 6 + 2 * Math.log2(Math.round(a));
+          // NaN (a NaN value, or a prediction from one) is an escape. Else symbols.ts
+          // `codeCost()` of the code round(a) = floor(a + 0.5), inline.
+          if (!(a < 0.5)) cost += !(a < ESCAPE) ? 40 : 6 + 2 * (31 - Math.clz32(a + 0.5));
         }
       }
     }
@@ -752,7 +753,7 @@ export class BlockCoder {
   ): { nonzero: number; escapes: number } {
     const { H, W, levels, bound, avoid } = this.params;
     const rec = this.rec, q = this.q, missing = this.missing;
-    const o0 = w.o0, eb = w.eb, step = 2 * eb;
+    const o0 = w.o0, eb = w.eb, step = 2 * eb, inv = 1 / step;
     const mode = w.mode;
     const bs = mode === MODE_SPACE ? this.#zero : this.#base;
     let nonzero = 0, escapes = 0, i = 0;
@@ -765,7 +766,7 @@ export class BlockCoder {
         return;
       }
       const xv = x[g];
-      const v = Math.round((xv - pred) / step);
+      const v = Math.round((xv - pred) * inv);
       // A NaN value (with a fill value NaN is not missing) or a NaN prediction: v is NaN and the
       // check below fails, so the value is escaped with its bits.
       let escape = v >= ESCAPE || v <= -ESCAPE, r = 0;
