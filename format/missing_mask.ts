@@ -34,11 +34,11 @@ const PIXEL_CONTEXTS = 1024;
 /**
  * The range-coded planes of a mask (SPEC.md §4.3.1), both directions: the encoder reads `mask`,
  * `planes` planes of `h * w` bits packed as in layouts 0 and 1; the decoder writes them into
- * `mask` as bytes (0 or 1). Each plane after
- * the first codes per row a flag (the row is the previous plane's row), then the pixels of every
- * row it does not copy, each with a context of its neighbours coded before it (0 outside the
- * plane). The planes are worked on with a border of zeros (2 rows above, 1 below, 2 columns left,
- * 1 right), so that no neighbour needs a bounds check.
+ * `mask` as bytes (0 or 1). Each plane after the first codes per row a flag (the row is the
+ * previous plane's row), then the pixels of every row it does not copy, each with a context of its
+ * neighbours coded before it (0 outside the plane). The current and the previous plane are worked
+ * on with a border of zeros (2 rows above, 1 below, 2 columns left, 1 right), so that no neighbour
+ * needs a bounds check: `2 (h + 3) (w + 3)` bytes, which the readers' budget counts.
  */
 function codePlanes(
   mask: Uint8Array,

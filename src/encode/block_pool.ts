@@ -70,7 +70,8 @@ export class BlockPool {
   }
 
   /**
-   * Codes one block on the next free worker (the values are copied, the caller keeps its own).
+   * Codes one block on the next free worker (the values are copied, the caller keeps its own,
+   * unless they lie in a `SharedArrayBuffer`: then the worker reads them in place).
    * `onShare` hears the block's share done (0 to 1) about every 0.2 s while it codes.
    */
   code(
@@ -87,9 +88,9 @@ export class BlockPool {
           x.buffer instanceof SharedArrayBuffer;
         const copy = shared ? x : x.slice(), mask = missing ? missing.slice() : null;
         const job: BlockJob = { id, params, x: copy, missing: mask };
-        const t: Transferable[] = shared ? [] : [copy.buffer as ArrayBuffer];
-        if (mask) t.push(mask.buffer);
-        return { job, transfer: t };
+        const transfer: Transferable[] = shared ? [] : [copy.buffer as ArrayBuffer];
+        if (mask) transfer.push(mask.buffer);
+        return { job, transfer };
       },
       (reply) => reply.coded!,
       onShare,

@@ -146,10 +146,10 @@ async function npyHeaderOf(path: string, file: Deno.FsFile, size: number): Promi
 }
 
 /** How {@linkcode readNpyFile} and {@linkcode readRawFile} hold what they read. */
-export interface ReadOptions {
+export interface InputReadOptions {
   /**
-   * Read into a `SharedArrayBuffer` (where the runtime has one), so that compression's workers
-   * code their blocks in place instead of each receiving a copy. Default: false.
+   * Read into a `SharedArrayBuffer`, so that compression's workers code their blocks in place
+   * instead of each receiving a copy. Default: false.
    */
   shared?: boolean;
 }
@@ -166,7 +166,7 @@ export interface ReadOptions {
  */
 export async function readNpyFile(
   path: string,
-  options: ReadOptions = {},
+  options: InputReadOptions = {},
 ): Promise<{ data: Float32Array | Float64Array; shape: number[] }> {
   const { file, size } = await open(path);
   try {
@@ -203,7 +203,7 @@ export async function readNpyFile(
 export async function readRawFile(
   path: string,
   shape: number[],
-  options: ReadOptions = {},
+  options: InputReadOptions = {},
 ): Promise<Float32Array> {
   const source = await rawSource(path, shape, options);
   try {
@@ -223,7 +223,7 @@ export async function readRawFile(
 export async function rawSource(
   path: string,
   shape: number[],
-  options: ReadOptions = {},
+  options: InputReadOptions = {},
 ): Promise<FileSource> {
   const { file, size } = await open(path);
   const n = shape.reduce((a, b) => a * b, 1);

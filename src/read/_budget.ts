@@ -60,11 +60,14 @@ export function float64OutputBudget(
   return maxBytes - bytes;
 }
 
-/** Bytes of the expanded missing mask (`T * H * W` bytes, plus the stored mask). */
+/**
+ * Bytes of the expanded missing mask (`T * H * W` bytes, plus the stored mask), and the two planes
+ * with borders that a range-coded mask (1.7) is decoded through.
+ */
 function missingBytes(header: MrcHeader): number {
   if (header.missing.mode === "none") return 0;
   const [t, h, w] = header.shape;
-  return 2 * t * h * w;
+  return 2 * t * h * w + 2 * (h + 3) * (w + 3);
 }
 
 /** Bytes of a stored plane of level `level` (float32). */
