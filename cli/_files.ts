@@ -297,7 +297,7 @@ export async function openCollectionFile(
 /**
  * Reads a `.npy` file, or raw little-endian float32 with `shapeArg` (`T,H,W` or `H,W`), straight
  * into the array it returns (the file's bytes are not held twice); with `shared`, into a
- * `SharedArrayBuffer` where the runtime has one (compression's workers then read it in place).
+ * `SharedArrayBuffer` (compression's workers then read it in place).
  */
 export async function readInput(
   path: string,
@@ -307,7 +307,7 @@ export async function readInput(
   await checkInputFile(path);
   const { hasNpySignature } = await import("../src/io/npy.ts");
   const { head, readNpyFile, readRawFile } = await import("../src/encode/sources.ts");
-  const options = { shared: shared && typeof SharedArrayBuffer !== "undefined" };
+  const options = { shared };
   if (hasNpySignature(await head(path, 6))) return await readNpyFile(path, options);
   if (!shapeArg) {
     throw new Error(

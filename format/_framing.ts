@@ -18,6 +18,7 @@ import {
   TRAILER_LENGTH,
   VERSION_MAJOR,
   VERSION_MINOR,
+  VERSION_MINOR_CODED_MASK,
   VERSION_MINOR_DEFLATED,
   VERSION_MINOR_DEFLATED_INDEX,
   VERSION_MINOR_DICTIONARY,
@@ -139,6 +140,14 @@ export function decodeHead(head: Uint8Array, trailer: MrcVersion): MrcVersion {
     );
   }
   return version;
+}
+
+/**
+ * Whether a file of `version` range-codes its missing mask (1.7, SPEC.md §4.3.1): the one rule of
+ * every writer of `NANM` (the writer, block-wise compression, merge).
+ */
+export function codesMask(version: MrcVersion): boolean {
+  return version.minor >= VERSION_MINOR_CODED_MASK;
 }
 
 /**

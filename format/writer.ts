@@ -12,9 +12,9 @@ import {
   MAX_PAYLOAD_LENGTH,
   VERSION_MAJOR,
   VERSION_MINOR,
-  VERSION_MINOR_CODED_MASK,
 } from "./_constants.ts";
 import {
+  codesMask,
   encodeChunkFor,
   encodeIndexFor,
   encodePreamble,
@@ -308,7 +308,7 @@ export class MrcWriter {
       CHUNK_TYPES.missingMask,
       null,
       null,
-      encodeMissingMask(mask, header.shape, this.#version.minor >= VERSION_MINOR_CODED_MASK),
+      encodeMissingMask(mask, header.shape, codesMask(this.#version)),
     );
   }
 

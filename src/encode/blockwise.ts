@@ -14,7 +14,9 @@
 
 import type { ByteSink } from "../../format/writer.ts";
 import { MrcWriter } from "../../format/writer.ts";
-import { CHUNK_TYPES, VERSION_MINOR_CODED_MASK } from "../../format/_constants.ts";
+import { CHUNK_TYPES } from "../../format/_constants.ts";
+import { codesMask, type MrcVersion } from "../../format/_framing.ts";
+import { packBits } from "../../format/_bytes.ts";
 import { MAX_BOUND, type ShardPlace } from "../../format/header.ts";
 import { encodePackedMask } from "../../format/missing_mask.ts";
 import type { BlockParams } from "../bounded/block_coder.ts";
@@ -204,18 +206,14 @@ export class MaskBuilder {
     }
   }
 
-  /**
-   * The `NANM` body (the same bytes as `encodeMissingMask()` of the whole mask), range-coded
-   * unless `coded` is false (a file before 1.7).
-   */
-  body(coded: boolean): Uint8Array {
+  /** The `NANM` body of a file of `version` (the same bytes as `encodeMissingMask()` of the whole mask). */
+  body(version: MrcVersion): Uint8Array {
     let bits: Uint8Array;
     if (this.#shared) {
       bits = new Uint8Array(Math.ceil(this.plane / 8));
-      const p0 = this.#plane0!;
-      for (let j = 0; j < this.plane; j++) if (p0[j]) bits[j >>> 3] |= 1 << (j & 7);
+      packBits(this.#plane0!, bits, 0);
     } else bits = this.#packed!;
-    return encodePackedMask(bits, [this.T, this.H, this.W], this.#shared, coded);
+    return encodePackedMask(bits, [this.T, this.H, this.W], this.#shared, codesMask(version));
   }
 }
 
@@ -487,7 +485,7 @@ export async function compressBlockwise(
     if (mask.count > 0) {
       await writer.writeChunk(
         CHUNK_TYPES.missingMask,
-        mask.body(version.minor >= VERSION_MINOR_CODED_MASK),
+        mask.body(version),
       );
     }
     for (let k = 0; k < levels; k++) {

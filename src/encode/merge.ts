@@ -25,12 +25,7 @@ import {
   encodeTrailer,
   type MrcChunkEntry,
 } from "../../format/_framing.ts";
-import {
-  CHUNK_TYPES,
-  VERSION_MAJOR,
-  VERSION_MINOR,
-  VERSION_MINOR_CODED_MASK,
-} from "../../format/_constants.ts";
+import { CHUNK_TYPES, VERSION_MAJOR, VERSION_MINOR } from "../../format/_constants.ts";
 import { encodePredictor, fixedPredictor } from "../bounded/learned.ts";
 import { type BlockFigures, fromLevelFigures, keepsLearned, levelReports } from "./block_report.ts";
 import { boundedHeader, type BoundedReport, boundedReport, roundReport } from "./bounded.ts";
@@ -481,7 +476,7 @@ export async function prepareMerge(
     if (mask.count > 0) {
       await chunk(
         CHUNK_TYPES.missingMask,
-        mask.body(version.minor >= VERSION_MINOR_CODED_MASK),
+        mask.body(version),
       );
     }
     const record = encodePredictor(fixedPredictor(cubic));
